@@ -1,0 +1,62 @@
+package framework
+
+import (
+	"regexp"
+	"strings"
+)
+
+// DiffKind says how prod's and the shadow's responses differ at one path.
+type DiffKind string
+
+// The kinds of difference a comparator reports.
+const (
+	// KindStatus: the status codes differ (path "status").
+	KindStatus DiffKind = "status"
+	// KindHeader: a compared header differs (path "header:Name").
+	KindHeader DiffKind = "header"
+	// KindMissing: prod has a value at the path, the shadow has none.
+	KindMissing DiffKind = "missing"
+	// KindExtra: the shadow has a value at the path, prod has none.
+	KindExtra DiffKind = "extra"
+	// KindType: both have a value, of different JSON types.
+	KindType DiffKind = "type"
+	// KindValue: both have a value of the same type that differs.
+	KindValue DiffKind = "value"
+	// KindOrder: the same elements in a different order.
+	KindOrder DiffKind = "order"
+	// KindSize: arrays or bodies of different length.
+	KindSize DiffKind = "size"
+	// KindError: one side failed at the transport level (no response).
+	KindError DiffKind = "error"
+)
+
+// Diff is one difference between prod's and the shadow's response.
+type Diff struct {
+	// Path locates the difference: "status", "header:Content-Type",
+	// "$.items[3].price", or "body" for a non-JSON body.
+	Path string `json:"path"`
+	// Kind says how the values differ.
+	Kind DiffKind `json:"kind"`
+	// Prod is prod's value, rendered for display (JSON for JSON values);
+	// empty when missing.
+	Prod string `json:"prod"`
+	// Shadow is the shadow's value, rendered for display; empty when
+	// missing.
+	Shadow string `json:"shadow"`
+}
+
+// Category groups differences that are the same problem: the kind and the
+// path with array indices folded to [*], for example "value $.items[*].price".
+func (d Diff) Category() string {
+	return string(d.Kind) + " " + FoldIndices(d.Path)
+}
+
+var arrayIndex = regexp.MustCompile(`\[[0-9]+\]`)
+
+// FoldIndices replaces every numeric array index in a path with [*].
+func FoldIndices(path string) string {
+	if !strings.Contains(path, "[") {
+		return path
+	}
+	return arrayIndex.ReplaceAllString(path, "[*]")
+}
