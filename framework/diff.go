@@ -60,3 +60,19 @@ func FoldIndices(path string) string {
 	}
 	return arrayIndex.ReplaceAllString(path, "[*]")
 }
+
+// Verdict is the outcome of one threshold test case.
+type Verdict struct {
+	// Endpoint is the endpoint the threshold belongs to ("run" for the
+	// replay itself).
+	Endpoint string
+	// Threshold is the test case name, e.g. "match rate >= 0.99 (min 20 pairs)".
+	Threshold string
+	// State is "passed", "failed", "skipped", "interrupted"...
+	State string
+	// Message is the failure message, empty when passed.
+	Message string
+}
+
+// Passed reports whether the threshold held.
+func (v Verdict) Passed() bool { return v.State == "passed" }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/shadowtest/shadowtest/fixtures"
+	"github.com/shadowtest/shadowtest/fixtures/demo"
+	"github.com/shadowtest/shadowtest/framework/spec"
+	"github.com/shadowtest/shadowtest/specs"
+)
+
+const demoExamples = `  shadowtest demo                      # v1 vs v2: every threshold holds, exit 0
+  shadowtest demo --with-regression    # v2 has a bug: the orders endpoint fails, exit 1
+  shadowtest demo --junit out/junit.xml`
+
+// demoCommand runs the embedded demo: the built-in v1 ("prod") and v2
+// ("shadow") services on loopback, the specs in specs/demo and the HAR in
+// fixtures/traffic, through the same path as `shadowtest run`.
+func demoCommand(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("demo", "[flags]", demoExamples, stderr)
+	var opt runOptions
+	opt.register(fs)
+	regression := fs.Bool("with-regression", false, "switch on the documented regression in v2 (fixtures/DIFFERENCES.md)")
+	if _, code, ok := parseArgs(fs, args); !ok {
+		return code
+	}
+
+	prod, err := demo.Start("v1", demo.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo: starting v1: %v\n", err)
+		return exitAborted
+	}
+	defer prod.Close()
+	shadow, err := demo.Start("v2", demo.Options{Regression: *regression})
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo: starting v2: %v\n", err)
+		return exitAborted
+	}
+	defer shadow.Close()
+
+	dir, err := extractDemo()
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
+		return exitAborted
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Fprintf(stdout, "demo: prod (v1) at %s, shadow (v2%s) at %s\n", prod.URL, map[bool]string{true: " with the regression", false: ""}[*regression], shadow.URL)
+	plan, err := spec.Load(filepath.Join(dir, "specs", "demo"), spec.Options{Targets: map[string]string{"prod": prod.URL, "shadow": shadow.URL}})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitInvalid
+	}
+	return execute(plan, opt, stdout, stderr)
+}
+
+// extractDemo writes the embedded demo specs and traffic to a temporary
+// directory with the repository's layout, so the specs' relative traffic
+// paths resolve as they do in a checkout.
+func extractDemo() (string, error) {
+	dir, err := os.MkdirTemp("", "shadowtest-demo-")
+	if err != nil {
+		return "", err
+	}
+	if err := copyFS(specs.Demo, filepath.Join(dir, "specs")); err != nil {
+		return "", err
+	}
+	if err := copyFS(fixtures.Traffic, filepath.Join(dir, "fixtures")); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+func copyFS(src fs.FS, dst string) error {
+	return fs.WalkDir(src, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, filepath.FromSlash(path))
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := fs.ReadFile(src, path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}

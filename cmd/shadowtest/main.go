@@ -1,0 +1,129 @@
+// Command shadowtest replays recorded traffic to a production system and a
+// shadow system, compares every pair of responses under CUE spec rules and
+// gates a release on the spec's thresholds, with JUnit XML for the CI UI.
+//
+// Exit codes: 0 every threshold held; 1 a threshold failed; 2 invalid input
+// (spec, traffic, flags); 3 the run was aborted (prod unreachable,
+// interrupted); partial results are still written.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit codes.
+const (
+	exitPass    = 0
+	exitFail    = 1
+	exitInvalid = 2
+	exitAborted = 3
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "replay traffic to prod and shadow, compare, assert thresholds", runCommand},
+		{"vet", "check a spec directory against the schema", vetCommand},
+		{"schema", "print the spec schema (its comments are the reference)", schemaCommand},
+		{"demo", "run the built-in demo: two local services, real specs, real traffic", demoCommand},
+		{"version", "print the version", versionCommand},
+	}
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitInvalid
+		}
+		return exitPass
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "shadowtest: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitInvalid
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "shadowtest: declarative shadow-traffic tests for CI")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: shadowtest COMMAND [flags] [args]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'shadowtest COMMAND --help' for a command's flags and examples.")
+	fmt.Fprintln(w, "Exit codes: 0 passed, 1 a threshold failed, 2 invalid input, 3 run aborted.")
+}
+
+// newFlagSet returns a flag set of its own (Ginkgo registers its flags on
+// flag.CommandLine) whose usage shows the command's synopsis and examples.
+func newFlagSet(name, synopsis, examples string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: shadowtest %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+		if examples != "" {
+			fmt.Fprintf(stderr, "\nExamples:\n%s\n", examples)
+		}
+	}
+	return fs
+}
+
+// parseArgs parses flags that may come before or after the positional
+// arguments ("run specs/ --junit out.xml" and "run --junit out.xml specs/").
+// It returns the positional arguments, or the exit code to stop with.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, int, bool) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitPass, false
+			}
+			return nil, exitInvalid, false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, 0, true
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), 0, true
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// targetFlags collects repeated -t name=URL flags.
+type targetFlags map[string]string
+
+func (t targetFlags) String() string { return "" }
+
+func (t targetFlags) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	if !ok || (name != "prod" && name != "shadow") {
+		return fmt.Errorf("want prod=URL or shadow=URL, got %q", v)
+	}
+	t[name] = value
+	return nil
+}

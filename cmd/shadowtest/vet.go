@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/shadowtest/shadowtest/framework/spec"
+)
+
+func vetCommand(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("vet", "SPECDIR", "  shadowtest vet specs/", stderr)
+	positional, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
+	}
+	if len(positional) != 1 {
+		fmt.Fprintln(stderr, "shadowtest vet: want exactly one spec directory, e.g. shadowtest vet specs/")
+		return exitInvalid
+	}
+	plan, err := spec.Load(positional[0], spec.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitInvalid
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d endpoints)\n", positional[0], len(plan.Endpoints))
+	return exitPass
+}

@@ -1,0 +1,230 @@
+// Package mirror sends one request to prod and to the shadow at the same
+// time, each through its own HTTP client, and returns both responses.
+//
+// Each target has its own transport, connection pool, timeout, retry policy
+// and header rewrites, so a slow or failing shadow can neither delay nor alter
+// prod's side. Response bodies are read up to a cap. The package does not
+// compare responses, select traffic or keep statistics.
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// DefaultMaxBodyBytes is the response body cap when none is configured.
+const DefaultMaxBodyBytes = 10 << 20
+
+// drainLimit is how much of a body past the cap is read so that the
+// connection can be reused; beyond it the connection is closed.
+const drainLimit = 64 << 10
+
+// Client sends requests to one target.
+type Client struct {
+	target  framework.Target
+	http    *retryablehttp.Client
+	maxBody int64
+}
+
+type idempotentKey struct{}
+
+// NewClient builds the client of one target with its own transport and a
+// pool sized for the given concurrency.
+func NewClient(target framework.Target, concurrency int, maxBody int64) *Client {
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	transport := &http.Transport{
+		Proxy:                 nil, // shadow traffic never goes through a proxy from the environment
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          concurrency,
+		MaxIdleConnsPerHost:   concurrency,
+		MaxConnsPerHost:       concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// Bodies are compared as sent: the client must not ask for gzip
+		// and silently decode it.
+		DisableCompression: true,
+	}
+	client := retryablehttp.NewClient()
+	client.HTTPClient = &http.Client{
+		Transport: transport,
+		Timeout:   target.Timeout,
+		// A redirect is part of the response being compared; it is never
+		// followed (so a redirect loop cannot stall a run either).
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	client.Logger = nil
+	client.RetryMax = 2
+	client.RetryWaitMin = 20 * time.Millisecond
+	client.RetryWaitMax = 200 * time.Millisecond
+	client.Backoff = retryablehttp.LinearJitterBackoff
+	client.CheckRetry = RetryPolicy
+	client.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	return &Client{target: target, http: client, maxBody: maxBody}
+}
+
+// RetryPolicy retries only idempotent requests, and only on transport errors
+// and 429 Too Many Requests: any other status is an answer to compare, and
+// a retried POST could write twice.
+func RetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	idempotent, _ := ctx.Value(idempotentKey{}).(bool)
+	if !idempotent {
+		return false, nil
+	}
+	if err != nil {
+		var urlErr interface{ Timeout() bool }
+		if errors.As(err, &urlErr) && urlErr.Timeout() {
+			return false, nil // the timeout is the target's answer; do not multiply it
+		}
+		return true, nil
+	}
+	return resp.StatusCode == http.StatusTooManyRequests, nil
+}
+
+// Idempotent reports whether a method may be retried safely.
+func Idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// Do sends req to the target and returns its response, or the transport
+// failure in Response.Err. It never returns a nil response.
+func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Response {
+	start := time.Now()
+	httpReq, err := c.build(ctx, req)
+	if err != nil {
+		return framework.Response{Err: err, ErrKind: "request", Latency: time.Since(start)}
+	}
+	resp, err := c.http.Do(httpReq)
+	if err != nil {
+		return framework.Response{Err: redact(err), ErrKind: Classify(err), Latency: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	body, truncated, err := readCapped(resp.Body, c.maxBody)
+	latency := time.Since(start)
+	if err != nil {
+		return framework.Response{Err: redact(err), ErrKind: Classify(err), Latency: latency, Status: 0}
+	}
+	return framework.Response{
+		Status:    resp.StatusCode,
+		Header:    resp.Header,
+		Body:      body,
+		Truncated: truncated,
+		Latency:   latency,
+	}
+}
+
+func (c *Client) build(ctx context.Context, req *framework.Request) (*retryablehttp.Request, error) {
+	ctx = context.WithValue(ctx, idempotentKey{}, Idempotent(req.Method))
+	var body any
+	if req.Body != nil {
+		body = req.Body
+	}
+	httpReq, err := retryablehttp.NewRequestWithContext(ctx, req.Method, joinURL(c.target.URL, req.URL), body)
+	if err != nil {
+		return nil, err
+	}
+	for name, values := range req.Header {
+		switch http.CanonicalHeaderKey(name) {
+		case "Host", "Content-Length", "Connection", "Transfer-Encoding", "Accept-Encoding":
+			continue
+		}
+		httpReq.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
+	}
+	// Ask for bodies as the recorded client did, but never let the transport
+	// add its own gzip negotiation.
+	if ae := req.Header.Get("Accept-Encoding"); ae != "" {
+		httpReq.Header.Set("Accept-Encoding", ae)
+	}
+	for name, value := range c.target.Headers {
+		expanded := os.ExpandEnv(value)
+		if strings.EqualFold(name, "Host") {
+			httpReq.Host = expanded
+			continue
+		}
+		httpReq.Header.Set(name, expanded)
+	}
+	return httpReq, nil
+}
+
+func joinURL(base, originForm string) string {
+	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(originForm, "/")
+}
+
+// readCapped reads at most limit bytes of body and reports whether more
+// followed; it drains a little of the rest so the connection can be reused.
+func readCapped(body io.Reader, limit int64) ([]byte, bool, error) {
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(body, limit))
+	if err != nil {
+		return nil, false, err
+	}
+	if n < limit {
+		return buf.Bytes(), false, nil
+	}
+	extra, err := io.CopyN(io.Discard, body, drainLimit)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return buf.Bytes(), extra > 0, nil
+	}
+	return buf.Bytes(), extra > 0, nil
+}
+
+// Classify names the kind of a transport failure for counting: "refused",
+// "timeout", "reset", "tls", "canceled" or "other".
+func Classify(err error) string {
+	var netErr net.Error
+	var certErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.EPIPE):
+		return "reset"
+	case errors.As(err, &certErr), errors.As(err, &unknownAuthority), errors.As(err, &recordErr),
+		strings.Contains(err.Error(), "tls:"):
+		return "tls"
+	}
+	return "other"
+}
+
+// redact drops the query string from a transport error's URL: queries may
+// carry API keys, and errors end up in logs and reports.
+func redact(err error) error {
+	var urlErr *url.Error
+	if !errors.As(err, &urlErr) {
+		return err
+	}
+	stripped := urlErr.URL
+	if i := strings.IndexByte(stripped, '?'); i >= 0 {
+		stripped = stripped[:i] + "?<redacted>"
+	}
+	return &url.Error{Op: urlErr.Op, URL: stripped, Err: urlErr.Err}
+}

@@ -1,0 +1,187 @@
+package mirror
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+func target(url string) framework.Target {
+	return framework.Target{Name: "shadow", URL: url, Timeout: 2 * time.Second}
+}
+
+func TestDoSendsRequestWithTargetHeaders(t *testing.T) {
+	t.Setenv("SHADOWTEST_TEST_TOKEN", "s3cret")
+	var got *http.Request
+	var gotBody string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Clone(context.Background())
+		b, _ := io.ReadAll(r.Body)
+		gotBody = string(b)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(201)
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	tg := target(srv.URL + "/v2")
+	tg.Headers = map[string]string{"Authorization": "Bearer ${SHADOWTEST_TEST_TOKEN}", "Host": "api.internal"}
+	c := NewClient(tg, 4, 0)
+	resp := c.Do(context.Background(), &framework.Request{
+		Method: "POST",
+		URL:    "/users/7?expand=1",
+		Header: http.Header{"Host": {"recorded.example"}, "Content-Length": {"99"}, "X-Trace": {"a"}},
+		Body:   []byte(`{"name":"x"}`),
+	})
+	if resp.Err != nil {
+		t.Fatal(resp.Err)
+	}
+	if resp.Status != 201 || string(resp.Body) != `{"ok":true}` || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("response = %d %q %v", resp.Status, resp.Body, resp.Header)
+	}
+	if got.URL.Path != "/v2/users/7" || got.URL.RawQuery != "expand=1" {
+		t.Errorf("path prefix not applied: %s", got.URL)
+	}
+	if got.Header.Get("Authorization") != "Bearer s3cret" {
+		t.Errorf("Authorization = %q, want the environment expanded", got.Header.Get("Authorization"))
+	}
+	if got.Host != "api.internal" {
+		t.Errorf("Host = %q, want the target's Host header", got.Host)
+	}
+	if got.Header.Get("X-Trace") != "a" || gotBody != `{"name":"x"}` {
+		t.Errorf("recorded header or body lost: %v %q", got.Header, gotBody)
+	}
+	if resp.Latency <= 0 {
+		t.Error("latency not measured")
+	}
+}
+
+func TestDoCapsBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("x", 5000))
+	}))
+	defer srv.Close()
+	resp := NewClient(target(srv.URL), 1, 1024).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+	if len(resp.Body) != 1024 || !resp.Truncated {
+		t.Errorf("body %d bytes, truncated=%v; want 1024 and true", len(resp.Body), resp.Truncated)
+	}
+	resp = NewClient(target(srv.URL), 1, 5000).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+	if len(resp.Body) != 5000 || resp.Truncated {
+		t.Errorf("body exactly at the cap: %d bytes, truncated=%v; want 5000 and false", len(resp.Body), resp.Truncated)
+	}
+}
+
+func TestRetryOnlyIdempotentAndOnlyOn429(t *testing.T) {
+	tests := []struct {
+		method string
+		status int
+		want   int64
+		reason string
+	}{
+		{"GET", 429, 3, "GET on 429 is retried up to RetryMax"},
+		{"GET", 503, 1, "a 5xx is an answer to compare, never retried"},
+		{"POST", 429, 1, "a POST is never retried"},
+		{"GET", 200, 1, "success"},
+	}
+	for _, tt := range tests {
+		var calls atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			w.WriteHeader(tt.status)
+		}))
+		resp := NewClient(target(srv.URL), 1, 0).Do(context.Background(), &framework.Request{Method: tt.method, URL: "/"})
+		srv.Close()
+		if calls.Load() != tt.want {
+			t.Errorf("%s %d: %d calls, want %d (%s)", tt.method, tt.status, calls.Load(), tt.want, tt.reason)
+		}
+		if resp.Status != tt.status {
+			t.Errorf("%s %d: the last response is lost: got status %d (%s)", tt.method, tt.status, resp.Status, tt.reason)
+		}
+	}
+}
+
+func TestRedirectIsNotFollowed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Path, http.StatusFound) // a loop
+	}))
+	defer srv.Close()
+	resp := NewClient(target(srv.URL), 1, 0).Do(context.Background(), &framework.Request{Method: "GET", URL: "/loop"})
+	if resp.Err != nil || resp.Status != 302 || resp.Header.Get("Location") != "/loop" {
+		t.Errorf("got %d %v %v, want the 302 itself", resp.Status, resp.Header, resp.Err)
+	}
+}
+
+func TestTransportFailuresAreClassified(t *testing.T) {
+	refused := func() string {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := l.Addr().String()
+		l.Close()
+		return "http://" + addr
+	}()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		io.WriteString(w, "partial")
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer reset.Close()
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer tlsSrv.Close()
+
+	tests := []struct {
+		url, want, reason string
+		timeout           time.Duration
+	}{
+		{refused + "/?api_key=k", "refused", "nothing listens on the port", time.Second},
+		{slow.URL, "timeout", "slower than the target's timeout", 200 * time.Millisecond},
+		{reset.URL, "reset", "connection closed in the middle of the body", time.Second},
+		{tlsSrv.URL, "tls", "certificate signed by an unknown authority", time.Second},
+	}
+	for _, tt := range tests {
+		tg := target(tt.url)
+		tg.Timeout = tt.timeout
+		resp := NewClient(tg, 1, 0).Do(context.Background(), &framework.Request{Method: "POST", URL: "/x?api_key=secret"})
+		if resp.Err == nil || resp.ErrKind != tt.want {
+			t.Errorf("%s: kind %q (err %v), want %q (%s)", tt.url, resp.ErrKind, resp.Err, tt.want, tt.reason)
+		}
+		if resp.Err != nil && strings.Contains(resp.Err.Error(), "secret") {
+			t.Errorf("the error leaks the query string: %v", resp.Err)
+		}
+	}
+}
+
+func TestSendTimesEachSideOnItsOwn(t *testing.T) {
+	prod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "p") }))
+	defer prod.Close()
+	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "s")
+	}))
+	defer shadow.Close()
+	m := New(&framework.Plan{
+		Prod:   framework.Target{Name: "prod", URL: prod.URL, Timeout: time.Second},
+		Shadow: framework.Target{Name: "shadow", URL: shadow.URL, Timeout: time.Second},
+		Mirror: framework.Mirror{Concurrency: 2},
+	})
+	p, s := m.Send(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+	if string(p.Body) != "p" || string(s.Body) != "s" {
+		t.Fatalf("bodies %q %q: sides swapped or lost", p.Body, s.Body)
+	}
+	if p.Latency >= 200*time.Millisecond || s.Latency < 300*time.Millisecond {
+		t.Errorf("prod latency %v includes the shadow's delay, or shadow latency %v is wrong", p.Latency, s.Latency)
+	}
+}

@@ -1,0 +1,36 @@
+package mirror
+
+import (
+	"context"
+	"sync"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// Mirror sends each request to both targets concurrently.
+type Mirror struct {
+	Prod, Shadow *Client
+}
+
+// New builds the two clients of a plan, each with its own pool.
+func New(plan *framework.Plan) *Mirror {
+	return &Mirror{
+		Prod:   NewClient(plan.Prod, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
+		Shadow: NewClient(plan.Shadow, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
+	}
+}
+
+// Send sends req to prod and the shadow at the same time and waits for both.
+// Each side is timed on its own, so prod's latency is what it would be
+// without the shadow.
+func (m *Mirror) Send(ctx context.Context, req *framework.Request) (prod, shadow framework.Response) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		shadow = m.Shadow.Do(ctx, req)
+	}()
+	prod = m.Prod.Do(ctx, req)
+	wg.Wait()
+	return prod, shadow
+}

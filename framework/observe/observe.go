@@ -1,0 +1,224 @@
+// Package observe keeps the streaming per-endpoint aggregates of a run:
+// pair and match counts, error counts for both targets, discrepancy
+// categories with one example each, and latency distributions as sketches.
+//
+// Memory depends on the number of endpoints and categories, never on the
+// number of requests. Aggregates merge, so shards of one run can be combined.
+// It does not decide verdicts; the suite package does.
+package observe
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// Results are the aggregates of one run.
+type Results struct {
+	mu sync.Mutex
+	// Endpoints in spec order.
+	Endpoints []*Endpoint
+	// Unmatched counts requests no endpoint covered, by "METHOD template".
+	Unmatched map[string]int64
+	// Aborted says why the run stopped early; empty when it ran to the end.
+	Aborted string
+	byName  map[string]*Endpoint
+}
+
+// NewResults returns empty aggregates for the plan's endpoints.
+func NewResults(endpoints []framework.Endpoint) *Results {
+	r := &Results{Unmatched: map[string]int64{}, byName: map[string]*Endpoint{}}
+	for _, e := range endpoints {
+		agg := newEndpoint(e.Name)
+		r.Endpoints = append(r.Endpoints, agg)
+		r.byName[e.Name] = agg
+	}
+	return r
+}
+
+// Endpoint returns the aggregates of the named endpoint, nil if unknown.
+func (r *Results) Endpoint(name string) *Endpoint { return r.byName[name] }
+
+// AddUnmatched counts a request that no endpoint covered.
+func (r *Results) AddUnmatched(label string) {
+	r.mu.Lock()
+	r.Unmatched[label]++
+	r.mu.Unlock()
+}
+
+// AddSkipped counts a request of the endpoint that the write policy did not
+// send.
+func (r *Results) AddSkipped(endpoint string) {
+	r.mu.Lock()
+	r.byName[endpoint].Skipped++
+	r.mu.Unlock()
+}
+
+// Add records one mirrored pair and the differences found between its two
+// responses (none means the pair matched).
+func (r *Results) Add(pair *framework.Pair, diffs []framework.Diff) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.byName[pair.Endpoint]
+	if e == nil {
+		return
+	}
+	e.add(pair, diffs)
+}
+
+// Snapshot calls fn with the results locked, for reading while a run is
+// still adding to them.
+func (r *Results) Snapshot(fn func(*Results)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(r)
+}
+
+// Endpoint holds one endpoint's aggregates.
+type Endpoint struct {
+	// Name is the spec endpoint's name.
+	Name string
+	// Requests counts the requests that reached the endpoint and were sent.
+	Requests int64
+	// Pairs counts the requests prod answered: the pairs that were compared.
+	Pairs int64
+	// Matches counts the pairs whose responses matched under the rules.
+	Matches int64
+	// Skipped counts requests the write policy did not send.
+	Skipped int64
+	// ProdErrors and ShadowErrors count failures by kind: transport error
+	// kinds ("refused", "timeout", ...) and "5xx" for server errors.
+	ProdErrors, ShadowErrors map[string]int64
+	// Categories counts differing pairs by discrepancy category.
+	Categories map[string]*Category
+	// ProdLatency and ShadowLatency are the latency distributions of the
+	// answered requests.
+	ProdLatency, ShadowLatency *Latency
+}
+
+// Category is one kind of discrepancy at one path of one endpoint.
+type Category struct {
+	// Name is the category, e.g. "value $.items[*].price".
+	Name string
+	// Count is the number of pairs showing it.
+	Count int64
+	// Example is the first difference seen in this category.
+	Example framework.Diff
+	// Origin names the recorded request of the example.
+	Origin string
+}
+
+func newEndpoint(name string) *Endpoint {
+	return &Endpoint{
+		Name:          name,
+		ProdErrors:    map[string]int64{},
+		ShadowErrors:  map[string]int64{},
+		Categories:    map[string]*Category{},
+		ProdLatency:   NewLatency(),
+		ShadowLatency: NewLatency(),
+	}
+}
+
+func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff) {
+	e.Requests++
+	countErrors(e.ProdErrors, &pair.Prod)
+	countErrors(e.ShadowErrors, &pair.Shadow)
+	if pair.Prod.Failed() {
+		// Nothing to compare against: counted as a prod error only.
+		return
+	}
+	e.ProdLatency.Add(pair.Prod.Latency)
+	if !pair.Shadow.Failed() {
+		e.ShadowLatency.Add(pair.Shadow.Latency)
+	}
+	e.Pairs++
+	if len(diffs) == 0 {
+		e.Matches++
+		return
+	}
+	seen := make(map[string]bool, len(diffs))
+	for _, d := range diffs {
+		name := d.Category()
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		c := e.Categories[name]
+		if c == nil {
+			c = &Category{Name: name, Example: d, Origin: pair.Exchange.Origin}
+			e.Categories[name] = c
+		}
+		c.Count++
+	}
+}
+
+func countErrors(counts map[string]int64, r *framework.Response) {
+	switch {
+	case r.Failed():
+		counts[r.ErrKind]++
+	case r.Status >= 500:
+		counts["5xx"]++
+	}
+}
+
+// MatchRate is Matches/Pairs, 0 when there are no pairs.
+func (e *Endpoint) MatchRate() float64 {
+	if e.Pairs == 0 {
+		return 0
+	}
+	return float64(e.Matches) / float64(e.Pairs)
+}
+
+// ErrorCount sums the counts of an error map.
+func ErrorCount(counts map[string]int64) int64 {
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// TopCategories returns the endpoint's categories, most frequent first
+// (ties by name), at most n of them (all when n <= 0).
+func (e *Endpoint) TopCategories(n int) []*Category {
+	out := make([]*Category, 0, len(e.Categories))
+	for _, c := range e.Categories {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Name < out[j].Name
+	})
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// Merge adds other's aggregates for the same endpoint into e.
+func (e *Endpoint) Merge(other *Endpoint) {
+	e.Requests += other.Requests
+	e.Pairs += other.Pairs
+	e.Matches += other.Matches
+	e.Skipped += other.Skipped
+	for k, v := range other.ProdErrors {
+		e.ProdErrors[k] += v
+	}
+	for k, v := range other.ShadowErrors {
+		e.ShadowErrors[k] += v
+	}
+	for name, c := range other.Categories {
+		mine := e.Categories[name]
+		if mine == nil {
+			copied := *c
+			e.Categories[name] = &copied
+			continue
+		}
+		mine.Count += c.Count
+	}
+	e.ProdLatency.Merge(other.ProdLatency)
+	e.ShadowLatency.Merge(other.ShadowLatency)
+}

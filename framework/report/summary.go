@@ -1,0 +1,126 @@
+// Package report writes what people read after a run: the terminal summary
+// (an aligned table per endpoint, the failed thresholds with their messages,
+// unmatched traffic and the files written).
+//
+// It formats aggregates and verdicts; it does not compute either.
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// Summary is everything the terminal summary shows.
+type Summary struct {
+	Results  *observe.Results
+	Verdicts []framework.Verdict
+	// Files lists the files written, e.g. "junit: junit.xml".
+	Files []string
+	// Color turns on ANSI colours (only on a terminal, never with NO_COLOR).
+	Color bool
+}
+
+// UseColor reports whether f is a terminal and NO_COLOR is unset.
+func UseColor(f *os.File) bool {
+	return os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
+}
+
+// Write prints the summary.
+func (s *Summary) Write(w io.Writer) error {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENDPOINT\tPAIRS\tMATCH\tTHRESHOLDS\tP50 PROD/SHADOW\tP99 PROD/SHADOW\tERRORS PROD/SHADOW\tSKIPPED")
+	byEndpoint := map[string][]framework.Verdict{}
+	for _, v := range s.Verdicts {
+		byEndpoint[v.Endpoint] = append(byEndpoint[v.Endpoint], v)
+	}
+	for _, e := range s.Results.Endpoints {
+		passed, total := 0, len(byEndpoint[e.Name])
+		for _, v := range byEndpoint[e.Name] {
+			if v.Passed() {
+				passed++
+			}
+		}
+		verdict := fmt.Sprintf("%d/%d passed", passed, total)
+		if passed < total {
+			verdict = s.paint(verdict, red)
+		} else {
+			verdict = s.paint(verdict, green)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s / %s\t%s / %s\t%d / %d\t%d\n",
+			e.Name, e.Pairs, rate(e), verdict,
+			ms(e.ProdLatency.Quantile(0.5)), ms(e.ShadowLatency.Quantile(0.5)),
+			ms(e.ProdLatency.Quantile(0.99)), ms(e.ShadowLatency.Quantile(0.99)),
+			observe.ErrorCount(e.ProdErrors), observe.ErrorCount(e.ShadowErrors), e.Skipped)
+	}
+	tw.Flush()
+
+	var failed []framework.Verdict
+	for _, v := range s.Verdicts {
+		if !v.Passed() {
+			failed = append(failed, v)
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", s.paint(fmt.Sprintf("%d threshold(s) failed:", len(failed)), red))
+		for _, v := range failed {
+			fmt.Fprintf(&b, "  %s / %s [%s]\n", v.Endpoint, v.Threshold, v.State)
+			for _, line := range strings.Split(strings.TrimSpace(v.Message), "\n") {
+				fmt.Fprintf(&b, "    %s\n", line)
+			}
+		}
+	}
+	if len(s.Results.Unmatched) > 0 {
+		labels := make([]string, 0, len(s.Results.Unmatched))
+		for label := range s.Results.Unmatched {
+			labels = append(labels, label)
+		}
+		sort.Strings(labels)
+		fmt.Fprintf(&b, "\nrequests no endpoint covers (not compared):\n")
+		for _, label := range labels {
+			fmt.Fprintf(&b, "  %-40s %d\n", label, s.Results.Unmatched[label])
+		}
+	}
+	if len(s.Files) > 0 {
+		fmt.Fprintf(&b, "\nwritten:\n")
+		for _, f := range s.Files {
+			fmt.Fprintf(&b, "  %s\n", f)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func rate(e *observe.Endpoint) string {
+	if e.Pairs == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", e.MatchRate())
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+}
+
+const (
+	red   = "\x1b[31m"
+	green = "\x1b[32m"
+	reset = "\x1b[0m"
+)
+
+func (s *Summary) paint(text, color string) string {
+	if !s.Color {
+		return text
+	}
+	return color + text + reset
+}

@@ -1,0 +1,178 @@
+// Package runner wires the stages of a run together: it streams the plan's
+// traffic, selects each request's endpoint, applies the write policy, mirrors
+// the request to prod and the shadow, compares the two responses under the
+// endpoint's rules and adds the outcome to the aggregates.
+//
+// It holds no traffic in memory: a bounded channel feeds a fixed pool of
+// workers. It does not decide verdicts or write reports.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/compare"
+	"github.com/shadowtest/shadowtest/framework/mirror"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/selector"
+	"github.com/shadowtest/shadowtest/framework/traffic"
+)
+
+// InputError is a problem with the run's input (a traffic file that cannot
+// be read, a malformed record): the run stops and nothing is judged.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// AbortError says why a run stopped before the end of its traffic (prod
+// unreachable, interrupted). The results gathered until then are valid.
+type AbortError struct{ Reason string }
+
+func (e *AbortError) Error() string { return "run aborted: " + e.Reason }
+
+// unreachableAfter is how many consecutive prod transport failures, with
+// no prod answer at all so far, end a run as "prod unreachable".
+const unreachableAfter = 20
+
+// Observer is told about every compared pair, for discrepancy logs and
+// progress. It must be safe for concurrent use.
+type Observer func(pair *framework.Pair, diffs []framework.Diff)
+
+// Options tune a run beyond what the plan says.
+type Options struct {
+	// Observe, when set, is called for every compared pair.
+	Observe Observer
+}
+
+type job struct {
+	endpoint int
+	exchange framework.Exchange
+}
+
+// Run replays the plan's traffic and adds every outcome to results. It
+// returns an *InputError for unreadable traffic, an *AbortError when the run
+// stopped early (results then hold what was gathered), or nil.
+func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, opt Options) error {
+	comparators := make([]*compare.Comparator, len(plan.Endpoints))
+	for i, e := range plan.Endpoints {
+		c, err := compare.Compile(e.Rules)
+		if err != nil {
+			return &InputError{Err: fmt.Errorf("%s: endpoint %q: %w", e.Pos, e.Name, err)}
+		}
+		comparators[i] = c
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	m := mirror.New(plan)
+	sel := selector.New(plan.Endpoints)
+	jobs := make(chan job, plan.Mirror.Concurrency)
+	var prodAnswers, prodFailStreak atomic.Int64
+
+	var wg sync.WaitGroup
+	for range max(plan.Mirror.Concurrency, 1) {
+		wg.Go(func() {
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				endpoint := &plan.Endpoints[j.endpoint]
+				pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange}
+				pair.Prod, pair.Shadow = m.Send(ctx, &j.exchange.Request)
+				if ctx.Err() != nil && (pair.Prod.ErrKind == "canceled" || pair.Shadow.ErrKind == "canceled") {
+					continue // cut short by the end of the run: neither side's fault
+				}
+				if pair.Prod.Failed() {
+					if prodAnswers.Load() == 0 && prodFailStreak.Add(1) >= unreachableAfter {
+						cancel(&AbortError{Reason: fmt.Sprintf("prod unreachable at %s: %d requests in a row failed (%s), none answered", plan.Prod.URL, unreachableAfter, pair.Prod.Err)})
+					}
+				} else {
+					prodAnswers.Add(1)
+					prodFailStreak.Store(0)
+				}
+				diffs := comparators[j.endpoint].Compare(&pair.Prod, &pair.Shadow)
+				results.Add(&pair, diffs)
+				if opt.Observe != nil {
+					opt.Observe(&pair, diffs)
+				}
+			}
+		})
+	}
+
+	sent, err := feed(ctx, plan, sel, results, jobs)
+	close(jobs)
+	wg.Wait()
+
+	if err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		var abort *AbortError
+		if errors.As(cause, &abort) {
+			return abort
+		}
+		return &AbortError{Reason: cause.Error()}
+	}
+	if sent > 0 && prodAnswers.Load() == 0 {
+		return &AbortError{Reason: fmt.Sprintf("prod unreachable at %s: none of %d requests was answered", plan.Prod.URL, sent)}
+	}
+	return nil
+}
+
+// feed streams every traffic source into jobs, in order, and returns how
+// many requests were sent.
+func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, results *observe.Results, jobs chan<- job) (int64, error) {
+	var sent int64
+	for _, src := range plan.Traffic {
+		reader, err := traffic.Open(src, plan.Dir)
+		if err != nil {
+			return sent, &InputError{Err: err}
+		}
+		for {
+			ex, err := reader.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				reader.Close()
+				return sent, &InputError{Err: err}
+			}
+			i := sel.Match(&ex.Request)
+			if i < 0 {
+				results.AddUnmatched(ex.Request.Method + " " + selector.Template(ex.Request.URL))
+				continue
+			}
+			if unsafeMethod(ex.Request.Method) && plan.Mirror.Writes != "isolated" {
+				results.AddSkipped(plan.Endpoints[i].Name)
+				continue
+			}
+			select {
+			case jobs <- job{endpoint: i, exchange: ex}:
+				sent++
+			case <-ctx.Done():
+				reader.Close()
+				return sent, nil
+			}
+		}
+		if err := reader.Close(); err != nil {
+			return sent, &InputError{Err: err}
+		}
+	}
+	return sent, nil
+}
+
+// unsafeMethod reports whether a method writes: such requests are sent only
+// when the write policy allows it.
+func unsafeMethod(method string) bool {
+	switch method {
+	case "POST", "PUT", "PATCH", "DELETE":
+		return true
+	}
+	return false
+}

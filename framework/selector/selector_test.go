@@ -1,0 +1,58 @@
+package selector
+
+import (
+	"testing"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+func TestMatch(t *testing.T) {
+	endpoints := []framework.Endpoint{
+		{Name: "health", Method: "GET", Path: "/health"},
+		{Name: "user-orders", Method: "GET", Path: "/users/{id}/orders"},
+		{Name: "get-user", Method: "GET", Path: "/users/{id}"},
+		{Name: "any-user", Method: "GET", Path: "/users/{name}"},
+		{Name: "delete-user", Method: "DELETE", Path: "/users/{id}"},
+		{Name: "list", Method: "GET", Path: "/products"},
+	}
+	s := New(endpoints)
+	tests := []struct {
+		method, url, want, reason string
+	}{
+		{"GET", "/health", "health", "literal path"},
+		{"GET", "/health/", "health", "a trailing slash is not a segment"},
+		{"GET", "/users/7", "get-user", "a parameter matches one segment; the first match wins over any-user"},
+		{"GET", "/users/7/orders", "user-orders", "a longer template matches a longer path"},
+		{"DELETE", "/users/7", "delete-user", "the method selects the endpoint"},
+		{"POST", "/users/7", "", "no endpoint for the method"},
+		{"GET", "/users/", "", "a parameter never matches an empty segment"},
+		{"GET", "/products?category=books&page=2", "list", "the query is not part of the match"},
+		{"GET", "/users/a%2Fb", "", "an escaped slash is unescaped before matching and adds a segment"},
+		{"GET", "/unknown", "", "unmatched"},
+	}
+	for _, tt := range tests {
+		i := s.Match(&framework.Request{Method: tt.method, URL: tt.url})
+		got := ""
+		if i >= 0 {
+			got = endpoints[i].Name
+		}
+		if got != tt.want {
+			t.Errorf("%s %s: got %q, want %q (%s)", tt.method, tt.url, got, tt.want, tt.reason)
+		}
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	tests := []struct{ in, want, reason string }{
+		{"/users/123", "/users/{id}", "numeric id"},
+		{"/users/123/orders?x=1", "/users/{id}/orders", "query dropped"},
+		{"/o/3f2b1c1e-9a7d-4c1e-8b1e-1234567890ab", "/o/{id}", "UUID"},
+		{"/products", "/products", "words stay"},
+		{"/cafe", "/cafe", "a hex-looking word stays"},
+	}
+	for _, tt := range tests {
+		if got := Template(tt.in); got != tt.want {
+			t.Errorf("Template(%q) = %q, want %q (%s)", tt.in, got, tt.want, tt.reason)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package suite
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/onsi/gomega/types"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// topCategoriesInMessage is how many discrepancy categories a failure
+// message lists, each with its count and one example.
+const topCategoriesInMessage = 5
+
+// HoldMatchRate succeeds when an endpoint's aggregates have at least
+// th.MinSamples pairs and a match rate of at least th.MatchRate. Its failure
+// message is enough on its own: the measured rate over how many pairs, then
+// the most frequent discrepancy categories with an example each.
+func HoldMatchRate(th framework.Thresholds) types.GomegaMatcher {
+	return &matchRateMatcher{th: th}
+}
+
+type matchRateMatcher struct{ th framework.Thresholds }
+
+func (m *matchRateMatcher) Match(actual any) (bool, error) {
+	e, ok := actual.(*observe.Endpoint)
+	if !ok || e == nil {
+		return false, fmt.Errorf("HoldMatchRate expects *observe.Endpoint, got %T", actual)
+	}
+	if e.Pairs < int64(max(m.th.MinSamples, 1)) {
+		return false, nil
+	}
+	return e.MatchRate() >= m.th.MatchRate, nil
+}
+
+func (m *matchRateMatcher) FailureMessage(actual any) string {
+	e := actual.(*observe.Endpoint)
+	var b strings.Builder
+	if e.Pairs < int64(max(m.th.MinSamples, 1)) {
+		fmt.Fprintf(&b, "insufficient traffic: %s pairs compared, minSamples is %s", count(e.Pairs), count(int64(m.th.MinSamples)))
+		if e.Requests > e.Pairs {
+			fmt.Fprintf(&b, " (%s requests got no prod answer)", count(e.Requests-e.Pairs))
+		}
+		if e.Skipped > 0 {
+			fmt.Fprintf(&b, " (%s writes skipped by the write policy)", count(e.Skipped))
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "match rate %.3f < %.3f over %s pairs (%s differ)", e.MatchRate(), m.th.MatchRate, count(e.Pairs), count(e.Pairs-e.Matches))
+	for _, c := range e.TopCategories(topCategoriesInMessage) {
+		fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
+	}
+	if n := len(e.Categories); n > topCategoriesInMessage {
+		fmt.Fprintf(&b, "\n  and %d more categories", n-topCategoriesInMessage)
+	}
+	return b.String()
+}
+
+func (m *matchRateMatcher) NegatedFailureMessage(actual any) string {
+	e := actual.(*observe.Endpoint)
+	return fmt.Sprintf("match rate %.3f over %s pairs was expected to be below %.3f", e.MatchRate(), count(e.Pairs), m.th.MatchRate)
+}
+
+func display(v string) string {
+	if v == "" {
+		return "(none)"
+	}
+	return v
+}
+
+// count formats n with thousands separators: 1234 → "1,234".
+func count(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + count(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

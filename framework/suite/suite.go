@@ -1,0 +1,129 @@
+// Package suite turns a plan into Ginkgo specs and runs them: one Describe
+// per endpoint, one It per threshold, asserted with Gomega matchers over the
+// aggregates a replay produced, and writes the JUnit XML the CI UI shows.
+//
+// It is the only package that runs Ginkgo. It does not send traffic itself:
+// the caller passes the replay, which runs once, inside the suite, with the
+// suite's context so that an interrupt reaches in-flight requests.
+package suite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/extensions/globals"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// RootName is the top-level container of every suite; JUnit class names
+// start with it.
+const RootName = "shadowtest"
+
+// RunGroup is the name of the group holding the test that the replay itself
+// completed.
+const RunGroup = "run"
+
+// Config is what a suite run needs.
+type Config struct {
+	// Plan supplies the endpoints, thresholds and spec positions.
+	Plan *framework.Plan
+	// Results are the aggregates Replay fills in; the thresholds are
+	// asserted on them once Replay returns.
+	Results *observe.Results
+	// Replay sends the traffic. It runs once, before any threshold is
+	// asserted. An error that is not an abort fails every test case.
+	Replay func(ctx context.Context) error
+	// IsAbort tells an abort (results valid but partial) from an input
+	// error (nothing to judge).
+	IsAbort func(error) bool
+	// Timeout bounds the whole suite; zero means no bound.
+	Timeout time.Duration
+	// NoColor turns off colour in Ginkgo's console output.
+	NoColor bool
+}
+
+// Outcome is what a suite run produced.
+type Outcome struct {
+	// Report is Ginkgo's report of every spec.
+	Report types.Report
+	// ReplayErr is what Replay returned.
+	ReplayErr error
+	// Passed reports whether every test case passed.
+	Passed bool
+}
+
+type failRecorder struct{ failed bool }
+
+func (f *failRecorder) Fail() { f.failed = true }
+
+// Run builds the specs and runs them. Ginkgo allows one suite per process
+// at a time; Run resets its global state so that it can be called again.
+func Run(cfg Config) Outcome {
+	globals.Reset()
+	gomega.RegisterFailHandler(ginkgo.Fail)
+
+	var out Outcome
+	ginkgo.Describe(RootName, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
+			out.ReplayErr = cfg.Replay(ctx)
+			if out.ReplayErr != nil && (cfg.IsAbort == nil || !cfg.IsAbort(out.ReplayErr)) {
+				ginkgo.Fail("replay failed: " + out.ReplayErr.Error())
+			}
+		})
+		for i := range cfg.Plan.Endpoints {
+			declareEndpoint(&cfg.Plan.Endpoints[i], cfg.Results)
+		}
+		ginkgo.Describe(RunGroup, func() {
+			ginkgo.It("replays all traffic", func() {
+				if out.ReplayErr != nil {
+					ginkgo.Fail(out.ReplayErr.Error())
+				}
+			})
+		})
+	})
+	ginkgo.ReportAfterSuite("shadowtest report", func(r ginkgo.Report) {
+		out.Report = r
+	})
+
+	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
+	suiteConfig.RandomSeed = 1
+	suiteConfig.Timeout = cfg.Timeout
+	if suiteConfig.Timeout == 0 {
+		suiteConfig.Timeout = 100 * 365 * 24 * time.Hour
+	}
+	reporterConfig.Succinct = true
+	reporterConfig.NoColor = cfg.NoColor
+	var t failRecorder
+	out.Passed = ginkgo.RunSpecs(&t, "shadowtest", suiteConfig, reporterConfig) && !t.failed
+	return out
+}
+
+func declareEndpoint(e *framework.Endpoint, results *observe.Results) {
+	th := e.Thresholds
+	ginkgo.Describe(e.Name, func() {
+		ginkgo.It(MatchRateName(th), location(th.MatchRatePos), func() {
+			agg := results.Endpoint(e.Name)
+			gomega.Expect(agg).To(HoldMatchRate(th), "%s: %s %s", th.MatchRatePos, e.Method, e.Path)
+		})
+	})
+}
+
+// MatchRateName is the test case name of an endpoint's match-rate threshold.
+func MatchRateName(th framework.Thresholds) string {
+	return fmt.Sprintf("match rate >= %g (min %d pairs)", th.MatchRate, th.MinSamples)
+}
+
+// location turns a spec position into a Ginkgo code location, so that
+// Ginkgo points at the CUE line a threshold was declared on.
+func location(p framework.Position) types.CodeLocation {
+	if p.File == "" {
+		return types.NewCodeLocation(1)
+	}
+	return types.CodeLocation{FileName: p.File, LineNumber: p.Line}
+}
