@@ -1,0 +1,187 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+type xmlSuites struct {
+	Suites []struct {
+		Name       string `xml:"name,attr"`
+		Tests      int    `xml:"tests,attr"`
+		Failures   int    `xml:"failures,attr"`
+		Properties []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:"value,attr"`
+		} `xml:"properties>property"`
+		Cases []struct {
+			Name      string `xml:"name,attr"`
+			Classname string `xml:"classname,attr"`
+			Time      string `xml:"time,attr"`
+			Failure   *struct {
+				Message string `xml:"message,attr"`
+				Data    string `xml:",chardata"`
+			} `xml:"failure"`
+			Error *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"error"`
+			Skipped *struct{} `xml:"skipped"`
+		} `xml:"testcase"`
+		SystemOut string `xml:"system-out"`
+	} `xml:"testsuite"`
+}
+
+func plan() *framework.Plan {
+	return &framework.Plan{Endpoints: []framework.Endpoint{
+		{Name: "get-user", Method: "GET", Path: "/users/{id}", Thresholds: framework.Thresholds{MatchRate: 0.9, MinSamples: 5, MatchRatePos: framework.Position{File: "specs/users.cue", Line: 7, Col: 3}}},
+		{Name: "get-order", Method: "GET", Path: "/orders/{id}", Thresholds: framework.Thresholds{MatchRate: 0.99, MinSamples: 5, MatchRatePos: framework.Position{File: "specs/orders.cue", Line: 12, Col: 5}}},
+		{Name: "health", Method: "GET", Path: "/health", Thresholds: framework.Thresholds{MatchRate: 0.99, MinSamples: 5}},
+	}}
+}
+
+func pair(endpoint string, i int) *framework.Pair {
+	return &framework.Pair{
+		Endpoint: endpoint,
+		Exchange: framework.Exchange{Origin: "t.har: entry " + string(rune('0'+i))},
+		Prod:     framework.Response{Status: 200, Latency: time.Millisecond},
+		Shadow:   framework.Response{Status: 200, Latency: 2 * time.Millisecond},
+	}
+}
+
+func runSuite(t *testing.T, replay func(results *observe.Results) error) (Outcome, xmlSuites) {
+	t.Helper()
+	p := plan()
+	results := observe.NewResults(p.Endpoints)
+	outcome := Run(Config{
+		Plan:    p,
+		Results: results,
+		Replay:  func(ctx context.Context) error { return replay(results) },
+		IsAbort: func(err error) bool { return strings.HasPrefix(err.Error(), "aborted") },
+		NoColor: true,
+	})
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, outcome.Report, results); err != nil {
+		t.Fatal(err)
+	}
+	var parsed xmlSuites
+	if err := xml.Unmarshal(buf.Bytes(), &parsed); err != nil {
+		t.Fatalf("JUnit does not parse: %v\n%s", err, buf.String())
+	}
+	return outcome, parsed
+}
+
+func TestJUnitLayoutAndFailureMessage(t *testing.T) {
+	outcome, parsed := runSuite(t, func(results *observe.Results) error {
+		for i := range 10 {
+			results.Add(pair("get-user", i), nil)
+			var diffs []framework.Diff
+			if i%4 == 0 {
+				diffs = []framework.Diff{{Path: "$.items[3].quantity", Kind: framework.KindValue, Prod: "2", Shadow: "0"}}
+			}
+			results.Add(pair("get-order", i), diffs)
+		}
+		return nil
+	})
+	if outcome.Passed {
+		t.Fatal("suite passed although get-order matched 7 of 10 pairs against 0.99")
+	}
+	var names []string
+	for _, s := range parsed.Suites {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); got != "shadowtest.get-user,shadowtest.get-order,shadowtest.health,shadowtest.run" {
+		t.Fatalf("suites %s: want one per endpoint in spec order, then run", got)
+	}
+	user, order, health := parsed.Suites[0], parsed.Suites[1], parsed.Suites[2]
+	if len(user.Cases) != 1 || user.Cases[0].Classname != "shadowtest.get-user" || user.Cases[0].Failure != nil {
+		t.Errorf("get-user: %+v", user.Cases)
+	}
+	if user.Cases[0].Name != "match rate >= 0.9 (min 5 pairs)" || user.Cases[0].Time == "" {
+		t.Errorf("get-user case name/time: %q %q", user.Cases[0].Name, user.Cases[0].Time)
+	}
+	f := order.Cases[0].Failure
+	if f == nil || order.Failures != 1 {
+		t.Fatalf("get-order did not fail: %+v", order)
+	}
+	if want := "specs/orders.cue:12:5: GET /orders/{id}"; !strings.HasPrefix(f.Message, want) {
+		t.Errorf("failure message %q does not start with the spec position %q", f.Message, want)
+	}
+	for _, want := range []string{"match rate 0.700 < 0.990 over 10 pairs (3 differ)", "value $.items[*].quantity: 3 pairs, e.g. $.items[3].quantity: prod 2, shadow 0", "spec: specs/orders.cue:12"} {
+		if !strings.Contains(f.Data, want) {
+			t.Errorf("failure text lacks %q:\n%s", want, f.Data)
+		}
+	}
+	props := map[string]string{}
+	for _, p := range order.Properties {
+		props[p.Name] = p.Value
+	}
+	if props["pairs"] != "10" || props["matchRate"] != "0.7000" || props["prodP50"] == "" {
+		t.Errorf("properties %v", props)
+	}
+	if !strings.Contains(order.SystemOut, "category value $.items[*].quantity: 3 pairs") {
+		t.Errorf("system-out lacks the categories: %q", order.SystemOut)
+	}
+	if health.Cases[0].Failure == nil || !strings.Contains(health.Cases[0].Failure.Data, "insufficient traffic: 0 pairs compared, minSamples is 5") {
+		t.Errorf("an endpoint without traffic must fail as insufficient traffic: %+v", health.Cases[0].Failure)
+	}
+}
+
+func TestAbortKeepsVerdictsOnPartialResults(t *testing.T) {
+	outcome, parsed := runSuite(t, func(results *observe.Results) error {
+		for i := range 6 {
+			results.Add(pair("get-user", i), nil)
+		}
+		return errors.New("aborted: kill switch")
+	})
+	if outcome.ReplayErr == nil || outcome.Passed {
+		t.Fatalf("outcome %+v", outcome)
+	}
+	if parsed.Suites[0].Cases[0].Failure != nil {
+		t.Errorf("get-user had enough matching pairs before the abort and must pass")
+	}
+	run := parsed.Suites[len(parsed.Suites)-1]
+	if run.Name != "shadowtest.run" || run.Cases[0].Failure == nil || !strings.Contains(run.Cases[0].Failure.Message, "aborted: kill switch") {
+		t.Errorf("the run case must fail with the abort reason: %+v", run)
+	}
+}
+
+func TestInputErrorFailsEveryCase(t *testing.T) {
+	outcome, parsed := runSuite(t, func(results *observe.Results) error {
+		return errors.New("t.har: entry 3: request.method: missing")
+	})
+	if outcome.Passed {
+		t.Fatal("passed on an input error")
+	}
+	failed := 0
+	for _, s := range parsed.Suites {
+		for _, c := range s.Cases {
+			switch {
+			case c.Failure != nil:
+				failed++
+				if !strings.Contains(c.Failure.Message, "entry 3: request.method: missing") {
+					t.Errorf("failure %q does not carry the input error", c.Failure.Message)
+				}
+			case c.Skipped == nil && c.Error == nil:
+				t.Errorf("%s / %s passed although the replay failed", s.Name, c.Name)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d failed cases, want the first one failed and the rest skipped", failed)
+	}
+}
+
+func TestCleanMakesTextXMLSafe(t *testing.T) {
+	got := clean("a\x00b\xffc\x1b]]>")
+	if got != "a\uFFFDb\uFFFDc\uFFFD]]>" {
+		t.Errorf("clean = %q", got)
+	}
+}
