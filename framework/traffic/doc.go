@@ -1,0 +1,69 @@
+// Package traffic reads recorded traffic as a stream of exchanges: HAR 1.2
+// files and shadowtest's own JSONL format. Open picks the reader for a
+// spec's traffic source; Next yields one framework.Exchange at a time, so a
+// multi-gigabyte recording is never held in memory. WriteJSONL writes the
+// JSONL format, so that other recordings can be converted to it.
+//
+// It only reads and converts records. It does not sort them (HAR entries
+// come in file order, not by startedDateTime), select, sample or shard
+// them, and it does not send anything.
+//
+// Every reader produces requests in the same shape: the method in upper
+// case, the URL in origin form (path and query, taken from the recorded
+// absolute URL, fragment dropped), and no Host, Content-Length or
+// hop-by-hop headers (Connection, Keep-Alive, Transfer-Encoding, ... and
+// those Connection names), since the target and the client decide those.
+// An empty body is nil. Exchange.Origin names the record: "demo.har:
+// entry 12" (HAR entries are numbered from 1 in array order) or
+// "traffic.jsonl: line 3".
+//
+// # HAR
+//
+// From each entry of log.entries: startedDateTime (RFC 3339) becomes
+// Exchange.Time; request.method, request.url (absolute), request.headers
+// (HTTP/2 pseudo-headers such as ":authority" dropped), request.queryString
+// (used only when the URL has no query), and request.postData.text or,
+// when the text is absent, postData.params encoded for postData.mimeType
+// (application/x-www-form-urlencoded, the default, or multipart/form-data
+// with its boundary) become the request. The response (status, headers,
+// content.text, decoded when content.encoding is "base64") becomes
+// Exchange.Recorded; because HAR stores the body decoded, the recorded
+// Content-Encoding, Content-Length and Transfer-Encoding headers are
+// dropped. A response with status 0 (a browser's failed or blocked
+// request) counts as none. Fields starting with "_" and unknown fields are
+// ignored; a UTF-8 byte order mark is accepted.
+//
+// # JSONL
+//
+// One exchange per line, a JSON object:
+//
+//	{"time":"2026-11-25T10:00:00Z",
+//	 "request":{"method":"GET","url":"/users/7?x=1","headers":{"Accept":["application/json"]},"body":"..."},
+//	 "response":{"status":200,"headers":{"Content-Type":["application/json"]},"bodyBase64":"..."}}
+//
+// (shown on three lines here; a record is always on one line).
+//
+//   - time: optional, RFC 3339 with optional fractional seconds.
+//   - request: required. method and url are required; url is origin-form
+//     ("/path?query"), and an absolute URL is accepted and reduced to its
+//     path and query.
+//   - headers: optional, an object mapping a header name to an array of
+//     values, in both request and response.
+//   - body or bodyBase64: optional, at most one: the body as UTF-8 text, or
+//     as standard padded base64 for any bytes. Absent means empty.
+//   - response: optional, the recorded response; status (100-999) is
+//     required when it is present.
+//
+// Blank lines are skipped but counted; lines end with "\n" or "\r\n"; a
+// line may not be longer than MaxLineBytes; a leading UTF-8 byte order
+// mark is ignored. Unknown fields are ignored.
+// A response body is stored as it was received on the wire (no decoding
+// is implied), so its Content-Encoding header stays meaningful.
+//
+// # Errors
+//
+// A malformed record is a *RecordError naming the file, the record and,
+// where possible, the field: "demo.har: entry 12: request.method: missing".
+// Other errors concern the whole file ("x.json: not a HAR file: no
+// log.entries array") and end the stream.
+package traffic

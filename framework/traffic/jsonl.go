@@ -1,0 +1,204 @@
+package traffic
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// MaxLineBytes is the longest JSONL line a reader accepts. A longer line
+// is a *RecordError, and reading goes on with the next line.
+const MaxLineBytes = 64 << 20
+
+// jsonlRecord is one line of shadowtest's JSONL format; see FORMAT.md.
+type jsonlRecord struct {
+	Time     string         `json:"time,omitempty"`
+	Request  *jsonlRequest  `json:"request"`
+	Response *jsonlResponse `json:"response,omitempty"`
+}
+
+type jsonlRequest struct {
+	Method     string      `json:"method"`
+	URL        string      `json:"url"`
+	Headers    http.Header `json:"headers,omitempty"`
+	Body       string      `json:"body,omitempty"`
+	BodyBase64 string      `json:"bodyBase64,omitempty"`
+}
+
+type jsonlResponse struct {
+	Status     int         `json:"status"`
+	Headers    http.Header `json:"headers,omitempty"`
+	Body       string      `json:"body,omitempty"`
+	BodyBase64 string      `json:"bodyBase64,omitempty"`
+}
+
+// NewJSONLReader returns a Reader over shadowtest's JSONL format (one
+// exchange per line, see the package documentation); name is used in
+// Exchange.Origin and in errors ("traffic.jsonl: line 3").
+func NewJSONLReader(r io.Reader, name string) Reader {
+	return &jsonlReader{br: bufio.NewReader(r), name: name, maxLine: MaxLineBytes}
+}
+
+type jsonlReader struct {
+	br      *bufio.Reader
+	name    string
+	maxLine int
+	line    int    // number of the last line read
+	buf     []byte // the current line, reused
+	err     error  // sticky: a read failed or the input ended
+}
+
+func (j *jsonlReader) Next() (framework.Exchange, error) {
+	for j.err == nil {
+		line, tooLong, err := j.readLine()
+		if err != nil {
+			j.err = err
+			if !errors.Is(err, io.EOF) {
+				j.err = fmt.Errorf("%s: line %d: %w", j.name, j.line+1, err)
+			}
+			break
+		}
+		if tooLong {
+			return framework.Exchange{}, j.recordError(fmt.Errorf("longer than %s", byteSize(j.maxLine)))
+		}
+		if j.line == 1 {
+			line = bytes.TrimPrefix(line, utf8BOM)
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		ex, err := decodeJSONL(line)
+		if err != nil {
+			return framework.Exchange{}, j.recordError(err)
+		}
+		ex.Origin = origin(j.name, "line", j.line)
+		return ex, nil
+	}
+	return framework.Exchange{}, j.err
+}
+
+func (j *jsonlReader) Close() error { return nil }
+
+func (j *jsonlReader) recordError(err error) error {
+	return &RecordError{File: j.name, Record: j.line, Unit: "line", Err: err}
+}
+
+// readLine reads the next line without its line ending. A line longer
+// than maxLine is consumed but not kept: tooLong reports it. The last line
+// may lack a newline; io.EOF comes only when no bytes are left.
+func (j *jsonlReader) readLine() (line []byte, tooLong bool, err error) {
+	j.buf = j.buf[:0]
+	read := 0
+	for {
+		chunk, err := j.br.ReadSlice('\n')
+		read += len(chunk)
+		if !tooLong && len(j.buf)+len(chunk) > j.maxLine+2 { // +2 for "\r\n"
+			tooLong, j.buf = true, j.buf[:0]
+		}
+		if !tooLong {
+			j.buf = append(j.buf, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if errors.Is(err, io.EOF) && read > 0 {
+			err = nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		j.line++
+		line = bytes.TrimSuffix(bytes.TrimSuffix(j.buf, []byte("\n")), []byte("\r"))
+		return line, tooLong || len(line) > j.maxLine, nil
+	}
+}
+
+// decodeJSONL converts one non-blank line; Origin is left to the caller.
+func decodeJSONL(line []byte) (framework.Exchange, error) {
+	var ex framework.Exchange
+	var rec jsonlRecord
+	if err := json.Unmarshal(line, &rec); err != nil {
+		return ex, describeDecodeError(err)
+	}
+	var err error
+	if ex.Time, err = parseTime("time", rec.Time); err != nil {
+		return ex, err
+	}
+	if rec.Request == nil {
+		return ex, missing("request")
+	}
+	req := rec.Request
+	if ex.Request.Method, err = checkMethod("request.method", req.Method); err != nil {
+		return ex, err
+	}
+	if ex.Request.URL, err = originForm("request.url", req.URL); err != nil {
+		return ex, err
+	}
+	header, err := jsonlHeader("request.headers", req.Headers)
+	if err != nil {
+		return ex, err
+	}
+	ex.Request.Header = cleanRequestHeader(header)
+	if ex.Request.Body, err = jsonlBody("request", req.Body, req.BodyBase64); err != nil {
+		return ex, err
+	}
+	if resp := rec.Response; resp != nil {
+		if resp.Status < 100 || resp.Status > 999 {
+			return ex, fieldError("response.status", "%d is not an HTTP status", resp.Status)
+		}
+		recorded := &framework.Response{Status: resp.Status}
+		if recorded.Header, err = jsonlHeader("response.headers", resp.Headers); err != nil {
+			return ex, err
+		}
+		if recorded.Body, err = jsonlBody("response", resp.Body, resp.BodyBase64); err != nil {
+			return ex, err
+		}
+		ex.Recorded = recorded
+	}
+	return ex, nil
+}
+
+// jsonlHeader validates a headers object; names are added in sorted order
+// so that names differing only in case merge deterministically.
+func jsonlHeader(field string, headers http.Header) (http.Header, error) {
+	list := headerList{field: field}
+	names := make([]string, 0, len(headers))
+	for name := range headers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, value := range headers[name] {
+			if err := list.add(-1, name, value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return list.header, nil
+}
+
+// jsonlBody decodes "body" or "bodyBase64"; at most one may be set.
+func jsonlBody(field, text, base64 string) ([]byte, error) {
+	switch {
+	case text != "" && base64 != "":
+		return nil, fieldError(field, "body and bodyBase64 are both set")
+	case base64 != "":
+		return decodeBase64(field+".bodyBase64", base64)
+	}
+	return nonEmpty([]byte(text)), nil
+}
+
+// byteSize formats a size limit for error messages.
+func byteSize(n int) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

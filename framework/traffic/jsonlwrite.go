@@ -1,0 +1,63 @@
+package traffic
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// WriteJSONL writes ex to w as one line of shadowtest's JSONL format, in a
+// single Write. Bodies that are valid UTF-8 are written as "body", others
+// as "bodyBase64"; Origin is not written. Reading the line back gives an
+// equal exchange, except that the request headers a reader drops (Host,
+// hop-by-hop) are gone.
+func WriteJSONL(w io.Writer, ex framework.Exchange) error {
+	rec, err := jsonlFromExchange(ex)
+	if err != nil {
+		return fmt.Errorf("write JSONL %s: %w", ex.Origin, err)
+	}
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
+	enc.SetEscapeHTML(false) // keep "<", ">" and "&" readable in bodies
+	if err := enc.Encode(rec); err != nil {
+		return fmt.Errorf("write JSONL %s: %w", ex.Origin, err)
+	}
+	_, err = w.Write(line.Bytes())
+	return err
+}
+
+func jsonlFromExchange(ex framework.Exchange) (*jsonlRecord, error) {
+	if ex.Request.Method == "" || ex.Request.URL == "" {
+		return nil, errors.New("request method and URL are required")
+	}
+	req := &jsonlRequest{Method: ex.Request.Method, URL: ex.Request.URL, Headers: ex.Request.Header}
+	req.Body, req.BodyBase64 = encodeBody(ex.Request.Body)
+	rec := &jsonlRecord{Request: req}
+	if !ex.Time.IsZero() {
+		rec.Time = ex.Time.Format(time.RFC3339Nano)
+	}
+	if resp := ex.Recorded; resp != nil {
+		if resp.Failed() || resp.Status < 100 || resp.Status > 999 {
+			return nil, fmt.Errorf("recorded response has no HTTP status (status %d, error %v)", resp.Status, resp.Err)
+		}
+		rec.Response = &jsonlResponse{Status: resp.Status, Headers: resp.Header}
+		rec.Response.Body, rec.Response.BodyBase64 = encodeBody(resp.Body)
+	}
+	return rec, nil
+}
+
+// encodeBody returns the body as text when it is valid UTF-8, otherwise
+// as base64.
+func encodeBody(body []byte) (text, base64Text string) {
+	if utf8.Valid(body) {
+		return string(body), ""
+	}
+	return "", base64.StdEncoding.EncodeToString(body)
+}
