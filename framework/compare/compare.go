@@ -1,0 +1,131 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/fieldpath"
+)
+
+// Comparator compares pairs of responses under one endpoint's rules. Build
+// it with Compile; the zero Comparator compares status and body with no
+// rules. A Comparator is immutable and safe for concurrent use.
+type Comparator struct {
+	ignore        fieldpath.Set   // body paths whose subtrees are skipped
+	ignoreRoot    bool            // ignore holds $: the body is not compared
+	ignoreHeaders map[string]bool // canonical names from "header:Name" ignore paths
+	headers       []string        // canonical names compared, rule order, no duplicates
+	tolerance     fieldpath.Set   // tolerance paths, sorted by their text
+	tolerances    []slack         // parallel to tolerance
+}
+
+// Compile checks and compiles rules. Every path is parsed once; an invalid
+// path, a header name that is not an HTTP token, a tolerance on a header or
+// a negative tolerance is an error naming it. When several tolerance paths
+// match one location, the first in byte order of their text applies.
+func Compile(rules framework.Rules) (*Comparator, error) {
+	c := &Comparator{}
+	var ignore []fieldpath.Path
+	for _, text := range rules.Ignore {
+		p, err := fieldpath.Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("compare: ignore: %w", err)
+		}
+		if p.IsHeader() {
+			if c.ignoreHeaders == nil {
+				c.ignoreHeaders = make(map[string]bool)
+			}
+			c.ignoreHeaders[p.Header()] = true
+			continue
+		}
+		ignore = append(ignore, p)
+	}
+	c.ignore = fieldpath.NewSet(ignore...)
+	c.ignoreRoot = c.ignore.Match(nil)
+
+	seen := make(map[string]bool, len(rules.Headers))
+	for _, name := range rules.Headers {
+		p, err := fieldpath.Parse("header:" + name)
+		if err != nil {
+			return nil, fmt.Errorf("compare: headers: %q is not a header name: %w", name, err)
+		}
+		canonical := p.Header()
+		if seen[canonical] || c.ignoreHeaders[canonical] {
+			continue
+		}
+		seen[canonical] = true
+		c.headers = append(c.headers, canonical)
+	}
+
+	texts := make([]string, 0, len(rules.Tolerance))
+	for text := range rules.Tolerance {
+		texts = append(texts, text)
+	}
+	sort.Strings(texts)
+	paths := make([]fieldpath.Path, 0, len(texts))
+	for _, text := range texts {
+		p, err := fieldpath.Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("compare: tolerance: %w", err)
+		}
+		if p.IsHeader() {
+			return nil, fmt.Errorf("compare: tolerance %s: tolerance applies to body paths, not headers", text)
+		}
+		tol := rules.Tolerance[text]
+		if !validSlack(tol.Abs) || !validSlack(tol.Rel) {
+			return nil, fmt.Errorf("compare: tolerance %s: abs and rel must be finite and >= 0, got abs %s rel %s",
+				text, strconv.FormatFloat(tol.Abs, 'g', -1, 64), strconv.FormatFloat(tol.Rel, 'g', -1, 64))
+		}
+		paths = append(paths, p)
+		c.tolerances = append(c.tolerances, newSlack(tol))
+	}
+	c.tolerance = fieldpath.NewSet(paths...)
+	return c, nil
+}
+
+func validSlack(x float64) bool { return x >= 0 && !math.IsInf(x, 1) }
+
+// Compare returns the differences between prod's and the shadow's response,
+// or nil when they match under the rules. A nil response counts as a
+// transport failure.
+func (c *Comparator) Compare(prod, shadow *framework.Response) []framework.Diff {
+	if failed(prod) || failed(shadow) {
+		return []framework.Diff{{
+			Path:   "response",
+			Kind:   framework.KindError,
+			Prod:   outcome(prod),
+			Shadow: outcome(shadow),
+		}}
+	}
+	if prod.Status != shadow.Status {
+		return []framework.Diff{{
+			Path:   "status",
+			Kind:   framework.KindStatus,
+			Prod:   strconv.Itoa(prod.Status),
+			Shadow: strconv.Itoa(shadow.Status),
+		}}
+	}
+	var diffs []framework.Diff
+	diffs = c.compareHeaders(diffs, prod.Header, shadow.Header)
+	diffs = c.compareBody(diffs, prod, shadow)
+	return diffs
+}
+
+func failed(r *framework.Response) bool { return r == nil || r.Failed() }
+
+// outcome describes one side of a pair with a transport failure.
+func outcome(r *framework.Response) string {
+	switch {
+	case r == nil:
+		return "no response"
+	case !r.Failed():
+		return "status " + strconv.Itoa(r.Status)
+	case r.ErrKind != "":
+		return clipString(r.ErrKind + ": " + r.Err.Error())
+	default:
+		return clipString(r.Err.Error())
+	}
+}
