@@ -72,6 +72,8 @@ type Verdict struct {
 	State string
 	// Message is the failure message, empty when passed.
 	Message string
+	// Location is where the threshold is declared (file:line).
+	Location string
 }
 
 // Passed reports whether the threshold held.

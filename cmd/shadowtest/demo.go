@@ -49,8 +49,26 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 
+	// Work from the extracted tree so that spec positions and record names
+	// read as they do in a checkout (specs/demo/orders.cue:12:3); output
+	// files stay where the user asked for them.
+	if opt.junit, err = filepath.Abs(opt.junit); err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
+		return exitInvalid
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
+		return exitAborted
+	}
+	if err := os.Chdir(dir); err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
+		return exitAborted
+	}
+	defer os.Chdir(cwd)
+
 	fmt.Fprintf(stdout, "demo: prod (v1) at %s, shadow (v2%s) at %s\n", prod.URL, map[bool]string{true: " with the regression", false: ""}[*regression], shadow.URL)
-	plan, err := spec.Load(filepath.Join(dir, "specs", "demo"), spec.Options{Targets: map[string]string{"prod": prod.URL, "shadow": shadow.URL}})
+	plan, err := spec.Load(filepath.Join("specs", "demo"), spec.Options{Targets: map[string]string{"prod": prod.URL, "shadow": shadow.URL}})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid

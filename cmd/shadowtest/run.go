@@ -78,7 +78,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "shadowtest: %v\n", outcome.ReplayErr)
 	}
 	var files []string
-	if err := writeJUnit(opt.junit, outcome, results); err != nil {
+	if err := writeJUnit(opt.junit, outcome, plan, results); err != nil {
 		fmt.Fprintf(stderr, "shadowtest: writing JUnit: %v\n", err)
 	} else {
 		files = append(files, "junit: "+opt.junit)
@@ -89,7 +89,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	return exitCode(outcome)
 }
 
-func writeJUnit(path string, outcome suite.Outcome, results *observe.Results) error {
+func writeJUnit(path string, outcome suite.Outcome, plan *framework.Plan, results *observe.Results) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
@@ -99,7 +99,7 @@ func writeJUnit(path string, outcome suite.Outcome, results *observe.Results) er
 	if err != nil {
 		return err
 	}
-	if err := suite.WriteJUnit(f, outcome.Report, results); err != nil {
+	if err := suite.WriteJUnit(f, outcome.Report, plan, results); err != nil {
 		f.Close()
 		return err
 	}

@@ -74,7 +74,7 @@ func (s *Summary) Write(w io.Writer) error {
 	if len(failed) > 0 {
 		fmt.Fprintf(&b, "\n%s\n", s.paint(fmt.Sprintf("%d threshold(s) failed:", len(failed)), red))
 		for _, v := range failed {
-			fmt.Fprintf(&b, "  %s / %s [%s]\n", v.Endpoint, v.Threshold, v.State)
+			fmt.Fprintf(&b, "  %s / %s [%s] (%s)\n", v.Endpoint, v.Threshold, v.State, v.Location)
 			for _, line := range strings.Split(strings.TrimSpace(v.Message), "\n") {
 				fmt.Fprintf(&b, "    %s\n", line)
 			}

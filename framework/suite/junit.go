@@ -20,7 +20,11 @@ import (
 // "shadowtest.<endpoint>" (GitLab shows the class name as the suite, Jenkins
 // builds its tree from the dots), one uniquely named test case per threshold,
 // the figures as properties and the endpoint's summary in system-out.
-func WriteJUnit(w io.Writer, report types.Report, results *observe.Results) error {
+func WriteJUnit(w io.Writer, report types.Report, plan *framework.Plan, results *observe.Results) error {
+	declared := map[string]string{}
+	for _, e := range plan.Endpoints {
+		declared[e.Name] = fmt.Sprintf("endpoint %s %s declared at %s", e.Method, e.Path, e.Pos)
+	}
 	suites := junit.Testsuites{Name: RootName, Time: seconds(report.RunTime)}
 	byGroup := map[string]*junit.Testsuite{}
 	var order []string
@@ -38,7 +42,7 @@ func WriteJUnit(w io.Writer, report types.Report, results *observe.Results) erro
 			byGroup[group] = ts
 			order = append(order, group)
 		}
-		ts.AddTestcase(testcase(group, spec))
+		ts.AddTestcase(testcase(group, spec, declared[group]))
 	}
 	for _, group := range order {
 		ts := byGroup[group]
@@ -53,27 +57,30 @@ func WriteJUnit(w io.Writer, report types.Report, results *observe.Results) erro
 	return suites.WriteXML(w)
 }
 
-func testcase(group string, spec types.SpecReport) junit.Testcase {
+func testcase(group string, spec types.SpecReport, declared string) junit.Testcase {
 	tc := junit.Testcase{
 		Name:      spec.LeafNodeText,
 		Classname: RootName + "." + strings.ReplaceAll(group, ".", "_"),
 		Time:      seconds(spec.RunTime),
 		Status:    spec.State.String(),
 	}
-	where := spec.LeafNodeLocation.String()
+	where := "threshold declared at " + spec.LeafNodeLocation.String()
+	if declared != "" {
+		where += "\n" + declared
+	}
 	switch {
 	case spec.State == types.SpecStatePassed:
 	case spec.State.Is(types.SpecStateSkipped | types.SpecStatePending):
 		tc.Skipped = &junit.Result{Message: clean(firstLine(spec.Failure.Message))}
 	case spec.State.Is(types.SpecStateFailed):
 		msg := clean(spec.Failure.Message)
-		tc.Failure = &junit.Result{Message: firstLine(msg), Type: "threshold", Data: msg + "\n\nspec: " + where}
+		tc.Failure = &junit.Result{Message: firstLine(msg), Type: "threshold", Data: msg + "\n\n" + where}
 	default: // panicked, interrupted, aborted, timed out
 		msg := clean(spec.Failure.Message)
 		if msg == "" {
 			msg = spec.State.String()
 		}
-		tc.Error = &junit.Result{Message: firstLine(msg), Type: spec.State.String(), Data: msg + "\n\nspec: " + where}
+		tc.Error = &junit.Result{Message: firstLine(msg), Type: spec.State.String(), Data: msg + "\n\n" + where}
 	}
 	return tc
 }
@@ -85,10 +92,10 @@ func addEndpointFigures(ts *junit.Testsuite, e *observe.Endpoint) {
 	ts.AddProperty("skipped", fmt.Sprint(e.Skipped))
 	ts.AddProperty("prodErrors", fmt.Sprint(observe.ErrorCount(e.ProdErrors)))
 	ts.AddProperty("shadowErrors", fmt.Sprint(observe.ErrorCount(e.ShadowErrors)))
-	ts.AddProperty("prodP50", e.ProdLatency.Quantile(0.5).String())
-	ts.AddProperty("prodP99", e.ProdLatency.Quantile(0.99).String())
-	ts.AddProperty("shadowP50", e.ShadowLatency.Quantile(0.5).String())
-	ts.AddProperty("shadowP99", e.ShadowLatency.Quantile(0.99).String())
+	ts.AddProperty("prodP50Ms", millis(e.ProdLatency.Quantile(0.5)))
+	ts.AddProperty("prodP99Ms", millis(e.ProdLatency.Quantile(0.99)))
+	ts.AddProperty("shadowP50Ms", millis(e.ShadowLatency.Quantile(0.5)))
+	ts.AddProperty("shadowP99Ms", millis(e.ShadowLatency.Quantile(0.99)))
 	ts.SystemOut = &junit.Output{Data: clean(EndpointSummary(e))}
 }
 
@@ -118,6 +125,8 @@ func errorList(counts map[string]int64) string {
 	sort.Strings(parts)
 	return strings.Join(parts, " ")
 }
+
+func millis(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
@@ -162,7 +171,7 @@ func Verdicts(report types.Report) []framework.Verdict {
 			continue
 		}
 		group := groupOf(spec)
-		out = append(out, framework.Verdict{Endpoint: group, Threshold: spec.LeafNodeText, State: spec.State.String(), Message: spec.Failure.Message})
+		out = append(out, framework.Verdict{Endpoint: group, Threshold: spec.LeafNodeText, State: spec.State.String(), Message: spec.Failure.Message, Location: spec.LeafNodeLocation.String()})
 	}
 	return out
 }

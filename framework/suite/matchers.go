@@ -39,7 +39,7 @@ func (m *matchRateMatcher) FailureMessage(actual any) string {
 	e := actual.(*observe.Endpoint)
 	var b strings.Builder
 	if e.Pairs < int64(max(m.th.MinSamples, 1)) {
-		fmt.Fprintf(&b, "insufficient traffic: %s pairs compared, minSamples is %s", count(e.Pairs), count(int64(m.th.MinSamples)))
+		fmt.Fprintf(&b, "%s: insufficient traffic: %s pairs compared, minSamples is %s", e.Name, count(e.Pairs), count(int64(m.th.MinSamples)))
 		if e.Requests > e.Pairs {
 			fmt.Fprintf(&b, " (%s requests got no prod answer)", count(e.Requests-e.Pairs))
 		}
@@ -48,7 +48,7 @@ func (m *matchRateMatcher) FailureMessage(actual any) string {
 		}
 		return b.String()
 	}
-	fmt.Fprintf(&b, "match rate %.3f < %.3f over %s pairs (%s differ)", e.MatchRate(), m.th.MatchRate, count(e.Pairs), count(e.Pairs-e.Matches))
+	fmt.Fprintf(&b, "%s: match rate %.3f < %.3f over %s pairs (%s differ)", e.Name, e.MatchRate(), m.th.MatchRate, count(e.Pairs), count(e.Pairs-e.Matches))
 	for _, c := range e.TopCategories(topCategoriesInMessage) {
 		fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
 	}

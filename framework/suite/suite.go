@@ -109,7 +109,7 @@ func declareEndpoint(e *framework.Endpoint, results *observe.Results) {
 	ginkgo.Describe(e.Name, func() {
 		ginkgo.It(MatchRateName(th), location(th.MatchRatePos), func() {
 			agg := results.Endpoint(e.Name)
-			gomega.Expect(agg).To(HoldMatchRate(th), "%s: %s %s", th.MatchRatePos, e.Method, e.Path)
+			gomega.Expect(agg).To(HoldMatchRate(th))
 		})
 	})
 }

@@ -68,7 +68,7 @@ func runSuite(t *testing.T, replay func(results *observe.Results) error) (Outcom
 		NoColor: true,
 	})
 	var buf bytes.Buffer
-	if err := WriteJUnit(&buf, outcome.Report, results); err != nil {
+	if err := WriteJUnit(&buf, outcome.Report, p, results); err != nil {
 		t.Fatal(err)
 	}
 	var parsed xmlSuites
@@ -111,10 +111,10 @@ func TestJUnitLayoutAndFailureMessage(t *testing.T) {
 	if f == nil || order.Failures != 1 {
 		t.Fatalf("get-order did not fail: %+v", order)
 	}
-	if want := "specs/orders.cue:12:5: GET /orders/{id}"; !strings.HasPrefix(f.Message, want) {
-		t.Errorf("failure message %q does not start with the spec position %q", f.Message, want)
+	if want := "get-order: match rate 0.700 < 0.990 over 10 pairs (3 differ)"; f.Message != want {
+		t.Errorf("failure message %q, want %q", f.Message, want)
 	}
-	for _, want := range []string{"match rate 0.700 < 0.990 over 10 pairs (3 differ)", "value $.items[*].quantity: 3 pairs, e.g. $.items[3].quantity: prod 2, shadow 0", "spec: specs/orders.cue:12"} {
+	for _, want := range []string{"get-order: match rate 0.700 < 0.990 over 10 pairs (3 differ)", "value $.items[*].quantity: 3 pairs, e.g. $.items[3].quantity: prod 2, shadow 0", "threshold declared at specs/orders.cue:12"} {
 		if !strings.Contains(f.Data, want) {
 			t.Errorf("failure text lacks %q:\n%s", want, f.Data)
 		}
@@ -123,7 +123,7 @@ func TestJUnitLayoutAndFailureMessage(t *testing.T) {
 	for _, p := range order.Properties {
 		props[p.Name] = p.Value
 	}
-	if props["pairs"] != "10" || props["matchRate"] != "0.7000" || props["prodP50"] == "" {
+	if props["pairs"] != "10" || props["matchRate"] != "0.7000" || props["prodP50Ms"] == "" {
 		t.Errorf("properties %v", props)
 	}
 	if !strings.Contains(order.SystemOut, "category value $.items[*].quantity: 3 pairs") {
