@@ -1,0 +1,157 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"cuelang.org/go/cue"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// The raw types mirror the schema for cue.Value.Decode. Pointers mark the
+// optional fields, whose absence matters when merging with defaults.
+type (
+	rawTarget struct {
+		URL     string            `json:"url"`
+		Timeout string            `json:"timeout"`
+		Headers map[string]string `json:"headers"`
+	}
+	rawTraffic struct {
+		HAR   *string `json:"har"`
+		JSONL *string `json:"jsonl"`
+	}
+	rawMirror struct {
+		Concurrency  int    `json:"concurrency"`
+		Writes       string `json:"writes"`
+		MaxBodyBytes int64  `json:"maxBodyBytes"`
+	}
+	rawRules struct {
+		Method     string                   `json:"method"`
+		Path       string                   `json:"path"`
+		Ignore     *[]string                `json:"ignore"`
+		Headers    *[]string                `json:"headers"`
+		Tolerance  *map[string]rawTolerance `json:"tolerance"`
+		Thresholds *rawThresholds           `json:"thresholds"`
+	}
+	rawTolerance struct {
+		Abs float64 `json:"abs"`
+		Rel float64 `json:"rel"`
+	}
+	rawThresholds struct {
+		MatchRate  *float64 `json:"matchRate"`
+		MinSamples *int     `json:"minSamples"`
+	}
+)
+
+// decode turns a valid, concrete spec value into a plan and runs the checks
+// the schema cannot express.
+func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
+	d := decoder{loader: l, value: value}
+	plan := &framework.Plan{Dir: l.dir}
+	plan.Prod = d.target("prod")
+	plan.Shadow = d.target("shadow")
+	plan.Traffic = d.traffic()
+	var mirror rawMirror
+	d.get(&mirror, nil, cue.Str("mirror"))
+	plan.Mirror = framework.Mirror{Concurrency: mirror.Concurrency, Writes: mirror.Writes, MaxBodyBytes: mirror.MaxBodyBytes}
+	plan.Endpoints = d.endpoints()
+	if err := newError(d.problems); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+type decoder struct {
+	*loader
+	value    cue.Value
+	problems []Problem
+}
+
+func (d *decoder) report(path []cue.Selector, pos framework.Position, format string, args ...any) {
+	d.problems = append(d.problems, Problem{Pos: pos, Path: cue.MakePath(path...).String(), Message: fmt.Sprintf(format, args...)})
+}
+
+// get decodes the value at path into x; a failure (not expected after
+// validation) becomes a problem.
+func (d *decoder) get(x any, from *cue.Value, path ...cue.Selector) bool {
+	v := d.value
+	if from != nil {
+		v = *from
+	}
+	if err := v.LookupPath(cue.MakePath(path...)).Decode(x); err != nil {
+		d.problems = append(d.problems, d.loader.problems(err)...)
+		return false
+	}
+	return true
+}
+
+// pos is where path is declared in the user's files, else where CUE puts its
+// value if that is a user file, else the zero position.
+func (d *decoder) pos(path ...cue.Selector) framework.Position {
+	if p, ok := d.declared(cue.MakePath(path...)); ok {
+		return d.position(p)
+	}
+	if p := d.value.LookupPath(cue.MakePath(path...)).Pos(); d.isUser(p) {
+		return d.position(p)
+	}
+	return framework.Position{}
+}
+
+func (d *decoder) target(name string) framework.Target {
+	path := []cue.Selector{cue.Str("targets"), cue.Str(name)}
+	var raw rawTarget
+	if !d.get(&raw, nil, path...) {
+		return framework.Target{Name: name}
+	}
+	if override, ok := d.opt.Targets[name]; ok {
+		raw.URL = override
+	}
+	timeoutPath := append(path, cue.Str("timeout"))
+	timeout, err := time.ParseDuration(raw.Timeout)
+	switch {
+	case err != nil:
+		d.report(timeoutPath, d.pos(timeoutPath...), "%s", durationMessage(strconv.Quote(raw.Timeout)))
+	case timeout <= 0:
+		d.report(timeoutPath, d.pos(timeoutPath...), "timeout must be greater than zero, got %q", raw.Timeout)
+	}
+	if len(raw.Headers) == 0 {
+		raw.Headers = nil
+	}
+	return framework.Target{Name: name, URL: raw.URL, Timeout: timeout, Headers: raw.Headers}
+}
+
+func (d *decoder) traffic() []framework.TrafficSource {
+	var raw []rawTraffic
+	if !d.get(&raw, nil, cue.Str("traffic")) {
+		return nil
+	}
+	sources := make([]framework.TrafficSource, 0, len(raw))
+	for i, t := range raw {
+		source := framework.TrafficSource{Pos: d.pos(cue.Str("traffic"), cue.Index(i))}
+		switch {
+		case t.HAR != nil:
+			source.Format, source.Path = "har", *t.HAR
+		case t.JSONL != nil:
+			source.Format, source.Path = "jsonl", *t.JSONL
+		}
+		path := []cue.Selector{cue.Str("traffic"), cue.Index(i), cue.Str(source.Format)}
+		file := source.Path
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(d.dir, file)
+		}
+		switch info, err := os.Stat(file); {
+		case os.IsNotExist(err):
+			d.report(path, source.Pos, "traffic file not found: %s", source.Path)
+		case err != nil:
+			d.report(path, source.Pos, "cannot read traffic file: %v", err)
+		case info.IsDir():
+			d.report(path, source.Pos, "traffic path is a directory, not a file: %s", source.Path)
+		}
+		sources = append(sources, source)
+	}
+	return sources
+}

@@ -1,0 +1,130 @@
+package spec
+
+import (
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/token"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// endpoints decodes the endpoints in declaration order, files in name order,
+// and merges each with the spec's defaults.
+//
+// CUE's own field order (Fields) is a topological sort that does not keep
+// file order: `endpoints: {...}` in b.cue can come before `endpoints: x:`
+// in a.cue. Since the first matching endpoint wins, the order must be the
+// one a reader sees, so endpoints are sorted by where they are first
+// declared; endpoints CUE computes (comprehensions) follow in CUE's order.
+func (d *decoder) endpoints() []framework.Endpoint {
+	var defaults rawRules
+	if !d.get(&defaults, nil, cue.Str("defaults")) {
+		return nil
+	}
+	iter, err := d.value.LookupPath(cue.MakePath(cue.Str("endpoints"))).Fields()
+	if err != nil {
+		d.problems = append(d.problems, d.loader.problems(err)...)
+		return nil
+	}
+	var (
+		endpoints []framework.Endpoint
+		declared  = map[string]token.Pos{}
+	)
+	for iter.Next() {
+		value := iter.Value()
+		var raw rawRules
+		if d.get(&raw, &value) {
+			endpoint := d.endpoint(iter.Selector(), raw, defaults)
+			if p, ok := d.declared(cue.MakePath(cue.Str("endpoints"), iter.Selector())); ok {
+				declared[endpoint.Name] = p
+			}
+			endpoints = append(endpoints, endpoint)
+		}
+	}
+	slices.SortStableFunc(endpoints, func(a, b framework.Endpoint) int {
+		pa, aok := declared[a.Name]
+		pb, bok := declared[b.Name]
+		switch {
+		case aok && bok:
+			return comparePos(pa, pb)
+		case aok:
+			return -1
+		case bok:
+			return 1
+		}
+		return 0
+	})
+	if len(endpoints) == 0 && len(d.problems) == 0 {
+		pos := d.pos(cue.Str("endpoints"))
+		if pos.File == "" {
+			pos.File = d.dir
+		}
+		d.report([]cue.Selector{cue.Str("endpoints")}, pos,
+			`no endpoints: declare at least one, for example endpoints: "get-user": {method: "GET", path: "/users/{id}"}`)
+	}
+	return endpoints
+}
+
+func (d *decoder) endpoint(name cue.Selector, raw, defaults rawRules) framework.Endpoint {
+	path := []cue.Selector{cue.Str("endpoints"), name}
+	e := framework.Endpoint{
+		Name:   label(name),
+		Method: strings.ToUpper(raw.Method),
+		Path:   raw.Path,
+		Pos:    d.pos(path...),
+	}
+	e.Rules = framework.Rules{
+		Ignore:    *or(raw.Ignore, defaults.Ignore),
+		Headers:   *or(raw.Headers, defaults.Headers),
+		Tolerance: tolerances(*or(raw.Tolerance, defaults.Tolerance)),
+	}
+	own, inherited := raw.Thresholds, defaults.Thresholds
+	if own == nil {
+		own = &rawThresholds{}
+	}
+	if inherited == nil { // not after validation: defaults.thresholds has defaults
+		inherited = &rawThresholds{MatchRate: new(float64), MinSamples: new(int)}
+	}
+	e.Thresholds = framework.Thresholds{
+		MatchRate:  *or(own.MatchRate, inherited.MatchRate),
+		MinSamples: *or(own.MinSamples, inherited.MinSamples),
+	}
+	matchRate := []cue.Selector{cue.Str("thresholds"), cue.Str("matchRate")}
+	e.Thresholds.MatchRatePos = e.Pos
+	if own.MatchRate != nil {
+		e.Thresholds.MatchRatePos = orPos(d.pos(append(path, matchRate...)...), e.Pos)
+	} else if p := d.pos(append([]cue.Selector{cue.Str("defaults")}, matchRate...)...); p.File != "" {
+		e.Thresholds.MatchRatePos = p
+	}
+	return e
+}
+
+// or returns the first non-nil pointer, or a pointer to the zero value.
+func or[T any](values ...*T) *T {
+	for _, v := range values {
+		if v != nil {
+			return v
+		}
+	}
+	return new(T)
+}
+
+func orPos(p, fallback framework.Position) framework.Position {
+	if p.File == "" {
+		return fallback
+	}
+	return p
+}
+
+func tolerances(raw map[string]rawTolerance) map[string]framework.Tolerance {
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make(map[string]framework.Tolerance, len(raw))
+	for path, t := range raw {
+		out[path] = framework.Tolerance{Abs: t.Abs, Rel: t.Rel}
+	}
+	return out
+}

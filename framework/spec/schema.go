@@ -1,0 +1,24 @@
+package spec
+
+import "github.com/shadowtest/shadowtest/schemas"
+
+// ImportPath is the import path under which a spec may import the schema to
+// use its definitions, for example:
+//
+//	import "github.com/shadowtest/shadowtest/schemas:shadow"
+//
+//	endpoints: [string]: shadow.#Endpoint
+//
+// The ":shadow" qualifier is needed because the schema's package is named
+// shadow while the last element of the path is schemas. Load provides the
+// package itself; nothing is fetched from a registry.
+const ImportPath = "github.com/shadowtest/shadowtest/schemas:shadow"
+
+// VendorFile is where, relative to a spec directory, Load places the schema
+// for imports. Writing Schema() there (with a cue.mod/module.cue) lets `cue
+// vet` and editors resolve ImportPath too.
+const VendorFile = "cue.mod/gen/github.com/shadowtest/shadowtest/schemas/" + schemas.File
+
+// Schema returns the text of the schema every spec is unified with; its
+// comments are the reference of the spec language.
+func Schema() string { return schemas.Shadow }
