@@ -122,4 +122,3 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	}
 	return nil
 }
-
