@@ -49,26 +49,130 @@ type Target struct {
 	// Headers are set on every request to this target. Values may hold
 	// ${ENV} references, expanded at send time and never written anywhere.
 	Headers map[string]string
+	// RemoveHeaders names recorded request headers that are not sent to
+	// this target (Cookie, a recorded Authorization...).
+	RemoveHeaders []string
+	// PathPrefix rewrites the start of every request path for this target
+	// (an API that moved); the zero value keeps paths as recorded.
+	PathPrefix PathRewrite
+	// Recorded makes the target answer from the responses stored in the
+	// recording instead of the network (prod only): a release can be gated
+	// with only the shadow running.
+	Recorded bool
+}
+
+// PathRewrite replaces the prefix From of a request path with To: From
+// "/api/v1" and To "/v2" send "/api/v1/users/7" as "/v2/users/7". An empty
+// From prepends To to every path; a path without the prefix is unchanged.
+type PathRewrite struct {
+	From string
+	To   string
 }
 
 // TrafficSource is one recording named by the spec.
 type TrafficSource struct {
-	// Format is "har" or "jsonl".
+	// Format is "har", "gor", "jsonl" or "synthetic".
 	Format string
-	// Path is the file, relative to Plan.Dir unless absolute.
+	// Path is the file, relative to Plan.Dir unless absolute; it may be a
+	// glob ("captures/*.gor"), whose files are read in name order. Files
+	// ending in ".gz" are gunzipped. Empty for synthetic traffic.
 	Path string
+	// Synthetic declares generated traffic when Format is "synthetic".
+	Synthetic *Synthetic
 	// Pos is where the spec names it.
 	Pos Position
+}
+
+// Synthetic is traffic generated from request templates, deterministic for
+// a given seed so that a CI run is reproducible.
+type Synthetic struct {
+	// Count is the number of requests to generate; 0 generates every
+	// combination of every template's parameters once, in order.
+	Count int
+	// Seed drives the choice of template and parameter combination when
+	// Count is set.
+	Seed uint64
+	// Requests are the templates.
+	Requests []SyntheticRequest
+}
+
+// SyntheticRequest is one request template: {name} in the URL, header
+// values and body strings is replaced with the value of parameter name.
+type SyntheticRequest struct {
+	// Method is the HTTP method, upper case.
+	Method string
+	// URL is the origin-form URL template ("/users/{id}?expand={expand}").
+	URL string
+	// Headers are set on every generated request (templated).
+	Headers map[string]string
+	// Body is the JSON body template, nil for none.
+	Body []byte
+	// Params lists the parameters in declaration order.
+	Params []SyntheticParam
+	// Zip combines the parameters element by element (the i-th value of
+	// each) instead of as a product of all their values.
+	Zip bool
+}
+
+// SyntheticParam is one parameter: a list of values or an integer range.
+type SyntheticParam struct {
+	// Name is the parameter's name as used in {name}.
+	Name string
+	// Values lists the values; nil when the parameter is a range.
+	Values []string
+	// From, To and Step describe an integer range, To included, when
+	// Values is nil.
+	From, To, Step int64
 }
 
 // Mirror holds the replay settings.
 type Mirror struct {
 	// Concurrency is the number of requests in flight at once.
 	Concurrency int
-	// Writes is the policy for unsafe methods: "skip" or "isolated".
+	// Writes is the policy for unsafe methods (POST, PUT, PATCH, DELETE):
+	// "skip", "isolated", "dry-run" or "record-only".
 	Writes string
+	// DryRunHeader is the header name and value sent with every unsafe
+	// request under the "dry-run" policy.
+	DryRunHeader [2]string
+	// Mode is "full", "sampled", "selective" or "replay".
+	Mode string
+	// Rate is the fraction of requests the sampled mode sends.
+	Rate float64
+	// Seed salts the sampled mode's request hash: another seed chooses
+	// another, equally deterministic, sample.
+	Seed uint64
+	// Endpoints names the endpoints the selective mode sends.
+	Endpoints []string
+	// Speed is the replay mode's pace as a multiple of the recorded one
+	// (2 is twice as fast); 0 sends as fast as the limits allow.
+	Speed float64
 	// MaxBodyBytes caps how much of each response body is read.
 	MaxBodyBytes int64
+	// RPS caps the requests per second sent to each target; 0 means no
+	// cap.
+	RPS float64
+	// KillSwitch stops shadow traffic when the shadow misbehaves.
+	KillSwitch KillSwitch
+}
+
+// KillSwitch says when to stop sending shadow traffic. A tripped switch
+// ends the run as aborted; the results gathered until then are kept.
+type KillSwitch struct {
+	// ShadowErrorRate trips the switch when the shadow's error rate over
+	// the last Window requests exceeds it; 0 disables the check.
+	ShadowErrorRate float64
+	// Window is the number of most recent requests ShadowErrorRate is
+	// measured over.
+	Window int
+	// ShadowLatency trips the switch when the shadow's p99 latency over
+	// the last Window requests exceeds it; 0 disables the check.
+	ShadowLatency time.Duration
+	// File trips the switch when it appears (relative to the working
+	// directory); empty disables the check.
+	File string
+	// Pos is where the kill switch is declared.
+	Pos Position
 }
 
 // Endpoint is one spec endpoint: which requests it covers, how their
@@ -80,12 +184,24 @@ type Endpoint struct {
 	Method string
 	// Path is the path template, for example "/users/{id}".
 	Path string
+	// Query and Header narrow the match: every predicate must hold.
+	Query, Header []Predicate
 	// Pos is where the endpoint is declared.
 	Pos Position
 	// Rules say how responses are compared.
 	Rules Rules
 	// Thresholds gate the release.
 	Thresholds Thresholds
+}
+
+// Predicate is a condition on one query parameter or request header:
+// it must be present (Present), absent (Absent), or have one of Values.
+// Header names are case-insensitive.
+type Predicate struct {
+	Name    string
+	Present bool
+	Absent  bool
+	Values  []string
 }
 
 // Rules say how a pair of responses is compared.
@@ -115,4 +231,22 @@ type Thresholds struct {
 	MinSamples int
 	// MatchRatePos is where the match rate is declared.
 	MatchRatePos Position
+	// ErrorRateSlack is how much the shadow's error rate may exceed
+	// prod's (0.01 = one point); negative disables the error-rate test.
+	ErrorRateSlack float64
+	// ErrorRatePos is where the error-rate threshold is declared.
+	ErrorRatePos Position
+	// LatencyP50Ratio bounds the shadow's median latency to this multiple
+	// of prod's; 0 disables the test.
+	LatencyP50Ratio float64
+	// LatencyP50Pos is where the ratio is declared.
+	LatencyP50Pos Position
+	// LatencyP99 bounds the shadow's p99 latency; 0 with LatencyP99Monitored
+	// reports it without failing, 0 without it disables the test.
+	LatencyP99 time.Duration
+	// LatencyP99Monitored reports the shadow's p99 latency without ever
+	// failing.
+	LatencyP99Monitored bool
+	// LatencyP99Pos is where the p99 threshold is declared.
+	LatencyP99Pos Position
 }
