@@ -1,16 +1,47 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
+	"github.com/shadowtest/shadowtest/framework/spec"
 	"github.com/shadowtest/shadowtest/schemas"
 )
 
+const schemaExamples = `  shadowtest schema > shadow.cue         # read the reference
+  shadowtest schema vendor specs/         # let specs import the schema and 'cue vet' them:
+      // specs/shop.cue
+      package shadow
+      import "` + spec.ImportPath + `"
+      shadow.#Spec
+  cue vet ./specs/                        # the real cue command now checks them too`
+
 func schemaCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("schema", "", "  shadowtest schema > shadow.cue", stderr)
-	if _, code, ok := parseArgs(fs, args); !ok {
+	fs := newFlagSet("schema", "[vendor [DIR]]", schemaExamples, stderr)
+	positional, code, ok := parseArgs(fs, args)
+	if !ok {
 		return code
 	}
-	io.WriteString(stdout, schemas.Shadow)
-	return exitPass
+	switch {
+	case len(positional) == 0:
+		io.WriteString(stdout, schemas.Shadow)
+		return exitPass
+	case positional[0] == "vendor" && len(positional) <= 2:
+		dir := "."
+		if len(positional) == 2 {
+			dir = positional[1]
+		}
+		written, err := spec.Vendor(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "shadowtest schema vendor: %v\n", err)
+			return exitInvalid
+		}
+		for _, f := range written {
+			fmt.Fprintf(stdout, "wrote %s\n", f)
+		}
+		fmt.Fprintf(stdout, "specs in %s can now import %q\n", dir, spec.ImportPath)
+		return exitPass
+	}
+	fmt.Fprintln(stderr, "shadowtest schema: want no argument (print the schema) or 'vendor [DIR]'")
+	return exitInvalid
 }

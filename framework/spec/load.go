@@ -140,7 +140,7 @@ func (l *loader) instances() ([]*build.Instance, error) {
 	// Imports need a module; a spec directory normally is not one.
 	moduleFile := filepath.Join(l.absDir, "cue.mod", "module.cue")
 	if _, err := os.Stat(moduleFile); err != nil {
-		overlay[moduleFile] = load.FromString(fmt.Sprintf("module: %q\nlanguage: version: %q\n", "shadowtest.local/spec", cue.LanguageVersion()))
+		overlay[moduleFile] = load.FromString(moduleCUE())
 	}
 	cfg := &load.Config{
 		Dir:        l.absDir,
