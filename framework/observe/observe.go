@@ -18,12 +18,19 @@ import (
 type Results struct {
 	mu sync.Mutex
 	// Endpoints in spec order.
-	Endpoints []*Endpoint
+	Endpoints []*Endpoint `json:"endpoints"`
 	// Unmatched counts requests no endpoint covered, by "METHOD template".
-	Unmatched map[string]int64
+	Unmatched map[string]int64 `json:"unmatched"`
 	// Aborted says why the run stopped early; empty when it ran to the end.
-	Aborted string
-	byName  map[string]*Endpoint
+	Aborted string `json:"aborted,omitempty"`
+	// Report holds the spec's report settings (redaction, example cap,
+	// baseline margin), carried so that merge and report apply them.
+	Report framework.ReportSettings `json:"report"`
+	// Redact, when set, masks secrets in the category examples as they are
+	// stored (the examples end up in the JUnit, results and HTML).
+	Redact func(path, value string) string `json:"-"`
+	byName map[string]*Endpoint
+	runs   int
 }
 
 // NewResults returns empty aggregates for the plan's endpoints.
@@ -31,6 +38,8 @@ func NewResults(endpoints []framework.Endpoint) *Results {
 	r := &Results{Unmatched: map[string]int64{}, byName: map[string]*Endpoint{}}
 	for _, e := range endpoints {
 		agg := newEndpoint(e.Name)
+		declared := e
+		agg.Spec = &declared
 		r.Endpoints = append(r.Endpoints, agg)
 		r.byName[e.Name] = agg
 	}
@@ -64,7 +73,7 @@ func (r *Results) Add(pair *framework.Pair, diffs []framework.Diff) {
 	if e == nil {
 		return
 	}
-	e.add(pair, diffs)
+	e.add(pair, diffs, r.Redact)
 }
 
 // Snapshot calls fn with the results locked, for reading while a run is
@@ -78,35 +87,42 @@ func (r *Results) Snapshot(fn func(*Results)) {
 // Endpoint holds one endpoint's aggregates.
 type Endpoint struct {
 	// Name is the spec endpoint's name.
-	Name string
+	Name string `json:"name"`
+	// Spec is the endpoint as the spec declared it (method, path, rules,
+	// thresholds, positions), so that merged results can be judged
+	// without the spec directory.
+	Spec *framework.Endpoint `json:"spec,omitempty"`
 	// Requests counts the requests that reached the endpoint and were sent.
-	Requests int64
+	Requests int64 `json:"requests"`
 	// Pairs counts the requests prod answered: the pairs that were compared.
-	Pairs int64
+	Pairs int64 `json:"pairs"`
 	// Matches counts the pairs whose responses matched under the rules.
-	Matches int64
+	Matches int64 `json:"matches"`
 	// Skipped counts requests the write policy did not send.
-	Skipped int64
+	Skipped int64 `json:"skipped"`
 	// ProdErrors and ShadowErrors count failures by kind: transport error
 	// kinds ("refused", "timeout", ...) and "5xx" for server errors.
-	ProdErrors, ShadowErrors map[string]int64
+	ProdErrors   map[string]int64 `json:"prodErrors"`
+	ShadowErrors map[string]int64 `json:"shadowErrors"`
 	// Categories counts differing pairs by discrepancy category.
-	Categories map[string]*Category
+	Categories map[string]*Category `json:"categories"`
 	// ProdLatency and ShadowLatency are the latency distributions of the
 	// answered requests.
-	ProdLatency, ShadowLatency *Latency
+	ProdLatency   *Latency `json:"prodLatency"`
+	ShadowLatency *Latency `json:"shadowLatency"`
 }
 
 // Category is one kind of discrepancy at one path of one endpoint.
 type Category struct {
 	// Name is the category, e.g. "value $.items[*].price".
-	Name string
+	Name string `json:"name"`
 	// Count is the number of pairs showing it.
-	Count int64
-	// Example is the first difference seen in this category.
-	Example framework.Diff
+	Count int64 `json:"count"`
+	// Example is the first difference seen in this category (values
+	// redacted).
+	Example framework.Diff `json:"example"`
 	// Origin names the recorded request of the example.
-	Origin string
+	Origin string `json:"origin"`
 }
 
 func newEndpoint(name string) *Endpoint {
@@ -120,7 +136,7 @@ func newEndpoint(name string) *Endpoint {
 	}
 }
 
-func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff) {
+func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff, redact func(path, value string) string) {
 	e.Requests++
 	countErrors(e.ProdErrors, &pair.Prod)
 	countErrors(e.ShadowErrors, &pair.Shadow)
@@ -146,6 +162,9 @@ func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff) {
 		seen[name] = true
 		c := e.Categories[name]
 		if c == nil {
+			if redact != nil {
+				d.Prod, d.Shadow = redact(d.Path, d.Prod), redact(d.Path, d.Shadow)
+			}
 			c = &Category{Name: name, Example: d, Origin: pair.Exchange.Origin}
 			e.Categories[name] = c
 		}

@@ -1,0 +1,228 @@
+package observe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Format names the results file format; Version is its version. A reader
+// accepts files of its own version and older ones, and fails on newer ones.
+const (
+	Format  = "shadowtest-results"
+	Version = 1
+)
+
+// MarshalJSON writes the results file (--results FILE): "format",
+// "version" and "runs" (how many runs or shards the results combine), then
+// every aggregate. Fields added by later versions get explicit JSON names
+// and zero values that mean "not measured", so older files still decode.
+func (r *Results) MarshalJSON() ([]byte, error) {
+	type plain Results // without this method
+	runs := r.runs
+	if runs == 0 {
+		runs = 1
+	}
+	return json.Marshal(struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+		Runs    int    `json:"runs"`
+		*plain
+	}{Format, Version, runs, (*plain)(r)})
+}
+
+// UnmarshalJSON reads a results file, checking its format and version.
+func (r *Results) UnmarshalJSON(data []byte) error {
+	type plain Results
+	var f struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+		Runs    int    `json:"runs"`
+		*plain
+	}
+	f.plain = (*plain)(r)
+	if err := json.Unmarshal(data, &f); err != nil {
+		return err
+	}
+	switch {
+	case f.Format != Format:
+		return fmt.Errorf("not a shadowtest results file (format %q, want %q)", f.Format, Format)
+	case f.Version < 1 || f.Version > Version:
+		return fmt.Errorf("results format version %d is not supported (this shadowtest reads 1 to %d)", f.Version, Version)
+	}
+	r.runs = max(f.Runs, 1)
+	r.index()
+	return nil
+}
+
+// index rebuilds the name index and fills maps a file may leave out.
+func (r *Results) index() {
+	if r.Unmatched == nil {
+		r.Unmatched = map[string]int64{}
+	}
+	r.byName = map[string]*Endpoint{}
+	for i, e := range r.Endpoints {
+		if e == nil {
+			e = newEndpoint("")
+			r.Endpoints[i] = e
+		}
+		fresh := newEndpoint(e.Name)
+		if e.ProdErrors == nil {
+			e.ProdErrors = fresh.ProdErrors
+		}
+		if e.ShadowErrors == nil {
+			e.ShadowErrors = fresh.ShadowErrors
+		}
+		if e.Categories == nil {
+			e.Categories = fresh.Categories
+		}
+		for name, c := range e.Categories {
+			if c == nil {
+				delete(e.Categories, name)
+			}
+		}
+		if e.ProdLatency == nil {
+			e.ProdLatency = fresh.ProdLatency
+		}
+		if e.ShadowLatency == nil {
+			e.ShadowLatency = fresh.ShadowLatency
+		}
+		r.byName[e.Name] = e
+	}
+}
+
+// Runs is how many runs these results combine (1 for a single run).
+func (r *Results) Runs() int { return max(r.runs, 1) }
+
+// WriteFile writes the results to path as indented JSON.
+func (r *Results) WriteFile(path string) error {
+	r.mu.Lock()
+	data, err := json.MarshalIndent(r, "", "  ")
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// ReadFile reads a results file; errors name the file.
+func ReadFile(path string) (*Results, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Decode reads one results document.
+func Decode(rd io.Reader) (*Results, error) {
+	r := &Results{}
+	dec := json.NewDecoder(rd)
+	if err := dec.Decode(r); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, fmt.Errorf("offset %d: %w", syntax.Offset, err)
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+// Merge combines the results of shards of one run (the same specs, disjoint
+// traffic) into new results: counts add up, latency sketches merge, each
+// category keeps the first shard's example. Endpoints keep the first
+// file's order; an endpoint only some shards know is added at the end.
+// The report settings are the first file's. It fails when shards disagree
+// about an endpoint's spec.
+func Merge(shards ...*Results) (*Results, error) {
+	out := &Results{Unmatched: map[string]int64{}, byName: map[string]*Endpoint{}}
+	var aborted []string
+	for i, s := range shards {
+		if i == 0 {
+			out.Report = s.Report
+		}
+		out.runs += s.Runs()
+		for _, e := range s.Endpoints {
+			mine := out.byName[e.Name]
+			if mine == nil {
+				mine = newEndpoint(e.Name)
+				mine.Spec = e.Spec
+				out.Endpoints = append(out.Endpoints, mine)
+				out.byName[e.Name] = mine
+			} else if !sameSpec(mine, e) {
+				return nil, fmt.Errorf("results %d: endpoint %q is declared differently than in results 1 (merge only shards of one run with the same specs)", i+1, e.Name)
+			}
+			mine.Merge(e)
+		}
+		for label, n := range s.Unmatched {
+			out.Unmatched[label] += n
+		}
+		if s.Aborted != "" {
+			aborted = append(aborted, fmt.Sprintf("results %d: %s", i+1, s.Aborted))
+		}
+	}
+	if len(aborted) > 0 {
+		out.Aborted = fmt.Sprint(aborted)
+	}
+	return out, nil
+}
+
+func sameSpec(a, b *Endpoint) bool {
+	if a.Spec == nil || b.Spec == nil {
+		return true
+	}
+	x, _ := json.Marshal(a.Spec)
+	y, _ := json.Marshal(b.Spec)
+	return string(x) == string(y)
+}
+
+// latencyJSON is a latency distribution in the results file: quantiles
+// for people (milliseconds) and the encoded DDSketch for merging.
+type latencyJSON struct {
+	Count  int64   `json:"count"`
+	P50Ms  float64 `json:"p50Ms"`
+	P90Ms  float64 `json:"p90Ms"`
+	P99Ms  float64 `json:"p99Ms"`
+	Sketch []byte  `json:"sketch"`
+}
+
+// MarshalJSON writes the count, p50/p90/p99 in milliseconds and the sketch
+// (DDSketch binary encoding, base64).
+func (l *Latency) MarshalJSON() ([]byte, error) {
+	var enc []byte
+	l.sketch.Encode(&enc, false)
+	return json.Marshal(latencyJSON{
+		Count:  l.Count(),
+		P50Ms:  ms(l.Quantile(0.5)),
+		P90Ms:  ms(l.Quantile(0.9)),
+		P99Ms:  ms(l.Quantile(0.99)),
+		Sketch: enc,
+	})
+}
+
+// UnmarshalJSON restores the distribution from its sketch; the quantiles
+// in the file are informational.
+func (l *Latency) UnmarshalJSON(data []byte) error {
+	var v latencyJSON
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	fresh := NewLatency()
+	if len(v.Sketch) > 0 {
+		if err := fresh.sketch.DecodeAndMergeWith(v.Sketch); err != nil {
+			return fmt.Errorf("latency sketch: %w", err)
+		}
+	}
+	*l = *fresh
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
