@@ -8,7 +8,8 @@ import (
 	"github.com/shadowtest/shadowtest/schemas"
 )
 
-const schemaExamples = `  shadowtest schema > shadow.cue         # read the reference
+const schemaExamples = `  shadowtest schema > shadow.cue         # the schema, with its comments
+  shadowtest schema reference            # the same documentation as Markdown tables
   shadowtest schema vendor specs/         # let specs import the schema and 'cue vet' them:
       // specs/shop.cue
       package shadow
@@ -17,7 +18,7 @@ const schemaExamples = `  shadowtest schema > shadow.cue         # read the refe
   cue vet ./specs/                        # the real cue command now checks them too`
 
 func schemaCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("schema", "[vendor [DIR]]", schemaExamples, stderr)
+	fs := newFlagSet("schema", "[reference | vendor [DIR]]", schemaExamples, stderr)
 	positional, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -25,6 +26,14 @@ func schemaCommand(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(positional) == 0:
 		io.WriteString(stdout, schemas.Shadow)
+		return exitPass
+	case positional[0] == "reference" && len(positional) == 1:
+		reference, err := spec.Reference()
+		if err != nil {
+			fmt.Fprintf(stderr, "shadowtest schema reference: %v\n", err)
+			return exitInvalid
+		}
+		io.WriteString(stdout, reference)
 		return exitPass
 	case positional[0] == "vendor" && len(positional) <= 2:
 		dir := "."
@@ -42,6 +51,6 @@ func schemaCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "specs in %s can now import %q\n", dir, spec.ImportPath)
 		return exitPass
 	}
-	fmt.Fprintln(stderr, "shadowtest schema: want no argument (print the schema) or 'vendor [DIR]'")
+	fmt.Fprintln(stderr, "shadowtest schema: want no argument (print the schema), 'reference' (Markdown) or 'vendor [DIR]'")
 	return exitInvalid
 }
