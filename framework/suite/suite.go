@@ -69,24 +69,7 @@ func Run(cfg Config) Outcome {
 	gomega.RegisterFailHandler(ginkgo.Fail)
 
 	var out Outcome
-	ginkgo.Describe(RootName, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
-		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
-			out.ReplayErr = cfg.Replay(ctx)
-			if out.ReplayErr != nil && (cfg.IsAbort == nil || !cfg.IsAbort(out.ReplayErr)) {
-				ginkgo.Fail("replay failed: " + out.ReplayErr.Error())
-			}
-		})
-		for i := range cfg.Plan.Endpoints {
-			declareEndpoint(&cfg.Plan.Endpoints[i], cfg.Results)
-		}
-		ginkgo.Describe(RunGroup, func() {
-			ginkgo.It("replays all traffic", func() {
-				if out.ReplayErr != nil {
-					ginkgo.Fail(out.ReplayErr.Error())
-				}
-			})
-		})
-	})
+	Declare(cfg, &out.ReplayErr)
 	ginkgo.ReportAfterSuite("shadowtest report", func(r ginkgo.Report) {
 		out.Report = r
 	})
@@ -102,6 +85,37 @@ func Run(cfg Config) Outcome {
 	var t failRecorder
 	out.Passed = ginkgo.RunSpecs(&t, "shadowtest", suiteConfig, reporterConfig) && !t.failed
 	return out
+}
+
+// Declare adds shadowtest's specs to the Ginkgo suite being built: an
+// Ordered container whose BeforeAll runs cfg.Replay once, one Describe per
+// endpoint with one It per threshold, and a "run" group whose It fails when
+// the replay did not complete. Teams with their own Ginkgo suite call it at
+// the top level of a test file (var _ = suite.Declare(...)) and run their
+// suite as usual; Run uses it for the CLI. The replay's error, if any, is
+// stored in *replayErr when replayErr is not nil.
+func Declare(cfg Config, replayErr *error) bool {
+	if replayErr == nil {
+		replayErr = new(error)
+	}
+	return ginkgo.Describe(RootName, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
+			*replayErr = cfg.Replay(ctx)
+			if *replayErr != nil && (cfg.IsAbort == nil || !cfg.IsAbort(*replayErr)) {
+				ginkgo.Fail("replay failed: " + (*replayErr).Error())
+			}
+		})
+		for i := range cfg.Plan.Endpoints {
+			declareEndpoint(&cfg.Plan.Endpoints[i], cfg.Results)
+		}
+		ginkgo.Describe(RunGroup, func() {
+			ginkgo.It("replays all traffic", func() {
+				if *replayErr != nil {
+					ginkgo.Fail((*replayErr).Error())
+				}
+			})
+		})
+	})
 }
 
 func declareEndpoint(e *framework.Endpoint, results *observe.Results) {
