@@ -36,6 +36,23 @@ type Plan struct {
 	Mirror Mirror
 	// Endpoints in spec order; the first matching endpoint wins.
 	Endpoints []Endpoint
+	// Report says what the discrepancy log, the results and the reports
+	// keep and hide.
+	Report ReportSettings
+}
+
+// ReportSettings say what the discrepancy log, the results and the reports
+// keep and hide.
+type ReportSettings struct {
+	// Redact lists body paths whose values never appear in any output
+	// (log, JUnit, HTML, results); sensitive headers are always redacted.
+	Redact []string `json:"redact,omitempty"`
+	// Examples is how many differing pairs per endpoint and category the
+	// discrepancy log keeps in full; the rest are logged without bodies.
+	Examples int `json:"examples,omitempty"`
+	// BaselineMargin is how far an endpoint's match rate may drop below
+	// the baseline run's before the baseline test fails.
+	BaselineMargin float64 `json:"baselineMargin,omitempty"`
 }
 
 // Target is one system requests are sent to.

@@ -37,6 +37,11 @@ type (
 		Tolerance  *map[string]rawTolerance `json:"tolerance"`
 		Thresholds *rawThresholds           `json:"thresholds"`
 	}
+	rawReport struct {
+		Redact         []string `json:"redact"`
+		Examples       int      `json:"examples"`
+		BaselineMargin float64  `json:"baselineMargin"`
+	}
 	rawTolerance struct {
 		Abs float64 `json:"abs"`
 		Rel float64 `json:"rel"`
@@ -59,6 +64,10 @@ func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	d.get(&mirror, nil, cue.Str("mirror"))
 	plan.Mirror = framework.Mirror{Concurrency: mirror.Concurrency, Writes: mirror.Writes, MaxBodyBytes: mirror.MaxBodyBytes}
 	plan.Endpoints = d.endpoints()
+	var report rawReport
+	if d.get(&report, nil, cue.Str("report")) {
+		plan.Report = framework.ReportSettings{Redact: report.Redact, Examples: report.Examples, BaselineMargin: report.BaselineMargin}
+	}
 	if err := newError(d.problems); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,88 @@
+package suite
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// Baseline test case names.
+const (
+	// NoNewCategoryName fails when a discrepancy category appears that the
+	// baseline run did not have.
+	NoNewCategoryName = "no new discrepancy category since the baseline"
+)
+
+// MatchRateBaselineName is the test case name of the match-rate-drop check.
+func MatchRateBaselineName(margin float64) string {
+	return fmt.Sprintf("match rate not more than %g below the baseline", margin)
+}
+
+// declareBaselines adds, to every endpoint's group, the two tests against
+// an earlier run: no new discrepancy category, and no match-rate drop of
+// more than the margin. An endpoint the baseline does not know is skipped.
+func declareBaselines(cfg Config) {
+	if cfg.Baseline == nil {
+		return
+	}
+	for i := range cfg.Plan.Endpoints {
+		e := &cfg.Plan.Endpoints[i]
+		ginkgo.Describe(e.Name, func() {
+			ginkgo.It(NoNewCategoryName, location(e.Pos), func() {
+				before := cfg.Baseline.Endpoint(e.Name)
+				if before == nil {
+					ginkgo.Skip(e.Name + ": not in the baseline results")
+				}
+				if msg := NewCategories(cfg.Results.Endpoint(e.Name), before); msg != "" {
+					ginkgo.Fail(msg)
+				}
+			})
+			ginkgo.It(MatchRateBaselineName(cfg.BaselineMargin), location(e.Pos), func() {
+				before := cfg.Baseline.Endpoint(e.Name)
+				if before == nil {
+					ginkgo.Skip(e.Name + ": not in the baseline results")
+				}
+				if msg := MatchRateDrop(cfg.Results.Endpoint(e.Name), before, cfg.BaselineMargin); msg != "" {
+					ginkgo.Fail(msg)
+				}
+			})
+		})
+	}
+}
+
+// NewCategories describes the discrepancy categories of now that before
+// did not have, most frequent first with an example each; "" when none.
+func NewCategories(now, before *observe.Endpoint) string {
+	var fresh []*observe.Category
+	for _, c := range now.TopCategories(0) {
+		if before.Categories[c.Name] == nil {
+			fresh = append(fresh, c)
+		}
+	}
+	if len(fresh) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d new discrepancy categor%s since the baseline", now.Name, len(fresh), map[bool]string{true: "y", false: "ies"}[len(fresh) == 1])
+	for _, c := range fresh {
+		fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
+	}
+	return b.String()
+}
+
+// MatchRateDrop describes a match-rate drop of more than margin from
+// before to now; "" when the rate held (or either run compared no pairs).
+func MatchRateDrop(now, before *observe.Endpoint, margin float64) string {
+	if now.Pairs == 0 || before.Pairs == 0 {
+		return ""
+	}
+	drop := before.MatchRate() - now.MatchRate()
+	if drop <= margin+1e-12 {
+		return ""
+	}
+	return fmt.Sprintf("%s: match rate %.4f over %s pairs, baseline %.4f over %s pairs: dropped %.4f, more than the margin %g",
+		now.Name, now.MatchRate(), count(now.Pairs), before.MatchRate(), count(before.Pairs), drop, margin)
+}
