@@ -46,6 +46,12 @@ type Config struct {
 	Timeout time.Duration
 	// NoColor turns off colour in Ginkgo's console output.
 	NoColor bool
+	// Baseline, when set, holds an earlier run's results: each endpoint
+	// gets two more test cases, no new discrepancy category and no match
+	// rate drop of more than BaselineMargin.
+	Baseline *observe.Results
+	// BaselineMargin is the match-rate drop the baseline test allows.
+	BaselineMargin float64
 }
 
 // Outcome is what a suite run produced.
@@ -108,6 +114,7 @@ func Declare(cfg Config, replayErr *error) bool {
 		for i := range cfg.Plan.Endpoints {
 			declareEndpoint(&cfg.Plan.Endpoints[i], cfg.Results)
 		}
+		declareBaselines(cfg)
 		ginkgo.Describe(RunGroup, func() {
 			ginkgo.It("replays all traffic", func() {
 				if *replayErr != nil {
