@@ -51,9 +51,12 @@ func (d Diff) Category() string {
 	return string(d.Kind) + " " + FoldIndices(d.Path)
 }
 
-var arrayIndex = regexp.MustCompile(`\[[0-9]+\]`)
+// arrayIndex matches an index, [3], or a keyed-set element, [id=7] or
+// [sku="A-1"].
+var arrayIndex = regexp.MustCompile(`\[(?:[0-9]+|(?:[A-Za-z_][A-Za-z0-9_-]*|"(?:[^"\\]|\\.)*")=(?:"(?:[^"\\]|\\.)*"|[-+.0-9A-Za-z]+))\]`)
 
-// FoldIndices replaces every numeric array index in a path with [*].
+// FoldIndices replaces every array index and keyed-set element in a path
+// with [*].
 func FoldIndices(path string) string {
 	if !strings.Contains(path, "[") {
 		return path

@@ -209,6 +209,14 @@ type Endpoint struct {
 	Rules Rules
 	// Thresholds gate the release.
 	Thresholds Thresholds
+	// Known lists the intended discrepancy categories. When the spec
+	// declares known (even as an empty list) Known is non-nil and the
+	// threshold "no category outside known" is asserted.
+	Known []KnownCategory
+	// KnownPos is where known is declared.
+	KnownPos Position
+	// Noise configures noise learning from prod.
+	Noise Noise
 }
 
 // Predicate is a condition on one query parameter or request header:
@@ -230,6 +238,54 @@ type Rules struct {
 	Headers []string
 	// Tolerance maps a body path to the numeric slack allowed there.
 	Tolerance map[string]Tolerance
+	// Unordered lists arrays compared regardless of element order: as
+	// multisets, or as sets keyed by a member of their elements.
+	Unordered []Unordered
+	// Masks replace the parts of string values (and text bodies) that a
+	// regular expression matches before comparing them.
+	Masks []Mask
+	// ErrorsBy, when set, is the body path of the error-type field: a pair
+	// of non-2xx responses with equal statuses is compared by that field
+	// (and the listed headers) only, not by message text.
+	ErrorsBy string
+	// DigestAbove, when > 0, is the body size in bytes above which bodies
+	// are compared by length and SHA-256 only, with a note saying so.
+	DigestAbove int64
+}
+
+// Unordered says that the array at Path is compared regardless of order:
+// as a multiset when Key is empty, else as a set of objects identified by
+// their member Key, where a moved element is an "order" difference and a
+// changed one is reported at its key ($.orders[id=7].total).
+type Unordered struct {
+	Path string
+	Key  string
+}
+
+// Mask is a regular expression whose matches inside string values are
+// replaced by a placeholder on both sides before comparing, for example a
+// UUID inside a URL. An empty Path applies it to every string and to text
+// bodies; otherwise only at locations Path matches ("$" for a text body).
+type Mask struct {
+	Path    string
+	Pattern string
+}
+
+// KnownCategory is a discrepancy category the team expects, with the
+// reason; "no category outside known" fails on any other category.
+type KnownCategory struct {
+	// Category is a category name as reported, e.g. "value $.email".
+	Category string
+	// Reason says why the difference is intended (a ticket, a decision).
+	Reason string
+}
+
+// Noise configures noise learning: a fraction of requests is sent to prod
+// a second time, and paths that differ between the two prod answers are
+// noise for the endpoint.
+type Noise struct {
+	// Probe is the fraction of requests sent to prod twice (0 = off).
+	Probe float64
 }
 
 // Tolerance is the slack allowed between two numbers: they match when
@@ -237,6 +293,10 @@ type Rules struct {
 type Tolerance struct {
 	Abs float64
 	Rel float64
+	// Skew, when > 0, lets two timestamps differ by up to Skew: RFC 3339
+	// strings, and numbers read as Unix epoch seconds, milliseconds,
+	// microseconds or nanoseconds by their magnitude.
+	Skew time.Duration
 }
 
 // Thresholds gate the release; each is one test case.

@@ -2,12 +2,7 @@ package compare
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
-	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/fieldpath"
@@ -28,44 +23,81 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 		}
 		return diffs
 	}
-	if bytes.Equal(prod.Body, shadow.Body) {
+	prodBody, prodErr := decodeContent(prod)
+	shadowBody, shadowErr := decodeContent(shadow)
+	switch {
+	case prodErr != nil && shadowErr != nil:
+		prodBody, shadowBody = prod.Body, shadow.Body // compare what was received
+	case prodErr != nil || shadowErr != nil:
+		return append(diffs, framework.Diff{Path: "body", Kind: framework.KindType,
+			Prod: encodingNote(prodBody, prodErr), Shadow: encodingNote(shadowBody, shadowErr)})
+	}
+	if bytes.Equal(prodBody, shadowBody) {
 		return diffs
 	}
-	if isJSON(prod.Header, prod.Body, shadow.Body) {
-		prodValue, prodErr := decodeJSON(prod.Body)
-		shadowValue, shadowErr := decodeJSON(shadow.Body)
-		switch {
-		case prodErr == nil && shadowErr == nil:
-			w := walker{c: c, diffs: diffs, loc: make([]fieldpath.Step, 0, 16)}
-			w.compare(prodValue, shadowValue)
-			return w.diffs
-		case prodErr != nil && shadowErr != nil:
-			// Neither side is JSON despite the content type: compare bytes.
-		default:
-			return append(diffs, framework.Diff{Path: "body", Kind: framework.KindType,
-				Prod: jsonNote(prod, prodErr), Shadow: jsonNote(shadow, shadowErr)})
+	if c.digestAbove > 0 && (int64(len(prodBody)) > c.digestAbove || int64(len(shadowBody)) > c.digestAbove) {
+		return append(diffs, c.digestDiff(prodBody, shadowBody))
+	}
+	errorPair := c.errorsBy != nil && (prod.Status < 200 || prod.Status > 299)
+	switch bodyKind(prod.Header, prodBody, shadowBody) {
+	case bodyJSON:
+		d, ok := c.compareJSON(diffs, prodBody, shadowBody, prod.Truncated, shadow.Truncated, errorPair)
+		if ok {
+			return d
 		}
+		// Neither side is JSON despite the content type: compare as text.
+	case bodyForm:
+		if !errorPair {
+			return c.compareForm(diffs, prodBody, shadowBody)
+		}
+	case bodyBinary:
+		if errorPair {
+			return diffs
+		}
+		kind := framework.KindValue
+		if len(prodBody) != len(shadowBody) {
+			kind = framework.KindSize
+		}
+		return append(diffs, framework.Diff{Path: "body", Kind: kind, Prod: binaryNote(prodBody), Shadow: binaryNote(shadowBody)})
+	}
+	if errorPair {
+		return diffs // errors.by: message text does not count
+	}
+	if len(c.masks) > 0 && c.masked(nil, prodBody, shadowBody) {
+		return diffs
 	}
 	kind := framework.KindValue
-	if len(prod.Body) != len(shadow.Body) {
+	if len(prodBody) != len(shadowBody) {
 		kind = framework.KindSize
 	}
 	return append(diffs, framework.Diff{Path: "body", Kind: kind,
-		Prod: clipBytes(prod.Body), Shadow: clipBytes(shadow.Body)})
+		Prod: clipBytes(prodBody), Shadow: clipBytes(shadowBody)})
 }
 
-// isJSON reports whether a pair's bodies are compared as JSON: prod's
-// Content-Type says so, or there is none and both bodies start like a JSON
-// object or array.
-func isJSON(prodHeader http.Header, prod, shadow []byte) bool {
-	values := headerValues(prodHeader, "Content-Type")
-	if len(values) == 0 {
-		return looksLikeJSON(prod) && looksLikeJSON(shadow)
+// compareJSON compares two JSON bodies; ok is false when neither parses.
+// For an error pair under errors.by only the error-type field is compared.
+func (c *Comparator) compareJSON(diffs []framework.Diff, prodBody, shadowBody []byte, prodCut, shadowCut, errorPair bool) (_ []framework.Diff, ok bool) {
+	prodTape, prodErr := parseTape(prodBody)
+	shadowTape, shadowErr := parseTape(shadowBody)
+	if prodTape != nil {
+		defer prodTape.put()
 	}
-	mediaType, _, _ := strings.Cut(values[0], ";")
-	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
-	return mediaType == "application/json" ||
-		strings.HasSuffix(mediaType, "+json") && strings.Contains(mediaType, "/")
+	if shadowTape != nil {
+		defer shadowTape.put()
+	}
+	switch {
+	case prodErr == nil && shadowErr == nil:
+		w := walker{c: c, prod: prodTape, shad: shadowTape, diffs: diffs, loc: make([]fieldpath.Step, 0, 16)}
+		if errorPair {
+			w.only = c.errorsBy
+		}
+		w.compare(0, 0)
+		return w.diffs, true
+	case prodErr != nil && shadowErr != nil:
+		return diffs, false
+	}
+	return append(diffs, framework.Diff{Path: "body", Kind: framework.KindType,
+		Prod: jsonNote(prodBody, prodCut, prodErr), Shadow: jsonNote(shadowBody, shadowCut, shadowErr)}), true
 }
 
 func looksLikeJSON(body []byte) bool {
@@ -73,34 +105,15 @@ func looksLikeJSON(body []byte) bool {
 	return len(body) > 0 && (body[0] == '{' || body[0] == '[')
 }
 
-var errTrailingData = errors.New("data after the JSON value")
-
-// decodeJSON decodes one whole JSON document, numbers as json.Number.
-func decodeJSON(body []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		if err == io.EOF {
-			return nil, io.ErrUnexpectedEOF // an empty body is not a JSON document
-		}
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errTrailingData
-	}
-	return v, nil
-}
-
 // jsonNote shows one side of a pair where only one body is valid JSON: the
 // body itself on the valid side, the parse error on the other.
-func jsonNote(r *framework.Response, err error) string {
+func jsonNote(body []byte, truncated bool, err error) string {
 	if err == nil {
-		return clipBytes(r.Body)
+		return clipBytes(body)
 	}
 	note := "invalid JSON: " + err.Error()
-	if r.Truncated {
-		note += " (body truncated at " + strconv.Itoa(len(r.Body)) + " bytes)"
+	if truncated {
+		note += " (body truncated at " + strconv.Itoa(len(body)) + " bytes)"
 	}
 	return clipString(note)
 }

@@ -20,6 +20,12 @@ type Comparator struct {
 	headers       []string        // canonical names compared, rule order, no duplicates
 	tolerance     fieldpath.Set   // tolerance paths, sorted by their text
 	tolerances    []slack         // parallel to tolerance
+	unordered     fieldpath.Set   // arrays compared as sets
+	unorderedKeys []string        // parallel to unordered: the key member, "" for a multiset
+	masks         []mask          // in rule order
+	errorsBy      *fieldpath.Path // non-2xx pairs compare only this subtree
+	digestAbove   int64           // bodies larger than this compare by digest (0: never)
+	keyedRules    bool            // some rule path names a keyed-set element
 }
 
 // Compile checks and compiles rules. Every path is parsed once; an invalid
@@ -83,6 +89,19 @@ func Compile(rules framework.Rules) (*Comparator, error) {
 		c.tolerances = append(c.tolerances, newSlack(tol))
 	}
 	c.tolerance = fieldpath.NewSet(paths...)
+	for i, p := range paths {
+		c.keyedRules = c.keyedRules || p.HasKeyed()
+		c.tolerances[i].skew = rules.Tolerance[texts[i]].Skew
+		if c.tolerances[i].skew < 0 {
+			return nil, fmt.Errorf("compare: tolerance %s: skew must be >= 0, got %s", texts[i], c.tolerances[i].skew)
+		}
+	}
+	for _, p := range ignore {
+		c.keyedRules = c.keyedRules || p.HasKeyed()
+	}
+	if err := c.compileRules(rules); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -120,3 +120,62 @@ func clipString(s string) string {
 	}
 	return s[:cut] + ellipsis
 }
+
+// displayNode renders node i of a tape like display renders the decoded
+// value: JSON text, members sorted by name, cut at about displayLimit bytes.
+func displayNode(t *tape, i int32) string {
+	return clipBytes(appendNode(make([]byte, 0, 32), t, i))
+}
+
+// appendNode appends node i as JSON, stopping once more than displayLimit
+// bytes are written.
+func appendNode(b []byte, t *tape, i int32) []byte {
+	if len(b) > displayLimit {
+		return b
+	}
+	n := &t.nodes[i]
+	switch n.kind {
+	case kindNull:
+		return append(b, "null"...)
+	case kindFalse:
+		return append(b, "false"...)
+	case kindTrue:
+		return append(b, "true"...)
+	case kindNumber:
+		return append(b, t.bytes(n.value)...)
+	case kindString:
+		return appendString(b, unsafeString(t.bytes(n.value)))
+	case kindArray:
+		b = append(b, '[')
+		for e, first := i+1, true; e < n.end; e, first = t.nodes[e].end, false {
+			if len(b) > displayLimit {
+				return b
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			b = appendNode(b, t, e)
+		}
+		return append(b, ']')
+	case kindObject:
+		members := appendMembers(make([]int32, 0, n.count), t, i)
+		sortMembers(t, members)
+		b = append(b, '{')
+		first := true
+		for m := 0; m < len(members); m++ {
+			m = skipDuplicates(t, members, m)
+			if len(b) > displayLimit {
+				return b
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendString(b, unsafeString(t.bytes(t.nodes[members[m]].key)))
+			b = append(b, ':')
+			b = appendNode(b, t, members[m])
+		}
+		return append(b, '}')
+	}
+	return append(b, '?')
+}

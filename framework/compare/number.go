@@ -3,6 +3,7 @@ package compare
 import (
 	"math/big"
 	"strconv"
+	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
 )
@@ -127,7 +128,8 @@ func decimalEqual(a, b string) bool {
 // read as their shortest decimal text, so that abs 0.01 means exactly 0.01
 // and two prices 0.01 apart are within it.
 type slack struct {
-	abs, rel *big.Rat // nil when zero
+	abs, rel *big.Rat      // nil when zero
+	skew     time.Duration // timestamps: 0 when off
 }
 
 func newSlack(t framework.Tolerance) slack {

@@ -18,6 +18,12 @@ func AppendFormat(dst []byte, loc []Step) []byte {
 	dst = append(dst, '$')
 	for _, s := range loc {
 		if s.IsIndex {
+			if s.Label != "" {
+				dst = append(dst, '[')
+				dst = append(dst, s.Label...)
+				dst = append(dst, ']')
+				continue
+			}
 			dst = appendIndex(dst, s.Index)
 			continue
 		}
@@ -33,12 +39,34 @@ func appendIndex(dst []byte, i int) []byte {
 	return append(dst, ']')
 }
 
+// KeyedIndex returns the step into the element at index i of an array
+// compared as a set keyed by the member field, whose key value is value:
+// the JSON text of a number, true, false or null, or a string's decoded
+// content when isString is set. Format writes it as [field=value], for
+// example $.orders[id=7] or $.orders[sku="A-1"].
+func KeyedIndex(i int, field, value string, isString bool) Step {
+	b := make([]byte, 0, len(field)+len(value)+3)
+	b = appendName(b, field)
+	b = append(b, '=')
+	if isString {
+		b = appendQuoted(b, value)
+	} else {
+		b = append(b, value...)
+	}
+	return Step{Index: i, IsIndex: true, Label: string(b)}
+}
+
 // appendName writes a member name bare when it is an identifier, else as a
 // JSON string.
 func appendName(dst []byte, name string) []byte {
 	if isIdent(name) {
 		return append(dst, name...)
 	}
+	return appendQuoted(dst, name)
+}
+
+// appendQuoted writes name as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendQuoted(dst []byte, name string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	for i := 0; i < len(name); {

@@ -9,7 +9,7 @@ import (
 // as valid UTF-8 text that parses back to an equal path, and that a body
 // path matches the concrete location it describes.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"$", "$.a[*].b", "$..id", `$."a \"b\"".c[12]`, "header:content-type", "$.a[x]", `$."\ud83d\ude00"`} {
+	for _, s := range []string{"$", "$.a[*].b", "$..id", `$."a \"b\"".c[12]`, "header:content-type", "$.a[x]", `$."\ud83d\ude00"`, `$.orders[id=7].total`, `$.o["a b"="x\"y"]`, "$.o[k=]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -45,6 +45,8 @@ func FuzzParse(f *testing.F) {
 				l = append(l, Index(e.index))
 			case elemAnyIndex:
 				l = append(l, Index(0))
+			case elemKeyed:
+				l = append(l, Step{IsIndex: true, Label: e.name})
 			}
 		}
 		if !p.Matches(l) {

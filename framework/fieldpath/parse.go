@@ -126,6 +126,9 @@ func (p *parser) bracket() error {
 	for p.pos < len(p.src) && '0' <= p.src[p.pos] && p.src[p.pos] <= '9' {
 		p.pos++
 	}
+	if p.pos == start && start < len(p.src) && (p.src[start] == '"' || isIdentStart(p.src[start])) {
+		return p.keyed()
+	}
 	if p.pos == start {
 		return p.errAt(start, "expected index or *")
 	}
@@ -138,6 +141,42 @@ func (p *parser) bracket() error {
 	}
 	p.elems = append(p.elems, elem{kind: elemIndex, index: int(n)})
 	p.pos++
+	return nil
+}
+
+// keyed parses field=value] at p.pos, the element of a keyed set whose key
+// member field has the value: a JSON string, number, true, false or null.
+// The label is kept in the canonical form KeyedIndex builds.
+func (p *parser) keyed() error {
+	start := p.pos
+	field, err := p.name()
+	if err != nil || p.pos == len(p.src) || p.src[p.pos] != '=' {
+		// Not [field=value]: the usual message covers the common mistake.
+		return p.errAt(start, "expected index or *")
+	}
+	p.pos++
+	var label Step
+	if p.pos < len(p.src) && p.src[p.pos] == '"' {
+		value, err := p.quoted()
+		if err != nil {
+			return err
+		}
+		label = KeyedIndex(0, field, value, true)
+	} else {
+		start := p.pos
+		for p.pos < len(p.src) && strings.IndexByte("+-.0123456789eEtrufalsn", p.src[p.pos]) >= 0 {
+			p.pos++
+		}
+		if p.pos == start {
+			return p.errAt(start, "expected a key value: a JSON string, number, true, false or null")
+		}
+		label = KeyedIndex(0, field, p.src[start:p.pos], false)
+	}
+	if p.pos == len(p.src) || p.src[p.pos] != ']' {
+		return p.errAt(p.pos, "expected ]")
+	}
+	p.pos++
+	p.elems = append(p.elems, elem{kind: elemKeyed, name: label.Label})
 	return nil
 }
 

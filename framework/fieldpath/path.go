@@ -9,6 +9,11 @@ type Step struct {
 	Index int
 	// IsIndex reports whether the step is an array index.
 	IsIndex bool
+	// Label, when set on an index step, names the element by a key field
+	// instead of its position, for example `id=7` or `sku="A-1"`: arrays
+	// compared as keyed sets report their elements this way. Build it with
+	// KeyedIndex. Index still holds prod's position, so [*] and [N] match.
+	Label string
 }
 
 // Key returns the step into the object member called name.
@@ -24,6 +29,7 @@ const (
 	elemIndex                    // [N]: one element
 	elemAnyIndex                 // [*]: any element
 	elemAnySteps                 // the ".." of "..name": zero or more steps of any kind
+	elemKeyed                    // [field=value]: the keyed-set element with that label
 )
 
 // elem is one element of a parsed path. "..name" parses to elemAnySteps
@@ -70,6 +76,10 @@ func (p Path) String() string {
 			b = appendIndex(b, e.index)
 		case elemAnyIndex:
 			b = append(b, "[*]"...)
+		case elemKeyed:
+			b = append(b, '[')
+			b = append(b, e.name...)
+			b = append(b, ']')
 		case elemAnySteps:
 			b = append(b, '.') // the member that follows adds the second dot
 		}
@@ -153,6 +163,40 @@ func (e elem) matches(s Step) bool {
 		return s.IsIndex && s.Index == e.index
 	case elemAnyIndex:
 		return s.IsIndex
+	case elemKeyed:
+		return s.IsIndex && s.Label == e.name
+	}
+	return false
+}
+
+// MayContain reports whether a location below loc could be matched by p:
+// loc is a prefix of some location p matches. Paths with ".." may match
+// below anything, so it is always true for them. A header path matches
+// nothing.
+func (p Path) MayContain(loc []Step) bool {
+	if p.header != "" {
+		return false
+	}
+	if p.anyLen {
+		return true
+	}
+	if len(loc) > len(p.elems) {
+		return false
+	}
+	for i := range loc {
+		if !p.elems[i].matches(loc[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// HasKeyed reports whether p names a keyed-set element ([field=value]).
+func (p Path) HasKeyed() bool {
+	for _, e := range p.elems {
+		if e.kind == elemKeyed {
+			return true
+		}
 	}
 	return false
 }
