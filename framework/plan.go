@@ -308,8 +308,11 @@ type Thresholds struct {
 	MinSamples int
 	// MatchRatePos is where the match rate is declared.
 	MatchRatePos Position
+	// ErrorRate turns on the test that the shadow's error rate is at most
+	// prod's plus ErrorRateSlack.
+	ErrorRate bool
 	// ErrorRateSlack is how much the shadow's error rate may exceed
-	// prod's (0.01 = one point); negative disables the error-rate test.
+	// prod's (0.01 = one percentage point).
 	ErrorRateSlack float64
 	// ErrorRatePos is where the error-rate threshold is declared.
 	ErrorRatePos Position

@@ -101,6 +101,21 @@ func RetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 	return resp.StatusCode == http.StatusTooManyRequests, nil
 }
 
+// ShadowRetryPolicy is RetryPolicy without retries on a refused connection:
+// a shadow that is down stays down for the next few milliseconds, and
+// waiting to retry it would hold a worker that prod's side of the run needs.
+// It is the shadow client's policy; prod keeps RetryPolicy, since a prod
+// answer is what every comparison needs.
+func ShadowRetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		return false, nil
+	}
+	return RetryPolicy(ctx, resp, err)
+}
+
+// SetRetryPolicy replaces the client's retry policy.
+func (c *Client) SetRetryPolicy(policy retryablehttp.CheckRetry) { c.http.CheckRetry = policy }
+
 // Idempotent reports whether a method may be retried safely.
 func Idempotent(method string) bool {
 	switch method {

@@ -6,10 +6,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/shadowtest/shadowtest/framework"
 )
@@ -183,5 +187,52 @@ func TestSendTimesEachSideOnItsOwn(t *testing.T) {
 	}
 	if p.Latency >= 200*time.Millisecond || s.Latency < 300*time.Millisecond {
 		t.Errorf("prod latency %v includes the shadow's delay, or shadow latency %v is wrong", p.Latency, s.Latency)
+	}
+}
+
+func TestShadowIsNotRetriedOnRefusedConnection(t *testing.T) {
+	idempotent := context.WithValue(context.Background(), idempotentKey{}, true)
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	tests := []struct {
+		name   string
+		policy func(context.Context, *http.Response, error) (bool, error)
+		err    error
+		want   bool
+		reason string
+	}{
+		{"shadow refused", ShadowRetryPolicy, refused, false, "a shadow that is down would hold a worker prod needs through every backoff"},
+		{"prod refused", RetryPolicy, refused, true, "prod's answer is what every comparison needs: a restarting prod gets another try"},
+		{"shadow reset", ShadowRetryPolicy, reset, true, "a reset connection may be a stale pooled one: retried on both sides"},
+	}
+	for _, tt := range tests {
+		got, _ := tt.policy(idempotent, nil, tt.err)
+		if got != tt.want {
+			t.Errorf("%s: retry = %v, want %v (%s)", tt.name, got, tt.want, tt.reason)
+		}
+	}
+}
+
+func TestShadowRefusedIsOneAttempt(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	m := New(&framework.Plan{
+		Prod:   framework.Target{Name: "prod", URL: "http://" + addr, Timeout: time.Second},
+		Shadow: framework.Target{Name: "shadow", URL: "http://" + addr, Timeout: time.Second},
+		Mirror: framework.Mirror{Concurrency: 1},
+	})
+	var prodAttempts, shadowAttempts atomic.Int64
+	m.Prod.http.RequestLogHook = func(_ retryablehttp.Logger, _ *http.Request, _ int) { prodAttempts.Add(1) }
+	m.Shadow.http.RequestLogHook = func(_ retryablehttp.Logger, _ *http.Request, _ int) { shadowAttempts.Add(1) }
+	p, s := m.Send(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+	if p.ErrKind != "refused" || s.ErrKind != "refused" {
+		t.Fatalf("kinds %q %q, want refused on both sides", p.ErrKind, s.ErrKind)
+	}
+	if shadowAttempts.Load() != 1 || prodAttempts.Load() != 3 {
+		t.Errorf("attempts: shadow %d (want 1), prod %d (want 3: RetryMax 2)", shadowAttempts.Load(), prodAttempts.Load())
 	}
 }

@@ -14,10 +14,12 @@ type Mirror struct {
 
 // New builds the two clients of a plan, each with its own pool.
 func New(plan *framework.Plan) *Mirror {
-	return &Mirror{
+	m := &Mirror{
 		Prod:   NewClient(plan.Prod, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
 		Shadow: NewClient(plan.Shadow, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
 	}
+	m.Shadow.SetRetryPolicy(ShadowRetryPolicy)
+	return m
 }
 
 // Send sends req to prod and the shadow at the same time and waits for both.

@@ -63,6 +63,7 @@ func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	var mirror rawMirror
 	d.get(&mirror, nil, cue.Str("mirror"))
 	plan.Mirror = framework.Mirror{Concurrency: mirror.Concurrency, Writes: mirror.Writes, MaxBodyBytes: mirror.MaxBodyBytes}
+	d.mirrorLimits(&plan.Mirror)
 	plan.Endpoints = d.endpoints()
 	var report rawReport
 	if d.get(&report, nil, cue.Str("report")) {

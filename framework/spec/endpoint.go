@@ -98,6 +98,7 @@ func (d *decoder) endpoint(name cue.Selector, raw, defaults rawRules) framework.
 	} else if p := d.pos(append([]cue.Selector{cue.Str("defaults")}, matchRate...)...); p.File != "" {
 		e.Thresholds.MatchRatePos = p
 	}
+	d.latencyThresholds(path, &e.Thresholds, e.Pos)
 	return e
 }
 

@@ -72,7 +72,8 @@ func TestDefaults(t *testing.T) {
 			Headers:   []string{"Content-Type"},
 			Tolerance: defaultTolerance,
 		},
-		Thresholds: framework.Thresholds{MatchRate: 0.999, MinSamples: 50, MatchRatePos: at(users, 8, 3)},
+		Thresholds: framework.Thresholds{MatchRate: 0.999, MinSamples: 50, MatchRatePos: at(users, 8, 3),
+			ErrorRate: true, ErrorRatePos: at(users, 14, 12), LatencyP50Pos: at(users, 14, 12), LatencyP99Monitored: true, LatencyP99Pos: at(users, 14, 12)},
 	}, {
 		Name: "list-users", Method: "GET", Path: "/users", Pos: at(users, 20, 12),
 		Rules: framework.Rules{
@@ -80,7 +81,8 @@ func TestDefaults(t *testing.T) {
 			Headers:   []string{"Content-Type"},
 			Tolerance: defaultTolerance,
 		},
-		Thresholds: framework.Thresholds{MatchRate: 0.95, MinSamples: 50, MatchRatePos: at(users, 23, 14)},
+		Thresholds: framework.Thresholds{MatchRate: 0.95, MinSamples: 50, MatchRatePos: at(users, 23, 14),
+			ErrorRate: true, ErrorRatePos: at(users, 20, 12), LatencyP50Pos: at(users, 20, 12), LatencyP99Monitored: true, LatencyP99Pos: at(users, 20, 12)},
 	}, {
 		Name: "create-user", Method: "POST", Path: "/users", Pos: at(users, 27, 12),
 		Rules: framework.Rules{
@@ -88,7 +90,8 @@ func TestDefaults(t *testing.T) {
 			Headers:   []string{},
 			Tolerance: map[string]framework.Tolerance{"$.balance": {Rel: 0.001}},
 		},
-		Thresholds: framework.Thresholds{MatchRate: 0.999, MinSamples: 5, MatchRatePos: at(users, 8, 3)},
+		Thresholds: framework.Thresholds{MatchRate: 0.999, MinSamples: 5, MatchRatePos: at(users, 8, 3),
+			ErrorRate: true, ErrorRatePos: at(users, 27, 12), LatencyP50Pos: at(users, 27, 12), LatencyP99Monitored: true, LatencyP99Pos: at(users, 27, 12)},
 	}}
 	if len(plan.Endpoints) != len(want) {
 		t.Fatalf("endpoints = %v, want 3", endpointNames(plan))

@@ -132,6 +132,28 @@ func declareEndpoint(e *framework.Endpoint, results *observe.Results) {
 			agg := results.Endpoint(e.Name)
 			gomega.Expect(agg).To(HoldMatchRate(th))
 		})
+		if th.ErrorRate {
+			ginkgo.It(ErrorRateName(th), location(th.ErrorRatePos), func() {
+				gomega.Expect(results.Endpoint(e.Name)).To(HoldErrorRate(th))
+			})
+		}
+		if th.LatencyP50Ratio > 0 {
+			ginkgo.It(LatencyP50Name(th), location(th.LatencyP50Pos), func() {
+				gomega.Expect(results.Endpoint(e.Name)).To(HoldLatencyP50Ratio(th))
+			})
+		}
+		if th.LatencyP99 > 0 || th.LatencyP99Monitored {
+			ginkgo.It(LatencyP99Name(th), location(th.LatencyP99Pos), func() {
+				agg := results.Endpoint(e.Name)
+				// Reported either way, so a monitored p99 is visible in the
+				// JUnit (as properties) without ever failing.
+				ginkgo.AddReportEntry("prod p99", ms(agg.ProdLatency.Quantile(0.99)))
+				ginkgo.AddReportEntry("shadow p99", ms(agg.ShadowLatency.Quantile(0.99)))
+				if th.LatencyP99 > 0 {
+					gomega.Expect(agg).To(HoldLatencyP99(th))
+				}
+			})
+		}
 	})
 }
 
