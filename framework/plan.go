@@ -142,6 +142,17 @@ type SyntheticParam struct {
 	From, To, Step int64
 }
 
+// Len is the number of values the parameter takes.
+func (p SyntheticParam) Len() int {
+	if p.Values != nil {
+		return len(p.Values)
+	}
+	if p.Step <= 0 || p.To < p.From {
+		return 0
+	}
+	return int((p.To-p.From)/p.Step) + 1
+}
+
 // Mirror holds the replay settings.
 type Mirror struct {
 	// Concurrency is the number of requests in flight at once.

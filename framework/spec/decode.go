@@ -2,8 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -65,6 +63,9 @@ func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	plan.Mirror = framework.Mirror{Concurrency: mirror.Concurrency, Writes: mirror.Writes, MaxBodyBytes: mirror.MaxBodyBytes}
 	d.mirrorLimits(&plan.Mirror)
 	plan.Endpoints = d.endpoints()
+	d.mirrorModes(&plan.Mirror, plan.Endpoints)
+	d.targetRewrites(&plan.Prod)
+	d.targetRewrites(&plan.Shadow)
 	var report rawReport
 	if d.get(&report, nil, cue.Str("report")) {
 		plan.Report = framework.ReportSettings{Redact: report.Redact, Examples: report.Examples, BaselineMargin: report.BaselineMargin}
@@ -147,19 +148,12 @@ func (d *decoder) traffic() []framework.TrafficSource {
 			source.Format, source.Path = "har", *t.HAR
 		case t.JSONL != nil:
 			source.Format, source.Path = "jsonl", *t.JSONL
+		default:
+			d.trafficSource(i, &source)
 		}
 		path := []cue.Selector{cue.Str("traffic"), cue.Index(i), cue.Str(source.Format)}
-		file := source.Path
-		if !filepath.IsAbs(file) {
-			file = filepath.Join(d.dir, file)
-		}
-		switch info, err := os.Stat(file); {
-		case os.IsNotExist(err):
-			d.report(path, source.Pos, "traffic file not found: %s", source.Path)
-		case err != nil:
-			d.report(path, source.Pos, "cannot read traffic file: %v", err)
-		case info.IsDir():
-			d.report(path, source.Pos, "traffic path is a directory, not a file: %s", source.Path)
+		if source.Format != "synthetic" {
+			d.checkTrafficPath(path, source)
 		}
 		sources = append(sources, source)
 	}

@@ -37,6 +37,7 @@ func (d *decoder) endpoints() []framework.Endpoint {
 		var raw rawRules
 		if d.get(&raw, &value) {
 			endpoint := d.endpoint(iter.Selector(), raw, defaults)
+			d.match(&endpoint, value)
 			if p, ok := d.declared(cue.MakePath(cue.Str("endpoints"), iter.Selector())); ok {
 				declared[endpoint.Name] = p
 			}

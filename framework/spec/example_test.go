@@ -31,5 +31,5 @@ func ExampleError() {
 	_, err := spec.Load(filepath.Join("testdata", "bad", "bad_enum"), spec.Options{})
 	fmt.Println(err)
 	// Output:
-	// testdata/bad/bad_enum/spec.cue:3:17: mirror.writes: invalid value "all" (must be one of "skip", "isolated")
+	// testdata/bad/bad_enum/spec.cue:3:17: mirror.writes: invalid value "all" (must be one of "skip", "isolated", "dry-run", "record-only")
 }

@@ -53,9 +53,13 @@ func TestLoadFull(t *testing.T) {
 	if !reflect.DeepEqual(plan.Traffic, wantTraffic) {
 		t.Errorf("Traffic = %+v, want %+v", plan.Traffic, wantTraffic)
 	}
-	wantMirror := framework.Mirror{Concurrency: 16, Writes: "isolated", MaxBodyBytes: 10485760}
-	if plan.Mirror != wantMirror {
-		t.Errorf("Mirror = %+v, want %+v (schema default maxBodyBytes)", plan.Mirror, wantMirror)
+	got := plan.Mirror
+	if got.Concurrency != 16 || got.Writes != "isolated" || got.MaxBodyBytes != 10485760 {
+		t.Errorf("Mirror = %+v, want concurrency 16, writes isolated, maxBodyBytes 10485760 (schema default)", got)
+	}
+	if got.Mode != "full" || got.Rate != 1 || got.Seed != 0 || got.Speed != 1 || got.Endpoints != nil ||
+		got.DryRunHeader != [2]string{"X-Shadow-Dry-Run", "true"} {
+		t.Errorf("Mirror = %+v, want the schema's mode defaults (full, rate 1, seed 0, speed 1, X-Shadow-Dry-Run: true)", got)
 	}
 }
 

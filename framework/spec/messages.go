@@ -187,6 +187,9 @@ var patterns = []struct {
 	{"url: =~", func(v string) string {
 		return fmt.Sprintf("invalid URL %s (want http:// or https://, a host, an optional port and path prefix)", v)
 	}},
+	{"dryRunHeader: *", func(v string) string {
+		return fmt.Sprintf(`invalid header %s (want "Name: value", for example "X-Shadow-Dry-Run: true")`, v)
+	}},
 	{"path: =~", func(v string) string {
 		return fmt.Sprintf(`invalid path template %s (must start with "/", for example "/users/{id}")`, v)
 	}},

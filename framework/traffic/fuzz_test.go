@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,45 @@ func FuzzJSONL(f *testing.F) {
 	addFiles(f, "testdata/*.jsonl")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkReader(t, NewJSONLReader(bytes.NewReader(data), "f.jsonl"), "f.jsonl", "line", len(data))
+	})
+}
+
+func FuzzGor(f *testing.F) {
+	addFiles(f, "testdata/*.gor")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkReader(t, NewGorReader(bytes.NewReader(data), "f.gor"), "f.gor", "record", len(data))
+	})
+}
+
+// FuzzSort checks that sorting keeps every exchange and error of a HAR
+// file, whatever its content, with runs small enough to spill.
+func FuzzSort(f *testing.F) {
+	addFiles(f, "testdata/*.har")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		plain := readAll(t, NewHARReader(bytes.NewReader(data), "f.har"), len(data)+2)
+		sorted := readAll(t, Sort(NewHARReader(bytes.NewReader(data), "f.har"), SortOptions{RunRecords: 2, TempDir: t.TempDir()}), len(data)+2)
+		count := func(results []result) (exchanges int, errs map[string]bool) {
+			errs = map[string]bool{}
+			for _, r := range results {
+				if r.err != nil {
+					errs[r.err.Error()] = true
+				} else {
+					exchanges++
+				}
+			}
+			return exchanges, errs
+		}
+		plainExchanges, plainErrs := count(plain)
+		sortedExchanges, sortedErrs := count(sorted)
+		if plainExchanges != sortedExchanges || !maps.Equal(plainErrs, sortedErrs) {
+			t.Fatalf("sorting changed the results: %d exchanges and errors %v, then %d and %v", plainExchanges, plainErrs, sortedExchanges, sortedErrs)
+		}
+		for i := 1; i < len(sorted); i++ {
+			a, b := sorted[i-1], sorted[i]
+			if a.err == nil && b.err == nil && b.exchange.Time.Before(a.exchange.Time) {
+				t.Fatalf("%s comes after %s but is earlier", b.exchange.Origin, a.exchange.Origin)
+			}
+		}
 	})
 }
 

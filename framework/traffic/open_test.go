@@ -47,10 +47,10 @@ func TestOpen(t *testing.T) {
 			reason:  "without a spec position",
 		},
 		{
-			src:     framework.TrafficSource{Format: "gor", Path: "x.gor", Pos: specPos},
+			src:     framework.TrafficSource{Format: "pcap", Path: "x.pcap", Pos: specPos},
 			dir:     "testdata",
-			wantErr: `specs/shop.cue:4:12: traffic testdata/x.gor: unknown format "gor" (want "har" or "jsonl")`,
-			reason:  "formats other than har and jsonl are not read here",
+			wantErr: `specs/shop.cue:4:12: traffic testdata/x.pcap: unknown format "pcap" (want "har", "gor" or "jsonl")`,
+			reason:  "an unknown format is named",
 		},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,342 @@
+package traffic
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// GorSeparator is the line that ends every record of a GoReplay file.
+const GorSeparator = "🐵🙈🙉"
+
+// MaxRecordBytes is the largest GoReplay record a reader accepts; a larger
+// one is a *RecordError and reading goes on with the next record.
+const MaxRecordBytes = 64 << 20
+
+// gorPending bounds how many requests wait for their response: a request
+// whose response has not come after this many later records is yielded
+// without one, so memory does not grow with the file.
+const gorPending = 1024
+
+// NewGorReader returns a Reader over a GoReplay capture (.gor); name is
+// used in Exchange.Origin and in errors ("x.gor: record 3", records
+// numbered from 1 in file order).
+//
+// Each record is a meta line "TYPE ID TIMESTAMP_NS [LATENCY_NS]" (type 1
+// a request, 2 the original response, 3 a replayed response, which is
+// ignored) and a raw HTTP/1.x message, and ends with the line
+// GorSeparator. A request and its response share the ID: the exchange is
+// yielded when the response arrives, or without a recorded response when
+// it has not come within a bounded number of records. Chunked bodies are
+// de-chunked; a gzipped recorded response is decoded and its
+// Content-Encoding and Content-Length dropped (like HAR). A request body is
+// kept as recorded, with its Content-Encoding.
+func NewGorReader(r io.Reader, name string) Reader {
+	return &gorReader{br: bufio.NewReaderSize(r, 64<<10), name: name, maxRecord: MaxRecordBytes,
+		waiting: map[string]*gorRequest{}, early: map[string][]byte{}}
+}
+
+type gorReader struct {
+	br        *bufio.Reader
+	name      string
+	maxRecord int
+	record    int    // number of the last record read
+	buf       []byte // the current record, reused
+	eof       bool
+	err       error // sticky: a read failed
+
+	queue   []*gorRequest          // requests in file order, oldest first
+	waiting map[string]*gorRequest // requests without a response, by ID
+	early   map[string][]byte      // responses that came before their request
+	bad     []error                // record errors to report before more exchanges
+}
+
+type gorRequest struct {
+	id       string
+	record   int
+	ex       framework.Exchange
+	response []byte // raw response message, nil until it arrives
+	done     bool
+}
+
+func (g *gorReader) Next() (framework.Exchange, error) {
+	for {
+		if len(g.bad) > 0 {
+			err := g.bad[0]
+			g.bad = g.bad[1:]
+			return framework.Exchange{}, err
+		}
+		if len(g.queue) > 0 && (g.queue[0].done || g.eof || g.err != nil || len(g.queue) > gorPending) {
+			return g.yield()
+		}
+		if g.err != nil {
+			return framework.Exchange{}, g.err
+		}
+		if g.eof {
+			return framework.Exchange{}, io.EOF
+		}
+		g.readRecord()
+	}
+}
+
+func (g *gorReader) Close() error { return nil }
+
+// yield returns the oldest request with its response, if any.
+func (g *gorReader) yield() (framework.Exchange, error) {
+	req := g.queue[0]
+	g.queue[0] = nil
+	g.queue = g.queue[1:]
+	delete(g.waiting, req.id)
+	if req.response != nil {
+		recorded, err := parseGorResponse(req.response, req.ex.Request.Method)
+		if err != nil {
+			return framework.Exchange{}, &RecordError{File: g.name, Record: req.record, Unit: "record", Err: err}
+		}
+		req.ex.Recorded = recorded
+	}
+	return req.ex, nil
+}
+
+// readRecord reads one record and files it: a request joins the queue, a
+// response its request.
+func (g *gorReader) readRecord() {
+	payload, tooLong, err := g.readPayload()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			g.eof = true
+		} else {
+			g.err = fmt.Errorf("%s: record %d: %w", g.name, g.record+1, err)
+		}
+		return
+	}
+	if tooLong {
+		g.bad = append(g.bad, g.recordError(fmt.Errorf("longer than %s", byteSize(g.maxRecord))))
+		return
+	}
+	if len(bytes.TrimSpace(payload)) == 0 {
+		return // an empty record, such as a trailing separator
+	}
+	meta, message, _ := bytes.Cut(payload, []byte("\n"))
+	kind, id, when, err := parseGorMeta(string(bytes.TrimSuffix(meta, []byte("\r"))))
+	if err != nil {
+		g.bad = append(g.bad, g.recordError(err))
+		return
+	}
+	switch kind {
+	case '1':
+		ex, err := parseGorRequest(message)
+		if err != nil {
+			g.bad = append(g.bad, g.recordError(err))
+			return
+		}
+		ex.Time = when
+		ex.Origin = origin(g.name, "record", g.record)
+		req := &gorRequest{id: id, record: g.record, ex: ex}
+		if resp, ok := g.early[id]; ok {
+			delete(g.early, id)
+			req.response, req.done = resp, true
+		} else {
+			g.waiting[id] = req
+		}
+		g.queue = append(g.queue, req)
+	case '2':
+		if req := g.waiting[id]; req != nil && !req.done {
+			req.response, req.done = bytes.Clone(message), true
+			delete(g.waiting, id)
+		} else if len(g.early) < gorPending {
+			g.early[id] = bytes.Clone(message)
+		}
+	}
+}
+
+func (g *gorReader) recordError(err error) error {
+	return &RecordError{File: g.name, Record: g.record, Unit: "record", Err: err}
+}
+
+// readPayload reads up to and including the next separator line and
+// returns what came before it, without the newline that precedes the
+// separator. The last record may lack a separator.
+func (g *gorReader) readPayload() (payload []byte, tooLong bool, err error) {
+	g.buf = g.buf[:0]
+	read := 0
+	for {
+		line, err := g.br.ReadSlice('\n')
+		read += len(line)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A long line: it cannot be the separator.
+			tooLong = g.keep(line, tooLong)
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, false, err
+		}
+		if isGorSeparator(line) {
+			g.record++
+			return g.trimmed(), tooLong, nil
+		}
+		tooLong = g.keep(line, tooLong)
+		if errors.Is(err, io.EOF) {
+			if read == 0 {
+				return nil, false, io.EOF
+			}
+			g.record++
+			return g.trimmed(), tooLong, nil
+		}
+	}
+}
+
+func (g *gorReader) keep(line []byte, tooLong bool) bool {
+	if tooLong || len(g.buf)+len(line) > g.maxRecord+1 {
+		g.buf = g.buf[:0]
+		return true
+	}
+	g.buf = append(g.buf, line...)
+	return false
+}
+
+// trimmed drops the newline GoReplay writes before the separator.
+func (g *gorReader) trimmed() []byte {
+	return bytes.TrimSuffix(bytes.TrimSuffix(g.buf, []byte("\n")), []byte("\r"))
+}
+
+func isGorSeparator(line []byte) bool {
+	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+	return string(line) == GorSeparator
+}
+
+// parseGorMeta parses "TYPE ID TIMESTAMP_NS [LATENCY_NS]".
+func parseGorMeta(meta string) (kind byte, id string, when time.Time, err error) {
+	fields := strings.Fields(meta)
+	if len(fields) != 3 && len(fields) != 4 {
+		return 0, "", time.Time{}, fieldError("meta line", "%q: want \"TYPE ID TIMESTAMP [LATENCY]\"", truncate(meta, 80))
+	}
+	if len(fields[0]) != 1 || fields[0][0] < '1' || fields[0][0] > '3' {
+		return 0, "", time.Time{}, fieldError("meta line", "type %q: want 1 (request), 2 (response) or 3 (replayed response)", truncate(fields[0], 20))
+	}
+	ns, err := strconv.ParseInt(fields[2], 10, 64)
+	if err != nil || ns < 0 {
+		return 0, "", time.Time{}, fieldError("meta line", "timestamp %q: want nanoseconds since 1970", truncate(fields[2], 40))
+	}
+	if len(fields) == 4 {
+		if _, err := strconv.ParseInt(fields[3], 10, 64); err != nil {
+			return 0, "", time.Time{}, fieldError("meta line", "latency %q: want nanoseconds", truncate(fields[3], 40))
+		}
+	}
+	return fields[0][0], fields[1], time.Unix(0, ns).UTC(), nil
+}
+
+// parseGorRequest parses a raw HTTP/1.x request.
+func parseGorRequest(message []byte) (framework.Exchange, error) {
+	var ex framework.Exchange
+	httpReq, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(message)))
+	if err != nil {
+		return ex, fieldError("request", "%v", cleanHTTPError(err))
+	}
+	body, err := readBody(httpReq.Body)
+	if err != nil {
+		return ex, fieldError("request body", "%v", cleanHTTPError(err))
+	}
+	if ex.Request.Method, err = checkMethod("request method", httpReq.Method); err != nil {
+		return ex, err
+	}
+	if ex.Request.URL, err = originForm("request target", httpReq.RequestURI); err != nil {
+		return ex, err
+	}
+	header, err := checkHeader("request header", httpReq.Header)
+	if err != nil {
+		return ex, err
+	}
+	ex.Request.Header = cleanRequestHeader(header)
+	ex.Request.Body = nonEmpty(body)
+	return ex, nil
+}
+
+// parseGorResponse parses a raw HTTP/1.x response to a request with the
+// given method, de-chunking and gunzipping its body.
+func parseGorResponse(message []byte, method string) (*framework.Response, error) {
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(message)), &http.Request{Method: method})
+	if err != nil {
+		return nil, fieldError("response", "%v", cleanHTTPError(err))
+	}
+	body, err := readBody(resp.Body)
+	if err != nil {
+		return nil, fieldError("response body", "%v", cleanHTTPError(err))
+	}
+	header, err := checkHeader("response header", resp.Header)
+	if err != nil {
+		return nil, err
+	}
+	if header == nil {
+		header = http.Header{}
+	}
+	if strings.EqualFold(strings.TrimSpace(header.Get("Content-Encoding")), "gzip") && len(body) > 0 {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err == nil {
+			body, err = readBody(zr)
+		}
+		if err != nil {
+			return nil, fieldError("response body", "gzip: %v", err)
+		}
+		header.Del("Content-Encoding")
+	}
+	for _, name := range responseDropped {
+		header.Del(name)
+	}
+	return &framework.Response{Status: resp.StatusCode, Header: nilIfEmpty(header), Body: nonEmpty(body)}, nil
+}
+
+// readBody reads a whole body, at most MaxRecordBytes of it.
+func readBody(r io.Reader) ([]byte, error) {
+	if r == nil || r == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r, MaxRecordBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > MaxRecordBytes {
+		return nil, fmt.Errorf("longer than %s", byteSize(MaxRecordBytes))
+	}
+	return body, nil
+}
+
+// cleanHTTPError names a truncated message plainly.
+func cleanHTTPError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return errors.New("message ends early (shorter than its Content-Length or chunks)")
+	}
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// checkHeader validates headers parsed by net/http, which accepts some
+// names and values the other readers reject.
+func checkHeader(field string, h http.Header) (http.Header, error) {
+	list := headerList{field: field}
+	names := slices.Sorted(maps.Keys(h))
+	for _, name := range names {
+		for _, value := range h[name] {
+			if err := list.add(-1, name, value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return list.header, nil
+}

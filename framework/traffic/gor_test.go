@@ -1,0 +1,141 @@
+package traffic
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+func TestGorReader(t *testing.T) {
+	data, err := os.ReadFile("testdata/valid.gor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, NewGorReader(bytes.NewReader(data), "valid.gor"), 100)
+	want := []result{
+		ok(exchange("valid.gor: record 1", "2025-11-25T10:00:00Z", "GET", "/users/7?x=1",
+			header("Accept", "application/json"), "",
+			response(200, header("Content-Type", "application/json"), `{"id": 7}`))),
+		ok(exchange("valid.gor: record 3", "2025-11-25T10:00:01Z", "POST", "/users",
+			header("Content-Type", "application/json"), `{"a":1}`,
+			response(201, header("Content-Type", "application/json"), `{"id": 8, "a": 1}`))),
+		ok(exchange("valid.gor: record 7", "2025-11-25T10:00:02Z", "HEAD", "/health", nil, "",
+			response(200, nil, ""))),
+		ok(exchange("valid.gor: record 8", "2025-11-25T10:00:03Z", "DELETE", "/users/9", nil, "", nil)),
+	}
+	checkResults(t, got, want)
+}
+
+func TestGorReaderBadRecords(t *testing.T) {
+	data, err := os.ReadFile("testdata/malformed.gor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, NewGorReader(bytes.NewReader(data), "bad.gor"), 100)
+	want := []result{
+		fails(`bad.gor: record 2: meta line: timestamp "notatime": want nanoseconds since 1970`),
+		fails(`bad.gor: record 3: request: malformed HTTP version "not http"`),
+		fails(`bad.gor: record 4: request body: message ends early (shorter than its Content-Length or chunks)`),
+		fails(`bad.gor: record 5: meta line: type "9": want 1 (request), 2 (response) or 3 (replayed response)`),
+		ok(exchange("bad.gor: record 1", "2025-11-25T10:00:00Z", "GET", "/ok", nil, "", nil)),
+		ok(exchange("bad.gor: record 6", "2025-11-25T10:00:00Z", "GET", "/last", nil, "", nil)),
+	}
+	checkResults(t, got, want)
+}
+
+// TestGorPendingIsBounded proves that requests whose response never comes
+// are yielded once gorPending later records have been read, instead of
+// being held until the end of the file.
+func TestGorPendingIsBounded(t *testing.T) {
+	var file bytes.Buffer
+	const n = 3 * gorPending
+	for i := range n {
+		file.WriteString("1 id" + strconv.Itoa(i) + " 1764064800000000000\nGET /items/" + strconv.Itoa(i) + " HTTP/1.1\r\nHost: x\r\n\r\n\n" + GorSeparator + "\n")
+	}
+	r := NewGorReader(&file, "many.gor").(*gorReader)
+	for i := range n {
+		ex, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ex.Request.URL != "/items/"+strconv.Itoa(i) {
+			t.Fatalf("#%d: got %s", i, ex.Request.URL)
+		}
+		if len(r.queue) > gorPending+1 {
+			t.Fatalf("%d requests held, want at most %d", len(r.queue), gorPending+1)
+		}
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("got %v, want EOF", err)
+	}
+}
+
+func TestOpenGzipAndGlob(t *testing.T) {
+	dir := t.TempDir()
+	plain, _ := os.ReadFile("testdata/valid.gor")
+	zipped, _ := os.ReadFile("testdata/valid.gor.gz")
+	os.WriteFile(filepath.Join(dir, "a.gor"), plain, 0o644)
+	os.WriteFile(filepath.Join(dir, "b.gor.gz"), zipped, 0o644)
+	os.WriteFile(filepath.Join(dir, "c.txt"), []byte("not traffic"), 0o644)
+	r, err := Open(framework.TrafficSource{Format: "gor", Path: "*.gor*"}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var origins []string
+	for {
+		ex, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		origins = append(origins, filepath.Base(ex.Origin))
+	}
+	want := []string{"a.gor: record 1", "a.gor: record 3", "a.gor: record 7", "a.gor: record 8",
+		"b.gor.gz: record 1", "b.gor.gz: record 3", "b.gor.gz: record 7", "b.gor.gz: record 8"}
+	if strings.Join(origins, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q\nwant %q (files in name order, the .gz one gunzipped)", origins, want)
+	}
+	if _, err := Open(framework.TrafficSource{Format: "gor", Path: "*.pcap"}, dir); err == nil || !strings.Contains(err.Error(), "no file matches") {
+		t.Errorf("a glob matching nothing: %v", err)
+	}
+}
+
+func TestOpenCorruptGzip(t *testing.T) {
+	dir := t.TempDir()
+	zipped, _ := os.ReadFile("testdata/valid.gor.gz")
+	os.WriteFile(filepath.Join(dir, "x.gor.gz"), zipped[:len(zipped)/2], 0o644)
+	r, err := Open(framework.TrafficSource{Format: "gor", Path: "x.gor.gz"}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var last error
+	for range 20 {
+		_, err := r.Next()
+		if err != nil && (err == last || errors.Is(err, io.EOF)) {
+			break
+		}
+		last = err
+	}
+	if last == nil || !strings.Contains(last.Error(), "x.gor.gz") {
+		t.Errorf("a truncated gzip file: got %v, want an error naming the file", last)
+	}
+}
+
+func TestFormatOf(t *testing.T) {
+	for in, want := range map[string]string{"a.har": "har", "b.GOR.gz": "gor", "c.jsonl": "jsonl", "d.ndjson": "jsonl", "e.txt": ""} {
+		if got := FormatOf(in); got != want {
+			t.Errorf("FormatOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
