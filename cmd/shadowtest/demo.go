@@ -52,6 +52,10 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	// Work from the extracted tree so that spec positions and record names
 	// read as they do in a checkout (specs/demo/orders.cue:12:3); output
 	// files stay where the user asked for them.
+	if err := opt.outputs.absolute(); err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
+		return exitInvalid
+	}
 	if opt.junit, err = filepath.Abs(opt.junit); err != nil {
 		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
 		return exitInvalid

@@ -117,7 +117,7 @@ func TestDemoPasses(t *testing.T) {
 	}
 	cases := j.cases()
 	for _, e := range demoEndpoints {
-		c, ok := cases["shadowtest."+e+"/match rate >= 0.99 (min 20 pairs)"]
+		c, ok := cases["shadowtest."+e+"/"+e+": match rate >= 0.99 (min 20 pairs)"]
 		if !ok || c.Failure != nil || c.Skipped != nil {
 			t.Errorf("%s: match-rate case missing or not passed: %+v", e, c)
 		}
@@ -140,7 +140,7 @@ func TestDemoWithRegressionFailsOnOrders(t *testing.T) {
 	if j.Failures != 1 {
 		t.Errorf("%d failures, want only the orders endpoint to fail", j.Failures)
 	}
-	c := j.cases()["shadowtest.get-order/match rate >= 0.99 (min 20 pairs)"]
+	c := j.cases()["shadowtest.get-order/get-order: match rate >= 0.99 (min 20 pairs)"]
 	if c.Failure == nil {
 		t.Fatalf("get-order did not fail: %+v", c)
 	}
@@ -187,7 +187,7 @@ func TestRunAgainstLiveServices(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("run exit %d, want 1 (regression)\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if c := readJUnit(t, junit).cases()["shadowtest.get-order/match rate >= 0.99 (min 20 pairs)"]; c.Failure == nil {
+	if c := readJUnit(t, junit).cases()["shadowtest.get-order/get-order: match rate >= 0.99 (min 20 pairs)"]; c.Failure == nil {
 		t.Error("get-order passed against a shadow with the regression")
 	}
 }
@@ -202,7 +202,7 @@ func TestRunProdUnreachableAborts(t *testing.T) {
 	if !strings.Contains(r.stderr, "prod unreachable") {
 		t.Errorf("stderr does not say prod is unreachable:\n%s", r.stderr)
 	}
-	c := readJUnit(t, junit).cases()["shadowtest.run/replays all traffic"]
+	c := readJUnit(t, junit).cases()["shadowtest.run/run: replays all traffic"]
 	if c.Failure == nil || !strings.Contains(c.Failure.Message, "prod unreachable") {
 		t.Errorf("JUnit run case: %+v", c)
 	}
@@ -215,7 +215,7 @@ func TestRunShadowUnreachableCountsShadowErrors(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1 (every threshold fails, the run itself completes)\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	c := readJUnit(t, junit).cases()["shadowtest.get-user/match rate >= 0.99 (min 20 pairs)"]
+	c := readJUnit(t, junit).cases()["shadowtest.get-user/get-user: match rate >= 0.99 (min 20 pairs)"]
 	if c.Failure == nil || !strings.Contains(c.Failure.Data, "error response: 75 pairs") || !strings.Contains(c.Failure.Data, "refused") {
 		t.Errorf("get-user failure should count refused shadow connections: %+v", c.Failure)
 	}

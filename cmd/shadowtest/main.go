@@ -36,6 +36,8 @@ func commands() []command {
 		{"vet", "check a spec directory against the schema", vetCommand},
 		{"schema", "print the spec schema (its comments are the reference)", schemaCommand},
 		{"demo", "run the built-in demo: two local services, real specs, real traffic", demoCommand},
+		{"merge", "judge the union of several runs' results (shards) and write one JUnit", mergeCommand},
+		{"report", "write the HTML report of an earlier run from its results and log", reportCommand},
 		{"version", "print the version", versionCommand},
 	}
 }

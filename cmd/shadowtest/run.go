@@ -27,6 +27,7 @@ const runExamples = `  shadowtest run specs/ --junit junit.xml
 type runOptions struct {
 	junit   string
 	timeout time.Duration
+	outputs outputOptions
 }
 
 func (o *runOptions) register(fs interface {
@@ -35,6 +36,7 @@ func (o *runOptions) register(fs interface {
 }) {
 	fs.StringVar(&o.junit, "junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`")
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (0: no limit); results so far are written")
+	o.outputs.register(fs)
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
@@ -63,15 +65,22 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 // the summary, and returns the exit code.
 func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int {
 	results := observe.NewResults(plan.Endpoints)
+	out, err := opt.outputs.open(plan, results)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
 	outcome := suite.Run(suite.Config{
 		Plan:    plan,
 		Results: results,
 		Replay: func(ctx context.Context) error {
-			return runner.Run(ctx, plan, results, runner.Options{})
+			return runner.Run(ctx, plan, results, runner.Options{Observe: out.observe()})
 		},
-		IsAbort: isAbort,
-		Timeout: opt.timeout,
-		NoColor: !report.UseColor(os.Stdout),
+		IsAbort:        isAbort,
+		Timeout:        opt.timeout,
+		NoColor:        !report.UseColor(os.Stdout),
+		Baseline:       out.baseline,
+		BaselineMargin: plan.Report.BaselineMargin,
 	})
 
 	if outcome.ReplayErr != nil {
@@ -83,6 +92,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	} else {
 		files = append(files, "junit: "+opt.junit)
 	}
+	files = append(files, out.finish(outcome, stderr)...)
 	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: report.UseColor(os.Stdout)}
 	fmt.Fprintln(stdout)
 	summary.Write(stdout)

@@ -23,6 +23,9 @@ type Results struct {
 	Unmatched map[string]int64 `json:"unmatched"`
 	// Aborted says why the run stopped early; empty when it ran to the end.
 	Aborted string `json:"aborted,omitempty"`
+	// Verdicts are the outcomes of the threshold test cases, filled in
+	// when the run is judged (merge judges again and replaces them).
+	Verdicts []framework.Verdict `json:"verdicts,omitempty"`
 	// Report holds the spec's report settings (redaction, example cap,
 	// baseline margin), carried so that merge and report apply them.
 	Report framework.ReportSettings `json:"report"`
@@ -110,6 +113,21 @@ type Endpoint struct {
 	// answered requests.
 	ProdLatency   *Latency `json:"prodLatency"`
 	ShadowLatency *Latency `json:"shadowLatency"`
+	// Noise maps a folded path to how often it differed between two prod
+	// answers to the same request, with the ignore rule suggested for it.
+	// Empty unless the spec asks for a noise probe.
+	Noise map[string]*NoisePath `json:"noise,omitempty"`
+}
+
+// NoisePath is a response path that differs between two prod answers to
+// the same request: noise, not counted against the shadow.
+type NoisePath struct {
+	// Path is the path with indices folded, e.g. "$.items[*].requestId".
+	Path string `json:"path"`
+	// Count is how many probed requests showed it.
+	Count int64 `json:"count"`
+	// Rule is the suggested ignore rule, e.g. "$..requestId".
+	Rule string `json:"rule"`
 }
 
 // Category is one kind of discrepancy at one path of one endpoint.
@@ -237,6 +255,17 @@ func (e *Endpoint) Merge(other *Endpoint) {
 			continue
 		}
 		mine.Count += c.Count
+	}
+	for path, n := range other.Noise {
+		if e.Noise == nil {
+			e.Noise = map[string]*NoisePath{}
+		}
+		if mine := e.Noise[path]; mine != nil {
+			mine.Count += n.Count
+			continue
+		}
+		copied := *n
+		e.Noise[path] = &copied
 	}
 	e.ProdLatency.Merge(other.ProdLatency)
 	e.ShadowLatency.Merge(other.ShadowLatency)

@@ -84,6 +84,11 @@ func (r *Results) index() {
 				delete(e.Categories, name)
 			}
 		}
+		for path, n := range e.Noise {
+			if n == nil {
+				delete(e.Noise, path)
+			}
+		}
 		if e.ProdLatency == nil {
 			e.ProdLatency = fresh.ProdLatency
 		}
@@ -134,6 +139,28 @@ func Decode(rd io.Reader) (*Results, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// Absorb adds other's aggregates into r, endpoint by endpoint (see
+// Merge); an endpoint r does not know is an error.
+func (r *Results) Absorb(other *Results) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range other.Endpoints {
+		mine := r.byName[e.Name]
+		if mine == nil {
+			return fmt.Errorf("endpoint %q is not in these results", e.Name)
+		}
+		mine.Merge(e)
+	}
+	for label, n := range other.Unmatched {
+		r.Unmatched[label] += n
+	}
+	r.runs += other.Runs() // results of a run in progress count as 0 runs until absorbed
+	if other.Aborted != "" {
+		r.Aborted = other.Aborted
+	}
+	return nil
 }
 
 // Merge combines the results of shards of one run (the same specs, disjoint

@@ -31,6 +31,8 @@ func sampleResults() *Results {
 	r.AddUnmatched("GET /nowhere")
 	r.AddSkipped("health")
 	r.Aborted = "interrupted"
+	r.Endpoint("get-user").Noise = map[string]*NoisePath{"$.requestId": {Path: "$.requestId", Count: 4, Rule: "$..requestId"}}
+	r.Verdicts = []framework.Verdict{{Endpoint: "get-user", Threshold: "match rate >= 0.99", State: "failed", Message: "m", Location: "u.cue:3"}}
 	return r
 }
 
@@ -66,7 +68,7 @@ func TestResultsRoundTrip(t *testing.T) {
 			t.Errorf("endpoint %s differs after a round trip:\n%+v\n%+v", e.Name, ec, bc)
 		}
 	}
-	if back.Endpoint("get-user") != back.Endpoints[0] || back.Aborted != r.Aborted || !reflect.DeepEqual(back.Unmatched, r.Unmatched) || !reflect.DeepEqual(back.Report, r.Report) {
+	if back.Endpoint("get-user") != back.Endpoints[0] || back.Aborted != r.Aborted || !reflect.DeepEqual(back.Unmatched, r.Unmatched) || !reflect.DeepEqual(back.Report, r.Report) || !reflect.DeepEqual(back.Verdicts, r.Verdicts) {
 		t.Errorf("run-level fields lost: %+v", back)
 	}
 	for _, want := range []string{`"format":"shadowtest-results"`, `"version":1`, `"runs":1`, `"p99Ms":`, `"categories":{"value $.items[*].price":`} {
@@ -159,7 +161,7 @@ func TestRedactHookMasksExamples(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	data, _ := json.Marshal(sampleResults())
 	f.Add(data)
-	f.Add([]byte(`{"format":"shadowtest-results","version":1,"endpoints":[null,{"name":"a","categories":{"x":null}}]}`))
+	f.Add([]byte(`{"format":"shadowtest-results","version":1,"endpoints":[null,{"name":"a","categories":{"x":null},"noise":{"y":null}}]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		r, err := Decode(bytes.NewReader(doc))
 		if err != nil {

@@ -1,11 +1,14 @@
 // Package selector decides which spec endpoint covers a recorded request:
-// the first endpoint, in spec order, whose method and path template match.
+// the first endpoint, in spec order, whose method and path template match
+// and whose query and header predicates (Endpoint.Query, Endpoint.Header)
+// all hold.
 //
 // It only matches; it does not sample, shard or apply write policies.
 package selector
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -17,9 +20,10 @@ type Selector struct {
 }
 
 type compiled struct {
-	index    int
-	method   string
-	segments []string // "" marks a {param} segment
+	index         int
+	method        string
+	segments      []string // "" marks a {param} segment
+	query, header []framework.Predicate
 }
 
 // New compiles the endpoints' path templates. The index Match returns refers
@@ -33,7 +37,7 @@ func New(endpoints []framework.Endpoint) *Selector {
 				parts[j] = ""
 			}
 		}
-		s.endpoints = append(s.endpoints, compiled{index: i, method: e.Method, segments: parts})
+		s.endpoints = append(s.endpoints, compiled{index: i, method: e.Method, segments: parts, query: e.Query, header: e.Header})
 	}
 	return s
 }
@@ -48,12 +52,54 @@ func (s *Selector) Match(req *framework.Request) int {
 		path = unescaped
 	}
 	parts := splitPath(path)
+	var query url.Values // parsed once, when a predicate needs it
 	for _, e := range s.endpoints {
-		if e.method == req.Method && segmentsMatch(e.segments, parts) {
+		if e.method != req.Method || !segmentsMatch(e.segments, parts) {
+			continue
+		}
+		if len(e.query) > 0 && query == nil {
+			query = parseQuery(req.URL)
+		}
+		if predicatesHold(e.query, func(name string) []string { return query[name] }) &&
+			predicatesHold(e.header, req.Header.Values) {
 			return e.index
 		}
 	}
 	return -1
+}
+
+func parseQuery(rawURL string) url.Values {
+	_, rawQuery, _ := strings.Cut(rawURL, "?")
+	rawQuery, _, _ = strings.Cut(rawQuery, "#")
+	query, _ := url.ParseQuery(rawQuery) // keeps the pairs it could parse
+	if query == nil {
+		query = url.Values{}
+	}
+	return query
+}
+
+// predicatesHold reports whether every predicate holds for the values that
+// lookup returns for its name. A value predicate holds when any of the
+// request's values for the name is one of the predicate's.
+func predicatesHold(predicates []framework.Predicate, lookup func(string) []string) bool {
+	for _, p := range predicates {
+		values := lookup(p.Name)
+		switch {
+		case p.Present:
+			if len(values) == 0 {
+				return false
+			}
+		case p.Absent:
+			if len(values) > 0 {
+				return false
+			}
+		default:
+			if !slices.ContainsFunc(values, func(v string) bool { return slices.Contains(p.Values, v) }) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func segmentsMatch(template, parts []string) bool {
@@ -85,7 +131,8 @@ func splitPath(p string) []string {
 }
 
 // Template returns the request's path with numeric ids, UUIDs and long hex
-// hashes replaced by {id}: the label unmatched traffic is counted under.
+// hashes replaced by {id} and dates (2026-11-25) by {date}: the label
+// unmatched traffic is counted under, and the path templates of init.
 func Template(rawURL string) string {
 	path := rawURL
 	if i := strings.IndexAny(path, "?#"); i >= 0 {
@@ -93,7 +140,10 @@ func Template(rawURL string) string {
 	}
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
-		if looksLikeID(p) {
+		switch {
+		case looksLikeDate(p):
+			parts[i] = "{date}"
+		case looksLikeID(p):
 			parts[i] = "{id}"
 		}
 	}
@@ -122,4 +172,17 @@ func looksLikeID(seg string) bool {
 		return true
 	}
 	return len(seg) >= 16 && hex == len(seg) && digits > 0
+}
+
+// looksLikeDate reports an ISO 8601 date, YYYY-MM-DD.
+func looksLikeDate(seg string) bool {
+	if len(seg) != 10 || seg[4] != '-' || seg[7] != '-' {
+		return false
+	}
+	for i := 0; i < len(seg); i++ {
+		if i != 4 && i != 7 && (seg[i] < '0' || seg[i] > '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package selector
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -49,10 +50,46 @@ func TestTemplate(t *testing.T) {
 		{"/o/3f2b1c1e-9a7d-4c1e-8b1e-1234567890ab", "/o/{id}", "UUID"},
 		{"/products", "/products", "words stay"},
 		{"/cafe", "/cafe", "a hex-looking word stays"},
+		{"/reports/2026-11-25/daily", "/reports/{date}/daily", "a date"},
+		{"/blobs/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "/blobs/{id}", "a SHA-256 hash"},
 	}
 	for _, tt := range tests {
 		if got := Template(tt.in); got != tt.want {
 			t.Errorf("Template(%q) = %q, want %q (%s)", tt.in, got, tt.want, tt.reason)
+		}
+	}
+}
+
+func TestMatchPredicates(t *testing.T) {
+	endpoints := []framework.Endpoint{
+		{Name: "export-csv", Method: "GET", Path: "/export", Query: []framework.Predicate{{Name: "format", Values: []string{"csv", "tsv"}}}},
+		{Name: "export-debug", Method: "GET", Path: "/export", Query: []framework.Predicate{{Name: "debug", Present: true}}},
+		{Name: "export-v2", Method: "GET", Path: "/export", Header: []framework.Predicate{{Name: "x-api-version", Values: []string{"2"}}}},
+		{Name: "export-plain", Method: "GET", Path: "/export", Query: []framework.Predicate{{Name: "format", Absent: true}}},
+	}
+	s := New(endpoints)
+	tests := []struct {
+		url    string
+		header http.Header
+		want   string
+		reason string
+	}{
+		{"/export?format=csv", nil, "export-csv", "a value predicate"},
+		{"/export?format=tsv&debug=1", nil, "export-csv", "one of the listed values; the first endpoint wins"},
+		{"/export?format=json&debug", nil, "export-debug", "present, even without a value"},
+		{"/export?format=json", http.Header{"X-Api-Version": {"2"}}, "export-v2", "header names are case-insensitive"},
+		{"/export?format=json", http.Header{"X-Api-Version": {"1"}}, "", "no predicate holds: unmatched"},
+		{"/export", nil, "export-plain", "absent"},
+		{"/export?format=a%3Bb&format=csv", nil, "export-csv", "any of the repeated values"},
+	}
+	for _, tt := range tests {
+		i := s.Match(&framework.Request{Method: "GET", URL: tt.url, Header: tt.header})
+		got := ""
+		if i >= 0 {
+			got = endpoints[i].Name
+		}
+		if got != tt.want {
+			t.Errorf("%s %v: got %q, want %q (%s)", tt.url, tt.header, got, tt.want, tt.reason)
 		}
 	}
 }

@@ -59,7 +59,7 @@ func WriteJUnit(w io.Writer, report types.Report, plan *framework.Plan, results 
 
 func testcase(group string, spec types.SpecReport, declared string) junit.Testcase {
 	tc := junit.Testcase{
-		Name:      spec.LeafNodeText,
+		Name:      CaseName(group, spec.LeafNodeText),
 		Classname: RootName + "." + strings.ReplaceAll(group, ".", "_"),
 		Time:      seconds(spec.RunTime),
 		Status:    spec.State.String(),
@@ -85,13 +85,25 @@ func testcase(group string, spec types.SpecReport, declared string) junit.Testca
 	return tc
 }
 
+// CaseName is a test case's name in the JUnit: the endpoint and the
+// threshold, "get-order: match rate >= 0.99 (min 20 pairs)". Names are
+// unique across the whole file, because GitLab drops duplicate names and
+// GitHub reporter actions list failures by name alone.
+func CaseName(group, threshold string) string {
+	return group + ": " + threshold
+}
+
 func addEndpointFigures(ts *junit.Testsuite, e *observe.Endpoint) {
+	ts.AddProperty("requests", fmt.Sprint(e.Requests))
 	ts.AddProperty("pairs", fmt.Sprint(e.Pairs))
 	ts.AddProperty("matches", fmt.Sprint(e.Matches))
 	ts.AddProperty("matchRate", fmt.Sprintf("%.4f", e.MatchRate()))
 	ts.AddProperty("skipped", fmt.Sprint(e.Skipped))
 	ts.AddProperty("prodErrors", fmt.Sprint(observe.ErrorCount(e.ProdErrors)))
 	ts.AddProperty("shadowErrors", fmt.Sprint(observe.ErrorCount(e.ShadowErrors)))
+	ts.AddProperty("prodErrorRate", fmt.Sprintf("%.4f", rateOf(observe.ErrorCount(e.ProdErrors), e.Requests)))
+	ts.AddProperty("shadowErrorRate", fmt.Sprintf("%.4f", rateOf(observe.ErrorCount(e.ShadowErrors), e.Requests)))
+	ts.AddProperty("categories", fmt.Sprint(len(e.Categories)))
 	ts.AddProperty("prodP50Ms", millis(e.ProdLatency.Quantile(0.5)))
 	ts.AddProperty("prodP99Ms", millis(e.ProdLatency.Quantile(0.99)))
 	ts.AddProperty("shadowP50Ms", millis(e.ShadowLatency.Quantile(0.5)))
@@ -124,6 +136,13 @@ func errorList(counts map[string]int64) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")
+}
+
+func rateOf(n, of int64) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
 }
 
 func millis(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }

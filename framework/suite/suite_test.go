@@ -104,7 +104,7 @@ func TestJUnitLayoutAndFailureMessage(t *testing.T) {
 	if len(user.Cases) != 1 || user.Cases[0].Classname != "shadowtest.get-user" || user.Cases[0].Failure != nil {
 		t.Errorf("get-user: %+v", user.Cases)
 	}
-	if user.Cases[0].Name != "match rate >= 0.9 (min 5 pairs)" || user.Cases[0].Time == "" {
+	if user.Cases[0].Name != "get-user: match rate >= 0.9 (min 5 pairs)" || user.Cases[0].Time == "" {
 		t.Errorf("get-user case name/time: %q %q", user.Cases[0].Name, user.Cases[0].Time)
 	}
 	f := order.Cases[0].Failure

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/report"
+	"github.com/shadowtest/shadowtest/framework/suite"
+)
+
+const mergeExamples = `  shadowtest merge shard-*/results.json --junit junit.xml
+  shadowtest merge a.json b.json --junit junit.xml --results all.json --html report.html`
+
+// mergeCommand judges the union of several runs' results (the shards of
+// one sharded run) through the same suite as run: one JUnit, one verdict.
+func mergeCommand(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("merge", "RESULTS... [flags]", mergeExamples, stderr)
+	junitPath := fs.String("junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`")
+	var outs outputOptions
+	fs.StringVar(&outs.results, "results", "", "write the merged results to `FILE`")
+	fs.StringVar(&outs.html, "html", "", "write the HTML report of the merged results to `FILE`")
+	fs.StringVar(&outs.baseline, "baseline", "", "compare with an earlier run's `RESULTS` file")
+	paths, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(stderr, "shadowtest merge: want one or more results files, e.g. shadowtest merge shard-1.json shard-2.json --junit junit.xml")
+		return exitInvalid
+	}
+	shards := make([]*observe.Results, 0, len(paths))
+	for _, p := range paths {
+		r, err := observe.ReadFile(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
+			return exitInvalid
+		}
+		shards = append(shards, r)
+	}
+	merged, err := observe.Merge(shards...)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
+		return exitInvalid
+	}
+	plan, err := planOf(merged)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
+		return exitInvalid
+	}
+	results := observe.NewResults(plan.Endpoints)
+	out, err := outs.open(plan, results)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
+		return exitInvalid
+	}
+	outcome := suite.Run(suite.Config{
+		Plan:    plan,
+		Results: results,
+		// The "replay" of a merge adds the shards' aggregates: the
+		// thresholds are then asserted exactly as after a run.
+		Replay: func(context.Context) error {
+			if err := results.Absorb(merged); err != nil {
+				return err
+			}
+			if merged.Aborted != "" {
+				return &mergedAbort{merged.Aborted}
+			}
+			return nil
+		},
+		IsAbort:        func(err error) bool { var a *mergedAbort; return errors.As(err, &a) },
+		NoColor:        !report.UseColor(os.Stdout),
+		Baseline:       out.baseline,
+		BaselineMargin: plan.Report.BaselineMargin,
+	})
+	var files []string
+	if err := writeJUnit(*junitPath, outcome, plan, results); err != nil {
+		fmt.Fprintf(stderr, "shadowtest merge: writing JUnit: %v\n", err)
+	} else {
+		files = append(files, "junit: "+*junitPath)
+	}
+	files = append(files, out.finish(outcome, stderr)...)
+	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: report.UseColor(os.Stdout)}
+	fmt.Fprintf(stdout, "\nmerged %d results files (%d runs)\n", len(paths), results.Runs())
+	summary.Write(stdout)
+	var abort *mergedAbort
+	switch {
+	case errors.As(outcome.ReplayErr, &abort):
+		return exitAborted
+	case outcome.ReplayErr != nil:
+		fmt.Fprintf(stderr, "shadowtest merge: %v\n", outcome.ReplayErr)
+		return exitInvalid
+	case !outcome.Passed:
+		return exitFail
+	}
+	return exitPass
+}
+
+// mergedAbort says that a merged shard's run was aborted.
+type mergedAbort struct{ reason string }
+
+func (e *mergedAbort) Error() string { return "a merged run was aborted: " + e.reason }
+
+// planOf rebuilds the plan a results file was judged with: its endpoints
+// (as the spec declared them) and its report settings.
+func planOf(r *observe.Results) (*framework.Plan, error) {
+	plan := &framework.Plan{Report: r.Report}
+	for _, e := range r.Endpoints {
+		if e.Spec == nil {
+			return nil, fmt.Errorf("endpoint %q: the results do not carry its spec (written by an older shadowtest?)", e.Name)
+		}
+		plan.Endpoints = append(plan.Endpoints, *e.Spec)
+	}
+	return plan, nil
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/shadowtest/shadowtest/framework/disclog"
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+const reportExamples = `  shadowtest report results.json --log discrepancies.jsonl --html report.html
+  shadowtest report results.json --html report.html     # overview and first examples only`
+
+// reportCommand writes the HTML report of an earlier run from its results
+// and, optionally, its discrepancy log.
+func reportCommand(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("report", "RESULTS [flags]", reportExamples, stderr)
+	logPath := fs.String("log", "", "the run's discrepancy log (`FILE`): adds the example pairs side by side")
+	htmlPath := fs.String("html", "report.html", "write the HTML report to `FILE`")
+	positional, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
+	}
+	if len(positional) != 1 {
+		fmt.Fprintln(stderr, "shadowtest report: want one results file, e.g. shadowtest report results.json --log discrepancies.jsonl --html report.html")
+		return exitInvalid
+	}
+	results, err := observe.ReadFile(positional[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest report: %v\n", err)
+		return exitInvalid
+	}
+	var examples []disclog.Entry
+	if *logPath != "" {
+		if examples, err = readExamples(*logPath, results.Report.Examples); err != nil {
+			fmt.Fprintf(stderr, "shadowtest report: %v\n", err)
+			return exitInvalid
+		}
+	}
+	if err := writeHTML(*htmlPath, results, examples); err != nil {
+		fmt.Fprintf(stderr, "shadowtest report: %v\n", err)
+		return exitInvalid
+	}
+	fmt.Fprintf(stdout, "written:\n  html: %s\n", *htmlPath)
+	return exitPass
+}
+
+// readExamples keeps the log's example pairs, at most perCategory for each
+// endpoint and category, so that memory stays bounded whatever the log's
+// size.
+func readExamples(path string, perCategory int) ([]disclog.Entry, error) {
+	if perCategory <= 0 {
+		perCategory = disclog.DefaultExamples
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	kept := map[[2]string]int{}
+	var out []disclog.Entry
+	err = disclog.Read(f, path, func(e disclog.Entry) error {
+		if e.Type != disclog.TypePair || !e.Example {
+			return nil
+		}
+		keep := false
+		for _, c := range e.Categories {
+			k := [2]string{e.Endpoint, c}
+			if kept[k] < perCategory {
+				kept[k]++
+				keep = true
+			}
+		}
+		if keep {
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}

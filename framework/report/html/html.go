@@ -1,0 +1,433 @@
+// Package html writes the HTML report: one self-contained file (styles and
+// script embedded, no network, no CDN) with an overview of the endpoints,
+// every discrepancy category with example pairs side by side and the
+// differing paths highlighted, and the noise paths with a suggested ignore
+// rule.
+//
+// Every recorded byte goes through html/template's contextual escaping, and
+// invalid UTF-8 is replaced first, so a recorded body holding <script>,
+// </textarea> or a javascript: URL only displays. A Content-Security-Policy
+// allows the report's own script (by hash) and nothing else. Recorded data
+// is redacted before it gets here (observe and disclog); this package only
+// formats.
+package html
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/disclog"
+	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/redact"
+)
+
+var (
+	//go:embed assets/report.html
+	pageSource string
+	//go:embed assets/report.css
+	style string
+	//go:embed assets/report.js
+	script string
+
+	page = template.Must(template.New("report").Parse(pageSource))
+)
+
+// CSP is the report's Content-Security-Policy: nothing loads from
+// anywhere, and the only script that runs is the report's own.
+func CSP() string {
+	sum := sha256.Sum256([]byte(script))
+	return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'"
+}
+
+// MaxBodyLines caps the lines of one body shown side by side.
+const MaxBodyLines = 400
+
+// Data is what a report shows.
+type Data struct {
+	// Title heads the page ("shadowtest report" when empty).
+	Title string
+	// Results are the aggregates, with their verdicts.
+	Results *observe.Results
+	// Examples are the discrepancy log's example pairs (any order).
+	Examples []disclog.Entry
+	// Generated is the time shown (now when zero).
+	Generated time.Time
+}
+
+// Write renders the report.
+func Write(w io.Writer, d Data) error {
+	v := build(d)
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, v); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+type view struct {
+	Title, Verdict, RunsText, Generated, Aborted string
+	CSP                                          string
+	Style                                        template.CSS
+	Script                                       template.JS
+	Endpoints                                    []endpointView
+	Unmatched                                    []unmatchedView
+}
+
+type unmatchedView struct {
+	Label string
+	Count int64
+}
+
+type endpointView struct {
+	Name, Anchor, Route                    string
+	Pairs, Matches, Skipped                int64
+	MatchRate                              string
+	Failed                                 bool
+	Verdicts                               []verdictView
+	ProdP50, ShadowP50, ProdP99, ShadowP99 string
+	Chart                                  template.HTML
+	ProdErrors, ShadowErrors               int64
+	Categories                             []categoryView
+	Noise                                  []noiseView
+}
+
+type verdictView struct {
+	Threshold, State, Message, Location, Class string
+}
+
+type categoryView struct {
+	Name                       string
+	Count                      int64
+	Path, Prod, Shadow, Origin string
+	Pairs                      []pairView
+}
+
+type noiseView struct {
+	Path    string
+	Count   int64
+	RuleCUE string
+}
+
+type pairView struct {
+	Origin, Request string
+	Diffs           []diffView
+	Prod, Shadow    sideView
+}
+
+type diffView struct{ Path, Kind, Prod, Shadow string }
+
+type sideView struct {
+	Head  string
+	Lines []lineView
+}
+
+type lineView struct {
+	Text string
+	Diff bool
+}
+
+func build(d Data) view {
+	r := d.Results
+	if d.Title == "" {
+		d.Title = "shadowtest report"
+	}
+	if d.Generated.IsZero() {
+		d.Generated = time.Now()
+	}
+	v := view{
+		Title: d.Title, Generated: d.Generated.UTC().Format(time.RFC3339),
+		CSP: CSP(), Style: template.CSS(style), Script: template.JS(script),
+		Aborted: clean(r.Aborted),
+	}
+	v.RunsText = fmt.Sprintf("%d run(s)", r.Runs())
+	byEndpoint := map[string][]framework.Verdict{}
+	failed, total := 0, 0
+	for _, verdict := range r.Verdicts {
+		byEndpoint[verdict.Endpoint] = append(byEndpoint[verdict.Endpoint], verdict)
+		total++
+		if !verdict.Passed() {
+			failed++
+		}
+	}
+	switch {
+	case total == 0:
+		v.Verdict = "not judged"
+	case failed == 0:
+		v.Verdict = fmt.Sprintf("PASSED: all %d thresholds held", total)
+	default:
+		v.Verdict = fmt.Sprintf("FAILED: %d of %d thresholds failed", failed, total)
+	}
+	examples := map[string]map[string][]disclog.Entry{} // endpoint → category → pairs
+	for _, e := range d.Examples {
+		if e.Type != disclog.TypePair || !e.Example {
+			continue
+		}
+		if examples[e.Endpoint] == nil {
+			examples[e.Endpoint] = map[string][]disclog.Entry{}
+		}
+		for _, c := range e.Categories {
+			examples[e.Endpoint][c] = append(examples[e.Endpoint][c], e)
+		}
+	}
+	var scale time.Duration
+	for _, e := range r.Endpoints {
+		scale = max(scale, e.ProdLatency.Quantile(0.99), e.ShadowLatency.Quantile(0.99))
+	}
+	for i, e := range r.Endpoints {
+		ev := endpointView{
+			Name: clean(e.Name), Anchor: strconv.Itoa(i), Pairs: e.Pairs, Matches: e.Matches, Skipped: e.Skipped,
+			MatchRate: "-",
+			ProdP50:   ms(e.ProdLatency.Quantile(0.5)), ShadowP50: ms(e.ShadowLatency.Quantile(0.5)),
+			ProdP99: ms(e.ProdLatency.Quantile(0.99)), ShadowP99: ms(e.ShadowLatency.Quantile(0.99)),
+			ProdErrors: observe.ErrorCount(e.ProdErrors), ShadowErrors: observe.ErrorCount(e.ShadowErrors),
+		}
+		if e.Spec != nil {
+			ev.Route = clean(e.Spec.Method + " " + e.Spec.Path)
+		}
+		if e.Pairs > 0 {
+			ev.MatchRate = fmt.Sprintf("%.4f", e.MatchRate())
+		}
+		for _, verdict := range byEndpoint[e.Name] {
+			vv := verdictView{Threshold: clean(verdict.Threshold), State: verdict.State, Location: clean(verdict.Location), Class: "passed"}
+			if !verdict.Passed() {
+				vv.Message = clean(verdict.Message)
+				vv.Class = "failed"
+				ev.Failed = true
+			}
+			ev.Verdicts = append(ev.Verdicts, vv)
+		}
+		ev.Chart = chart(e, scale)
+		for _, c := range e.TopCategories(0) {
+			cv := categoryView{Name: clean(c.Name), Count: c.Count, Path: clean(c.Example.Path), Prod: clean(orNone(c.Example.Prod)), Shadow: clean(orNone(c.Example.Shadow)), Origin: clean(c.Origin)}
+			for _, entry := range examples[e.Name][c.Name] {
+				cv.Pairs = append(cv.Pairs, pair(entry))
+			}
+			ev.Categories = append(ev.Categories, cv)
+		}
+		noise := make([]noiseView, 0, len(e.Noise))
+		for _, n := range e.Noise {
+			noise = append(noise, noiseView{Path: clean(n.Path), Count: n.Count, RuleCUE: clean(strconv.Quote(n.Rule))})
+		}
+		sort.Slice(noise, func(i, j int) bool { return noise[i].Path < noise[j].Path })
+		ev.Noise = noise
+		v.Endpoints = append(v.Endpoints, ev)
+	}
+	for label, n := range r.Unmatched {
+		v.Unmatched = append(v.Unmatched, unmatchedView{clean(label), n})
+	}
+	sort.Slice(v.Unmatched, func(i, j int) bool { return v.Unmatched[i].Label < v.Unmatched[j].Label })
+	return v
+}
+
+func pair(e disclog.Entry) pairView {
+	pv := pair0(e)
+	prodMarks, shadowMarks := map[string]bool{}, map[string]bool{}
+	for _, d := range e.Diffs {
+		pv.Diffs = append(pv.Diffs, diffView{Path: clean(d.Path), Kind: string(d.Kind), Prod: clean(orNone(d.Prod)), Shadow: clean(orNone(d.Shadow))})
+		prodMarks[d.Path], shadowMarks[d.Path] = true, true
+	}
+	pv.Prod = side(e.Prod, prodMarks)
+	pv.Shadow = side(e.Shadow, shadowMarks)
+	return pv
+}
+
+func pair0(e disclog.Entry) pairView {
+	pv := pairView{Origin: clean(e.Origin)}
+	if e.Request != nil {
+		pv.Request = clean(e.Request.Method + " " + e.Request.URL)
+	}
+	return pv
+}
+
+// side renders one response: its status line, then its body, JSON
+// pretty-printed with the lines at or under a differing path marked.
+func side(r *disclog.Response, marks map[string]bool) sideView {
+	if r == nil {
+		return sideView{Head: "(not logged)"}
+	}
+	if r.Error != "" {
+		return sideView{Head: "error", Lines: []lineView{{Text: clean(r.Error), Diff: true}}}
+	}
+	head := fmt.Sprintf("%d %s · %.1f ms", r.Status, http.StatusText(r.Status), r.LatencyMs)
+	var lines []lineView
+	for _, name := range sortedKeys(r.Header) {
+		lines = append(lines, lineView{Text: clean(name + ": " + strings.Join(r.Header[name], ", ")), Diff: marks["header:"+http.CanonicalHeaderKey(name)]})
+	}
+	if len(lines) > 0 {
+		lines = append(lines, lineView{})
+	}
+	b := r.Body
+	switch {
+	case b == nil:
+		lines = append(lines, lineView{Text: "(empty body)"})
+	case b.Base64 != "":
+		lines = append(lines, lineView{Text: fmt.Sprintf("(binary body, %d bytes, sha256 %s)", b.Size, b.SHA256)}, lineView{Text: b.Base64})
+	default:
+		body := jsonLines(b.Text, marks)
+		if body == nil {
+			for _, l := range strings.Split(b.Text, "\n") {
+				body = append(body, lineView{Text: clean(l), Diff: marks["body"]})
+			}
+		}
+		lines = append(lines, body...)
+		if b.Truncated {
+			lines = append(lines, lineView{Text: fmt.Sprintf("… cut: %d bytes in all, sha256 %s", b.Size, b.SHA256)})
+		}
+	}
+	if len(lines) > MaxBodyLines {
+		lines = append(lines[:MaxBodyLines], lineView{Text: fmt.Sprintf("… %d more lines", len(lines)-MaxBodyLines)})
+	}
+	return sideView{Head: head, Lines: lines}
+}
+
+// jsonLines pretty-prints a JSON document (keys sorted), marking the lines
+// whose location is, or lies under, a differing path; nil if text is not
+// JSON.
+func jsonLines(text string, marks map[string]bool) []lineView {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return nil
+	}
+	var marked [][]fieldpath.Step
+	for path := range marks {
+		if loc, ok := redact.Location(path); ok {
+			marked = append(marked, loc)
+		}
+	}
+	p := printer{marked: marked}
+	p.value(v, nil, "", "", false)
+	return p.lines
+}
+
+type printer struct {
+	marked [][]fieldpath.Step
+	lines  []lineView
+}
+
+func (p *printer) isMarked(loc []fieldpath.Step) bool {
+	for _, m := range p.marked {
+		if len(m) <= len(loc) && equalSteps(m, loc[:len(m)]) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalSteps(a, b []fieldpath.Step) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *printer) emit(text string, loc []fieldpath.Step) {
+	p.lines = append(p.lines, lineView{Text: clean(text), Diff: p.isMarked(loc)})
+}
+
+// value prints v at loc, on a line starting with indent+prefix and ending
+// with a comma when more follows.
+func (p *printer) value(v any, loc []fieldpath.Step, indent, prefix string, comma bool) {
+	end := ""
+	if comma {
+		end = ","
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		if len(t) == 0 {
+			p.emit(indent+prefix+"{}"+end, loc)
+			return
+		}
+		p.emit(indent+prefix+"{", loc)
+		keys := sortedKeys(t)
+		for i, k := range keys {
+			name, _ := json.Marshal(k)
+			p.value(t[k], append(loc[:len(loc):len(loc)], fieldpath.Key(k)), indent+"  ", string(name)+": ", i < len(keys)-1)
+		}
+		p.emit(indent+"}"+end, loc)
+	case []any:
+		if len(t) == 0 {
+			p.emit(indent+prefix+"[]"+end, loc)
+			return
+		}
+		p.emit(indent+prefix+"[", loc)
+		for i, x := range t {
+			p.value(x, append(loc[:len(loc):len(loc)], fieldpath.Index(i)), indent+"  ", "", i < len(t)-1)
+		}
+		p.emit(indent+"]"+end, loc)
+	default:
+		s, _ := json.Marshal(t)
+		p.emit(indent+prefix+string(s)+end, loc)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// chart draws p50 and p99 of both targets as bars on one scale.
+func chart(e *observe.Endpoint, scale time.Duration) template.HTML {
+	const width, barHeight = 150, 9
+	bar := func(d time.Duration) int {
+		if scale <= 0 {
+			return 0
+		}
+		return max(1, int(float64(width)*float64(d)/float64(scale)))
+	}
+	rows := []struct {
+		label, class string
+		d            time.Duration
+	}{
+		{"p50 prod", "bar-prod", e.ProdLatency.Quantile(0.5)},
+		{"p50 shadow", "bar-shadow", e.ShadowLatency.Quantile(0.5)},
+		{"p99 prod", "bar-prod", e.ProdLatency.Quantile(0.99)},
+		{"p99 shadow", "bar-shadow", e.ShadowLatency.Quantile(0.99)},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" role="img" aria-label="latency p50 and p99, prod versus shadow" width="%d" height="%d">`, width+130, len(rows)*(barHeight+3))
+	for i, r := range rows {
+		y := i * (barHeight + 3)
+		// Only numbers and fixed labels go into the SVG: no recorded data.
+		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text><rect class="%s" x="60" y="%d" width="%d" height="%d"></rect><text x="%d" y="%d">%s</text>`,
+			y+barHeight, r.label, r.class, y, bar(r.d), barHeight, 64+bar(r.d), y+barHeight, ms(r.d))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// clean replaces invalid UTF-8 so that nothing but text reaches the page;
+// escaping is html/template's job.
+func clean(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
