@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"math"
 	"math/big"
 	"strconv"
 	"time"
@@ -128,12 +129,43 @@ func decimalEqual(a, b string) bool {
 // read as their shortest decimal text, so that abs 0.01 means exactly 0.01
 // and two prices 0.01 apart are within it.
 type slack struct {
-	abs, rel *big.Rat      // nil when zero
-	skew     time.Duration // timestamps: 0 when off
+	abs, rel   *big.Rat      // nil when zero
+	absF, relF float64       // the same as float64, for the fast path
+	skew       time.Duration // timestamps: 0 when off
 }
 
 func newSlack(t framework.Tolerance) slack {
-	return slack{abs: floatRat(t.Abs), rel: floatRat(t.Rel)}
+	return slack{abs: floatRat(t.Abs), rel: floatRat(t.Rel), absF: t.Abs, relF: t.Rel}
+}
+
+// floatMargin bounds the relative error of the float64 fast path: each
+// parsed number is within 2^-53 of its decimal value, and so is each
+// tolerance; 1e-12 leaves a wide safety factor.
+const floatMargin = 1e-12
+
+// quickTolerance decides withinTolerance in float64 when the answer is
+// clear by a wide margin; decided is false near a bound (or for numbers
+// float64 cannot hold), where only exact arithmetic can tell.
+func quickTolerance(prod, shadow string, tol slack) (within, decided bool) {
+	p, err1 := strconv.ParseFloat(prod, 64)
+	q, err2 := strconv.ParseFloat(shadow, 64)
+	if err1 != nil || err2 != nil || math.IsInf(p, 0) || math.IsInf(q, 0) {
+		return false, false
+	}
+	diff := math.Abs(p - q)
+	slop := (math.Abs(p) + math.Abs(q) + diff) * floatMargin
+	bound := tol.absF
+	if r := tol.relF * math.Abs(p); r > bound {
+		bound = r
+	}
+	margin := bound * floatMargin
+	switch {
+	case diff+slop < bound-margin:
+		return true, true
+	case diff-slop > bound+margin:
+		return false, true
+	}
+	return false, false
 }
 
 func floatRat(f float64) *big.Rat {
@@ -147,6 +179,9 @@ func floatRat(f float64) *big.Rat {
 // withinTolerance reports whether |prod-shadow| <= abs or
 // |prod-shadow| <= rel×|prod|, computed exactly in decimal.
 func withinTolerance(prod, shadow string, tol slack) bool {
+	if within, decided := quickTolerance(prod, shadow, tol); decided {
+		return within
+	}
 	p, okP := numberRat(prod)
 	s, okS := numberRat(shadow)
 	if !okP || !okS {
