@@ -158,7 +158,7 @@ func (c *Client) build(ctx context.Context, req *framework.Request) (*retryableh
 	if req.Body != nil {
 		body = req.Body
 	}
-	httpReq, err := retryablehttp.NewRequestWithContext(ctx, req.Method, joinURL(c.target.URL, req.URL), body)
+	httpReq, err := retryablehttp.NewRequestWithContext(ctx, req.Method, joinURL(c.target.URL, c.rewritePath(req.URL)), body)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +169,7 @@ func (c *Client) build(ctx context.Context, req *framework.Request) (*retryableh
 		}
 		httpReq.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
 	}
+	c.removeHeaders(httpReq.Header)
 	// Ask for bodies as the recorded client did, but never let the transport
 	// add its own gzip negotiation.
 	if ae := req.Header.Get("Accept-Encoding"); ae != "" {

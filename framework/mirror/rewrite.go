@@ -1,0 +1,61 @@
+package mirror
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// rewritePath applies the target's path prefix rewrite to an origin-form
+// URL: with From set, a path starting with From (as a whole segment) gets
+// To instead; without From, To is put in front of every path.
+func (c *Client) rewritePath(originForm string) string {
+	rw := c.target.PathPrefix
+	if rw.From == "" && rw.To == "" {
+		return originForm
+	}
+	if rw.From == "" {
+		return strings.TrimSuffix(rw.To, "/") + originForm
+	}
+	from := strings.TrimSuffix(rw.From, "/")
+	rest, ok := strings.CutPrefix(originForm, from)
+	if !ok || (rest != "" && rest[0] != '/' && rest[0] != '?') {
+		return originForm // not the prefix, or only part of a segment ("/api/v10")
+	}
+	to := strings.TrimSuffix(rw.To, "/")
+	if to == "" && (rest == "" || rest[0] == '?') {
+		to = "/"
+	}
+	return to + rest
+}
+
+// removeHeaders drops the recorded headers the target must not receive.
+func (c *Client) removeHeaders(h http.Header) {
+	for _, name := range c.target.RemoveHeaders {
+		h.Del(name)
+	}
+}
+
+// SendExchange mirrors one recorded exchange. When prod answers from the
+// recording (Target.Recorded), prod's response is the recorded one, with
+// no latency and nothing sent, and only the shadow is called; the caller
+// must not pass an exchange without a recorded response then. Otherwise it
+// is Send.
+func (m *Mirror) SendExchange(ctx context.Context, ex *framework.Exchange) (prod, shadow framework.Response) {
+	if !m.Prod.target.Recorded {
+		return m.Send(ctx, &ex.Request)
+	}
+	shadow = m.Shadow.Do(ctx, &ex.Request)
+	if ex.Recorded == nil {
+		return framework.Response{Err: errNoRecording, ErrKind: "no-recording"}, shadow
+	}
+	return *ex.Recorded, shadow
+}
+
+var errNoRecording = errNoRecordingType{}
+
+type errNoRecordingType struct{}
+
+func (errNoRecordingType) Error() string { return "the recording has no response for this request" }
