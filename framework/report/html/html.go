@@ -410,8 +410,8 @@ func chart(e *observe.Endpoint, scale time.Duration) template.HTML {
 	for i, r := range rows {
 		y := i * (barHeight + 3)
 		// Only numbers and fixed labels go into the SVG: no recorded data.
-		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text><rect class="%s" x="60" y="%d" width="%d" height="%d"></rect><text x="%d" y="%d">%s</text>`,
-			y+barHeight, r.label, r.class, y, bar(r.d), barHeight, 64+bar(r.d), y+barHeight, ms(r.d))
+		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text><rect class="%s" x="66" y="%d" width="%d" height="%d"></rect><text x="%d" y="%d">%s</text>`,
+			y+barHeight, r.label, r.class, y, bar(r.d), barHeight, 70+bar(r.d), y+barHeight, ms(r.d))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
