@@ -235,4 +235,3 @@ func checkScreenshot(t *testing.T, shot []byte, name string) {
 	}
 	t.Logf("screenshot %dx%d (%d bytes, %d colours): %s", b.Dx(), b.Dy(), len(shot), len(colours), out)
 }
-
