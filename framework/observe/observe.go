@@ -23,6 +23,14 @@ type Results struct {
 	Unmatched map[string]int64 `json:"unmatched"`
 	// Aborted says why the run stopped early; empty when it ran to the end.
 	Aborted string `json:"aborted,omitempty"`
+	// Filtered counts matched requests the mirror mode did not send, by
+	// reason: "sampled out" (mode sampled), "not selected" (mode
+	// selective). Requests of other shards are not counted: each request
+	// is counted by exactly one shard.
+	Filtered map[string]int64 `json:"filtered,omitempty"`
+	// BadRecords counts malformed traffic records skipped under
+	// --skip-bad-records.
+	BadRecords int64 `json:"badRecords,omitempty"`
 	// Verdicts are the outcomes of the threshold test cases, filled in
 	// when the run is judged (merge judges again and replaces them).
 	Verdicts []framework.Verdict `json:"verdicts,omitempty"`
@@ -103,6 +111,12 @@ type Endpoint struct {
 	Matches int64 `json:"matches"`
 	// Skipped counts requests the write policy did not send.
 	Skipped int64 `json:"skipped"`
+	// RecordedOnly counts unsafe requests the "record-only" write policy
+	// logged instead of sending.
+	RecordedOnly int64 `json:"recordedOnly,omitempty"`
+	// NoRecording counts requests not sent because prod answers from the
+	// recording and the recording has no response for them.
+	NoRecording int64 `json:"noRecording,omitempty"`
 	// ProdErrors and ShadowErrors count failures by kind: transport error
 	// kinds ("refused", "timeout", ...) and "5xx" for server errors.
 	ProdErrors   map[string]int64 `json:"prodErrors"`
@@ -241,6 +255,8 @@ func (e *Endpoint) Merge(other *Endpoint) {
 	e.Pairs += other.Pairs
 	e.Matches += other.Matches
 	e.Skipped += other.Skipped
+	e.RecordedOnly += other.RecordedOnly
+	e.NoRecording += other.NoRecording
 	for k, v := range other.ProdErrors {
 		e.ProdErrors[k] += v
 	}

@@ -192,6 +192,13 @@ func Merge(shards ...*Results) (*Results, error) {
 		for label, n := range s.Unmatched {
 			out.Unmatched[label] += n
 		}
+		for reason, n := range s.Filtered {
+			if out.Filtered == nil {
+				out.Filtered = map[string]int64{}
+			}
+			out.Filtered[reason] += n
+		}
+		out.BadRecords += s.BadRecords
 		if s.Aborted != "" {
 			aborted = append(aborted, fmt.Sprintf("results %d: %s", i+1, s.Aborted))
 		}
