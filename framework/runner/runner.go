@@ -13,6 +13,9 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/compare"
@@ -29,8 +32,13 @@ func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
 // AbortError says why a run stopped before the end of its traffic (prod
-// unreachable, interrupted). The results gathered until then are valid.
-type AbortError struct{ Reason string }
+// unreachable, kill switch, interrupted). The results gathered until then
+// are valid.
+type AbortError struct {
+	Reason string
+	// Trip is set when the kill switch stopped the run.
+	Trip *Trip
+}
 
 func (e *AbortError) Error() string { return "run aborted: " + e.Reason }
 
@@ -46,6 +54,9 @@ type Observer func(pair *framework.Pair, diffs []framework.Diff)
 type Options struct {
 	// Observe, when set, is called for every compared pair.
 	Observe Observer
+	// Kill trips the kill switch when it receives a value, which names
+	// the external source (for example "SIGUSR1"). May be nil.
+	Kill <-chan string
 }
 
 type job struct {
@@ -73,12 +84,46 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	jobs := make(chan job, plan.Mirror.Concurrency)
 	var prodAnswers, prodFailStreak atomic.Int64
 
+	// The kill switch ends the run through the context, which cancels the
+	// requests in flight: shadow traffic stops at once, not at the end of
+	// the queue.
+	var tripOnce sync.Once
+	trip := func(trigger, detail string) {
+		tripOnce.Do(func() {
+			t := &Trip{Trigger: trigger, Detail: detail, At: time.Now()}
+			cancel(&AbortError{Reason: t.String(), Trip: t})
+		})
+	}
+	done := make(chan struct{})
+	defer close(done)
+	if plan.Mirror.KillSwitch.File != "" {
+		go watchFile(plan.Mirror.KillSwitch.File, done, trip)
+	}
+	if opt.Kill != nil {
+		go func() {
+			select {
+			case source := <-opt.Kill:
+				trip("signal", source+" received")
+			case <-done:
+			}
+		}()
+	}
+	killWindow := newWindow(plan.Mirror.KillSwitch)
+
+	var limiter *rate.Limiter
+	if plan.Mirror.RPS > 0 {
+		limiter = rate.NewLimiter(rate.Limit(plan.Mirror.RPS), 1)
+	}
+
 	var wg sync.WaitGroup
 	for range max(plan.Mirror.Concurrency, 1) {
 		wg.Go(func() {
 			for j := range jobs {
 				if ctx.Err() != nil {
 					continue // drain
+				}
+				if limiter != nil && limiter.Wait(ctx) != nil {
+					continue
 				}
 				endpoint := &plan.Endpoints[j.endpoint]
 				pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange}
@@ -93,6 +138,11 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 				} else {
 					prodAnswers.Add(1)
 					prodFailStreak.Store(0)
+				}
+				if killWindow.enabled() {
+					if trigger, detail := killWindow.add(&pair.Shadow); trigger != "" {
+						trip(trigger, detail)
+					}
 				}
 				diffs := comparators[j.endpoint].Compare(&pair.Prod, &pair.Shadow)
 				results.Add(&pair, diffs)
@@ -112,13 +162,16 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	}
 	if cause := context.Cause(ctx); cause != nil {
 		var abort *AbortError
-		if errors.As(cause, &abort) {
-			return abort
+		if !errors.As(cause, &abort) {
+			abort = &AbortError{Reason: cause.Error()}
 		}
-		return &AbortError{Reason: cause.Error()}
+		results.Snapshot(func(r *observe.Results) { r.Aborted = abort.Reason })
+		return abort
 	}
 	if sent > 0 && prodAnswers.Load() == 0 {
-		return &AbortError{Reason: fmt.Sprintf("prod unreachable at %s: none of %d requests was answered", plan.Prod.URL, sent)}
+		abort := &AbortError{Reason: fmt.Sprintf("prod unreachable at %s: none of %d requests was answered", plan.Prod.URL, sent)}
+		results.Snapshot(func(r *observe.Results) { r.Aborted = abort.Reason })
+		return abort
 	}
 	return nil
 }
