@@ -34,6 +34,13 @@ type (
 		Headers    *[]string                `json:"headers"`
 		Tolerance  *map[string]rawTolerance `json:"tolerance"`
 		Thresholds *rawThresholds           `json:"thresholds"`
+		// Comparison rules of issue 3, decoded in rules.go.
+		Unordered   *[]any      `json:"unordered"`
+		Masks       *[]any      `json:"masks"`
+		Errors      *rawErrors  `json:"errors"`
+		DigestAbove *int64      `json:"digestAbove"`
+		Noise       *rawNoise   `json:"noise"`
+		Known       *[]rawKnown `json:"known"`
 	}
 	rawReport struct {
 		Redact         []string `json:"redact"`
@@ -41,8 +48,9 @@ type (
 		BaselineMargin float64  `json:"baselineMargin"`
 	}
 	rawTolerance struct {
-		Abs float64 `json:"abs"`
-		Rel float64 `json:"rel"`
+		Abs  float64 `json:"abs"`
+		Rel  float64 `json:"rel"`
+		Skew string  `json:"skew"`
 	}
 	rawThresholds struct {
 		MatchRate  *float64 `json:"matchRate"`

@@ -3,6 +3,7 @@ package spec
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/token"
@@ -81,6 +82,7 @@ func (d *decoder) endpoint(name cue.Selector, raw, defaults rawRules) framework.
 		Headers:   *or(raw.Headers, defaults.Headers),
 		Tolerance: tolerances(*or(raw.Tolerance, defaults.Tolerance)),
 	}
+	d.comparisonRules(&e, path, raw, defaults)
 	own, inherited := raw.Thresholds, defaults.Thresholds
 	if own == nil {
 		own = &rawThresholds{}
@@ -126,7 +128,8 @@ func tolerances(raw map[string]rawTolerance) map[string]framework.Tolerance {
 	}
 	out := make(map[string]framework.Tolerance, len(raw))
 	for path, t := range raw {
-		out[path] = framework.Tolerance{Abs: t.Abs, Rel: t.Rel}
+		skew, _ := time.ParseDuration(t.Skew) // the schema checked the syntax
+		out[path] = framework.Tolerance{Abs: t.Abs, Rel: t.Rel, Skew: skew}
 	}
 	return out
 }

@@ -1,0 +1,82 @@
+package spec
+
+import (
+	"regexp"
+	"strings"
+
+	"cuelang.org/go/cue"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// Raw forms of the comparison rules beyond ignore, headers and tolerance.
+type (
+	rawErrors struct {
+		By string `json:"by"`
+	}
+	rawNoise struct {
+		Probe float64 `json:"probe"`
+	}
+	rawKnown struct {
+		Category string `json:"category"`
+		Reason   string `json:"reason"`
+	}
+)
+
+// comparisonRules decodes unordered, masks, errors, digestAbove, noise
+// (each inherited from defaults when the endpoint leaves it out) and the
+// endpoint's own known categories into e, and checks what the schema
+// cannot: mask patterns must compile.
+func (d *decoder) comparisonRules(e *framework.Endpoint, path []cue.Selector, raw, defaults rawRules) {
+	masksFrom := path
+	if raw.Masks == nil {
+		masksFrom = []cue.Selector{cue.Str("defaults")}
+	}
+	for _, u := range *or(raw.Unordered, defaults.Unordered) {
+		switch u := u.(type) {
+		case string:
+			e.Rules.Unordered = append(e.Rules.Unordered, framework.Unordered{Path: u})
+		case map[string]any:
+			p, _ := u["path"].(string)
+			k, _ := u["key"].(string)
+			e.Rules.Unordered = append(e.Rules.Unordered, framework.Unordered{Path: p, Key: k})
+		}
+	}
+	for i, m := range *or(raw.Masks, defaults.Masks) {
+		var mask framework.Mask
+		switch m := m.(type) {
+		case string:
+			mask.Pattern = m
+		case map[string]any:
+			mask.Path, _ = m["path"].(string)
+			mask.Pattern, _ = m["pattern"].(string)
+		}
+		if _, err := regexp.Compile(mask.Pattern); err != nil {
+			at := append(append([]cue.Selector{}, masksFrom...), cue.Str("masks"), cue.Index(i))
+			if _, isString := m.(string); !isString {
+				at = append(at, cue.Str("pattern"))
+			}
+			d.report(at, d.pos(at...), "invalid regular expression %q: %v", mask.Pattern, regexpMessage(err))
+			continue
+		}
+		e.Rules.Masks = append(e.Rules.Masks, mask)
+	}
+	if errs := or(raw.Errors, defaults.Errors); errs.By != "" {
+		e.Rules.ErrorsBy = errs.By
+	}
+	e.Rules.DigestAbove = *or(raw.DigestAbove, defaults.DigestAbove)
+	e.Noise = framework.Noise{Probe: or(raw.Noise, defaults.Noise).Probe}
+	if raw.Known != nil {
+		e.Known = make([]framework.KnownCategory, 0, len(*raw.Known))
+		for _, k := range *raw.Known {
+			e.Known = append(e.Known, framework.KnownCategory{Category: k.Category, Reason: k.Reason})
+		}
+		e.KnownPos = orPos(d.pos(append(path, cue.Str("known"))...), e.Pos)
+	}
+}
+
+// regexpMessage is a regexp error without its "error parsing regexp: "
+// prefix.
+func regexpMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+}
