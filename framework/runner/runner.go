@@ -54,6 +54,8 @@ type Observer func(pair *framework.Pair, diffs []framework.Diff)
 type Options struct {
 	// Observe, when set, is called for every compared pair.
 	Observe Observer
+	// Feed selects this process's part of the traffic (shard, bad records).
+	Feed FeedOptions
 	// Kill trips the kill switch when it receives a value, which names
 	// the external source (for example "SIGUSR1"). May be nil.
 	Kill <-chan string
@@ -127,7 +129,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 				}
 				endpoint := &plan.Endpoints[j.endpoint]
 				pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange}
-				pair.Prod, pair.Shadow = m.Send(ctx, &j.exchange.Request)
+				pair.Prod, pair.Shadow = m.SendExchange(ctx, &j.exchange)
 				if ctx.Err() != nil && (pair.Prod.ErrKind == "canceled" || pair.Shadow.ErrKind == "canceled") {
 					continue // cut short by the end of the run: neither side's fault
 				}
@@ -153,7 +155,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 		})
 	}
 
-	sent, err := feed(ctx, plan, sel, results, jobs)
+	sent, err := feed(ctx, plan, sel, results, jobs, opt.Feed)
 	close(jobs)
 	wg.Wait()
 
