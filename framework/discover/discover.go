@@ -1,0 +1,304 @@
+// Package discover groups recorded requests into endpoints, by method and
+// path template, and writes starter specs for them: the `shadowtest init`
+// command.
+//
+// Path segments that look like identifiers become parameters: numeric ids,
+// UUIDs and long hex hashes become {id} (then {id2}, {id3} in the same
+// path), ISO dates become {date}. Memory grows with the number of distinct
+// endpoints, never with the number of requests; past MaxEndpoints distinct
+// templates, further ones are only counted as "other".
+//
+// It does not send anything and does not judge responses.
+package discover
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/selector"
+)
+
+// MaxEndpoints bounds how many distinct endpoints are kept.
+const MaxEndpoints = 1000
+
+// Endpoint is one discovered endpoint.
+type Endpoint struct {
+	// Name is a spec endpoint name derived from the method and template,
+	// unique among the discovered endpoints ("get-users-id").
+	Name string
+	// Method and Path are the endpoint's selector: Path is a template.
+	Method, Path string
+	// Count is the number of requests observed.
+	Count int64
+	// Example is the path (without query) of the first request seen.
+	Example string
+}
+
+// Result is what a recording holds.
+type Result struct {
+	// Endpoints in the order a spec should declare them: templates with
+	// fewer parameters first, so that /users/me wins over /users/{id}.
+	Endpoints []Endpoint
+	// Requests is the number of requests read.
+	Requests int64
+	// Other counts requests of templates past MaxEndpoints.
+	Other int64
+	// OtherMethods counts requests whose method a spec cannot select
+	// (TRACE, CONNECT, custom methods), by method.
+	OtherMethods map[string]int64
+}
+
+// specMethods are the methods a spec endpoint can have.
+var specMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+// Source yields exchanges; traffic.Reader satisfies it.
+type Source interface {
+	Next() (framework.Exchange, error)
+}
+
+// Discover reads src to the end and groups its requests. A read error ends
+// it and is returned with what was read so far.
+func Discover(src Source) (*Result, error) {
+	res := &Result{}
+	index := map[string]int{}
+	for {
+		ex, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			res.finish()
+			return res, err
+		}
+		res.Requests++
+		method, path := ex.Request.Method, Template(ex.Request.URL)
+		if !slices.Contains(specMethods, method) {
+			if res.OtherMethods == nil {
+				res.OtherMethods = map[string]int64{}
+			}
+			if len(res.OtherMethods) < 100 {
+				res.OtherMethods[method]++
+			}
+			continue
+		}
+		key := method + " " + path
+		i, ok := index[key]
+		if !ok {
+			if len(res.Endpoints) >= MaxEndpoints {
+				res.Other++
+				continue
+			}
+			i = len(res.Endpoints)
+			index[key] = i
+			example, _, _ := strings.Cut(ex.Request.URL, "?")
+			res.Endpoints = append(res.Endpoints, Endpoint{Method: method, Path: path, Example: example})
+		}
+		res.Endpoints[i].Count++
+	}
+	res.finish()
+	return res, nil
+}
+
+// finish orders the endpoints and names them.
+func (r *Result) finish() {
+	slices.SortStableFunc(r.Endpoints, func(a, b Endpoint) int {
+		return cmp.Or(
+			cmp.Compare(strings.Count(a.Path, "{"), strings.Count(b.Path, "{")),
+			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Method, b.Method),
+		)
+	})
+	used := map[string]bool{}
+	for i := range r.Endpoints {
+		base := name(r.Endpoints[i].Method, r.Endpoints[i].Path)
+		n := base
+		for k := 2; used[n]; k++ {
+			n = fmt.Sprintf("%s-%d", base, k)
+		}
+		used[n] = true
+		r.Endpoints[i].Name = n
+	}
+}
+
+// Template returns the path template of a request URL: the path, without
+// query, unescaped as the selector matches it, with identifiers replaced
+// by parameters numbered when they repeat ({id}, {id2}).
+func Template(rawURL string) string {
+	path, _, _ := strings.Cut(rawURL, "?")
+	if unescaped, err := url.PathUnescape(path); err == nil && !strings.ContainsAny(unescaped, "{}\"\\") {
+		path = unescaped
+	}
+	path = selector.Template(path)
+	seen := map[string]int{}
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			param := p[1 : len(p)-1]
+			seen[param]++
+			if n := seen[param]; n > 1 {
+				parts[i] = fmt.Sprintf("{%s%d}", param, n)
+			}
+		}
+	}
+	if path = strings.Join(parts, "/"); path == "" {
+		path = "/"
+	}
+	return path
+}
+
+// name derives an endpoint name: "GET /users/{id}/orders" is
+// "get-users-id-orders", "GET /" is "get-root".
+func name(method, path string) string {
+	var words []string
+	for _, seg := range strings.Split(path, "/") {
+		var b strings.Builder
+		for _, r := range strings.ToLower(seg) {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+				b.WriteRune(r)
+			case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+				b.WriteByte('-')
+			}
+		}
+		if w := strings.Trim(b.String(), "-"); w != "" {
+			words = append(words, w)
+		}
+	}
+	if len(words) == 0 {
+		words = []string{"root"}
+	}
+	return strings.ToLower(method) + "-" + strings.Join(words, "-")
+}
+
+// Options say what Write puts in the specs.
+type Options struct {
+	// Dir is the spec directory to create or fill.
+	Dir string
+	// Traffic is the recording, as the spec will name it: a path relative
+	// to Dir (or absolute).
+	Traffic string
+	// Format is the recording's format: "har", "gor" or "jsonl".
+	Format string
+	// Source names the recording in comments.
+	Source string
+	// Force overwrites existing .cue files.
+	Force bool
+}
+
+// Write writes shadow.cue (targets, traffic, mirror and defaults) and one
+// file per endpoint, NNN-name.cue, numbered so that files in name order
+// declare the endpoints in the order of r.Endpoints. It returns the files
+// written.
+func Write(r *Result, opt Options) ([]string, error) {
+	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	if !opt.Force {
+		existing, _ := filepath.Glob(filepath.Join(opt.Dir, "*.cue"))
+		if len(existing) > 0 {
+			return nil, fmt.Errorf("%s already holds .cue files (%s); use --force to overwrite them", opt.Dir, filepath.Base(existing[0]))
+		}
+	}
+	if len(r.Endpoints) == 0 {
+		return nil, fmt.Errorf("%s holds no requests: nothing to write", opt.Source)
+	}
+	var files []string
+	write := func(name, text string) error {
+		path := filepath.Join(opt.Dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return err
+		}
+		files = append(files, path)
+		return nil
+	}
+	main := fmt.Sprintf(`// Written by shadowtest init from %s: %d requests, %d endpoints.
+// Edit the endpoints' files: what to ignore, tolerances, which arrays are
+// sets, thresholds. `+"`shadowtest schema`"+` prints the reference.
+package shadow
+
+// Override the urls with -t prod=URL -t shadow=URL.
+targets: {
+	prod: url:   *"http://127.0.0.1:8081" | string @tag(prod)
+	shadow: url: *"http://127.0.0.1:8082" | string @tag(shadow)
+}
+
+traffic: [{%s: %s}]
+
+mirror: {
+	concurrency: 8
+	writes:      "skip" // POST, PUT, PATCH and DELETE are not sent: see the schema for isolated, dry-run, record-only
+}
+
+defaults: {
+	ignore: ["header:Date"]
+	headers: ["Content-Type"]
+	thresholds: {matchRate: 0.99, minSamples: 1}
+}
+`, cueComment(opt.Source), r.Requests, len(r.Endpoints), opt.Format, quote(opt.Traffic))
+	for _, method := range slices.Sorted(maps.Keys(r.OtherMethods)) {
+		main += fmt.Sprintf("\n// %d %s requests were left out: a spec endpoint cannot select that method.\n", r.OtherMethods[method], cueComment(method))
+	}
+	if r.Other > 0 {
+		main += fmt.Sprintf("\n// %d more requests had templates beyond the first %d endpoints.\n", r.Other, MaxEndpoints)
+	}
+	if err := write("shadow.cue", main); err != nil {
+		return files, err
+	}
+	width := len(fmt.Sprint(len(r.Endpoints)))
+	for i, e := range r.Endpoints {
+		text := fmt.Sprintf(`package shadow
+
+// %s %s: %d requests observed in %s (for example %s).
+endpoints: %s: {
+	method: %s
+	path:   %s
+	// ignore: ["$.updatedAt"]           // body paths whose differences do not count
+	// tolerance: "$.total": {abs: 0.01} // numeric slack
+	// thresholds: matchRate: 0.999
+}
+`, e.Method, cueComment(e.Path), e.Count, cueComment(opt.Source), cueComment(e.Example), quote(e.Name), quote(e.Method), quote(e.Path))
+		if err := write(fmt.Sprintf("%0*d-%s.cue", width, i+1, e.Name), text); err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// quote writes s as a CUE string: Go's quoting of printable text is valid
+// CUE; control characters (never in a reader's URL) are escaped as \u.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// cueComment keeps a value on one comment line.
+func cueComment(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,116 @@
+package discover
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/spec"
+)
+
+type list []framework.Exchange
+
+func (l *list) Next() (framework.Exchange, error) {
+	if len(*l) == 0 {
+		return framework.Exchange{}, io.EOF
+	}
+	ex := (*l)[0]
+	*l = (*l)[1:]
+	return ex, nil
+}
+
+func requests(lines ...string) *list {
+	var l list
+	for _, line := range lines {
+		method, url, _ := strings.Cut(line, " ")
+		l = append(l, framework.Exchange{Request: framework.Request{Method: method, URL: url}})
+	}
+	return &l
+}
+
+func TestTemplate(t *testing.T) {
+	tests := []struct{ in, want, reason string }{
+		{"/users/123?x=1", "/users/{id}", "numeric id, query dropped"},
+		{"/users/123/orders/456", "/users/{id}/orders/{id2}", "repeated parameters are numbered"},
+		{"/o/3f2b1c1e-9a7d-4c1e-8b1e-1234567890ab", "/o/{id}", "UUID"},
+		{"/blobs/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "/blobs/{id}", "hash"},
+		{"/reports/2026-11-25", "/reports/{date}", "date"},
+		{"/files/a%20b", "/files/a b", "unescaped as the selector matches it"},
+		{"/q/%7Bx%7D", "/q/%7Bx%7D", "kept escaped when unescaping would make a parameter"},
+		{"/", "/", "root"},
+	}
+	for _, tt := range tests {
+		if got := Template(tt.in); got != tt.want {
+			t.Errorf("Template(%q) = %q, want %q (%s)", tt.in, got, tt.want, tt.reason)
+		}
+	}
+}
+
+func TestDiscoverGroupsAndOrders(t *testing.T) {
+	res, err := Discover(requests(
+		"GET /users/7", "GET /users/8?expand=1", "GET /users/me", "POST /users", "GET /users/9",
+		"GET /", "TRACE /x", "DELETE /users/7", "GET /reports/2026-01-02",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range res.Endpoints {
+		got = append(got, e.Name+" "+e.Method+" "+e.Path+" "+itoa(e.Count))
+	}
+	want := []string{
+		"get-root GET / 1",
+		"post-users POST /users 1",
+		"get-users-me GET /users/me 1",
+		"get-reports-date GET /reports/{date} 1",
+		"delete-users-id DELETE /users/{id} 1",
+		"get-users-id GET /users/{id} 3",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if res.Requests != 9 || res.OtherMethods["TRACE"] != 1 {
+		t.Errorf("requests %d, other methods %v", res.Requests, res.OtherMethods)
+	}
+}
+
+// TestWrittenSpecsPassVet writes the starter specs of the demo HAR and
+// loads them with the real spec loader, as `shadowtest vet` does.
+func TestWrittenSpecsPassVet(t *testing.T) {
+	dir := t.TempDir()
+	specDir := filepath.Join(dir, "specs")
+	traffic := filepath.Join(dir, "my traffic.jsonl")
+	os.WriteFile(traffic, []byte(`{"request":{"method":"GET","url":"/users/1"}}`+"\n"), 0o644)
+	res, err := Discover(requests("GET /users/7", "GET /users/me", "POST /users", `GET /odd/"quoted"\path`, "OPTIONS /"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Write(res, Options{Dir: specDir, Traffic: "../my traffic.jsonl", Format: "jsonl", Source: traffic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 6 {
+		t.Errorf("%d files, want shadow.cue and one per endpoint (5)", len(files))
+	}
+	plan, err := spec.Load(specDir, spec.Options{})
+	if err != nil {
+		t.Fatalf("the written specs do not pass vet:\n%v", err)
+	}
+	var names []string
+	for _, e := range plan.Endpoints {
+		names = append(names, e.Name)
+	}
+	if !slices.Equal(names, []string{"options-root", "get-odd-quoted-path", "post-users", "get-users-me", "get-users-id"}) {
+		t.Errorf("endpoints in spec order: %v", names)
+	}
+	if _, err := Write(res, Options{Dir: specDir, Traffic: "x", Format: "jsonl", Source: traffic}); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("overwriting without --force: %v", err)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
