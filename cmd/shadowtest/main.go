@@ -34,6 +34,8 @@ func commands() []command {
 	return []command{
 		{"run", "replay traffic to prod and shadow, compare, assert thresholds", runCommand},
 		{"vet", "check a spec directory against the schema", vetCommand},
+		{"init", "write starter specs from recorded traffic (init --from TRAFFIC DIR)", initCommand},
+		{"traffic", "convert a HAR, GoReplay or JSONL recording to JSONL (traffic convert IN OUT)", trafficCommand},
 		{"schema", "print the spec schema (its comments are the reference)", schemaCommand},
 		{"demo", "run the built-in demo: two local services, real specs, real traffic", demoCommand},
 		{"merge", "judge the union of several runs' results (shards) and write one JUnit", mergeCommand},
