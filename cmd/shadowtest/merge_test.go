@@ -235,7 +235,7 @@ func TestBaseline(t *testing.T) {
 	}
 	cases := readJUnit(t, filepath.Join(out, "worse.xml")).cases()
 	for name, want := range map[string]string{
-		"shadowtest.get-order/get-order: no new discrepancy category since the baseline":  "get-order: 1 new discrepancy category since the baseline\n  missing $.currency: 22 pairs",
+		"shadowtest.get-order/get-order: no new discrepancy category since the baseline":    "get-order: 1 new discrepancy category since the baseline\n  missing $.currency: 22 pairs",
 		"shadowtest.get-order/get-order: match rate not more than 0.001 below the baseline": "get-order: match rate 0.7284 over 81 pairs, baseline 1.0000 over 81 pairs: dropped 0.2716, more than the margin 0.001",
 	} {
 		c := cases[name]
