@@ -96,6 +96,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: report.UseColor(os.Stdout)}
 	fmt.Fprintln(stdout)
 	summary.Write(stdout)
+	writeNoiseRules(stdout, results)
 	return exitCode(outcome)
 }
 

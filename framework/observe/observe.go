@@ -131,6 +131,21 @@ type Endpoint struct {
 	// answers to the same request, with the ignore rule suggested for it.
 	// Empty unless the spec asks for a noise probe.
 	Noise map[string]*NoisePath `json:"noise,omitempty"`
+
+	// The fields below are noise learning (issue 3, framework/observe/noise.go);
+	// the results-file owner (issue 6): they serialise as named here.
+
+	// Probes counts the requests sent to prod a second time.
+	Probes int64 `json:"probes,omitempty"`
+	// Denoised counts the pairs that count as matches because every
+	// difference they showed was at a noise path; included in Matches.
+	Denoised int64 `json:"denoised,omitempty"`
+	// CategorySets counts differing pairs by their set of categories (names
+	// sorted, joined by "\n"), so that pairs whose only differences turn out
+	// to be noise can be counted as matches at the end of the run. Kept only
+	// for endpoints with a noise probe, at most maxCategorySets entries.
+	CategorySets map[string]int64 `json:"categorySets,omitempty"`
+	noiseApplied bool
 }
 
 // NoisePath is a response path that differs between two prod answers to
@@ -142,6 +157,13 @@ type NoisePath struct {
 	Count int64 `json:"count"`
 	// Rule is the suggested ignore rule, e.g. "$..requestId".
 	Rule string `json:"rule"`
+	// Shadow is how many pairs differed at the path between prod and the
+	// shadow (issue 3, noise.go).
+	Shadow int64 `json:"shadow,omitempty"`
+	// Reported is set when the shadow differs at the path more than
+	// NoiseFactor times as often as prod differs from itself: the
+	// differences are then counted against the shadow after all.
+	Reported bool `json:"reported,omitempty"`
 }
 
 // Category is one kind of discrepancy at one path of one endpoint.
@@ -202,6 +224,7 @@ func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff, redact func
 		}
 		c.Count++
 	}
+	e.noteCategorySet(seen)
 }
 
 func countErrors(counts map[string]int64, r *framework.Response) {
@@ -278,11 +301,14 @@ func (e *Endpoint) Merge(other *Endpoint) {
 		}
 		if mine := e.Noise[path]; mine != nil {
 			mine.Count += n.Count
+			mine.Shadow += n.Shadow
+			mine.Reported = mine.Reported || n.Reported
 			continue
 		}
 		copied := *n
 		e.Noise[path] = &copied
 	}
+	e.mergeNoise(other)
 	e.ProdLatency.Merge(other.ProdLatency)
 	e.ShadowLatency.Merge(other.ShadowLatency)
 }

@@ -147,6 +147,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 					}
 				}
 				diffs := comparators[j.endpoint].Compare(&pair.Prod, &pair.Shadow)
+				probeNoise(ctx, m, plan, endpoint, comparators[j.endpoint], &j.exchange, &pair.Prod, results)
 				results.Add(&pair, diffs)
 				if opt.Observe != nil {
 					opt.Observe(&pair, diffs)
@@ -158,6 +159,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	sent, err := feed(ctx, plan, sel, results, jobs, opt.Feed)
 	close(jobs)
 	wg.Wait()
+	results.ApplyNoise() // every pair is in: noise paths are known now
 
 	if err != nil {
 		return err

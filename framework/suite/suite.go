@@ -130,8 +130,14 @@ func declareEndpoint(e *framework.Endpoint, results *observe.Results) {
 	ginkgo.Describe(e.Name, func() {
 		ginkgo.It(MatchRateName(th), location(th.MatchRatePos), func() {
 			agg := results.Endpoint(e.Name)
+			reportNoise(agg)
 			gomega.Expect(agg).To(HoldMatchRate(th))
 		})
+		if e.Known != nil {
+			ginkgo.It(KnownName, location(e.KnownPos), func() {
+				gomega.Expect(results.Endpoint(e.Name)).To(HoldKnownCategories(e.Known))
+			})
+		}
 		if th.ErrorRate {
 			ginkgo.It(ErrorRateName(th), location(th.ErrorRatePos), func() {
 				gomega.Expect(results.Endpoint(e.Name)).To(HoldErrorRate(th))

@@ -60,6 +60,21 @@ type gorReader struct {
 	waiting map[string]*gorRequest // requests without a response, by ID
 	early   map[string][]byte      // responses that came before their request
 	bad     []error                // record errors to report before more exchanges
+
+	msg    bytes.Reader  // the message being parsed, reused
+	msgBuf *bufio.Reader // reads msg, reused
+}
+
+// parser returns a bufio.Reader over message, reusing the reader's
+// buffers: net/http parses from a bufio.Reader.
+func (g *gorReader) parser(message []byte) *bufio.Reader {
+	g.msg.Reset(message)
+	if g.msgBuf == nil {
+		g.msgBuf = bufio.NewReaderSize(&g.msg, 4096)
+	} else {
+		g.msgBuf.Reset(&g.msg)
+	}
+	return g.msgBuf
 }
 
 type gorRequest struct {
@@ -99,7 +114,7 @@ func (g *gorReader) yield() (framework.Exchange, error) {
 	g.queue = g.queue[1:]
 	delete(g.waiting, req.id)
 	if req.response != nil {
-		recorded, err := parseGorResponse(req.response, req.ex.Request.Method)
+		recorded, err := parseGorResponse(g.parser(req.response), req.ex.Request.Method)
 		if err != nil {
 			return framework.Exchange{}, &RecordError{File: g.name, Record: req.record, Unit: "record", Err: err}
 		}
@@ -135,7 +150,7 @@ func (g *gorReader) readRecord() {
 	}
 	switch kind {
 	case '1':
-		ex, err := parseGorRequest(message)
+		ex, err := parseGorRequest(g.parser(message))
 		if err != nil {
 			g.bad = append(g.bad, g.recordError(err))
 			return
@@ -237,13 +252,13 @@ func parseGorMeta(meta string) (kind byte, id string, when time.Time, err error)
 }
 
 // parseGorRequest parses a raw HTTP/1.x request.
-func parseGorRequest(message []byte) (framework.Exchange, error) {
+func parseGorRequest(message *bufio.Reader) (framework.Exchange, error) {
 	var ex framework.Exchange
-	httpReq, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(message)))
+	httpReq, err := http.ReadRequest(message)
 	if err != nil {
 		return ex, fieldError("request", "%v", cleanHTTPError(err))
 	}
-	body, err := readBody(httpReq.Body)
+	body, err := readBody(httpReq.Body, httpReq.ContentLength)
 	if err != nil {
 		return ex, fieldError("request body", "%v", cleanHTTPError(err))
 	}
@@ -264,12 +279,12 @@ func parseGorRequest(message []byte) (framework.Exchange, error) {
 
 // parseGorResponse parses a raw HTTP/1.x response to a request with the
 // given method, de-chunking and gunzipping its body.
-func parseGorResponse(message []byte, method string) (*framework.Response, error) {
-	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(message)), &http.Request{Method: method})
+func parseGorResponse(message *bufio.Reader, method string) (*framework.Response, error) {
+	resp, err := http.ReadResponse(message, &http.Request{Method: method})
 	if err != nil {
 		return nil, fieldError("response", "%v", cleanHTTPError(err))
 	}
-	body, err := readBody(resp.Body)
+	body, err := readBody(resp.Body, resp.ContentLength)
 	if err != nil {
 		return nil, fieldError("response body", "%v", cleanHTTPError(err))
 	}
@@ -283,7 +298,7 @@ func parseGorResponse(message []byte, method string) (*framework.Response, error
 	if strings.EqualFold(strings.TrimSpace(header.Get("Content-Encoding")), "gzip") && len(body) > 0 {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err == nil {
-			body, err = readBody(zr)
+			body, err = readBody(zr, -1)
 		}
 		if err != nil {
 			return nil, fieldError("response body", "gzip: %v", err)
@@ -296,10 +311,18 @@ func parseGorResponse(message []byte, method string) (*framework.Response, error
 	return &framework.Response{Status: resp.StatusCode, Header: nilIfEmpty(header), Body: nonEmpty(body)}, nil
 }
 
-// readBody reads a whole body, at most MaxRecordBytes of it.
-func readBody(r io.Reader) ([]byte, error) {
+// readBody reads a whole body, at most MaxRecordBytes of it; length is
+// its Content-Length, or -1 when unknown.
+func readBody(r io.Reader, length int64) ([]byte, error) {
 	if r == nil || r == http.NoBody {
 		return nil, nil
+	}
+	if length >= 0 && length <= MaxRecordBytes {
+		body := make([]byte, length)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return body, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r, MaxRecordBytes+1))
 	if err != nil {
