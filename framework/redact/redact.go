@@ -200,13 +200,9 @@ func Location(path string) (loc []fieldpath.Step, ok bool) {
 			if end < 0 {
 				return nil, false
 			}
-			name, err := strconv.Unquote(s[1 : end+2])
-			if err != nil {
-				var decoded string
-				if json.Unmarshal([]byte(s[1:end+2]), &decoded) != nil {
-					return nil, false
-				}
-				name = decoded
+			var name string // quoted names are JSON strings
+			if json.Unmarshal([]byte(s[1:end+2]), &name) != nil {
+				return nil, false
 			}
 			loc = append(loc, fieldpath.Key(name))
 			s = s[end+2:]
