@@ -112,8 +112,9 @@ func TestDemoPasses(t *testing.T) {
 		t.Fatalf("demo exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	j := readJUnit(t, junit)
-	if j.Failures != 0 || j.Tests != len(demoEndpoints)+1 {
-		t.Errorf("JUnit: %d tests, %d failures; want %d and 0", j.Tests, j.Failures, len(demoEndpoints)+1)
+	const perEndpoint = 3 // match rate, shadow error rate, shadow p99 (monitored)
+	if j.Failures != 0 || j.Tests != perEndpoint*len(demoEndpoints)+1 {
+		t.Errorf("JUnit: %d tests, %d failures; want %d and 0", j.Tests, j.Failures, perEndpoint*len(demoEndpoints)+1)
 	}
 	cases := j.cases()
 	for _, e := range demoEndpoints {

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/progress"
+	"github.com/shadowtest/shadowtest/framework/report"
+	"github.com/shadowtest/shadowtest/framework/runner"
+)
+
+// limitOptions are the flags that override the spec's mirror limits and
+// control progress output.
+type limitOptions struct {
+	concurrency int
+	rps         float64
+	killFile    string
+	quiet       bool
+}
+
+func (o *limitOptions) register(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+	Float64Var(*float64, string, float64, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.IntVar(&o.concurrency, "concurrency", 0, "requests in flight at once (0: the spec's mirror.concurrency)")
+	fs.Float64Var(&o.rps, "rps", 0, "cap the requests per second sent to each target (0: the spec's mirror.rps, else no cap)")
+	fs.StringVar(&o.killFile, "kill-file", "", "stop shadow traffic and abort (exit 3) when `FILE` appears (overrides mirror.killSwitch.file)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress output (otherwise a live line on a terminal, a log line every 5s elsewhere)")
+}
+
+// apply writes the flags that were set over the plan's settings.
+func (o *limitOptions) apply(plan *framework.Plan) {
+	if o.concurrency > 0 {
+		plan.Mirror.Concurrency = o.concurrency
+	}
+	if o.rps > 0 {
+		plan.Mirror.RPS = o.rps
+	}
+	if o.killFile != "" {
+		plan.Mirror.KillSwitch.File = o.killFile
+	}
+}
+
+// signals holds the process's signal handling for one run.
+type signals struct {
+	// kill receives "SIGUSR1" when the kill switch is tripped from outside.
+	kill  chan string
+	stops []chan os.Signal
+	// received names the last SIGINT or SIGTERM received, if any.
+	received atomic.Value
+}
+
+// catchSignals keeps SIGINT and SIGTERM from killing the process outside
+// the suite, so that a cancelled run always writes its partial JUnit and
+// summary and exits 3. While the suite runs, Ginkgo's own handler, which
+// treats SIGTERM like SIGINT, cancels the replay's context: the first
+// signal cancels the requests in flight and skips the remaining threshold
+// tests, a second skips cleanup, a third stops waiting for the reporting
+// nodes. SIGUSR1 trips the kill switch.
+func catchSignals() *signals {
+	s := &signals{kill: make(chan string, 1)}
+	interrupts := make(chan os.Signal, 4)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	s.stops = []chan os.Signal{interrupts, usr1}
+	go func() {
+		for sig := range interrupts {
+			s.received.Store(signalName(sig))
+		}
+	}()
+	go func() {
+		for range usr1 {
+			select {
+			case s.kill <- "SIGUSR1":
+			default:
+			}
+		}
+	}()
+	return s
+}
+
+// interrupted returns "SIGINT" or "SIGTERM" when one was received, else "".
+func (s *signals) interrupted() string {
+	name, _ := s.received.Load().(string)
+	return name
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+func (s *signals) stop() {
+	for _, c := range s.stops {
+		signal.Stop(c)
+	}
+}
+
+// startProgress shows the run's progress on stderr unless quiet: a live
+// line on a terminal, a log line every few seconds elsewhere. The total
+// comes from a separate read of the traffic, so the first lines have none.
+func startProgress(ctx context.Context, plan *framework.Plan, results *observe.Results, quiet bool) *progress.Reporter {
+	mode := progress.ModeFor(os.Stderr, quiet)
+	var total atomic.Int64
+	if mode != progress.Off {
+		go func() {
+			if n, err := runner.Count(ctx, plan); err == nil {
+				total.Store(n)
+			}
+		}()
+	}
+	return progress.Start(os.Stderr, progress.Options{Mode: mode, Color: report.UseColor(os.Stderr)}, func() progress.Stats {
+		st := progress.Stats{Total: total.Load()}
+		results.Snapshot(func(r *observe.Results) {
+			for _, e := range r.Endpoints {
+				st.Done += e.Requests + e.Skipped
+				st.Compared += e.Pairs
+				st.Matched += e.Matches
+			}
+			for _, n := range r.Unmatched {
+				st.Done += n
+			}
+		})
+		return st
+	})
+}

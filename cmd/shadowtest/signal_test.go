@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// slowSpec writes a spec directory replaying 400 requests to prod and to a
+// shadow that takes 300ms per answer, so that a run lasts about a minute
+// unless something stops it. It returns the directory and the number of
+// requests the shadow has received so far.
+func slowSpec(t *testing.T) (string, func() int64) {
+	t.Helper()
+	answer := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"path":%q}`, r.URL.Path)
+	}
+	prod := httptest.NewServer(http.HandlerFunc(answer))
+	t.Cleanup(prod.Close)
+	var received atomic.Int64
+	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		received.Add(1)
+		select {
+		case <-time.After(300 * time.Millisecond):
+			answer(w, r)
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(shadow.Close)
+	dir := t.TempDir()
+	var traffic strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&traffic, `{"request":{"method":"GET","url":"/items/%d"}}`+"\n", i)
+	}
+	os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(traffic.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte(fmt.Sprintf(`package shadow
+
+targets: {
+	prod: url:   %q
+	shadow: url: %q
+}
+traffic: [{jsonl: "t.jsonl"}]
+mirror: concurrency: 2
+endpoints: items: path: "/items/{id}"
+`, prod.URL, shadow.URL)), 0o644)
+	return dir, received.Load
+}
+
+// interruptRun starts a run of a slow spec, calls stop once the shadow has
+// received a few requests, and returns the exit code, output and JUnit.
+func interruptRun(t *testing.T, stop func(p *os.Process, dir string), extra ...string) (result, junitFile) {
+	t.Helper()
+	dir, received := slowSpec(t)
+	junit := filepath.Join(dir, "junit.xml")
+	cmd := exec.Command(binary, append([]string{"run", dir, "--junit", junit}, extra...)...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); received() < 4; {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the run never reached the shadow")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop(cmd.Process, dir)
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running a minute after the signal\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	}
+	r := result{code, stdout.String(), stderr.String()}
+	return r, readJUnit(t, junit)
+}
+
+func TestSignalsWritePartialResultsAndExitThree(t *testing.T) {
+	signal := func(sigs ...os.Signal) func(p *os.Process, dir string) {
+		return func(p *os.Process, dir string) {
+			for _, s := range sigs {
+				p.Signal(s)
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		stop   func(p *os.Process, dir string)
+		file   bool // stop by creating the --kill-file instead
+		stderr string // what stderr must say
+		run    string // what the run test case's failure must say, "" when Ginkgo interrupts it
+		reason string
+	}{
+		{"SIGTERM", signal(syscall.SIGTERM), false, "SIGTERM received", "", "a CI job cancelled or timed out"},
+		{"SIGINT", signal(os.Interrupt), false, "SIGINT received", "", "Ctrl-C"},
+		{"SIGINT twice", signal(os.Interrupt, os.Interrupt), false, "SIGINT received", "", "an impatient second Ctrl-C still gets the partial results"},
+		{"SIGUSR1", signal(syscall.SIGUSR1), false, "kill switch tripped by signal", "kill switch tripped by signal", "the external kill switch"},
+		{"kill file", nil, true, "kill switch tripped by kill file", "kill switch tripped by kill file", "the kill file appears"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stop := tt.stop
+			var flags []string
+			if tt.file {
+				killFile := filepath.Join(t.TempDir(), "shadow.off")
+				flags = []string{"--kill-file", killFile}
+				stop = func(p *os.Process, dir string) { os.WriteFile(killFile, nil, 0o644) }
+			}
+			r, j := interruptRun(t, stop, flags...)
+			if r.code != 3 {
+				t.Fatalf("exit %d, want 3 (%s)\nstdout:\n%s\nstderr:\n%s", r.code, tt.reason, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "ENDPOINT") || !strings.Contains(r.stdout, "items") {
+				t.Errorf("no summary on stdout:\n%s", r.stdout)
+			}
+			cases := j.cases()
+			if len(cases) == 0 {
+				t.Fatal("the JUnit has no test case")
+			}
+			if tt.run != "" {
+				c := cases["shadowtest.run/run: replays all traffic"]
+				if c.Failure == nil || !strings.Contains(c.Failure.Message, tt.run) {
+					t.Errorf("run test case does not say %q: %+v", tt.run, c)
+				}
+			}
+		})
+	}
+}
