@@ -65,6 +65,8 @@ func (s *Summary) Write(w io.Writer) error {
 	}
 	tw.Flush()
 
+	s.writeCategories(&b)
+
 	var failed []framework.Verdict
 	for _, v := range s.Verdicts {
 		if !v.Passed() {
@@ -101,6 +103,43 @@ func (s *Summary) Write(w io.Writer) error {
 	return err
 }
 
+// TopCategories is how many discrepancy categories the summary lists per
+// endpoint.
+const TopCategories = 3
+
+// writeCategories lists each endpoint's most frequent discrepancy
+// categories with their counts and one example.
+func (s *Summary) writeCategories(b *strings.Builder) {
+	header := false
+	for _, e := range s.Results.Endpoints {
+		top := e.TopCategories(TopCategories)
+		if len(top) == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(b, "\ntop discrepancy categories:\n")
+			header = true
+		}
+		for _, c := range top {
+			fmt.Fprintf(b, "  %s  %s: %d pairs (%.1f%%), e.g. %s: prod %s, shadow %s\n",
+				s.paint(e.Name, yellow), c.Name, c.Count, 100*float64(c.Count)/float64(max(e.Pairs, 1)), c.Example.Path, orNone(c.Example.Prod), orNone(c.Example.Shadow))
+		}
+		if more := len(e.Categories) - len(top); more > 0 {
+			fmt.Fprintf(b, "  %s  and %d more (see the log or the HTML report)\n", e.Name, more)
+		}
+	}
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "(none)"
+	}
+	if len(v) > 60 {
+		return strings.ToValidUTF8(v[:57], "") + "..."
+	}
+	return v
+}
+
 func rate(e *observe.Endpoint) string {
 	if e.Pairs == 0 {
 		return "-"
@@ -113,9 +152,10 @@ func ms(d time.Duration) string {
 }
 
 const (
-	red   = "\x1b[31m"
-	green = "\x1b[32m"
-	reset = "\x1b[0m"
+	red    = "\x1b[31m"
+	green  = "\x1b[32m"
+	yellow = "\x1b[33m"
+	reset  = "\x1b[0m"
 )
 
 func (s *Summary) paint(text, color string) string {
