@@ -27,16 +27,23 @@ const runExamples = `  shadowtest run specs/ --junit junit.xml
 type runOptions struct {
 	junit   string
 	timeout time.Duration
+	limits  limitOptions
 	outputs outputOptions
+	feed    feedOptions
 }
 
 func (o *runOptions) register(fs interface {
 	StringVar(*string, string, string, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
+	IntVar(*int, string, int, string)
+	Float64Var(*float64, string, float64, string)
+	BoolVar(*bool, string, bool, string)
 }) {
 	fs.StringVar(&o.junit, "junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`")
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (0: no limit); results so far are written")
+	o.limits.register(fs)
 	o.outputs.register(fs)
+	o.feed.register(fs)
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
@@ -70,11 +77,20 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
 		return exitInvalid
 	}
+	feed, err := opt.feed.apply(plan, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
+	opt.limits.apply(plan)
+	signals := catchSignals()
+	defer signals.stop()
 	outcome := suite.Run(suite.Config{
 		Plan:    plan,
 		Results: results,
 		Replay: func(ctx context.Context) error {
-			return runner.Run(ctx, plan, results, runner.Options{Observe: out.observe()})
+			defer startProgress(ctx, plan, results, opt.limits.quiet).Stop()
+			return runner.Run(ctx, plan, results, runner.Options{Kill: signals.kill, Observe: out.observe(), Feed: feed})
 		},
 		IsAbort:        isAbort,
 		Timeout:        opt.timeout,
@@ -86,6 +102,9 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	if outcome.ReplayErr != nil {
 		fmt.Fprintf(stderr, "shadowtest: %v\n", outcome.ReplayErr)
 	}
+	if sig := signals.interrupted(); sig != "" {
+		fmt.Fprintf(stderr, "shadowtest: %s received: requests in flight cancelled, partial results written\n", sig)
+	}
 	var files []string
 	if err := writeJUnit(opt.junit, outcome, plan, results); err != nil {
 		fmt.Fprintf(stderr, "shadowtest: writing JUnit: %v\n", err)
@@ -96,6 +115,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: report.UseColor(os.Stdout)}
 	fmt.Fprintln(stdout)
 	summary.Write(stdout)
+	writeFeedCounts(stdout, results, feed)
 	writeNoiseRules(stdout, results)
 	return exitCode(outcome)
 }
