@@ -47,12 +47,12 @@ func TestLatencyAndErrorRateMatchers(t *testing.T) {
 		{"error rate within slack", HoldErrorRate(framework.Thresholds{ErrorRateSlack: 0.05}), endpointWith(100, 0, 5, ms, ms), true, "", "five points of slack"},
 		{"p50 within ratio", HoldLatencyP50Ratio(framework.Thresholds{LatencyP50Ratio: 2}), endpointWith(10, 0, 0, 10*ms, 19*ms), true, "", "1.9x"},
 		{"p50 over ratio", HoldLatencyP50Ratio(framework.Thresholds{LatencyP50Ratio: 2}), endpointWith(10, 0, 0, 10*ms, 30*ms), false,
-			"> 2 x prod's 10., "3x against a bound of 2x"},
+			"> 2 x prod's 10.", "3x against a bound of 2x"},
 		{"p50 without shadow answers", HoldLatencyP50Ratio(framework.Thresholds{LatencyP50Ratio: 2}), endpointWith(10, 0, 10, 10*ms, 0), false,
 			"get-user: no shadow latency sample: the shadow answered none of 10 requests (errors: refused 10)", "a shadow that never answers is not fast"},
 		{"p99 under bound", HoldLatencyP99(framework.Thresholds{LatencyP99: 100 * ms}), endpointWith(10, 0, 0, 10*ms, 90*ms), true, "", "90ms < 100ms"},
 		{"p99 over bound", HoldLatencyP99(framework.Thresholds{LatencyP99: 100 * ms}), endpointWith(10, 0, 0, 10*ms, 150*ms), false,
-			"> 100ms over 10 shadow answers (prod's p99 10., "150ms > 100ms"},
+			"> 100ms over 10 shadow answers (prod's p99 10.", "150ms > 100ms"},
 	}
 	for _, tt := range tests {
 		ok, err := tt.matcher.Match(tt.e)
