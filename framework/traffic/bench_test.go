@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -303,3 +304,79 @@ func scanGorRecords(r io.Reader) (int, error) {
 	}
 	return n, sc.Err()
 }
+
+// BenchmarkRatios reads each generated file alternately with the
+// shadowtest reader and its baseline, rounds times (SHADOWTEST_BENCH_ROUNDS,
+// default 5), so that a noisy machine slows both alike, and reports the
+// medians: records/s and MB/s of the reader, and reader time / baseline
+// time (above 1: slower than the baseline).
+//
+//	go test ./framework/traffic -run '^$' -bench Ratios -benchtime 1x
+func BenchmarkRatios(b *testing.B) {
+	files(b)
+	rounds, _ := strconv.Atoi(os.Getenv("SHADOWTEST_BENCH_ROUNDS"))
+	if rounds <= 0 {
+		rounds = 5
+	}
+	formats := []struct {
+		name           string
+		path           string
+		reader, others func(io.Reader) (int, error)
+	}{
+		{"HAR", benchFiles.har, func(r io.Reader) (int, error) { return drain(NewHARReader(r, "big.har")) }, jsonHAREntries},
+		{"GOR", benchFiles.gor, func(r io.Reader) (int, error) { return drain(NewGorReader(r, "big.gor")) }, scanGorRecords},
+		{"JSONL", benchFiles.jl, func(r io.Reader) (int, error) { return drain(NewJSONLReader(r, "big.jsonl")) }, jsonLines},
+	}
+	for _, f := range formats {
+		b.Run(f.name, func(b *testing.B) {
+			info, err := os.Stat(f.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			timed := func(read func(io.Reader) (int, error)) (time.Duration, int, float64) {
+				file, err := os.Open(f.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer file.Close()
+				runtime.GC()
+				stop := peakHeap()
+				start := time.Now()
+				n, err := read(file)
+				elapsed := time.Since(start)
+				peak := stop()
+				if err != nil {
+					b.Fatal(err)
+				}
+				return elapsed, n, peak
+			}
+			var ratios, recordsPerSecond, mbPerSecond, peaks []float64
+			for range b.N {
+				for range rounds {
+					mine, n, peak := timed(f.reader)
+					base, _, _ := timed(f.others)
+					ratios = append(ratios, mine.Seconds()/base.Seconds())
+					recordsPerSecond = append(recordsPerSecond, float64(n)/mine.Seconds())
+					mbPerSecond = append(mbPerSecond, float64(info.Size())/(1<<20)/mine.Seconds())
+					peaks = append(peaks, peak)
+				}
+			}
+			b.ReportMetric(median(ratios), "x-baseline-time")
+			b.ReportMetric(median(recordsPerSecond), "records/s")
+			b.ReportMetric(median(mbPerSecond), "MB/s")
+			b.ReportMetric(slicesMax(peaks), "peak-heap-MB")
+			b.ReportMetric(float64(info.Size())/(1<<20), "file-MB")
+		})
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func slicesMax(xs []float64) float64 { return slices.Max(xs) }
