@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -26,8 +27,13 @@ func FuzzCompare(f *testing.F) {
 		Ignore:    []string{"$..requestId", "$.b[*].c", "$[0]"},
 		Tolerance: map[string]framework.Tolerance{"$..price": {Abs: 0.5}, "$[*]": {Rel: 0.01}},
 	})
+	sets := mustCompile(f, framework.Rules{
+		Unordered: []framework.Unordered{{Path: "$.b"}, {Path: "$", Key: "id"}, {Path: "$..items", Key: "sku"}},
+		Masks:     []framework.Mask{{Pattern: "[0-9a-f]{4}"}},
+		Tolerance: map[string]framework.Tolerance{"$..at": {Skew: 2 * time.Second}},
+	})
 	f.Fuzz(func(t *testing.T, prod, shadow []byte) {
-		for _, c := range []*Comparator{plain, ruled} {
+		for _, c := range []*Comparator{plain, ruled, sets} {
 			diffs := c.Compare(jsonResponse(string(prod)), jsonResponse(string(shadow)))
 			checkDiffs(t, diffs)
 			for _, body := range [][]byte{prod, shadow} {

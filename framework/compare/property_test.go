@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/fieldpath"
@@ -136,7 +137,17 @@ func randomRules(rng *rand.Rand) framework.Rules {
 		rules.Ignore = append(rules.Ignore, pool[rng.IntN(len(pool))])
 	}
 	if rng.IntN(2) == 0 {
-		rules.Tolerance = map[string]framework.Tolerance{"$..price": {Abs: 0.5}, "$[*]": {Rel: 0.1}}
+		rules.Tolerance = map[string]framework.Tolerance{"$..price": {Abs: 0.5}, "$[*]": {Rel: 0.1}, "$..id": {Skew: time.Second}}
+	}
+	// The rules of issue 3: sets, keyed sets, masks, errors.by.
+	if rng.IntN(2) == 0 {
+		rules.Unordered = []framework.Unordered{{Path: "$..items"}, {Path: "$.b", Key: "id"}, {Path: "$[*]", Key: "a"}}
+	}
+	if rng.IntN(2) == 0 {
+		rules.Masks = []framework.Mask{{Pattern: "[0-9]+"}, {Path: "$..a", Pattern: "é"}}
+	}
+	if rng.IntN(3) == 0 {
+		rules.ErrorsBy = "$.a"
 	}
 	return rules
 }

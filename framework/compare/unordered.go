@@ -15,6 +15,10 @@ type element struct {
 	node int32 // the element's node
 	key  int32 // the node of its key member, -1 when it has none
 	pair int   // index of the matching element on the other side, -1 when none
+	// keyKind and keyText identify the key value: a string's content, or
+	// the canonical text of any other value (1.0 and 1 are one key).
+	keyKind nodeKind
+	keyText []byte
 }
 
 // label is a keyed-set step of w.loc whose Label is filled in only when a
@@ -100,6 +104,14 @@ func (w *walker) elements(t *tape, i int32, key string) []element {
 					e.key = m // the last one wins, as in encoding/json
 				}
 			}
+			if e.key >= 0 {
+				e.keyKind = t.nodes[e.key].kind
+				if e.keyKind == kindString {
+					e.keyText = t.bytes(t.nodes[e.key].value)
+				} else {
+					e.keyText = appendCanonical(nil, t, e.key)
+				}
+			}
 		}
 		els = append(els, e)
 	}
@@ -138,7 +150,7 @@ func (w *walker) pairByKey(prodEls, shadowEls []element) {
 	i, j := 0, 0
 	for i < len(prodOrder) && j < len(shadowOrder) {
 		pe, se := &prodEls[prodOrder[i]], &shadowEls[shadowOrder[j]]
-		switch c := compareKeys(w.prod, pe.key, w.shad, se.key); {
+		switch c := compareKeys(pe, se); {
 		case c < 0:
 			i++
 		case c > 0:
@@ -160,24 +172,71 @@ func (w *walker) byKey(t *tape, els []element) []int {
 			order = append(order, i)
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return compareKeys(t, els[a].key, t, els[b].key) })
+	slices.SortStableFunc(order, func(a, b int) int { return compareKeys(&els[a], &els[b]) })
 	return order
 }
 
-// compareKeys orders key values by JSON type, then bytes (numbers by their
-// text: 7 and 7.0 are different keys).
-func compareKeys(a *tape, i int32, b *tape, j int32) int {
-	x, y := &a.nodes[i], &b.nodes[j]
-	if x.kind != y.kind {
-		return int(x.kind) - int(y.kind)
+// compareKeys orders key values by JSON type, then canonical text.
+func compareKeys(a, b *element) int {
+	if a.keyKind != b.keyKind {
+		return int(a.keyKind) - int(b.keyKind)
 	}
-	switch x.kind {
-	case kindNumber, kindString:
-		return bytes.Compare(a.bytes(x.value), b.bytes(y.value))
-	case kindObject, kindArray:
-		return bytes.Compare(appendNode(nil, a, i), appendNode(nil, b, j))
+	return bytes.Compare(a.keyText, b.keyText)
+}
+
+// appendCanonical appends a text of node i that is equal for equal JSON
+// values: numbers by exact value (1, 1.0 and 10e-1 alike), object members
+// sorted by name (the last of duplicates), no whitespace.
+func appendCanonical(b []byte, t *tape, i int32) []byte {
+	n := &t.nodes[i]
+	switch n.kind {
+	case kindNumber:
+		return appendCanonicalNumber(b, t.bytes(n.value))
+	case kindString:
+		return appendString(b, unsafeString(t.bytes(n.value)))
+	case kindArray:
+		b = append(b, '[')
+		for e := i + 1; e < n.end; e = t.nodes[e].end {
+			b = appendCanonical(b, t, e)
+			b = append(b, ',')
+		}
+		return append(b, ']')
+	case kindObject:
+		members := appendMembers(make([]int32, 0, n.count), t, i)
+		sortMembers(t, members)
+		b = append(b, '{')
+		for m := 0; m < len(members); m++ {
+			m = skipDuplicates(t, members, m)
+			b = appendString(b, unsafeString(t.bytes(t.nodes[members[m]].key)))
+			b = append(b, ':')
+			b = appendCanonical(b, t, members[m])
+			b = append(b, ',')
+		}
+		return append(b, '}')
 	}
-	return 0
+	return appendNode(b, t, i) // null, true, false
+}
+
+// appendCanonicalNumber writes a JSON number as sign, significant digits
+// and exponent, so that equal values give equal text.
+func appendCanonicalNumber(b, number []byte) []byte {
+	d, ok := parseDecimal(string(number))
+	if !ok {
+		return append(b, number...)
+	}
+	lo, hi := d.significant()
+	if lo == hi {
+		return append(b, '0')
+	}
+	if d.neg {
+		b = append(b, '-')
+	}
+	for k := lo; k < hi; k++ {
+		b = append(b, d.digit(k))
+	}
+	exp := d.exp + int64(len(d.intPart)+len(d.fracPart)-hi)
+	b = append(b, 'e')
+	return strconv.AppendInt(b, exp, 10)
 }
 
 // moved marks the paired prod elements of a keyed set that are out of

@@ -138,3 +138,67 @@ func TestEqual(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyedElements(t *testing.T) {
+	tests := []struct {
+		path   string
+		loc    []Step
+		match  bool
+		reason string
+	}{
+		{`$.orders[id=7].total`, []Step{Key("orders"), KeyedIndex(3, "id", "7", false), Key("total")}, true,
+			"a number key matches the element with that label, whatever its index"},
+		{`$.orders[id=7]`, []Step{Key("orders"), KeyedIndex(0, "id", "8", false)}, false,
+			"another key value does not match"},
+		{`$.orders[sku="A-1"]`, []Step{Key("orders"), KeyedIndex(0, "sku", "A-1", true)}, true,
+			"string keys are quoted"},
+		{`$.orders[sku="7"]`, []Step{Key("orders"), KeyedIndex(0, "sku", "7", false)}, false,
+			"the string \"7\" is not the number 7"},
+		{`$.orders[*]`, []Step{Key("orders"), KeyedIndex(5, "id", "7", false)}, true,
+			"[*] matches keyed elements too"},
+		{`$.orders[id=7]`, []Step{Key("orders"), Index(7)}, false,
+			"a keyed selector does not match a plain index"},
+	}
+	for _, tt := range tests {
+		p, err := Parse(tt.path)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v (%s)", tt.path, err, tt.reason)
+		}
+		if got := p.Matches(tt.loc); got != tt.match {
+			t.Errorf("Parse(%q).Matches(%s) = %v, want %v (%s)", tt.path, Format(tt.loc), got, tt.match, tt.reason)
+		}
+		if p.String() != tt.path {
+			t.Errorf("Parse(%q).String() = %q, want the same text", tt.path, p.String())
+		}
+	}
+	if got := Format([]Step{Key("o"), KeyedIndex(1, "first name", `a"b`, true)}); got != `$.o["first name"="a\"b"]` {
+		t.Errorf("Format of a keyed step with odd names = %s", got)
+	}
+	for _, bad := range []string{"$.o[id=]", "$.o[id=7", "$.o[id=x y]"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) succeeded, want a syntax error", bad)
+		}
+	}
+}
+
+func TestMayContain(t *testing.T) {
+	tests := []struct {
+		path   string
+		loc    []Step
+		want   bool
+		reason string
+	}{
+		{"$.error.code", nil, true, "the root leads everywhere"},
+		{"$.error.code", []Step{Key("error")}, true, "a prefix of the path"},
+		{"$.error.code", []Step{Key("error"), Key("code")}, true, "the path itself"},
+		{"$.error.code", []Step{Key("message")}, false, "another member leads nowhere"},
+		{"$.error.code", []Step{Key("error"), Key("code"), Key("x")}, false, "below the path is not a prefix"},
+		{"$.errors[*].code", []Step{Key("errors"), Index(3)}, true, "[*] in a prefix"},
+		{"$..code", []Step{Key("anything")}, true, "a recursive path may match below anything"},
+	}
+	for _, tt := range tests {
+		if got := MustParse(tt.path).MayContain(tt.loc); got != tt.want {
+			t.Errorf("%s.MayContain(%s) = %v, want %v (%s)", tt.path, Format(tt.loc), got, tt.want, tt.reason)
+		}
+	}
+}
