@@ -1,12 +1,14 @@
 // Package traffic reads recorded traffic as a stream of exchanges: HAR 1.2
-// files and shadowtest's own JSONL format. Open picks the reader for a
-// spec's traffic source; Next yields one framework.Exchange at a time, so a
-// multi-gigabyte recording is never held in memory. WriteJSONL writes the
-// JSONL format, so that other recordings can be converted to it.
+// files, GoReplay captures (.gor) and shadowtest's own JSONL format. Open
+// picks the reader for a spec's traffic source (expanding globs, gunzipping
+// .gz files, sorting HAR entries by startedDateTime with Sort, and handing
+// synthetic sources to framework/synth); Next yields one
+// framework.Exchange at a time, so a multi-gigabyte recording is never
+// held in memory. WriteJSONL writes the JSONL format, so that other
+// recordings can be converted to it.
 //
-// It only reads and converts records. It does not sort them (HAR entries
-// come in file order, not by startedDateTime), select, sample or shard
-// them, and it does not send anything.
+// It only reads, sorts and converts records. It does not select, sample
+// or shard them, and it does not send anything.
 //
 // Every reader produces requests in the same shape: the method in upper
 // case, the URL in origin form (path and query, taken from the recorded
@@ -14,8 +16,14 @@
 // hop-by-hop headers (Connection, Keep-Alive, Transfer-Encoding, ... and
 // those Connection names), since the target and the client decide those.
 // An empty body is nil. Exchange.Origin names the record: "demo.har:
-// entry 12" (HAR entries are numbered from 1 in array order) or
-// "traffic.jsonl: line 3".
+// entry 12" (HAR entries are numbered from 1 in array order, whatever
+// the sorted order), "x.gor: record 5" or "traffic.jsonl: line 3".
+//
+// # GoReplay
+//
+// See NewGorReader: records end with the line GorSeparator, start with a
+// meta line "TYPE ID TIMESTAMP_NS [LATENCY_NS]", and hold a raw HTTP/1.x
+// message; requests and original responses are paired by ID.
 //
 // # HAR
 //
