@@ -46,6 +46,10 @@ type Config struct {
 	Timeout time.Duration
 	// NoColor turns off colour in Ginkgo's console output.
 	NoColor bool
+	// Also, when set, declares more specs inside shadowtest's Ordered
+	// container, after the thresholds: they run after the replay and may
+	// assert on Results with the same matchers (library use).
+	Also func()
 	// Baseline, when set, holds an earlier run's results: each endpoint
 	// gets two more test cases, no new discrepancy category and no match
 	// rate drop of more than BaselineMargin.
@@ -115,6 +119,9 @@ func Declare(cfg Config, replayErr *error) bool {
 			declareEndpoint(&cfg.Plan.Endpoints[i], cfg.Results)
 		}
 		declareBaselines(cfg)
+		if cfg.Also != nil {
+			cfg.Also()
+		}
 		ginkgo.Describe(RunGroup, func() {
 			ginkgo.It("replays all traffic", func() {
 				if *replayErr != nil {
