@@ -97,11 +97,11 @@ func requestHash(req *framework.Request, salt uint64) uint64 {
 }
 
 // feed streams every traffic source into jobs, in order, and returns how
-// many requests were sent. Each request goes through: endpoint selection
-// (unmatched ones are counted by method and path template), the mirror
-// mode (selective, sampled), the shard, the write policy for unsafe
-// methods, the recorded prod check, and in the replay mode the recorded
-// pacing. Every request not sent is counted in results.
+// many requests were sent. Each request goes through: the shard, endpoint
+// selection (unmatched ones are counted by method and path template), the
+// mirror mode (selective, sampled), the write policy for unsafe methods,
+// the recorded prod check, and in the replay mode the recorded pacing.
+// Every request of the shard that is not sent is counted in results.
 func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, results *observe.Results, jobs chan<- job, opt FeedOptions) (int64, error) {
 	var sent int64
 	pace := newPacer(plan.Mirror)
@@ -126,8 +126,15 @@ func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, res
 					break // the reader cannot go past it (broken JSON): the rest is lost
 				}
 				lastBad = err
-				results.AddBadRecord()
-				logf(opt.Log, "skipped bad record: %v\n", err)
+				if opt.Shard.Index <= 1 { // every shard reads every record: count once
+					results.AddBadRecord()
+					logf(opt.Log, "skipped bad record: %v\n", err)
+				}
+				continue
+			}
+			// The shard comes first, so that every request, sent or not,
+			// is counted by exactly one shard and merged counts add up.
+			if !opt.Shard.Has(&ex) {
 				continue
 			}
 			i := sel.Match(&ex.Request)
@@ -157,7 +164,7 @@ func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, res
 	return sent, nil
 }
 
-// send applies the mode, the shard, the write policy and the recorded prod
+// send applies the mode, the write policy and the recorded prod
 // check to a request of endpoint i; it counts a request it drops and may
 // add the dry-run header.
 func send(plan *framework.Plan, i int, ex *framework.Exchange, results *observe.Results, opt FeedOptions) bool {
@@ -174,9 +181,6 @@ func send(plan *framework.Plan, i int, ex *framework.Exchange, results *observe.
 			results.AddFiltered("sampled out")
 			return false
 		}
-	}
-	if !opt.Shard.Has(ex) {
-		return false
 	}
 	if unsafeMethod(ex.Request.Method) {
 		switch m.Writes {

@@ -244,7 +244,10 @@ func TestModesAndWritePolicies(t *testing.T) {
 			reason: "record-only: the intent is logged (query redacted) and counted",
 		},
 		{
-			mirror:   func(m *framework.Mirror) { m.Mode, m.Endpoints = "selective", []string{"create"}; m.Writes = "isolated" },
+			mirror: func(m *framework.Mirror) {
+				m.Mode, m.Endpoints = "selective", []string{"create"}
+				m.Writes = "isolated"
+			},
 			wantSent: []string{"line 2"},
 			check: func(r *observe.Results, _ []framework.Exchange, _ string) string {
 				if r.Filtered["not selected"] != 2 {

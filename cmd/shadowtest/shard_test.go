@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/shadowtest/shadowtest/fixtures/demo"
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// TestShardsOfTheBinary runs the demo traffic (plus unmatched requests and
+// writes) whole and as three --shard slices against the same services: the
+// slices' counts add up to the whole run's, endpoint by endpoint, so each
+// request was sent (or counted) by exactly one shard.
+func TestShardsOfTheBinary(t *testing.T) {
+	prod, err := demo.Start("v1", demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	shadow, err := demo.Start("v2", demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shadow.Close()
+	lines := demoTraffic(t)
+	for i := range 20 {
+		lines = append(lines, fmt.Sprintf(`{"request":{"method":"GET","url":"/nowhere/%d"}}`, i))
+	}
+	specs := specDirWithTraffic(t, lines)
+	out := t.TempDir()
+	run := func(name string, extra ...string) *observe.Results {
+		args := append([]string{"run", specs, "-t", "prod=" + prod.URL, "-t", "shadow=" + shadow.URL,
+			"--junit", filepath.Join(out, name+".xml"), "--results", filepath.Join(out, name+".json")}, extra...)
+		r := shadowtest(t, args...)
+		// A shard may fail minSamples on its own; merge judges the union.
+		if r.code != exitPass && (name == "whole" || r.code != exitFail) {
+			t.Fatalf("%s: exit %d\n%s%s", name, r.code, r.stdout, r.stderr)
+		}
+		results, err := observe.ReadFile(filepath.Join(out, name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return results
+	}
+	whole := run("whole")
+	type counts struct{ Requests, Pairs, Matches, Skipped int64 }
+	sum := map[string]counts{}
+	unmatched := map[string]int64{}
+	for k := 1; k <= 3; k++ {
+		part := run(fmt.Sprintf("shard%d", k), "--shard", fmt.Sprintf("%d/3", k))
+		sent := int64(0)
+		for _, e := range part.Endpoints {
+			c := sum[e.Name]
+			c.Requests += e.Requests
+			c.Pairs += e.Pairs
+			c.Matches += e.Matches
+			c.Skipped += e.Skipped
+			sum[e.Name] = c
+			sent += e.Requests
+		}
+		if sent == 0 || sent > 200 {
+			t.Errorf("shard %d/3 sent %d of 300 requests", k, sent)
+		}
+		for label, n := range part.Unmatched {
+			unmatched[label] += n
+		}
+	}
+	for _, e := range whole.Endpoints {
+		want := counts{e.Requests, e.Pairs, e.Matches, e.Skipped}
+		if sum[e.Name] != want {
+			t.Errorf("%s: the shards add up to %+v, the whole run has %+v", e.Name, sum[e.Name], want)
+		}
+	}
+	if !reflect.DeepEqual(unmatched, whole.Unmatched) || whole.Unmatched["GET /nowhere/{id}"] != 20 {
+		t.Errorf("unmatched: shards %v, whole %v", unmatched, whole.Unmatched)
+	}
+}
+
+func TestSkipBadRecordsOfTheBinary(t *testing.T) {
+	prod, err := demo.Start("v1", demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	lines := demoTraffic(t)[:40]
+	lines = append(lines[:10], append([]string{`{"request":{"method":"GET"}}`}, lines[10:]...)...)
+	specs := specDirWithTraffic(t, lines)
+	args := []string{"run", specs, "-t", "prod=" + prod.URL, "-t", "shadow=" + prod.URL, "--junit", filepath.Join(t.TempDir(), "j.xml")}
+	r := shadowtest(t, args...)
+	if r.code != exitInvalid || !strings.Contains(r.stderr, "traffic.jsonl: line 11: request.url: missing") {
+		t.Errorf("a malformed record: exit %d, stderr %s; want 2 naming the file and line", r.code, r.stderr)
+	}
+	r = shadowtest(t, append(args, "--skip-bad-records")...)
+	if r.code == exitInvalid || !strings.Contains(r.stdout, "1 malformed traffic record(s) skipped") || !strings.Contains(r.stderr, "skipped bad record: ") {
+		t.Errorf("--skip-bad-records: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
