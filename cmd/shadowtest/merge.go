@@ -10,10 +10,12 @@ import (
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/report"
+	"github.com/shadowtest/shadowtest/framework/spec"
 	"github.com/shadowtest/shadowtest/framework/suite"
 )
 
 const mergeExamples = `  shadowtest merge shard-*/results.json --junit junit.xml
+  shadowtest merge out/results-*.json --specs specs/ --junit junit.xml
   shadowtest merge a.json b.json --junit junit.xml --results all.json --html report.html`
 
 // mergeCommand judges the union of several runs' results (the shards of
@@ -25,6 +27,9 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&outs.results, "results", "", "write the merged results to `FILE`")
 	fs.StringVar(&outs.html, "html", "", "write the HTML report of the merged results to `FILE`")
 	fs.StringVar(&outs.baseline, "baseline", "", "compare with an earlier run's `RESULTS` file")
+	specsDir := fs.String("specs", "", "judge with the endpoints and thresholds of this spec `DIR` (default: the spec each results file carries)")
+	targets := targetFlags{}
+	fs.Var(targets, "t", "with --specs: a target URL the specs need, `prod=URL` or shadow=URL (not contacted)")
 	paths, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -47,7 +52,16 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
 		return exitInvalid
 	}
-	plan, err := planOf(merged)
+	var plan *framework.Plan
+	if *specsDir != "" {
+		plan, err = spec.Load(*specsDir, spec.Options{Targets: targets})
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitInvalid
+		}
+	} else {
+		plan, err = planOf(merged)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
 		return exitInvalid

@@ -154,6 +154,13 @@ func TestMergeOfShardsEqualsWholeRun(t *testing.T) {
 	if got, want := verdictStates(t, filepath.Join(out, "merged.xml")), verdictStates(t, filepath.Join(out, "whole.xml")); !reflect.DeepEqual(got, want) {
 		t.Errorf("verdicts differ:\nmerged %s\nwhole  %s", strings.Join(got, "\n       "), strings.Join(want, "\n       "))
 	}
+	withSpecs := shadowtest(t, "merge", filepath.Join(out, "shard1.json"), filepath.Join(out, "shard2.json"), "--specs", specs, "--junit", filepath.Join(out, "specs.xml"))
+	if withSpecs.code != whole.code {
+		t.Fatalf("merge --specs exit %d, whole run %d\n%s%s", withSpecs.code, whole.code, withSpecs.stdout, withSpecs.stderr)
+	}
+	if got, want := verdictStates(t, filepath.Join(out, "specs.xml")), verdictStates(t, filepath.Join(out, "whole.xml")); !reflect.DeepEqual(got, want) {
+		t.Errorf("merge --specs verdicts differ:\nmerged %s\nwhole  %s", strings.Join(got, "\n       "), strings.Join(want, "\n       "))
+	}
 	wholeResults, err := observe.ReadFile(filepath.Join(out, "whole.json"))
 	if err != nil {
 		t.Fatal(err)

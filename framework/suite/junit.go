@@ -104,6 +104,14 @@ func addEndpointFigures(ts *junit.Testsuite, e *observe.Endpoint) {
 	ts.AddProperty("prodErrorRate", fmt.Sprintf("%.4f", rateOf(observe.ErrorCount(e.ProdErrors), e.Requests)))
 	ts.AddProperty("shadowErrorRate", fmt.Sprintf("%.4f", rateOf(observe.ErrorCount(e.ShadowErrors), e.Requests)))
 	ts.AddProperty("categories", fmt.Sprint(len(e.Categories)))
+	if len(e.Noise) > 0 {
+		paths := make([]string, 0, len(e.Noise))
+		for _, n := range e.NoisePaths() {
+			paths = append(paths, n.Path)
+		}
+		ts.AddProperty("noiseProbes", fmt.Sprint(e.Probes))
+		ts.AddProperty("noisePaths", strings.Join(paths, " "))
+	}
 	ts.AddProperty("prodP50Ms", millis(e.ProdLatency.Quantile(0.5)))
 	ts.AddProperty("prodP99Ms", millis(e.ProdLatency.Quantile(0.99)))
 	ts.AddProperty("shadowP50Ms", millis(e.ShadowLatency.Quantile(0.5)))
@@ -122,6 +130,9 @@ func EndpointSummary(e *observe.Endpoint) string {
 	for _, c := range e.TopCategories(0) {
 		fmt.Fprintf(&b, "category %s: %s pairs; example %s: %s: prod %s, shadow %s\n",
 			c.Name, count(c.Count), c.Origin, c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
+	}
+	for _, n := range e.NoisePaths() {
+		fmt.Fprintf(&b, "noise %s: changed in %s of %s prod probes; suggested rule ignore: [%q]\n", n.Path, count(n.Count), count(e.Probes), n.Rule)
 	}
 	return b.String()
 }

@@ -117,9 +117,10 @@ type categoryView struct {
 }
 
 type noiseView struct {
-	Path    string
-	Count   int64
-	RuleCUE string
+	Path          string
+	Count, Shadow int64
+	Reported      bool
+	RuleCUE       string
 }
 
 type pairView struct {
@@ -218,12 +219,9 @@ func build(d Data) view {
 			}
 			ev.Categories = append(ev.Categories, cv)
 		}
-		noise := make([]noiseView, 0, len(e.Noise))
-		for _, n := range e.Noise {
-			noise = append(noise, noiseView{Path: clean(n.Path), Count: n.Count, RuleCUE: clean(strconv.Quote(n.Rule))})
+		for _, n := range e.NoisePaths() {
+			ev.Noise = append(ev.Noise, noiseView{Path: clean(n.Path), Count: n.Count, Shadow: n.Shadow, Reported: n.Reported, RuleCUE: clean(strconv.Quote(n.Rule))})
 		}
-		sort.Slice(noise, func(i, j int) bool { return noise[i].Path < noise[j].Path })
-		ev.Noise = noise
 		v.Endpoints = append(v.Endpoints, ev)
 	}
 	for label, n := range r.Unmatched {
