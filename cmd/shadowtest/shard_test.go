@@ -99,3 +99,37 @@ func TestSkipBadRecordsOfTheBinary(t *testing.T) {
 		t.Errorf("--skip-bad-records: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestExampleSpecsOfThisIssue runs specs/recorded with prod on a closed
+// port (recorded prod never calls it) and specs/synthetic against the demo
+// services: both pass.
+func TestExampleSpecsOfThisIssue(t *testing.T) {
+	prod, err := demo.Start("v1", demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	shadow, err := demo.Start("v2", demo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shadow.Close()
+	out := t.TempDir()
+	r := shadowtest(t, "run", "specs/recorded", "-t", "prod="+closedPort(t), "-t", "shadow="+shadow.URL, "--junit", filepath.Join(out, "r.xml"))
+	if r.code != exitPass || !strings.Contains(r.stdout, "get-order") {
+		t.Errorf("specs/recorded: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = shadowtest(t, "run", "specs/synthetic", "-t", "prod="+prod.URL, "-t", "shadow="+shadow.URL, "--junit", filepath.Join(out, "s.xml"))
+	if r.code != exitPass {
+		t.Errorf("specs/synthetic: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	regressed, err := demo.Start("v2", demo.Options{Regression: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer regressed.Close()
+	r = shadowtest(t, "run", "specs/recorded", "-t", "shadow="+regressed.URL, "--junit", filepath.Join(out, "x.xml"))
+	if r.code != exitFail || !strings.Contains(r.stdout, "missing $.currency") {
+		t.Errorf("specs/recorded against the regression: exit %d, want 1 naming $.currency\n%s", r.code, r.stdout)
+	}
+}
