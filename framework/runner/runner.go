@@ -4,7 +4,11 @@
 // endpoint's rules and adds the outcome to the aggregates.
 //
 // It holds no traffic in memory: a bounded channel feeds a fixed pool of
-// workers. It does not decide verdicts or write reports.
+// workers, paced by the plan's rate limit. A kill switch (the shadow's error
+// rate or latency over a sliding window, a file, an external signal) and the
+// caller's context end a run by cancelling the requests in flight; the
+// results gathered until then stay valid. It does not decide verdicts or
+// write reports.
 package runner
 
 import (
