@@ -36,7 +36,7 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shadowtest init: %v\n", err)
 		return exitInvalid
 	}
-	reader, err := traffic.Open(src, ".")
+	reader, err := traffic.OpenInFileOrder(src, ".") // grouping needs no order
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest init: %v\n", err)
 		return exitInvalid

@@ -25,7 +25,7 @@ import (
 // file: encoding/json for HAR and JSONL (each record decoded into a
 // json.RawMessage, i.e. parsed and validated without building values) and
 // a plain line scan for .gor. Every benchmark reports records/s, MB/s and
-// the peak heap in use while reading (sampled every millisecond).
+// the peak live heap while reading (sampled every millisecond).
 //
 //	go test ./framework/traffic -run '^$' -bench Readers -benchtime 1x -count 5
 //	SHADOWTEST_BENCH_MB=400 go test ./framework/traffic -run '^$' -bench Readers -benchtime 1x -count 3
@@ -130,13 +130,15 @@ func generate(path string, size int64, record func(int) string, head, sep, tail 
 	return errors.Join(w.Flush(), f.Close())
 }
 
-// peakHeap samples the bytes of live heap objects until stop is called
-// and returns the largest value seen, in MB.
+// peakHeap samples the live heap (as of the last GC) every millisecond
+// until stop is called and returns the largest value seen, in MB.
 func peakHeap() (stop func() float64) {
 	done := make(chan struct{})
 	result := make(chan float64)
 	go func() {
-		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		// The live heap as of the last GC: what a reader retains, without
+		// the garbage the GC pacer lets accumulate between cycles.
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		var peak uint64
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()

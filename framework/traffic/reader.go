@@ -72,6 +72,17 @@ func origin(file, unit string, record int) string {
 // one after the other in name order; a file whose name ends in ".gz" is
 // gunzipped as it is read. Records name the file by the resolved path.
 func Open(src framework.TrafficSource, dir string) (Reader, error) {
+	return open(src, dir, readers)
+}
+
+// OpenInFileOrder is Open without sorting HAR entries: for readers that do
+// not need the recorded order (counting, discovering endpoints), it saves
+// the sort's temporary files on a large HAR.
+func OpenInFileOrder(src framework.TrafficSource, dir string) (Reader, error) {
+	return open(src, dir, fileOrderReaders)
+}
+
+func open(src framework.TrafficSource, dir string, readers map[string]func(io.Reader, string) Reader) (Reader, error) {
 	path := src.Path
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
@@ -103,6 +114,13 @@ func Open(src framework.TrafficSource, dir string) (Reader, error) {
 // readers maps a format to its reader; HAR entries are sorted.
 var readers = map[string]func(io.Reader, string) Reader{
 	"har":   func(r io.Reader, name string) Reader { return Sort(NewHARReader(r, name), SortOptions{}) },
+	"gor":   NewGorReader,
+	"jsonl": NewJSONLReader,
+}
+
+// fileOrderReaders are readers without the HAR sort.
+var fileOrderReaders = map[string]func(io.Reader, string) Reader{
+	"har":   NewHARReader,
 	"gor":   NewGorReader,
 	"jsonl": NewJSONLReader,
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
 )
 
 // shuffledHAR returns a HAR document of n entries whose startedDateTime
@@ -91,4 +93,35 @@ func TestSortPassesRecordErrorsOn(t *testing.T) {
 		ok(exchange("e.har: entry 1", "2026-11-25T10:00:02Z", "GET", "/b", nil, "", nil)),
 	}
 	checkResults(t, got, want)
+}
+
+func TestOpenSortsHAROnlyWhenAsked(t *testing.T) {
+	dir := t.TempDir()
+	doc, want := shuffledHAR(50, 3)
+	os.WriteFile(dir+"/s.har", []byte(doc), 0o644)
+	src := framework.TrafficSource{Format: "har", Path: "s.har"}
+	for _, tt := range []struct {
+		open   func(framework.TrafficSource, string) (Reader, error)
+		sorted bool
+	}{{Open, true}, {OpenInFileOrder, false}} {
+		r, err := tt.open(src, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for {
+			ex, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, ex.Request.URL)
+		}
+		r.Close()
+		if slices.Equal(got, want) != tt.sorted {
+			t.Errorf("sorted=%v: got %v", tt.sorted, got[:5])
+		}
+	}
 }
