@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -126,13 +127,13 @@ func TestMergeOfShardsEqualsWholeRun(t *testing.T) {
 	// One spec directory for all runs (positions in the results name its
 	// files, and shards must agree on their specs), fed different traffic.
 	specs := specDirWithTraffic(t, nil)
-	run := func(name string, traffic []string) result {
+	run := func(name string, traffic []string, extra ...string) result {
 		if err := os.WriteFile(filepath.Join(specs, "traffic.jsonl"), []byte(strings.Join(traffic, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		args := append([]string{"run", specs,
 			"--junit", filepath.Join(out, name+".xml"), "--results", filepath.Join(out, name+".json"), "--log", filepath.Join(out, name+".jsonl")}, targets...)
-		return shadowtest(t, args...)
+		return shadowtest(t, append(args, extra...)...)
 	}
 	whole := run("whole", lines)
 	if whole.code != exitFail {
@@ -179,6 +180,30 @@ func TestMergeOfShardsEqualsWholeRun(t *testing.T) {
 		if !strings.Contains(merged.stdout, want) {
 			t.Errorf("merge summary lacks %q:\n%s", want, merged.stdout)
 		}
+	}
+
+	// The same with run --shard K/2 over all the traffic, as a CI fan-out
+	// does it.
+	for k := 1; k <= 2; k++ {
+		name := fmt.Sprintf("slice%d", k)
+		if r := run(name, lines, "--shard", fmt.Sprintf("%d/2", k)); r.code != exitFail && r.code != exitPass {
+			t.Fatalf("%s exit %d\n%s%s", name, r.code, r.stdout, r.stderr)
+		}
+	}
+	sliced := shadowtest(t, "merge", filepath.Join(out, "slice1.json"), filepath.Join(out, "slice2.json"),
+		"--junit", filepath.Join(out, "sliced.xml"), "--results", filepath.Join(out, "sliced.json"))
+	if sliced.code != whole.code {
+		t.Fatalf("merge of --shard runs exit %d, whole run %d\n%s%s", sliced.code, whole.code, sliced.stdout, sliced.stderr)
+	}
+	if got, want := verdictStates(t, filepath.Join(out, "sliced.xml")), verdictStates(t, filepath.Join(out, "whole.xml")); !reflect.DeepEqual(got, want) {
+		t.Errorf("--shard verdicts differ:\nmerged %s\nwhole  %s", strings.Join(got, "\n       "), strings.Join(want, "\n       "))
+	}
+	slicedResults, err := observe.ReadFile(filepath.Join(out, "sliced.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := figuresOf(slicedResults), figuresOf(wholeResults); !reflect.DeepEqual(got, want) {
+		t.Errorf("--shard figures differ:\nmerged %+v\nwhole  %+v", got, want)
 	}
 
 	// The log has one line per differing pair and the counts of the rest.
