@@ -76,6 +76,7 @@ func TestJUnitRendersInXunitViewer(t *testing.T) {
 					diffs = []framework.Diff{
 						{Path: "$.items[3].quantity", Kind: framework.KindValue, Prod: "2", Shadow: "0"},
 						{Path: "header:Set-Cookie", Kind: framework.KindHeader, Prod: "sid=SECRET-COOKIE", Shadow: "sid=OTHER"},
+						{Path: "$.note", Kind: framework.KindValue, Prod: `"]]><script>window.__pwned=1</script>\x00\xff"`, Shadow: `"<img src=x onerror=window.__pwned=2>"`},
 					}
 				}
 				results.Add(pair("get-order", i), diffs)
@@ -136,6 +137,12 @@ func TestJUnitRendersInXunitViewer(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("xunit-viewer does not show %q", want)
 		}
+	}
+	if pwned, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.__pwned)`)); err != nil || pwned != "undefined" {
+		t.Errorf("a recorded script ran in the viewer: window.__pwned = %q (%v)", pwned, err)
+	}
+	if !strings.Contains(text, "<script>window.__pwned=1</script>") {
+		t.Error("the hostile value is not displayed as text")
 	}
 	if strings.Contains(text, "SECRET-COOKIE") {
 		t.Error("the rendered JUnit shows a Set-Cookie value")
