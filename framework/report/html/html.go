@@ -232,7 +232,10 @@ func build(d Data) view {
 }
 
 func pair(e disclog.Entry) pairView {
-	pv := pair0(e)
+	pv := pairView{Origin: clean(e.Origin)}
+	if e.Request != nil {
+		pv.Request = clean(e.Request.Method + " " + e.Request.URL)
+	}
 	prodMarks, shadowMarks := map[string]bool{}, map[string]bool{}
 	for _, d := range e.Diffs {
 		pv.Diffs = append(pv.Diffs, diffView{Path: clean(d.Path), Kind: string(d.Kind), Prod: clean(orNone(d.Prod)), Shadow: clean(orNone(d.Shadow))})
@@ -240,14 +243,6 @@ func pair(e disclog.Entry) pairView {
 	}
 	pv.Prod = side(e.Prod, prodMarks)
 	pv.Shadow = side(e.Shadow, shadowMarks)
-	return pv
-}
-
-func pair0(e disclog.Entry) pairView {
-	pv := pairView{Origin: clean(e.Origin)}
-	if e.Request != nil {
-		pv.Request = clean(e.Request.Method + " " + e.Request.URL)
-	}
 	return pv
 }
 
