@@ -63,12 +63,12 @@ func slow(w http.ResponseWriter, r *http.Request) {
 }
 
 var gzipBomb = sync.OnceValue(func() []byte {
-	// 256 MiB of zeros compress to about 250 KB: under the body cap, so
-	// the whole bomb reaches the comparator, which must not inflate it
-	// without a bound.
+	// 96 MiB of zeros compress to about 100 KB: under the body cap, so
+	// the whole bomb reaches the comparator, and over its 64 MiB decode
+	// cap, which is what must stop the inflation.
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	writeZeros(zw, 256<<20)
+	zw := gzip.NewWriter(&buf)
+	writeZeros(zw, 96<<20)
 	zw.Close()
 	return buf.Bytes()
 })
@@ -97,7 +97,7 @@ func faults() []fault {
 			w.Header().Set("Content-Type", "application/json")
 			writeZeros(w, hugeBody)
 		})},
-		// The compressed bomb (about 250 KB) is under the body cap; what
+		// The compressed bomb (about 100 KB) is under the body cap; what
 		// bounds memory is the comparator's own decode cap (64 MiB per
 		// body, compare.maxDecodedBytes), not the mirror's body cap. The
 		// heap then grows by about 300 MiB per worker (the decoded body,
