@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -66,10 +67,16 @@ var tapes = sync.Pool{New: func() any { return new(tape) }}
 // one wins) and invalid UTF-8 in strings becomes U+FFFD.
 var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
-var errTrailingData = errors.New("data after the JSON value")
+var (
+	errTrailingData = errors.New("data after the JSON value")
+	errTooLarge     = errors.New("body too large to compare as JSON (over 2 GiB)")
+)
 
 // parseTape decodes body into a pooled tape; release it with put.
 func parseTape(body []byte) (*tape, error) {
+	if len(body) > math.MaxInt32 {
+		return nil, errTooLarge // spans are 32-bit
+	}
 	t := tapes.Get().(*tape)
 	t.src, t.arena, t.nodes = body, t.arena[:0], t.nodes[:0]
 	t.buf = *bytes.NewBuffer(body) // the decoder reads the body in place
@@ -97,6 +104,7 @@ func parseTape(body []byte) (*tape, error) {
 func (t *tape) put() {
 	t.src = nil
 	t.buf = bytes.Buffer{}
+	t.dec.Reset(&t.buf) // drop the decoder's reference to the body
 	if cap(t.nodes) > 1<<16 { // do not pin the memory of one huge body
 		t.nodes, t.arena = nil, nil
 	}
@@ -108,7 +116,7 @@ func jsonError(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
 		return io.ErrUnexpectedEOF // also: an empty body is not a JSON document
 	}
-	if err == errTrailingData {
+	if err == errTrailingData || err == errTooLarge {
 		return err
 	}
 	msg := strings.TrimPrefix(err.Error(), "jsontext: ")
