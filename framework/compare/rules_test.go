@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,25 @@ func TestCompareUnordered(t *testing.T) {
 			framework.Rules{Unordered: keyed.Unordered, Ignore: []string{"$.orders[id=1]"}},
 			"rules can name one keyed element", d(kValue, "$.orders[id=2].t", "2", "8")),
 	})
+}
+
+func TestLargeMultiset(t *testing.T) {
+	var prod, shadow []string
+	for i := range 300 {
+		prod = append(prod, strconv.Itoa(i))
+		shadow = append(shadow, strconv.Itoa(299-i))
+	}
+	c := mustCompile(t, framework.Rules{Unordered: []framework.Unordered{{Path: "$"}}})
+	p, s := "["+strings.Join(prod, ",")+"]", "["+strings.Join(shadow, ",")+"]"
+	if diffs := c.Compare(jsonResponse(p), jsonResponse(s)); len(diffs) != 0 {
+		t.Errorf("a reversed 300-element multiset must match within the pairing budget:\n%s", formatDiffs(diffs))
+	}
+	shadow[150] = "1000"
+	s = "[" + strings.Join(shadow, ",") + "]"
+	want := []framework.Diff{d(kValue, "$[149]", "149", "1000")}
+	if diffs := c.Compare(jsonResponse(p), jsonResponse(s)); !diffsEqual(diffs, want) {
+		t.Errorf("one changed element of a large multiset is one diff at prod's index:\n%s", formatDiffs(diffs))
+	}
 }
 
 func TestCompareMasksAndSkew(t *testing.T) {

@@ -118,8 +118,14 @@ func (w *walker) elements(t *tape, i int32, key string) []element {
 	return els
 }
 
+// multisetBudget bounds the element comparisons spent pairing the
+// left-overs of one multiset (any with any is quadratic): beyond it, the
+// rest pairs up in order and differences are reported there.
+const multisetBudget = 1 << 16
+
 // pairEqual pairs multiset elements that match under the rules: first at
-// the same index (the common case costs one pass), then any with any.
+// the same index (the common case costs one pass), then any with any,
+// within multisetBudget comparisons.
 func (w *walker) pairEqual(prodEls, shadowEls []element) {
 	for i := range min(len(prodEls), len(shadowEls)) {
 		w.loc = append(w.loc, fieldpath.Index(i))
@@ -128,12 +134,16 @@ func (w *walker) pairEqual(prodEls, shadowEls []element) {
 		}
 		w.loc = w.loc[:len(w.loc)-1]
 	}
+	budget := multisetBudget
 	for i := range prodEls {
 		if prodEls[i].pair >= 0 {
 			continue
 		}
 		w.loc = append(w.loc, fieldpath.Index(i))
 		for j := range shadowEls {
+			if budget--; budget < 0 {
+				break // what is left pairs up in order
+			}
 			if shadowEls[j].pair < 0 && w.equal(prodEls[i].node, shadowEls[j].node) {
 				prodEls[i].pair, shadowEls[j].pair = j, i
 				break
