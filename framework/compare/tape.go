@@ -104,7 +104,7 @@ func parseTape(body []byte) (*tape, error) {
 func (t *tape) put() {
 	t.src = nil
 	t.buf = bytes.Buffer{}
-	t.dec.Reset(&t.buf) // drop the decoder's reference to the body
+	t.dec.Reset(&t.buf)       // drop the decoder's reference to the body
 	if cap(t.nodes) > 1<<16 { // do not pin the memory of one huge body
 		t.nodes, t.arena = nil, nil
 	}
