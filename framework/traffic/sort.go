@@ -20,8 +20,9 @@ type SortOptions struct {
 	// RunRecords is the most exchanges held in memory at once
 	// (DefaultRunRecords when 0).
 	RunRecords int
-	// RunBytes is the most request and response body bytes held in memory
-	// at once (DefaultRunBytes when 0).
+	// RunBytes bounds the memory the exchanges of one run hold, as
+	// estimated from their bodies, URLs and headers (DefaultRunBytes when
+	// 0).
 	RunBytes int64
 	// TempDir holds the spilled runs (os.TempDir() when empty).
 	TempDir string
@@ -112,10 +113,7 @@ func (s *sorter) Next() (framework.Exchange, error) {
 		}
 		s.seq++
 		s.run = append(s.run, sortItem{seq: s.seq, ex: ex})
-		s.runBytes += int64(len(ex.Request.Body)) + 256
-		if ex.Recorded != nil {
-			s.runBytes += int64(len(ex.Recorded.Body))
-		}
+		s.runBytes += approxSize(&ex)
 		if len(s.run) >= s.opt.RunRecords || s.runBytes >= s.opt.RunBytes {
 			if err := s.spill(); err != nil {
 				s.err = err
@@ -150,6 +148,27 @@ func (s *sorter) Close() error {
 	}
 	s.spilled = nil
 	return s.src.Close()
+}
+
+// approxSize estimates the memory an exchange holds: its bodies, strings
+// and headers, plus the fixed cost of the structs and maps.
+func approxSize(ex *framework.Exchange) int64 {
+	n := 512 + len(ex.Origin) + len(ex.Request.URL) + len(ex.Request.Body) + headerSize(ex.Request.Header)
+	if ex.Recorded != nil {
+		n += 256 + len(ex.Recorded.Body) + headerSize(ex.Recorded.Header)
+	}
+	return int64(n)
+}
+
+func headerSize(h http.Header) int {
+	n := 0
+	for name, values := range h {
+		n += 64 + len(name)
+		for _, v := range values {
+			n += 16 + len(v)
+		}
+	}
+	return n
 }
 
 func lessItem(a, b sortItem) int {
