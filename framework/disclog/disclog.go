@@ -83,29 +83,43 @@ type Entry struct {
 
 // Request is a redacted request.
 type Request struct {
-	Method string      `json:"method"`
-	URL    string      `json:"url"`
+	// Method is the HTTP method.
+	Method string `json:"method"`
+	// URL is the path and query, secret-looking parameters masked.
+	URL string `json:"url"`
+	// Header holds the request headers, sensitive ones masked.
 	Header http.Header `json:"headers,omitempty"`
-	Body   *Body       `json:"body,omitempty"`
+	// Body is the request body, nil when empty.
+	Body *Body `json:"body,omitempty"`
 }
 
 // Response is a redacted response, or the transport error in its place.
 type Response struct {
-	Status    int         `json:"status,omitempty"`
-	Header    http.Header `json:"headers,omitempty"`
-	Body      *Body       `json:"body,omitempty"`
-	LatencyMs float64     `json:"latencyMs"`
-	Error     string      `json:"error,omitempty"`
+	// Status is the HTTP status; 0 when Error is set.
+	Status int `json:"status,omitempty"`
+	// Header holds the response headers, sensitive ones masked.
+	Header http.Header `json:"headers,omitempty"`
+	// Body is the response body, nil when empty.
+	Body *Body `json:"body,omitempty"`
+	// LatencyMs is the time to the whole response, in milliseconds.
+	LatencyMs float64 `json:"latencyMs"`
+	// Error is the transport failure ("timeout: ..."), empty when answered.
+	Error string `json:"error,omitempty"`
 }
 
 // Body is a body as logged: text when it is UTF-8, base64 otherwise, cut at
 // the cap, with the size and SHA-256 digest of the whole (redacted) body.
 type Body struct {
-	Text      string `json:"text,omitempty"`
-	Base64    string `json:"base64,omitempty"`
-	Size      int    `json:"size"`
-	SHA256    string `json:"sha256"`
-	Truncated bool   `json:"truncated,omitempty"`
+	// Text is the (possibly cut) body when it is valid UTF-8.
+	Text string `json:"text,omitempty"`
+	// Base64 is the (possibly cut) body otherwise, standard encoding.
+	Base64 string `json:"base64,omitempty"`
+	// Size is the length of the whole body in bytes.
+	Size int `json:"size"`
+	// SHA256 is the hex digest of the whole body.
+	SHA256 string `json:"sha256"`
+	// Truncated reports that Text or Base64 holds only the first bytes.
+	Truncated bool `json:"truncated,omitempty"`
 	// CutAtCapture reports that the body was already cut by
 	// mirror.maxBodyBytes when it was received.
 	CutAtCapture bool `json:"cutAtCapture,omitempty"`
