@@ -151,3 +151,36 @@ func TestSignalsWritePartialResultsAndExitThree(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardedSpecDeclaresEveryThreshold runs specs/guarded against the live
+// demo services and checks the threshold test cases it declares. Only the
+// error-rate, monitored-p99 and match-rate cases must pass: the latency
+// bounds depend on this machine's load, so their outcome is not asserted.
+func TestGuardedSpecDeclaresEveryThreshold(t *testing.T) {
+	prod, shadow := startDemo(t, false)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	r := shadowtest(t, "run", "specs/guarded", "-t", "prod="+prod, "-t", "shadow="+shadow, "--junit", junit, "--quiet")
+	if r.code != 0 && r.code != 1 {
+		t.Fatalf("exit %d, want 0 or 1 (a latency bound may fail on a loaded machine)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	cases := readJUnit(t, junit).cases()
+	mustPass := []string{
+		"shadowtest.get-user/get-user: match rate >= 0.99 (min 20 pairs)",
+		"shadowtest.get-user/get-user: shadow error rate <= prod's + 0.01",
+		"shadowtest.health/health: shadow p99 latency (monitored)",
+	}
+	declared := []string{
+		"shadowtest.get-order/get-order: shadow p50 latency <= 3 x prod's",
+		"shadowtest.get-order/get-order: shadow p99 latency <= 500ms",
+	}
+	for _, name := range append(mustPass, declared...) {
+		if _, ok := cases[name]; !ok {
+			t.Errorf("no test case %q", name)
+		}
+	}
+	for _, name := range mustPass {
+		if c := cases[name]; c.Failure != nil || c.Error != nil || c.Skipped != nil {
+			t.Errorf("%s did not pass: %+v", name, c)
+		}
+	}
+}
