@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -30,6 +32,9 @@ func TestNoiseLearnedFromProd(t *testing.T) {
 	cases := readJUnit(t, junit).cases()
 	if _, ok := cases["shadowtest.get-order/get-order: no discrepancy category outside known"]; !ok {
 		t.Errorf("no known test case in the JUnit: %v", keys(cases))
+	}
+	if xml, err := os.ReadFile(junit); err != nil || !regexp.MustCompile(`<property name="noise \$\.requestId" value="changed in \d+ of \d+ prod probes, hidden as noise">`).Match(xml) {
+		t.Errorf("the JUnit does not list the noise path with how often it changed (%v)", err)
 	}
 
 	prod, shadow = startDemo(t, true)

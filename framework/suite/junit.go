@@ -111,6 +111,9 @@ func addEndpointFigures(ts *junit.Testsuite, e *observe.Endpoint) {
 		}
 		ts.AddProperty("noiseProbes", fmt.Sprint(e.Probes))
 		ts.AddProperty("noisePaths", strings.Join(paths, " "))
+		for _, n := range e.NoisePaths() {
+			ts.AddProperty("noise "+n.Path, noiseNote(e, n))
+		}
 	}
 	ts.AddProperty("prodP50Ms", millis(e.ProdLatency.Quantile(0.5)))
 	ts.AddProperty("prodP99Ms", millis(e.ProdLatency.Quantile(0.99)))

@@ -95,10 +95,16 @@ func reportNoise(e *observe.Endpoint) {
 	}
 	ginkgo.AddReportEntry("noise probes", fmt.Sprint(e.Probes))
 	for _, n := range e.NoisePaths() {
-		verdict := "hidden as noise"
-		if n.Reported {
-			verdict = fmt.Sprintf("still counted: the shadow differed in %d of %d pairs, over %gx prod's own rate", n.Shadow, e.Pairs, observe.NoiseFactor)
-		}
-		ginkgo.AddReportEntry("noise "+n.Path, fmt.Sprintf("changed in %d of %d prod probes, %s", n.Count, e.Probes, verdict))
+		ginkgo.AddReportEntry("noise "+n.Path, noiseNote(e, n))
 	}
+}
+
+// noiseNote says how often a noise path changed between two prod answers
+// and whether its differences from the shadow were hidden or still counted.
+func noiseNote(e *observe.Endpoint, n *observe.NoisePath) string {
+	verdict := "hidden as noise"
+	if n.Reported {
+		verdict = fmt.Sprintf("still counted: the shadow differed in %d of %d pairs, over %gx prod's own rate", n.Shadow, e.Pairs, observe.NoiseFactor)
+	}
+	return fmt.Sprintf("changed in %d of %d prod probes, %s", n.Count, e.Probes, verdict)
 }
