@@ -10,6 +10,9 @@
 //	[*]            any array element
 //	..name         a member called name at any depth below (recursive descent);
 //	               .."any name" works too
+//	[field=value]  the element of an array compared as a keyed set whose key
+//	               member field has value: a JSON string, number, true, false
+//	               or null ($.orders[id=7], $.lines[sku="A-1"])
 //
 // A header path is header:Name, for example header:Content-Type; header
 // names are case-insensitive and kept in canonical form.
