@@ -103,9 +103,12 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
+// stop restores the default handling; closing the channels (no signal is
+// delivered to them once Stop returns) ends the goroutines reading them.
 func (s *signals) stop() {
 	for _, c := range s.stops {
 		signal.Stop(c)
+		close(c)
 	}
 }
 
