@@ -47,21 +47,28 @@ func readYAML(t *testing.T, file string) []map[string]any {
 	return docs
 }
 
-// shellLines walks any YAML value and collects the strings that run
-// shadowtest, in document order.
-func shellLines(v any, out *[]string) {
+// shellKeys are the keys whose values the CI systems run as shell
+// commands: GitHub's run, GitLab's script, a Kubernetes container's args.
+var shellKeys = map[string]bool{"run": true, "script": true, "args": true}
+
+// shellLines walks any YAML value and collects the shell commands that run
+// shadowtest, in pipeline order.
+func shellLines(v any, inShell bool, out *[]string) {
 	switch v := v.(type) {
 	case map[string]any:
 		// YAML maps decode unordered; the keys that hold commands are
 		// visited in a fixed order that matches the templates' layout.
 		for _, key := range orderedKeys(v) {
-			shellLines(v[key], out)
+			shellLines(v[key], shellKeys[key], out)
 		}
 	case []any:
 		for _, e := range v {
-			shellLines(e, out)
+			shellLines(e, inShell, out)
 		}
 	case string:
+		if !inShell {
+			return
+		}
 		for _, line := range strings.Split(v, "\n") {
 			if line = strings.TrimSpace(line); strings.HasPrefix(line, "shadowtest ") {
 				*out = append(*out, line)
@@ -97,7 +104,7 @@ func templates(t *testing.T) []template {
 	for _, file := range []string{"github/shadowtest.yml", "github/shadowtest-sharded.yml", "gitlab/.gitlab-ci.yml", "kubernetes/shadowtest-job.yaml"} {
 		var commands []string
 		for _, doc := range readYAML(t, file) {
-			shellLines(doc, &commands)
+			shellLines(doc, false, &commands)
 		}
 		out = append(out, template{file, commands})
 	}
