@@ -5,7 +5,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/shadowtest/shadowtest/fixtures"
 	"github.com/shadowtest/shadowtest/fixtures/demo"
@@ -25,10 +27,14 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	var opt runOptions
 	opt.register(fs)
 	regression := fs.Bool("with-regression", false, "switch on the documented regression in v2 (fixtures/DIFFERENCES.md)")
+	serve := fs.Bool("serve", false, "only start v1 on 127.0.0.1:8081 and v2 on 127.0.0.1:8082 (the spec defaults) until interrupted, to try the commands of the tutorial")
 	if _, code, ok := parseArgs(fs, args); !ok {
 		return code
 	}
 
+	if *serve {
+		return serveDemo(*regression, stdout, stderr)
+	}
 	prod, err := demo.Start("v1", demo.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest demo: starting v1: %v\n", err)
@@ -112,4 +118,26 @@ func copyFS(src fs.FS, dst string) error {
 		}
 		return os.WriteFile(target, data, 0o644)
 	})
+}
+
+// serveDemo runs the two demo services on the spec defaults' ports until
+// SIGINT or SIGTERM.
+func serveDemo(regression bool, stdout, stderr io.Writer) int {
+	prod, err := demo.Start(demo.V1, demo.Options{Port: 8081})
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo --serve: %v\n", err)
+		return exitAborted
+	}
+	defer prod.Close()
+	shadow, err := demo.Start(demo.V2, demo.Options{Port: 8082, Regression: regression})
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo --serve: %v\n", err)
+		return exitAborted
+	}
+	defer shadow.Close()
+	fmt.Fprintf(stdout, "demo: prod (v1) at %s, shadow (v2) at %s; Ctrl-C stops them\n", prod.URL, shadow.URL)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	<-stop
+	return exitPass
 }

@@ -93,9 +93,9 @@ func reportNoise(e *observe.Endpoint) {
 	if e == nil || e.Probes == 0 {
 		return
 	}
-	ginkgo.AddReportEntry("noise probes", fmt.Sprint(e.Probes))
+	ginkgo.AddReportEntry("noise probes", fmt.Sprint(e.Probes), ginkgo.ReportEntryVisibilityFailureOrVerbose)
 	for _, n := range e.NoisePaths() {
-		ginkgo.AddReportEntry("noise "+n.Path, noiseNote(e, n))
+		ginkgo.AddReportEntry("noise "+n.Path, noiseNote(e, n), ginkgo.ReportEntryVisibilityFailureOrVerbose)
 	}
 }
 

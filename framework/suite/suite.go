@@ -160,8 +160,8 @@ func declareEndpoint(e *framework.Endpoint, results *observe.Results) {
 				agg := results.Endpoint(e.Name)
 				// Reported either way, so a monitored p99 is visible in the
 				// JUnit (as properties) without ever failing.
-				ginkgo.AddReportEntry("prod p99", ms(agg.ProdLatency.Quantile(0.99)))
-				ginkgo.AddReportEntry("shadow p99", ms(agg.ShadowLatency.Quantile(0.99)))
+				ginkgo.AddReportEntry("prod p99", ms(agg.ProdLatency.Quantile(0.99)), ginkgo.ReportEntryVisibilityFailureOrVerbose)
+				ginkgo.AddReportEntry("shadow p99", ms(agg.ShadowLatency.Quantile(0.99)), ginkgo.ReportEntryVisibilityFailureOrVerbose)
 				if th.LatencyP99 > 0 {
 					gomega.Expect(agg).To(HoldLatencyP99(th))
 				}
