@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shadowtest/shadowtest/framework"
 )
@@ -265,7 +266,7 @@ func parseGorRequest(message *bufio.Reader) (framework.Exchange, error) {
 	if ex.Request.Method, err = checkMethod("request method", httpReq.Method); err != nil {
 		return ex, err
 	}
-	if ex.Request.URL, err = originForm("request target", httpReq.RequestURI); err != nil {
+	if ex.Request.URL, err = originForm("request target", escapeNonUTF8(httpReq.RequestURI)); err != nil {
 		return ex, err
 	}
 	header, err := checkHeader("request header", httpReq.Header)
@@ -283,6 +284,9 @@ func parseGorResponse(message *bufio.Reader, method string) (*framework.Response
 	resp, err := http.ReadResponse(message, &http.Request{Method: method})
 	if err != nil {
 		return nil, fieldError("response", "%v", cleanHTTPError(err))
+	}
+	if resp.StatusCode < 100 || resp.StatusCode > 999 {
+		return nil, fieldError("response status", "%d is not an HTTP status", resp.StatusCode)
 	}
 	body, err := readBody(resp.Body, resp.ContentLength)
 	if err != nil {
@@ -350,16 +354,36 @@ func truncate(s string, n int) string {
 }
 
 // checkHeader validates headers parsed by net/http, which accepts some
-// names and values the other readers reject.
+// names and values the other readers reject. Bytes that are not UTF-8
+// (obsolete Latin-1 text) become U+FFFD, as they would in a HAR or JSONL
+// file, so that every reader's exchanges convert to JSONL unchanged.
 func checkHeader(field string, h http.Header) (http.Header, error) {
 	list := headerList{field: field}
 	names := slices.Sorted(maps.Keys(h))
 	for _, name := range names {
 		for _, value := range h[name] {
-			if err := list.add(-1, name, value); err != nil {
+			if err := list.add(-1, name, strings.ToValidUTF8(value, "\uFFFD")); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return list.header, nil
+}
+
+// escapeNonUTF8 percent-encodes the bytes of a request target that is not
+// valid UTF-8 (raw bytes a client sent unescaped): the server decodes them
+// to the same bytes, and the target can be written to JSONL.
+func escapeNonUTF8(target string) string {
+	if utf8.ValidString(target) {
+		return target
+	}
+	var b strings.Builder
+	for i := 0; i < len(target); i++ {
+		if c := target[i]; c >= 0x80 {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

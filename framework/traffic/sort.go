@@ -45,9 +45,9 @@ const (
 // temporary disk as the file's bodies.
 //
 // Record errors (*RecordError) are passed on as they are met, before any
-// exchange; a record error the source repeats (it cannot go on, as after
-// broken JSON) ends the reading: the exchanges read so far are yielded,
-// then the error again. Any other error ends the stream at once.
+// exchange. Any other error, or a record error the source repeats (it
+// cannot go on, as after broken JSON), ends the reading: the exchanges
+// read so far are yielded in order, then the error, for good.
 func Sort(r Reader, opt SortOptions) Reader {
 	if opt.RunRecords <= 0 {
 		opt.RunRecords = DefaultRunRecords
@@ -95,21 +95,19 @@ func (s *sorter) Next() (framework.Exchange, error) {
 		}
 		if err != nil {
 			var recordErr *RecordError
-			switch {
-			case !errors.As(err, &recordErr):
-				s.err = err
-			case err == s.lastErr:
-				// The source cannot go past this record (broken JSON):
-				// yield what was read, then end with the error.
-				s.read, s.final = true, err
-				if err := s.startMerge(); err != nil {
-					s.err = err
-					return framework.Exchange{}, err
-				}
-				continue
+			if errors.As(err, &recordErr) && err != s.lastErr {
+				s.lastErr = err
+				return framework.Exchange{}, err
 			}
-			s.lastErr = err
-			return framework.Exchange{}, err
+			// The source cannot go on (a file-level error, or a record it
+			// repeats, as after broken JSON): yield what was read, then
+			// end with the error, as the source itself does.
+			s.read, s.final = true, err
+			if err := s.startMerge(); err != nil {
+				s.err = err
+				return framework.Exchange{}, err
+			}
+			continue
 		}
 		s.seq++
 		s.run = append(s.run, sortItem{seq: s.seq, ex: ex})
