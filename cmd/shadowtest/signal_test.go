@@ -108,7 +108,7 @@ func TestSignalsWritePartialResultsAndExitThree(t *testing.T) {
 	tests := []struct {
 		name   string
 		stop   func(p *os.Process, dir string)
-		file   bool // stop by creating the --kill-file instead
+		file   bool   // stop by creating the --kill-file instead
 		stderr string // what stderr must say
 		run    string // what the run test case's failure must say, "" when Ginkgo interrupts it
 		reason string
