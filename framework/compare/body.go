@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // compareBody appends the body differences of a pair with equal statuses.

@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // Comparator compares pairs of responses under one endpoint's rules. Build

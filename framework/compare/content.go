@@ -19,7 +19,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // maxDecodedBytes bounds a body decompressed for comparison, so that a

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // FuzzCompare compares random body pairs as JSON. It checks that Compare

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // keyPool mixes identifiers, names that need quoting and names that the

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // MaskPlaceholder replaces what a mask matches, on both sides.

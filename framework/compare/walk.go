@@ -6,7 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // walker compares two JSON tapes depth-first, keeping the concrete location

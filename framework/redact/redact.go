@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // Mask replaces every redacted value.

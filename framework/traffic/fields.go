@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -223,3 +224,9 @@ var tokenChar = func() (t [128]bool) {
 	}
 	return t
 }()
+
+// millis converts a recorded latency in milliseconds, rounded to the
+// nanosecond so that JSONL round trips are exact.
+func millis(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
+}

@@ -45,7 +45,7 @@ const gorPending = 1024
 // kept as recorded, with its Content-Encoding.
 func NewGorReader(r io.Reader, name string) Reader {
 	return &gorReader{br: bufio.NewReaderSize(r, 64<<10), name: name, maxRecord: MaxRecordBytes,
-		waiting: map[string]*gorRequest{}, early: map[string][]byte{}}
+		waiting: map[string]*gorRequest{}, early: map[string]gorResponse{}}
 }
 
 type gorReader struct {
@@ -59,7 +59,7 @@ type gorReader struct {
 
 	queue   []*gorRequest          // requests in file order, oldest first
 	waiting map[string]*gorRequest // requests without a response, by ID
-	early   map[string][]byte      // responses that came before their request
+	early   map[string]gorResponse // responses that came before their request
 	bad     []error                // record errors to report before more exchanges
 
 	msg    bytes.Reader  // the message being parsed, reused
@@ -78,11 +78,17 @@ func (g *gorReader) parser(message []byte) *bufio.Reader {
 	return g.msgBuf
 }
 
+type gorResponse struct {
+	message []byte
+	latency time.Duration
+}
+
 type gorRequest struct {
 	id       string
 	record   int
 	ex       framework.Exchange
 	response []byte // raw response message, nil until it arrives
+	latency  time.Duration
 	done     bool
 }
 
@@ -119,6 +125,7 @@ func (g *gorReader) yield() (framework.Exchange, error) {
 		if err != nil {
 			return framework.Exchange{}, &RecordError{File: g.name, Record: req.record, Unit: "record", Err: err}
 		}
+		recorded.Latency = req.latency
 		req.ex.Recorded = recorded
 	}
 	return req.ex, nil
@@ -144,7 +151,7 @@ func (g *gorReader) readRecord() {
 		return // an empty record, such as a trailing separator
 	}
 	meta, message, _ := bytes.Cut(payload, []byte("\n"))
-	kind, id, when, err := parseGorMeta(string(bytes.TrimSuffix(meta, []byte("\r"))))
+	kind, id, when, latency, err := parseGorMeta(string(bytes.TrimSuffix(meta, []byte("\r"))))
 	if err != nil {
 		g.bad = append(g.bad, g.recordError(err))
 		return
@@ -161,17 +168,17 @@ func (g *gorReader) readRecord() {
 		req := &gorRequest{id: id, record: g.record, ex: ex}
 		if resp, ok := g.early[id]; ok {
 			delete(g.early, id)
-			req.response, req.done = resp, true
+			req.response, req.latency, req.done = resp.message, resp.latency, true
 		} else {
 			g.waiting[id] = req
 		}
 		g.queue = append(g.queue, req)
 	case '2':
 		if req := g.waiting[id]; req != nil && !req.done {
-			req.response, req.done = bytes.Clone(message), true
+			req.response, req.latency, req.done = bytes.Clone(message), latency, true
 			delete(g.waiting, id)
 		} else if len(g.early) < gorPending {
-			g.early[id] = bytes.Clone(message)
+			g.early[id] = gorResponse{bytes.Clone(message), latency}
 		}
 	}
 }
@@ -231,25 +238,28 @@ func isGorSeparator(line []byte) bool {
 	return string(line) == GorSeparator
 }
 
-// parseGorMeta parses "TYPE ID TIMESTAMP_NS [LATENCY_NS]".
-func parseGorMeta(meta string) (kind byte, id string, when time.Time, err error) {
+// parseGorMeta parses "TYPE ID TIMESTAMP_NS [LATENCY_NS]"; the latency
+// of a response is how long the original request took.
+func parseGorMeta(meta string) (kind byte, id string, when time.Time, latency time.Duration, err error) {
 	fields := strings.Fields(meta)
 	if len(fields) != 3 && len(fields) != 4 {
-		return 0, "", time.Time{}, fieldError("meta line", "%q: want \"TYPE ID TIMESTAMP [LATENCY]\"", truncate(meta, 80))
+		return 0, "", time.Time{}, 0, fieldError("meta line", "%q: want \"TYPE ID TIMESTAMP [LATENCY]\"", truncate(meta, 80))
 	}
 	if len(fields[0]) != 1 || fields[0][0] < '1' || fields[0][0] > '3' {
-		return 0, "", time.Time{}, fieldError("meta line", "type %q: want 1 (request), 2 (response) or 3 (replayed response)", truncate(fields[0], 20))
+		return 0, "", time.Time{}, 0, fieldError("meta line", "type %q: want 1 (request), 2 (response) or 3 (replayed response)", truncate(fields[0], 20))
 	}
 	ns, err := strconv.ParseInt(fields[2], 10, 64)
 	if err != nil || ns < 0 {
-		return 0, "", time.Time{}, fieldError("meta line", "timestamp %q: want nanoseconds since 1970", truncate(fields[2], 40))
+		return 0, "", time.Time{}, 0, fieldError("meta line", "timestamp %q: want nanoseconds since 1970", truncate(fields[2], 40))
 	}
 	if len(fields) == 4 {
-		if _, err := strconv.ParseInt(fields[3], 10, 64); err != nil {
-			return 0, "", time.Time{}, fieldError("meta line", "latency %q: want nanoseconds", truncate(fields[3], 40))
+		l, err := strconv.ParseInt(fields[3], 10, 64)
+		if err != nil || l < 0 || l >= 1e15 {
+			return 0, "", time.Time{}, 0, fieldError("meta line", "latency %q: want nanoseconds (under 11 days)", truncate(fields[3], 40))
 		}
+		latency = time.Duration(l)
 	}
-	return fields[0][0], fields[1], time.Unix(0, ns).UTC(), nil
+	return fields[0][0], fields[1], time.Unix(0, ns).UTC(), latency, nil
 }
 
 // parseGorRequest parses a raw HTTP/1.x request.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
 )
@@ -22,12 +23,12 @@ func TestGorReader(t *testing.T) {
 	want := []result{
 		ok(exchange("valid.gor: record 1", "2025-11-25T10:00:00Z", "GET", "/users/7?x=1",
 			header("Accept", "application/json"), "",
-			response(200, header("Content-Type", "application/json"), `{"id": 7}`))),
+			withLatency(response(200, header("Content-Type", "application/json"), `{"id": 7}`), time.Millisecond))),
 		ok(exchange("valid.gor: record 3", "2025-11-25T10:00:01Z", "POST", "/users",
 			header("Content-Type", "application/json"), `{"a":1}`,
-			response(201, header("Content-Type", "application/json"), `{"id": 8, "a": 1}`))),
+			withLatency(response(201, header("Content-Type", "application/json"), `{"id": 8, "a": 1}`), 2*time.Millisecond))),
 		ok(exchange("valid.gor: record 7", "2025-11-25T10:00:02Z", "HEAD", "/health", nil, "",
-			response(200, nil, ""))),
+			withLatency(response(200, nil, ""), 100))),
 		ok(exchange("valid.gor: record 8", "2025-11-25T10:00:03Z", "DELETE", "/users/9", nil, "", nil)),
 	}
 	checkResults(t, got, want)

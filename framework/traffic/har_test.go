@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHARValid(t *testing.T) {
@@ -29,13 +30,14 @@ func TestHARValid(t *testing.T) {
 		// Content-Encoding and Content-Length because HAR stores it decoded.
 		ok(exchange(name+": entry 1", "2026-11-25T10:00:00.123Z", "GET", "/users/7?expand=orders",
 			header("Accept", "application/json"), "",
-			response(200, header("Content-Type", "application/json", "X-Request-Id", "r-1"), `{"id":7,"name":"Ada Lovelace"}`))),
+			// The entry's time (12.5 ms) is the recorded latency.
+			withLatency(response(200, header("Content-Type", "application/json", "X-Request-Id", "r-1"), `{"id":7,"name":"Ada Lovelace"}`), 12500*time.Microsecond))),
 		// A URL without a path becomes "/", with the query built from
 		// queryString in order; the method is upper-cased; a base64 body is
 		// decoded; Transfer-Encoding is dropped.
 		ok(exchange(name+": entry 2", "2026-11-25T10:00:01Z", "GET", "/?q=a+b%26c&page=2",
 			nil, "",
-			response(200, header("Content-Type", "image/png"), "\x89PNG\r\n\x1a\n"))),
+			withLatency(response(200, header("Content-Type", "image/png"), "\x89PNG\r\n\x1a\n"), 3*time.Millisecond))),
 		// postData.params without text are form-encoded in order; the
 		// recorded Content-Length is dropped.
 		ok(exchange(name+": entry 3", "2026-11-25T10:00:02Z", "POST", "/login",

@@ -15,6 +15,7 @@ import (
 // fields, including custom ones starting with "_", are ignored.
 type harEntry struct {
 	StartedDateTime string       `json:"startedDateTime"`
+	Time            float64      `json:"time"` // total elapsed milliseconds
 	Request         *harRequest  `json:"request"`
 	Response        *harResponse `json:"response"`
 }
@@ -72,6 +73,9 @@ func (e *harEntry) exchange() (framework.Exchange, error) {
 	if e.Response != nil && e.Response.Status != 0 {
 		if ex.Recorded, err = e.Response.response(); err != nil {
 			return ex, err
+		}
+		if e.Time > 0 && e.Time < 1e9 {
+			ex.Recorded.Latency = millis(e.Time)
 		}
 	}
 	return ex, nil

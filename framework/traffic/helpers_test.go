@@ -137,3 +137,9 @@ func header(pairs ...string) http.Header {
 func harOf(entries ...string) string {
 	return `{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[` + strings.Join(entries, ",") + `]}}`
 }
+
+// withLatency sets a recorded response's latency.
+func withLatency(r *framework.Response, d time.Duration) *framework.Response {
+	r.Latency = d
+	return r
+}

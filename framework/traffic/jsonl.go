@@ -34,6 +34,7 @@ type jsonlRequest struct {
 
 type jsonlResponse struct {
 	Status     int         `json:"status"`
+	LatencyMs  float64     `json:"latencyMs,omitempty"`
 	Headers    http.Header `json:"headers,omitempty"`
 	Body       string      `json:"body,omitempty"`
 	BodyBase64 string      `json:"bodyBase64,omitempty"`
@@ -153,7 +154,10 @@ func decodeJSONL(line []byte) (framework.Exchange, error) {
 		if resp.Status < 100 || resp.Status > 999 {
 			return ex, fieldError("response.status", "%d is not an HTTP status", resp.Status)
 		}
-		recorded := &framework.Response{Status: resp.Status}
+		if resp.LatencyMs < 0 || resp.LatencyMs >= 1e9 {
+			return ex, fieldError("response.latencyMs", "%v is not a latency in milliseconds", resp.LatencyMs)
+		}
+		recorded := &framework.Response{Status: resp.Status, Latency: millis(resp.LatencyMs)}
 		if recorded.Header, err = jsonlHeader("response.headers", resp.Headers); err != nil {
 			return ex, err
 		}

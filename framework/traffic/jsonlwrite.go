@@ -47,7 +47,7 @@ func jsonlFromExchange(ex framework.Exchange) (*jsonlRecord, error) {
 		if resp.Failed() || resp.Status < 100 || resp.Status > 999 {
 			return nil, fmt.Errorf("recorded response has no HTTP status (status %d, error %v)", resp.Status, resp.Err)
 		}
-		rec.Response = &jsonlResponse{Status: resp.Status, Headers: resp.Header}
+		rec.Response = &jsonlResponse{Status: resp.Status, Headers: resp.Header, LatencyMs: float64(resp.Latency) / float64(time.Millisecond)}
 		rec.Response.Body, rec.Response.BodyBase64 = encodeBody(resp.Body)
 	}
 	return rec, nil

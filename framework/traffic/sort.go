@@ -295,6 +295,7 @@ type spilledExchange struct {
 	Body        []byte
 	Recorded    bool
 	Status      int
+	Latency     time.Duration
 	RecHeader   http.Header
 	RecBody     []byte
 }
@@ -304,7 +305,7 @@ func toSpilled(item sortItem) spilledExchange {
 	sp := spilledExchange{Seq: item.seq, Origin: ex.Origin, Time: ex.Time, Method: ex.Request.Method,
 		URL: ex.Request.URL, Header: ex.Request.Header, Body: ex.Request.Body}
 	if ex.Recorded != nil {
-		sp.Recorded, sp.Status, sp.RecHeader, sp.RecBody = true, ex.Recorded.Status, ex.Recorded.Header, ex.Recorded.Body
+		sp.Recorded, sp.Status, sp.Latency, sp.RecHeader, sp.RecBody = true, ex.Recorded.Status, ex.Recorded.Latency, ex.Recorded.Header, ex.Recorded.Body
 	}
 	return sp
 }
@@ -313,7 +314,7 @@ func (sp spilledExchange) item() sortItem {
 	ex := framework.Exchange{Origin: sp.Origin, Time: sp.Time,
 		Request: framework.Request{Method: sp.Method, URL: sp.URL, Header: sp.Header, Body: nonEmpty(sp.Body)}}
 	if sp.Recorded {
-		ex.Recorded = &framework.Response{Status: sp.Status, Header: sp.RecHeader, Body: nonEmpty(sp.RecBody)}
+		ex.Recorded = &framework.Response{Status: sp.Status, Latency: sp.Latency, Header: sp.RecHeader, Body: nonEmpty(sp.RecBody)}
 	}
 	return sortItem{seq: sp.Seq, ex: ex}
 }

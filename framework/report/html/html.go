@@ -29,7 +29,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/disclog"
-	"github.com/shadowtest/shadowtest/framework/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/redact"
 )
