@@ -60,7 +60,8 @@
 //   - body or bodyBase64: optional, at most one: the body as UTF-8 text, or
 //     as standard padded base64 for any bytes. Absent means empty.
 //   - response: optional, the recorded response; status (100-999) is
-//     required when it is present.
+//     required when it is present; latencyMs, optional, is how long the
+//     recorded request took.
 //
 // Blank lines are skipped but counted; lines end with "\n" or "\r\n"; a
 // line may not be longer than MaxLineBytes; a leading UTF-8 byte order

@@ -41,8 +41,9 @@ const gorPending = 1024
 // yielded when the response arrives, or without a recorded response when
 // it has not come within a bounded number of records. Chunked bodies are
 // de-chunked; a gzipped recorded response is decoded and its
-// Content-Encoding and Content-Length dropped (like HAR). A request body is
-// kept as recorded, with its Content-Encoding.
+// Content-Encoding and Content-Length dropped (like HAR); the response's
+// LATENCY_NS is its recorded latency. A request body is kept as recorded,
+// with its Content-Encoding.
 func NewGorReader(r io.Reader, name string) Reader {
 	return &gorReader{br: bufio.NewReaderSize(r, 64<<10), name: name, maxRecord: MaxRecordBytes,
 		waiting: map[string]*gorRequest{}, early: map[string]gorResponse{}}
