@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
@@ -17,7 +19,7 @@ type feedOptions struct {
 	shard          string
 	mode           string
 	rate           float64
-	speed          float64
+	speed          string
 	skipBadRecords bool
 }
 
@@ -32,7 +34,7 @@ func (o *feedOptions) register(fs interface {
 	fs.StringVar(&o.shard, "shard", "", "send only the deterministic slice `K/N` of the selected traffic (CI fan-out; the N shards are disjoint and cover it all)")
 	fs.StringVar(&o.mode, "mode", "", "override mirror.mode: full, sampled, selective or replay")
 	fs.Float64Var(&o.rate, "rate", 0, "override mirror.rate, the fraction the sampled mode sends (0 < rate <= 1)")
-	fs.Float64Var(&o.speed, "speed", -1, "replay mode: a multiple of the recorded pacing (2: twice as fast; 0: as fast as the limits allow)")
+	fs.StringVar(&o.speed, "speed", "", "override mirror.speed, the replay mode's pace as a multiple of the recorded one (2: twice as fast; 0: as fast as the limits allow)")
 	fs.BoolVar(&o.skipBadRecords, "skip-bad-records", false, "count and skip malformed traffic records instead of stopping with exit 2")
 }
 
@@ -60,8 +62,12 @@ func (o *feedOptions) apply(plan *framework.Plan, log io.Writer) (runner.FeedOpt
 		}
 		m.Rate = o.rate
 	}
-	if o.speed >= 0 {
-		m.Speed = o.speed
+	if o.speed != "" {
+		speed, err := strconv.ParseFloat(o.speed, 64)
+		if err != nil || speed < 0 || math.IsInf(speed, 0) || math.IsNaN(speed) {
+			return opt, fmt.Errorf("--speed %q: want a number >= 0 (2: twice the recorded pace; 0: as fast as the limits allow)", o.speed)
+		}
+		m.Speed = speed
 	}
 	if m.Mode == "selective" && len(m.Endpoints) == 0 {
 		return opt, fmt.Errorf(`--mode selective: the spec names no endpoints (mirror: endpoints: ["get-user"])`)

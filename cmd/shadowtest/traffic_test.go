@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/runner"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -67,5 +71,44 @@ func TestInitThenVet(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "init", "--from", "x.pcap", dir); code != exitInvalid || !strings.Contains(stderr, "--format") {
 		t.Errorf("unknown format: exit %d %s", code, stderr)
+	}
+}
+
+func TestFeedFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+		check   func(*framework.Plan, runner.FeedOptions) bool
+		reason  string
+	}{
+		{[]string{"--shard", "2/4", "--mode", "replay", "--speed", "0"}, "", func(p *framework.Plan, o runner.FeedOptions) bool {
+			return o.Shard == runner.Shard{Index: 2, Count: 4} && p.Mirror.Mode == "replay" && p.Mirror.Speed == 0
+		}, "flags override the spec"},
+		{[]string{"--mode", "sampled", "--rate", "0.1"}, "", func(p *framework.Plan, o runner.FeedOptions) bool {
+			return p.Mirror.Mode == "sampled" && p.Mirror.Rate == 0.1 && p.Mirror.Speed == 1
+		}, "without --speed the spec's speed stays"},
+		{[]string{"--shard", "5/4"}, "--shard", nil, "a shard out of range"},
+		{[]string{"--mode", "all"}, "--mode", nil, "an unknown mode"},
+		{[]string{"--speed", "-1"}, "--speed", nil, "a negative speed"},
+		{[]string{"--rate", "2"}, "--rate", nil, "a rate above 1"},
+		{[]string{"--mode", "selective"}, "names no endpoints", nil, "selective needs the spec's endpoints"},
+	}
+	for _, tt := range tests {
+		fs := newFlagSet("run", "", "", io.Discard)
+		var o feedOptions
+		o.register(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		plan := &framework.Plan{Mirror: framework.Mirror{Mode: "full", Rate: 1, Speed: 1}}
+		opt, err := o.apply(plan, io.Discard)
+		switch {
+		case tt.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: got %v, want an error about %s", tt.reason, err, tt.wantErr)
+			}
+		case err != nil || !tt.check(plan, opt):
+			t.Errorf("%s: err %v, mirror %+v, feed %+v", tt.reason, err, plan.Mirror, opt)
+		}
 	}
 }
