@@ -262,6 +262,10 @@ type Rules struct {
 	// DigestAbove, when > 0, is the body size in bytes above which bodies
 	// are compared by length and SHA-256 only, with a note saying so.
 	DigestAbove int64
+	// MaxDecodedBytes bounds a body decompressed (gzip, deflate, br) for
+	// comparison, so that a small compressed body cannot expand without
+	// limit; 0 means 64 MiB. The runner sets it to the mirror's body cap.
+	MaxDecodedBytes int64
 }
 
 // Unordered says that the array at Path is compared regardless of order:

@@ -23,8 +23,8 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 		}
 		return diffs
 	}
-	prodBody, prodErr := decodeContent(prod)
-	shadowBody, shadowErr := decodeContent(shadow)
+	prodBody, prodErr := decodeContent(prod, c.decodeCap())
+	shadowBody, shadowErr := decodeContent(shadow, c.decodeCap())
 	switch {
 	case prodErr != nil && shadowErr != nil:
 		prodBody, shadowBody = prod.Body, shadow.Body // compare what was received

@@ -25,6 +25,7 @@ type Comparator struct {
 	masks         []mask          // in rule order
 	errorsBy      *fieldpath.Path // non-2xx pairs compare only this subtree
 	digestAbove   int64           // bodies larger than this compare by digest (0: never)
+	maxDecoded    int64           // cap of a decompressed body
 	keyedRules    bool            // some rule path names a keyed-set element
 }
 

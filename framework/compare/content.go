@@ -22,9 +22,18 @@ import (
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
-// maxDecodedBytes bounds a body decompressed for comparison, so that a
-// small compressed body cannot expand without limit.
-const maxDecodedBytes = 64 << 20
+// defaultMaxDecodedBytes bounds a body decompressed for comparison when the
+// rules set no cap, so that a small compressed body cannot expand without
+// limit.
+const defaultMaxDecodedBytes = 64 << 20
+
+// decodeCap is the most a body may expand to when decompressed.
+func (c *Comparator) decodeCap() int64 {
+	if c.maxDecoded > 0 {
+		return c.maxDecoded
+	}
+	return defaultMaxDecodedBytes
+}
 
 // bodyType is how a pair's bodies are compared.
 type bodyType uint8
@@ -69,7 +78,7 @@ func bodyKind(prodHeader http.Header, prod, shadow []byte) bodyType {
 // decodeContent returns r's body with its Content-Encoding undone: gzip
 // (x-gzip), deflate (zlib, or raw deflate as some servers send) and br, in
 // reverse order of a list. Identity and an absent header leave it as is.
-func decodeContent(r *framework.Response) ([]byte, error) {
+func decodeContent(r *framework.Response, limit int64) ([]byte, error) {
 	values := headerValues(r.Header, "Content-Encoding")
 	if len(values) == 0 {
 		return r.Body, nil
@@ -98,12 +107,12 @@ func decodeContent(r *framework.Response) ([]byte, error) {
 		if err != nil {
 			return r.Body, fmt.Errorf("%s: %w", coding, err)
 		}
-		decoded, err := io.ReadAll(io.LimitReader(rd, maxDecodedBytes+1))
+		decoded, err := io.ReadAll(io.LimitReader(rd, limit+1))
 		switch {
 		case err != nil:
 			return r.Body, fmt.Errorf("%s: %w", coding, err)
-		case len(decoded) > maxDecodedBytes:
-			return r.Body, fmt.Errorf("%s: decoded body exceeds %d bytes", coding, maxDecodedBytes)
+		case int64(len(decoded)) > limit:
+			return r.Body, fmt.Errorf("%s: decoded body exceeds %d bytes", coding, limit)
 		}
 		body = decoded
 	}

@@ -69,6 +69,10 @@ func (c *Comparator) compileRules(rules framework.Rules) error {
 		return fmt.Errorf("compare: digestAbove must be >= 0, got %d", rules.DigestAbove)
 	}
 	c.digestAbove = rules.DigestAbove
+	if rules.MaxDecodedBytes < 0 {
+		return fmt.Errorf("compare: maxDecodedBytes must be >= 0, got %d", rules.MaxDecodedBytes)
+	}
+	c.maxDecoded = rules.MaxDecodedBytes
 	return nil
 }
 

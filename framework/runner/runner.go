@@ -76,7 +76,11 @@ type job struct {
 func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, opt Options) error {
 	comparators := make([]*compare.Comparator, len(plan.Endpoints))
 	for i, e := range plan.Endpoints {
-		c, err := compare.Compile(e.Rules)
+		rules := e.Rules
+		if rules.MaxDecodedBytes == 0 {
+			rules.MaxDecodedBytes = plan.Mirror.MaxBodyBytes // a gzip bomb expands no further than the body cap
+		}
+		c, err := compare.Compile(rules)
 		if err != nil {
 			return &InputError{Err: fmt.Errorf("%s: endpoint %q: %w", e.Pos, e.Name, err)}
 		}
