@@ -15,7 +15,7 @@ const schemaExamples = `  shadowtest schema > shadow.cue         # the schema, w
       package shadow
       import "` + spec.ImportPath + `"
       shadow.#Spec
-  cue vet ./specs/                        # the real cue command now checks them too`
+  cue vet -c=false ./specs/               # the real cue command checks them too (-c=false: target urls may come from -t)`
 
 func schemaCommand(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("schema", "[reference | vendor [DIR]]", schemaExamples, stderr)
