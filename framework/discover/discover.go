@@ -134,14 +134,15 @@ func (r *Result) finish() {
 // by parameters numbered when they repeat ({id}, {id2}).
 func Template(rawURL string) string {
 	path, _, _ := strings.Cut(rawURL, "?")
-	if unescaped, err := url.PathUnescape(path); err == nil && !strings.ContainsAny(unescaped, "{}\"\\") {
-		path = unescaped
+	if unescaped, err := url.PathUnescape(path); err == nil {
+		path = unescaped // the selector matches unescaped paths
 	}
-	path = selector.Template(path)
 	seen := map[string]int{}
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+		p = selector.TemplateSegment(p)
+		parts[i] = p
+		if len(p) >= 2 && strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
 			param := p[1 : len(p)-1]
 			seen[param]++
 			if n := seen[param]; n > 1 {

@@ -22,7 +22,8 @@ type Selector struct {
 type compiled struct {
 	index         int
 	method        string
-	segments      []string // "" marks a {param} segment
+	segments      []string
+	params        []bool // params[i]: segment i is a {param}
 	query, header []framework.Predicate
 }
 
@@ -32,12 +33,11 @@ func New(endpoints []framework.Endpoint) *Selector {
 	s := &Selector{endpoints: make([]compiled, 0, len(endpoints))}
 	for i, e := range endpoints {
 		parts := splitPath(e.Path)
+		params := make([]bool, len(parts))
 		for j, p := range parts {
-			if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-				parts[j] = ""
-			}
+			params[j] = len(p) >= 2 && strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}")
 		}
-		s.endpoints = append(s.endpoints, compiled{index: i, method: e.Method, segments: parts, query: e.Query, header: e.Header})
+		s.endpoints = append(s.endpoints, compiled{index: i, method: e.Method, segments: parts, params: params, query: e.Query, header: e.Header})
 	}
 	return s
 }
@@ -54,7 +54,7 @@ func (s *Selector) Match(req *framework.Request) int {
 	parts := splitPath(path)
 	var query url.Values // parsed once, when a predicate needs it
 	for _, e := range s.endpoints {
-		if e.method != req.Method || !segmentsMatch(e.segments, parts) {
+		if e.method != req.Method || !segmentsMatch(e.segments, e.params, parts) {
 			continue
 		}
 		if len(e.query) > 0 && query == nil {
@@ -102,14 +102,14 @@ func predicatesHold(predicates []framework.Predicate, lookup func(string) []stri
 	return true
 }
 
-func segmentsMatch(template, parts []string) bool {
+func segmentsMatch(template []string, params []bool, parts []string) bool {
 	if len(template) != len(parts) {
 		return false
 	}
 	for i, t := range template {
-		if t == "" {
+		if params[i] {
 			if parts[i] == "" {
-				return false
+				return false // a parameter never matches an empty segment
 			}
 			continue
 		}
@@ -140,14 +140,21 @@ func Template(rawURL string) string {
 	}
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
-		switch {
-		case looksLikeDate(p):
-			parts[i] = "{date}"
-		case looksLikeID(p):
-			parts[i] = "{id}"
-		}
+		parts[i] = TemplateSegment(p)
 	}
 	return strings.Join(parts, "/")
+}
+
+// TemplateSegment returns "{date}" for an ISO date, "{id}" for a numeric
+// id, UUID or long hex hash, and the segment itself otherwise.
+func TemplateSegment(seg string) string {
+	switch {
+	case looksLikeDate(seg):
+		return "{date}"
+	case looksLikeID(seg):
+		return "{id}"
+	}
+	return seg
 }
 
 func looksLikeID(seg string) bool {

@@ -15,6 +15,7 @@ func TestMatch(t *testing.T) {
 		{Name: "any-user", Method: "GET", Path: "/users/{name}"},
 		{Name: "delete-user", Method: "DELETE", Path: "/users/{id}"},
 		{Name: "list", Method: "GET", Path: "/products"},
+		{Name: "empty-segment", Method: "GET", Path: "/a//b"},
 	}
 	s := New(endpoints)
 	tests := []struct {
@@ -30,6 +31,7 @@ func TestMatch(t *testing.T) {
 		{"GET", "/products?category=books&page=2", "list", "the query is not part of the match"},
 		{"GET", "/users/a%2Fb", "", "an escaped slash is unescaped before matching and adds a segment"},
 		{"GET", "/unknown", "", "unmatched"},
+		{"GET", "/a//b", "empty-segment", "an empty segment matches an empty literal segment"},
 	}
 	for _, tt := range tests {
 		i := s.Match(&framework.Request{Method: tt.method, URL: tt.url})
