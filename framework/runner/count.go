@@ -27,7 +27,7 @@ func Count(ctx context.Context, plan *framework.Plan) (int64, error) {
 			}
 			continue
 		}
-		reader, err := traffic.Open(src, plan.Dir)
+		reader, err := traffic.OpenInFileOrder(src, plan.Dir) // counting needs no order: never sort a HAR twice
 		if err != nil {
 			return n, err
 		}
