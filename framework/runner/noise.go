@@ -6,7 +6,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/compare"
-	"github.com/shadowtest/shadowtest/framework/mirror"
+	"github.com/shadowtest/shadowtest/framework/internal/mirror"
 	"github.com/shadowtest/shadowtest/framework/observe"
 )
 

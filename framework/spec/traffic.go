@@ -17,7 +17,7 @@ import (
 // beyond HAR and JSONL (GoReplay, synthetic), the mirror modes and write
 // policies, per-target rewrites and recorded prod, and endpoint match
 // predicates. Synthetic traffic is decoded into plain Go types here, the
-// only package that imports CUE; framework/synth expands it.
+// only package that imports CUE; framework/internal/synth expands it.
 
 type (
 	rawMirrorModes struct {

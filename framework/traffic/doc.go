@@ -2,7 +2,7 @@
 // files, GoReplay captures (.gor) and shadowtest's own JSONL format. Open
 // picks the reader for a spec's traffic source (expanding globs, gunzipping
 // .gz files, sorting HAR entries by startedDateTime with Sort, and handing
-// synthetic sources to framework/synth); Next yields one
+// synthetic sources to framework/internal/synth); Next yields one
 // framework.Exchange at a time, so a multi-gigabyte recording is never
 // held in memory. WriteJSONL writes the JSONL format, so that other
 // recordings can be converted to it.
