@@ -14,9 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/internal/browsertest"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/redact"
-	"github.com/shadowtest/shadowtest/internal/browsertest"
 )
 
 // viewerDir holds the pinned JUnit viewer (package.json and

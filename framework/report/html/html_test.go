@@ -14,10 +14,10 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/disclog"
+	"github.com/shadowtest/shadowtest/framework/internal/browsertest"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/redact"
 	reporthtml "github.com/shadowtest/shadowtest/framework/report/html"
-	"github.com/shadowtest/shadowtest/internal/browsertest"
 )
 
 // Hostile recorded bytes: each would set window.__pwned if it ever ran.

@@ -1,16 +1,20 @@
 // Package browsertest starts the headless Chromium that shadowtest's own
 // tests load reports in (the HTML report, JUnit rendered by a real viewer).
 //
-// A missing browser fails the test loudly: CI installs Debian's chromium
-// (.ci/run). Only SHADOWTEST_SKIP_BROWSER=1, set on purpose, turns the
+// A missing browser is installed from Debian's packages when the tests run
+// as root with apt-get (a fresh machine, CI), so that `go test ./...` needs
+// nothing installed by hand; otherwise the test fails loudly, saying how to
+// install it. Only SHADOWTEST_SKIP_BROWSER=1, set on purpose, turns the
 // browser tests into skips. The browser runs with networking that goes
 // nowhere: the pages under test are local files.
 package browsertest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -36,10 +40,13 @@ func Chromium(t *testing.T) context.Context {
 	exe := Path
 	if _, err := os.Stat(exe); err != nil {
 		found, lookErr := exec.LookPath("chromium")
-		if lookErr != nil {
-			t.Fatalf("headless Chromium is required for this test and was not found at %s or on PATH (install it: apt-get install -y chromium; or set %s=1 to skip on purpose)", Path, SkipEnv)
+		switch {
+		case lookErr == nil:
+			exe = found
+		case installChromium(t) == nil:
+		default:
+			t.Fatalf("headless Chromium is required for this test and was not found at %s or on PATH, and could not be installed (install it: apt-get install -y chromium; or set %s=1 to skip on purpose)", Path, SkipEnv)
 		}
-		exe = found
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -66,4 +73,32 @@ func Chromium(t *testing.T) context.Context {
 		cancelTimeout()
 	})
 	return tab
+}
+
+// installChromium installs Debian's chromium package when the tests run as
+// root on a machine with apt-get. Test binaries of several packages may get
+// here at once: flock serialises them, and a second one finds the browser
+// installed.
+func installChromium(t *testing.T) error {
+	t.Helper()
+	if os.Getuid() != 0 {
+		return errors.New("not root")
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return err
+	}
+	if _, err := exec.LookPath("flock"); err != nil {
+		return err
+	}
+	t.Logf("installing Debian's chromium for the browser tests (apt-get install -y chromium)")
+	script := "[ -x " + Path + " ] || { apt-get update -q && apt-get install -y -q chromium; }"
+	cmd := exec.Command("flock", filepath.Join(os.TempDir(), "shadowtest-apt.lock"), "sh", "-c", script)
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Logf("apt-get: %v\n%s", err, out)
+		return err
+	}
+	_, err = os.Stat(Path)
+	return err
 }
