@@ -11,14 +11,14 @@ package browsertest
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 )
 
 // SkipEnv is the environment variable that, set to 1, skips browser tests.
@@ -38,15 +38,10 @@ func Chromium(t *testing.T) context.Context {
 		t.Skipf("%s=1: browser test skipped on request", SkipEnv)
 	}
 	exe := Path
-	if _, err := os.Stat(exe); err != nil {
-		found, lookErr := exec.LookPath("chromium")
-		switch {
-		case lookErr == nil:
-			exe = found
-		case installChromium(t) == nil:
-		default:
-			t.Fatalf("headless Chromium is required for this test and was not found at %s or on PATH, and could not be installed (install it: apt-get install -y chromium; or set %s=1 to skip on purpose)", Path, SkipEnv)
-		}
+	if found, err := exec.LookPath("chromium"); err == nil {
+		exe = found
+	} else {
+		testenv.Require(t, Path, "chromium")
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -73,32 +68,4 @@ func Chromium(t *testing.T) context.Context {
 		cancelTimeout()
 	})
 	return tab
-}
-
-// installChromium installs Debian's chromium package when the tests run as
-// root on a machine with apt-get. Test binaries of several packages may get
-// here at once: flock serialises them, and a second one finds the browser
-// installed.
-func installChromium(t *testing.T) error {
-	t.Helper()
-	if os.Getuid() != 0 {
-		return errors.New("not root")
-	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		return err
-	}
-	if _, err := exec.LookPath("flock"); err != nil {
-		return err
-	}
-	t.Logf("installing Debian's chromium for the browser tests (apt-get install -y chromium)")
-	script := "[ -x " + Path + " ] || { apt-get update -q && apt-get install -y -q chromium; }"
-	cmd := exec.Command("flock", filepath.Join(os.TempDir(), "shadowtest-apt.lock"), "sh", "-c", script)
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Logf("apt-get: %v\n%s", err, out)
-		return err
-	}
-	_, err = os.Stat(Path)
-	return err
 }
