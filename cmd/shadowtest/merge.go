@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
@@ -16,7 +17,7 @@ import (
 
 const mergeExamples = `  shadowtest merge shard-*/results.json --junit junit.xml
   shadowtest merge out/results-*.json --specs specs/ --junit junit.xml
-  shadowtest merge a.json b.json --junit junit.xml --results all.json --html report.html`
+  shadowtest merge a.json b.json --junit junit.xml --results all.json --html report.html --log a.jsonl --log b.jsonl`
 
 // mergeCommand judges the union of several runs' results (the shards of
 // one sharded run) through the same suite as run: one JUnit, one verdict.
@@ -27,6 +28,8 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&outs.results, "results", "", "write the merged results to `FILE`")
 	fs.StringVar(&outs.html, "html", "", "write the HTML report of the merged results to `FILE`")
 	fs.StringVar(&outs.baseline, "baseline", "", "compare with an earlier run's `RESULTS` file")
+	var logs logFiles
+	fs.Var(&logs, "log", "a shard's discrepancy log (`FILE`, repeatable): adds its example pairs to the HTML report")
 	specsDir := fs.String("specs", "", "judge with the endpoints and thresholds of this spec `DIR` (default: the spec each results file carries)")
 	targets := targetFlags{}
 	fs.Var(targets, "t", "with --specs: a target URL the specs need, `prod=URL` or shadow=URL (not contacted)")
@@ -70,6 +73,10 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	out, err := outs.open(plan, results)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
+		return exitInvalid
+	}
+	if out.examples, err = readExamples(logs, plan.Report.Examples); err != nil {
+		fmt.Fprintf(stderr, "shadowtest merge: --log: %v\n", err)
 		return exitInvalid
 	}
 	outcome := suite.Run(suite.Config{
@@ -130,4 +137,14 @@ func planOf(r *observe.Results) (*framework.Plan, error) {
 		plan.Endpoints = append(plan.Endpoints, *e.Spec)
 	}
 	return plan, nil
+}
+
+// logFiles collects repeated --log flags.
+type logFiles []string
+
+func (l *logFiles) String() string { return strings.Join(*l, ",") }
+
+func (l *logFiles) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }

@@ -303,3 +303,51 @@ func TestMergeAndReportInputErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeHTMLCarriesShardExamples: merge --log takes each shard's
+// discrepancy log, so the merged HTML report shows example pairs side by
+// side (the request of an example only appears through the logs), capped
+// per category over all the shards.
+func TestMergeHTMLCarriesShardExamples(t *testing.T) {
+	prod, shadow := startDemo(t, true)
+	work := t.TempDir()
+	var resultFiles []string
+	var args []string
+	for _, shard := range []string{"1", "2"} {
+		results := filepath.Join(work, "results-"+shard+".json")
+		logFile := filepath.Join(work, "log-"+shard+".jsonl")
+		r := shadowtest(t, "run", "specs/demo", "-t", "prod="+prod, "-t", "shadow="+shadow, "--shard", shard+"/2",
+			"--results", results, "--log", logFile, "--junit", filepath.Join(work, "junit-"+shard+".xml"))
+		if r.code != 0 && r.code != 1 {
+			t.Fatalf("shard %s: exit %d\n%s", shard, r.code, r.stderr)
+		}
+		resultFiles = append(resultFiles, results)
+		args = append(args, "--log", logFile)
+	}
+	html := filepath.Join(work, "report.html")
+	without := filepath.Join(work, "without.html")
+	r := shadowtest(t, append(append([]string{"merge"}, resultFiles...), "--junit", filepath.Join(work, "junit.xml"), "--html", without)...)
+	if r.code != 1 {
+		t.Fatalf("merge without logs: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	r = shadowtest(t, append(append(append([]string{"merge"}, resultFiles...), args...), "--junit", filepath.Join(work, "junit.xml"), "--html", html)...)
+	if r.code != 1 {
+		t.Fatalf("merge with logs: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	withLogs, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutLogs, err := os.ReadFile(without)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An example pair shows its request line: GET /orders/N.
+	if strings.Count(string(withLogs), "GET /orders/") <= strings.Count(string(withoutLogs), "GET /orders/") {
+		t.Errorf("the merged report with --log shows no more example requests than without: the shards' example pairs are missing")
+	}
+	r = shadowtest(t, "merge", resultFiles[0], "--log", filepath.Join(work, "missing.jsonl"), "--html", html, "--junit", filepath.Join(work, "junit.xml"))
+	if r.code != 2 || !strings.Contains(r.stderr, "missing.jsonl") {
+		t.Errorf("a missing log: exit %d, stderr %q; want 2 naming the file", r.code, r.stderr)
+	}
+}

@@ -39,6 +39,9 @@ type outputs struct {
 	logFile  *os.File
 	log      *disclog.Writer
 	baseline *observe.Results
+	// examples are example pairs read from earlier logs (merge --log),
+	// used by the HTML report when this command writes no log itself.
+	examples []disclog.Entry
 }
 
 // open prepares the outputs of a run over plan: the redaction every output
@@ -122,9 +125,9 @@ func (w *outputs) finish(outcome suite.Outcome, stderr io.Writer) []string {
 		}
 	}
 	if w.opt.html != "" {
-		var examples []disclog.Entry
+		examples := w.examples
 		if w.log != nil {
-			examples = w.log.Examples()
+			examples = append(examples, w.log.Examples()...)
 		}
 		if err := writeHTML(w.opt.html, w.results, examples); err != nil {
 			fmt.Fprintf(stderr, "shadowtest: writing the HTML report: %v\n", err)

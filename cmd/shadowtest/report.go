@@ -33,7 +33,7 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	var examples []disclog.Entry
 	if *logPath != "" {
-		if examples, err = readExamples(*logPath, results.Report.Examples); err != nil {
+		if examples, err = readExamples([]string{*logPath}, results.Report.Examples); err != nil {
 			fmt.Fprintf(stderr, "shadowtest report: %v\n", err)
 			return exitInvalid
 		}
@@ -46,21 +46,30 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 	return exitPass
 }
 
-// readExamples keeps the log's example pairs, at most perCategory for each
-// endpoint and category, so that memory stays bounded whatever the log's
-// size.
-func readExamples(path string, perCategory int) ([]disclog.Entry, error) {
+// readExamples keeps the logs' example pairs, at most perCategory for each
+// endpoint and category over all the logs (the shards of one run), so that
+// memory stays bounded whatever the logs' size.
+func readExamples(paths []string, perCategory int) ([]disclog.Entry, error) {
 	if perCategory <= 0 {
 		perCategory = disclog.DefaultExamples
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	kept := map[[2]string]int{}
 	var out []disclog.Entry
-	err = disclog.Read(f, path, func(e disclog.Entry) error {
+	for _, path := range paths {
+		if err := readLogExamples(path, perCategory, kept, &out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func readLogExamples(path string, perCategory int, kept map[[2]string]int, out *[]disclog.Entry) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return disclog.Read(f, path, func(e disclog.Entry) error {
 		if e.Type != disclog.TypePair || !e.Example {
 			return nil
 		}
@@ -73,9 +82,8 @@ func readExamples(path string, perCategory int) ([]disclog.Entry, error) {
 			}
 		}
 		if keep {
-			out = append(out, e)
+			*out = append(*out, e)
 		}
 		return nil
 	})
-	return out, err
 }
