@@ -22,6 +22,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -299,7 +300,7 @@ func jsonLines(text string, marks map[string]bool) []lineView {
 	}
 	var marked [][]fieldpath.Step
 	for path := range marks {
-		if loc, ok := redact.Location(path); ok {
+		if loc, ok := redact.Location(resolveKeyed(v, path)); ok {
 			marked = append(marked, loc)
 		}
 	}
@@ -424,3 +425,83 @@ func orNone(s string) string {
 // clean replaces invalid UTF-8 so that nothing but text reaches the page;
 // escaping is html/template's job.
 func clean(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+// keyedElement finds a keyed-set element in a path: [field=7] or
+// [field="A-1"].
+var keyedElement = regexp.MustCompile(`\[([A-Za-z_][A-Za-z0-9_-]*)=("(?:[^"\\]|\\.)*"|[^\]"]*)\]`)
+
+// resolveKeyed rewrites the keyed-set elements of a differing path
+// ($.orders[id=7].total) as the index of the element of doc that carries
+// that key ($.orders[2].total), so that the lines under it are marked. A
+// key not found leaves the path as it is (then nothing is marked).
+func resolveKeyed(doc any, path string) string {
+	for {
+		m := keyedElement.FindStringSubmatchIndex(path)
+		if m == nil {
+			return path
+		}
+		prefix, field, value := path[:m[0]], path[m[2]:m[3]], path[m[4]:m[5]]
+		loc, ok := redact.Location(prefix)
+		if !ok {
+			return path
+		}
+		array, ok := at(doc, loc).([]any)
+		if !ok {
+			return path
+		}
+		index := -1
+		for i, elem := range array {
+			if obj, ok := elem.(map[string]any); ok && keyEquals(obj[field], value) {
+				index = i
+				break
+			}
+		}
+		if index < 0 {
+			return path
+		}
+		path = prefix + "[" + strconv.Itoa(index) + "]" + path[m[1]:]
+	}
+}
+
+// at walks doc along loc; nil when the location does not exist.
+func at(doc any, loc []fieldpath.Step) any {
+	for _, step := range loc {
+		switch v := doc.(type) {
+		case map[string]any:
+			if step.IsIndex {
+				return nil
+			}
+			doc = v[step.Key]
+		case []any:
+			if !step.IsIndex || step.Index < 0 || step.Index >= len(v) {
+				return nil
+			}
+			doc = v[step.Index]
+		default:
+			return nil
+		}
+	}
+	return doc
+}
+
+// keyEquals compares a key member with the label of a keyed path: a quoted
+// label is a JSON string, a bare one a number or a word.
+func keyEquals(member any, label string) bool {
+	if strings.HasPrefix(label, `"`) {
+		var want string
+		if json.Unmarshal([]byte(label), &want) != nil {
+			return false
+		}
+		got, ok := member.(string)
+		return ok && got == want
+	}
+	switch m := member.(type) {
+	case json.Number:
+		return m.String() == label
+	case string:
+		return m == label
+	case bool:
+		return strconv.FormatBool(m) == label
+	}
+	return false
+}
