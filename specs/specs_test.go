@@ -56,7 +56,34 @@ func TestSpecsVetClean(t *testing.T) {
 			if len(plan.Endpoints) == 0 {
 				t.Error("no endpoints")
 			}
+			for _, src := range plan.Traffic {
+				if n := readAll(t, src, plan.Dir); n == 0 {
+					t.Errorf("traffic %s %s: no records", src.Format, src.Path)
+				}
+			}
 		})
+	}
+}
+
+// readAll reads every record of a traffic source and returns how many
+// there were; a malformed record fails the test.
+func readAll(t *testing.T, src framework.TrafficSource, dir string) int {
+	t.Helper()
+	reader, err := traffic.Open(src, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	n := 0
+	for {
+		_, err := reader.Next()
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
 	}
 }
 
