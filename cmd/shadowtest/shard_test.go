@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shadowtest/shadowtest/fixtures/demo"
 	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
@@ -16,16 +15,7 @@ import (
 // slices' counts add up to the whole run's, endpoint by endpoint, so each
 // request was sent (or counted) by exactly one shard.
 func TestShardsOfTheBinary(t *testing.T) {
-	prod, err := demo.Start("v1", demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	shadow, err := demo.Start("v2", demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shadow.Close()
+	prodURL, shadowURL := startDemo(t, false)
 	lines := demoTraffic(t)
 	for i := range 20 {
 		lines = append(lines, fmt.Sprintf(`{"request":{"method":"GET","url":"/nowhere/%d"}}`, i))
@@ -33,7 +23,7 @@ func TestShardsOfTheBinary(t *testing.T) {
 	specs := specDirWithTraffic(t, lines)
 	out := t.TempDir()
 	run := func(name string, extra ...string) *observe.Results {
-		args := append([]string{"run", specs, "-t", "prod=" + prod.URL, "-t", "shadow=" + shadow.URL,
+		args := append([]string{"run", specs, "-t", "prod=" + prodURL, "-t", "shadow=" + shadowURL,
 			"--junit", filepath.Join(out, name+".xml"), "--results", filepath.Join(out, name+".json")}, extra...)
 		r := shadowtest(t, args...)
 		// A shard may fail minSamples on its own; merge judges the union.
@@ -81,15 +71,11 @@ func TestShardsOfTheBinary(t *testing.T) {
 }
 
 func TestSkipBadRecordsOfTheBinary(t *testing.T) {
-	prod, err := demo.Start("v1", demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
+	prodURL, _ := startDemo(t, false)
 	lines := demoTraffic(t)[:40]
 	lines = append(lines[:10], append([]string{`{"request":{"method":"GET"}}`}, lines[10:]...)...)
 	specs := specDirWithTraffic(t, lines)
-	args := []string{"run", specs, "-t", "prod=" + prod.URL, "-t", "shadow=" + prod.URL, "--junit", filepath.Join(t.TempDir(), "j.xml")}
+	args := []string{"run", specs, "-t", "prod=" + prodURL, "-t", "shadow=" + prodURL, "--junit", filepath.Join(t.TempDir(), "j.xml")}
 	r := shadowtest(t, args...)
 	if r.code != exitInvalid || !strings.Contains(r.stderr, "traffic.jsonl: line 11: request.url: missing") {
 		t.Errorf("a malformed record: exit %d, stderr %s; want 2 naming the file and line", r.code, r.stderr)
@@ -104,31 +90,18 @@ func TestSkipBadRecordsOfTheBinary(t *testing.T) {
 // port (recorded prod never calls it) and specs/synthetic against the demo
 // services: both pass.
 func TestExampleSpecsOfThisIssue(t *testing.T) {
-	prod, err := demo.Start("v1", demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	shadow, err := demo.Start("v2", demo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer shadow.Close()
+	prodURL, shadowURL := startDemo(t, false)
 	out := t.TempDir()
-	r := shadowtest(t, "run", "specs/recorded", "-t", "prod="+closedPort(t), "-t", "shadow="+shadow.URL, "--junit", filepath.Join(out, "r.xml"))
+	r := shadowtest(t, "run", "specs/recorded", "-t", "prod="+closedPort(t), "-t", "shadow="+shadowURL, "--junit", filepath.Join(out, "r.xml"))
 	if r.code != exitPass || !strings.Contains(r.stdout, "get-order") {
 		t.Errorf("specs/recorded: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = shadowtest(t, "run", "specs/synthetic", "-t", "prod="+prod.URL, "-t", "shadow="+shadow.URL, "--junit", filepath.Join(out, "s.xml"))
+	r = shadowtest(t, "run", "specs/synthetic", "-t", "prod="+prodURL, "-t", "shadow="+shadowURL, "--junit", filepath.Join(out, "s.xml"))
 	if r.code != exitPass {
 		t.Errorf("specs/synthetic: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	regressed, err := demo.Start("v2", demo.Options{Regression: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer regressed.Close()
-	r = shadowtest(t, "run", "specs/recorded", "-t", "shadow="+regressed.URL, "--junit", filepath.Join(out, "x.xml"))
+	_, regressedURL := startDemo(t, true)
+	r = shadowtest(t, "run", "specs/recorded", "-t", "shadow="+regressedURL, "--junit", filepath.Join(out, "x.xml"))
 	if r.code != exitFail || !strings.Contains(r.stdout, "missing $.currency") {
 		t.Errorf("specs/recorded against the regression: exit %d, want 1 naming $.currency\n%s", r.code, r.stdout)
 	}
