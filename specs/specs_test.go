@@ -239,3 +239,21 @@ func cueBinary(t *testing.T) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// TestCueFmtCanonical runs the real `cue fmt --check` on every example spec
+// directory and on the schema: what users copy is what cue fmt writes.
+func TestCueFmtCanonical(t *testing.T) {
+	cue := cueBinary(t)
+	files, err := filepath.Glob(filepath.Join("..", "schemas", "*.cue"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("schema files: %v %v", files, err)
+	}
+	for _, dir := range specDirs(t) {
+		dirFiles, _ := filepath.Glob(filepath.Join(dir, "*.cue"))
+		files = append(files, dirFiles...)
+	}
+	out, err := exec.Command(cue, append([]string{"fmt", "--check"}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("cue fmt --check: %v; files to reformat with `go tool cue fmt`:\n%s", err, out)
+	}
+}

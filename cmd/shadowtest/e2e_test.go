@@ -145,7 +145,7 @@ func TestDemoWithRegressionFailsOnOrders(t *testing.T) {
 	if c.Failure == nil {
 		t.Fatalf("get-order did not fail: %+v", c)
 	}
-	for _, want := range []string{"threshold declared at specs/demo/shadow.cue:35", "endpoint GET /orders/{id} declared at specs/demo/orders.cue:3", "get-order: match rate 0.728 < 0.990 over 81 pairs (22 differ)", "missing $.currency: 22 pairs", `prod "EUR"`} {
+	for _, want := range []string{"threshold declared at specs/demo/shadow.cue:39", "endpoint GET /orders/{id} declared at specs/demo/orders.cue:3", "get-order: match rate 0.728 < 0.990 over 81 pairs (22 differ)", "missing $.currency: 22 pairs", `prod "EUR"`} {
 		if !strings.Contains(c.Failure.Data, want) {
 			t.Errorf("failure text lacks %q:\n%s", want, c.Failure.Data)
 		}

@@ -228,8 +228,12 @@ package shadow
 
 // Override the urls with -t prod=URL -t shadow=URL.
 targets: {
-	prod: url:   *"http://127.0.0.1:8081" | string @tag(prod)
-	shadow: url: *"http://127.0.0.1:8082" | string @tag(shadow)
+	prod: {
+		url: *"http://127.0.0.1:8081" | string @tag(prod)
+	}
+	shadow: {
+		url: *"http://127.0.0.1:8082" | string @tag(shadow)
+	}
 }
 
 traffic: [{%s: %s}]

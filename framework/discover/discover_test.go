@@ -3,6 +3,7 @@ package discover
 import (
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -107,6 +108,15 @@ func TestWrittenSpecsPassVet(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{"options-root", "get-odd-quoted-path", "post-users", "get-users-me", "get-users-id"}) {
 		t.Errorf("endpoints in spec order: %v", names)
+	}
+	// What init writes is what `cue fmt` would write: the real cue command
+	// (go.mod's tool) agrees.
+	cue, err := exec.Command("go", "tool", "-n", "cue").Output()
+	if err != nil {
+		t.Fatalf("building the cue tool: %v", err)
+	}
+	if out, err := exec.Command(strings.TrimSpace(string(cue)), append([]string{"fmt", "--check"}, files...)...).CombinedOutput(); err != nil {
+		t.Errorf("cue fmt --check on what init writes: %v\n%s", err, out)
 	}
 	if _, err := Write(res, Options{Dir: specDir, Traffic: "x", Format: "jsonl", Source: traffic}); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("overwriting without --force: %v", err)
