@@ -14,7 +14,7 @@ import (
 
 // Reference renders the schema's documentation as Markdown: one section per
 // definition, one row per field with its constraint (defaults marked with
-// *) and its doc comment. The README's spec reference is this text, checked
+// *) and its doc comment. schemas/REFERENCE.md's spec reference is this text, checked
 // by a test to be current.
 func Reference() (string, error) {
 	file, err := parser.ParseFile(schemas.File, schemas.Shadow, parser.ParseComments)
