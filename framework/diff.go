@@ -68,15 +68,15 @@ func FoldIndices(path string) string {
 type Verdict struct {
 	// Endpoint is the endpoint the threshold belongs to ("run" for the
 	// replay itself).
-	Endpoint string
+	Endpoint string `json:"endpoint"`
 	// Threshold is the test case name, e.g. "match rate >= 0.99 (min 20 pairs)".
-	Threshold string
+	Threshold string `json:"threshold"`
 	// State is "passed", "failed", "skipped", "interrupted"...
-	State string
+	State string `json:"state"`
 	// Message is the failure message, empty when passed.
-	Message string
+	Message string `json:"message"`
 	// Location is where the threshold is declared (file:line).
-	Location string
+	Location string `json:"location"`
 }
 
 // Passed reports whether the threshold held.

@@ -207,65 +207,66 @@ type KillSwitch struct {
 // responses are compared, and the thresholds that gate the release.
 type Endpoint struct {
 	// Name is the endpoint's key in the spec ("get-user").
-	Name string
+	Name string `json:"name"`
 	// Method is the HTTP method, upper case.
-	Method string
+	Method string `json:"method"`
 	// Path is the path template, for example "/users/{id}".
-	Path string
+	Path string `json:"path"`
 	// Query and Header narrow the match: every predicate must hold.
-	Query, Header []Predicate
+	Query  []Predicate `json:"query"`
+	Header []Predicate `json:"header"`
 	// Pos is where the endpoint is declared.
-	Pos Position
+	Pos Position `json:"pos"`
 	// Rules say how responses are compared.
-	Rules Rules
+	Rules Rules `json:"rules"`
 	// Thresholds gate the release.
-	Thresholds Thresholds
+	Thresholds Thresholds `json:"thresholds"`
 	// Known lists the intended discrepancy categories. When the spec
 	// declares known (even as an empty list) Known is non-nil and the
 	// threshold "no category outside known" is asserted.
-	Known []KnownCategory
+	Known []KnownCategory `json:"known"`
 	// KnownPos is where known is declared.
-	KnownPos Position
+	KnownPos Position `json:"knownPos"`
 	// Noise configures noise learning from prod.
-	Noise Noise
+	Noise Noise `json:"noise"`
 }
 
 // Predicate is a condition on one query parameter or request header:
 // it must be present (Present), absent (Absent), or have one of Values.
 // Header names are case-insensitive.
 type Predicate struct {
-	Name    string
-	Present bool
-	Absent  bool
-	Values  []string
+	Name    string   `json:"name"`
+	Present bool     `json:"present"`
+	Absent  bool     `json:"absent"`
+	Values  []string `json:"values"`
 }
 
 // Rules say how a pair of responses is compared.
 type Rules struct {
 	// Ignore lists paths whose differences do not count: "$.a.b",
 	// "$.items[*].id", "$..requestId", "header:Date".
-	Ignore []string
+	Ignore []string `json:"ignore"`
 	// Headers lists the response headers compared (case-insensitive).
-	Headers []string
+	Headers []string `json:"headers"`
 	// Tolerance maps a body path to the numeric slack allowed there.
-	Tolerance map[string]Tolerance
+	Tolerance map[string]Tolerance `json:"tolerance"`
 	// Unordered lists arrays compared regardless of element order: as
 	// multisets, or as sets keyed by a member of their elements.
-	Unordered []Unordered
+	Unordered []Unordered `json:"unordered"`
 	// Masks replace the parts of string values (and text bodies) that a
 	// regular expression matches before comparing them.
-	Masks []Mask
+	Masks []Mask `json:"masks"`
 	// ErrorsBy, when set, is the body path of the error-type field: a pair
 	// of non-2xx responses with equal statuses is compared by that field
 	// (and the listed headers) only, not by message text.
-	ErrorsBy string
+	ErrorsBy string `json:"errorsBy"`
 	// DigestAbove, when > 0, is the body size in bytes above which bodies
 	// are compared by length and SHA-256 only, with a note saying so.
-	DigestAbove int64
+	DigestAbove int64 `json:"digestAbove"`
 	// MaxDecodedBytes bounds a body decompressed (gzip, deflate, br) for
 	// comparison, so that a small compressed body cannot expand without
 	// limit; 0 means 64 MiB. The runner sets it to the mirror's body cap.
-	MaxDecodedBytes int64
+	MaxDecodedBytes int64 `json:"maxDecodedBytes"`
 }
 
 // Unordered says that the array at Path is compared regardless of order:
@@ -273,8 +274,8 @@ type Rules struct {
 // their member Key, where a moved element is an "order" difference and a
 // changed one is reported at its key ($.orders[id=7].total).
 type Unordered struct {
-	Path string
-	Key  string
+	Path string `json:"path"`
+	Key  string `json:"key"`
 }
 
 // Mask is a regular expression whose matches inside string values are
@@ -282,17 +283,17 @@ type Unordered struct {
 // UUID inside a URL. An empty Path applies it to every string and to text
 // bodies; otherwise only at locations Path matches ("$" for a text body).
 type Mask struct {
-	Path    string
-	Pattern string
+	Path    string `json:"path"`
+	Pattern string `json:"pattern"`
 }
 
 // KnownCategory is a discrepancy category the team expects, with the
 // reason; "no category outside known" fails on any other category.
 type KnownCategory struct {
 	// Category is a category name as reported, e.g. "value $.email".
-	Category string
+	Category string `json:"category"`
 	// Reason says why the difference is intended (a ticket, a decision).
-	Reason string
+	Reason string `json:"reason"`
 }
 
 // Noise configures noise learning: a fraction of requests is sent to prod
@@ -300,48 +301,48 @@ type KnownCategory struct {
 // noise for the endpoint.
 type Noise struct {
 	// Probe is the fraction of requests sent to prod twice (0 = off).
-	Probe float64
+	Probe float64 `json:"probe"`
 }
 
 // Tolerance is the slack allowed between two numbers: they match when
 // |prod-shadow| <= Abs or |prod-shadow| <= Rel*|prod|.
 type Tolerance struct {
-	Abs float64
-	Rel float64
+	Abs float64 `json:"abs"`
+	Rel float64 `json:"rel"`
 	// Skew, when > 0, lets two timestamps differ by up to Skew: RFC 3339
 	// strings, and numbers read as Unix epoch seconds, milliseconds,
 	// microseconds or nanoseconds by their magnitude.
-	Skew time.Duration
+	Skew time.Duration `json:"skew"`
 }
 
 // Thresholds gate the release; each is one test case.
 type Thresholds struct {
 	// MatchRate is the minimum fraction of pairs that must match.
-	MatchRate float64
+	MatchRate float64 `json:"matchRate"`
 	// MinSamples is the number of pairs below which the match rate test
 	// fails as "insufficient traffic".
-	MinSamples int
+	MinSamples int `json:"minSamples"`
 	// MatchRatePos is where the match rate is declared.
-	MatchRatePos Position
+	MatchRatePos Position `json:"matchRatePos"`
 	// ErrorRate turns on the test that the shadow's error rate is at most
 	// prod's plus ErrorRateSlack.
-	ErrorRate bool
+	ErrorRate bool `json:"errorRate"`
 	// ErrorRateSlack is how much the shadow's error rate may exceed
 	// prod's (0.01 = one percentage point).
-	ErrorRateSlack float64
+	ErrorRateSlack float64 `json:"errorRateSlack"`
 	// ErrorRatePos is where the error-rate threshold is declared.
-	ErrorRatePos Position
+	ErrorRatePos Position `json:"errorRatePos"`
 	// LatencyP50Ratio bounds the shadow's median latency to this multiple
 	// of prod's; 0 disables the test.
-	LatencyP50Ratio float64
+	LatencyP50Ratio float64 `json:"latencyP50Ratio"`
 	// LatencyP50Pos is where the ratio is declared.
-	LatencyP50Pos Position
+	LatencyP50Pos Position `json:"latencyP50Pos"`
 	// LatencyP99 bounds the shadow's p99 latency; 0 with LatencyP99Monitored
 	// reports it without failing, 0 without it disables the test.
-	LatencyP99 time.Duration
+	LatencyP99 time.Duration `json:"latencyP99"`
 	// LatencyP99Monitored reports the shadow's p99 latency without ever
 	// failing.
-	LatencyP99Monitored bool
+	LatencyP99Monitored bool `json:"latencyP99Monitored"`
 	// LatencyP99Pos is where the p99 threshold is declared.
-	LatencyP99Pos Position
+	LatencyP99Pos Position `json:"latencyP99Pos"`
 }

@@ -31,6 +31,10 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	if _, code, ok := parseArgs(fs, args); !ok {
 		return code
 	}
+	if err := checkOutputFlags(fs, outputFlags...); err != nil {
+		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
+		return exitInvalid
+	}
 
 	if *serve {
 		return serveDemo(*regression, stdout, stderr)
@@ -62,10 +66,6 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
 		return exitInvalid
 	}
-	if opt.junit, err = filepath.Abs(opt.junit); err != nil {
-		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
-		return exitInvalid
-	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
@@ -77,7 +77,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.Chdir(cwd)
 
-	fmt.Fprintf(stdout, "demo: prod (v1) at %s, shadow (v2%s) at %s\n", prod.URL, map[bool]string{true: " with the regression", false: ""}[*regression], shadow.URL)
+	fmt.Fprintf(console(opt.outputs, stdout, stderr), "demo: prod (v1) at %s, shadow (v2%s) at %s\n", prod.URL, map[bool]string{true: " with the regression", false: ""}[*regression], shadow.URL)
 	plan, err := spec.Load(filepath.Join("specs", "demo"), spec.Options{Targets: map[string]string{"prod": prod.URL, "shadow": shadow.URL}})
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -23,10 +23,10 @@ const mergeExamples = `  shadowtest merge shard-*/results.json --junit junit.xml
 // one sharded run) through the same suite as run: one JUnit, one verdict.
 func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("merge", "RESULTS... [flags]", mergeExamples, stderr)
-	junitPath := fs.String("junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`")
 	var outs outputOptions
-	fs.StringVar(&outs.results, "results", "", "write the merged results to `FILE`")
-	fs.StringVar(&outs.html, "html", "", "write the HTML report of the merged results to `FILE`")
+	fs.StringVar(&outs.junit, "junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`"+outputHelp)
+	fs.StringVar(&outs.results, "results", "", "write the merged results to `FILE`"+outputHelp)
+	fs.StringVar(&outs.html, "html", "", "write the HTML report of the merged results to `FILE`"+outputHelp)
 	fs.StringVar(&outs.baseline, "baseline", "", "compare with an earlier run's `RESULTS` file")
 	var logs logFiles
 	fs.Var(&logs, "log", "a shard's discrepancy log (`FILE`, repeatable): adds its example pairs to the HTML report")
@@ -36,6 +36,10 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	paths, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
+	}
+	if err := checkOutputFlags(fs, "junit", "results", "html"); err != nil {
+		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
+		return exitInvalid
 	}
 	if len(paths) == 0 {
 		fmt.Fprintln(stderr, "shadowtest merge: want one or more results files, e.g. shadowtest merge shard-1.json shard-2.json --junit junit.xml")
@@ -70,11 +74,12 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	results := observe.NewResults(plan.Endpoints)
-	out, err := outs.open(plan, results)
+	out, err := outs.open(plan, results, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
 		return exitInvalid
 	}
+	term := console(outs, stdout, stderr)
 	if out.examples, err = readExamples(logs, plan.Report.Examples); err != nil {
 		fmt.Fprintf(stderr, "shadowtest merge: --log: %v\n", err)
 		return exitInvalid
@@ -95,30 +100,26 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		},
 		IsAbort:        func(err error) bool { var a *mergedAbort; return errors.As(err, &a) },
 		NoColor:        !report.UseColor(os.Stdout),
+		Console:        term,
 		Baseline:       out.baseline,
 		BaselineMargin: plan.Report.BaselineMargin,
 	})
-	var files []string
-	if err := writeJUnit(*junitPath, outcome, plan, results); err != nil {
-		fmt.Fprintf(stderr, "shadowtest merge: writing JUnit: %v\n", err)
-	} else {
-		files = append(files, "junit: "+*junitPath)
-	}
-	files = append(files, out.finish(outcome, stderr)...)
-	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: report.UseColor(os.Stdout)}
-	fmt.Fprintf(stdout, "\nmerged %d results files (%d runs)\n", len(paths), results.Runs())
-	summary.Write(stdout)
+	files, failed := out.finish(outcome)
+	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: useColor(term, stdout)}
+	fmt.Fprintf(term, "\nmerged %d results files (%d runs)\n", len(paths), results.Runs())
+	summary.Write(term)
 	var abort *mergedAbort
+	exit := exitPass
 	switch {
 	case errors.As(outcome.ReplayErr, &abort):
-		return exitAborted
+		exit = exitAborted
 	case outcome.ReplayErr != nil:
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", outcome.ReplayErr)
-		return exitInvalid
+		exit = exitInvalid
 	case !outcome.Passed:
-		return exitFail
+		exit = exitFail
 	}
-	return exitPass
+	return reportWriteFailures(stderr, "shadowtest merge", failed, exit)
 }
 
 // mergedAbort says that a merged shard's run was aborted.

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/disclog"
@@ -14,20 +21,60 @@ import (
 	"github.com/shadowtest/shadowtest/framework/suite"
 )
 
-// outputOptions are the flags naming the files a run writes besides the
-// JUnit: the discrepancy log, the results, the HTML report, and the
-// baseline it is compared with.
+// Output names with a meaning of their own: "-" writes the output to
+// stdout (the summary then goes to stderr), "none" turns it off.
+const (
+	stdoutName = "-"
+	noneName   = "none"
+)
+
+// outputOptions are the flags naming what a run writes: the JUnit, the
+// discrepancy log, the results, the HTML report, and the baseline the run
+// is compared with (an input).
 type outputOptions struct {
-	log, results, html, baseline string
+	junit, log, results, html, baseline string
 }
+
+const outputHelp = " (- for stdout, none for no file)"
 
 func (o *outputOptions) register(fs interface {
 	StringVar(*string, string, string, string)
 }) {
-	fs.StringVar(&o.log, "log", "", "write the discrepancy log (JSON Lines, one line per differing pair, redacted) to `FILE`")
-	fs.StringVar(&o.results, "results", "", "write every per-endpoint aggregate as versioned JSON to `FILE` (input of merge, report and --baseline)")
-	fs.StringVar(&o.html, "html", "", "write the self-contained HTML report to `FILE`")
+	fs.StringVar(&o.junit, "junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`"+outputHelp)
+	fs.StringVar(&o.log, "log", "", "write the discrepancy log (JSON Lines, one line per differing pair, redacted) to `FILE`"+outputHelp)
+	fs.StringVar(&o.results, "results", "", "write every per-endpoint aggregate as versioned JSON to `FILE` (input of merge, report and --baseline)"+outputHelp)
+	fs.StringVar(&o.html, "html", "", "write the self-contained HTML report to `FILE`"+outputHelp)
 	fs.StringVar(&o.baseline, "baseline", "", "compare with an earlier run's `RESULTS` file: fail on a new discrepancy category or a match-rate drop beyond report.baselineMargin")
+}
+
+// wanted reports whether an output flag's value asks for the output.
+func wanted(name string) bool { return name != "" && name != noneName }
+
+// onStdout reports whether one of the outputs goes to stdout.
+func (o outputOptions) onStdout() bool {
+	return slices.Contains([]string{o.junit, o.log, o.results, o.html}, stdoutName)
+}
+
+// checkOutputFlags rejects an output flag given an empty name, and more
+// than one output on stdout. outputs names the flags that are outputs.
+func checkOutputFlags(fs *flag.FlagSet, outputs ...string) error {
+	var errs []error
+	var toStdout []string
+	fs.Visit(func(f *flag.Flag) {
+		if !slices.Contains(outputs, f.Name) {
+			return
+		}
+		switch f.Value.String() {
+		case "":
+			errs = append(errs, fmt.Errorf("--%s: empty file name: give a FILE, - for stdout, or none for no file", f.Name))
+		case stdoutName:
+			toStdout = append(toStdout, "--"+f.Name)
+		}
+	})
+	if len(toStdout) > 1 {
+		errs = append(errs, fmt.Errorf("%s all ask for stdout: at most one output can go there", strings.Join(toStdout, ", ")))
+	}
+	return errors.Join(errs...)
 }
 
 // outputs holds what a run writes while and after it runs.
@@ -36,7 +83,10 @@ type outputs struct {
 	plan     *framework.Plan
 	results  *observe.Results
 	redactor *redact.Redactor
-	logFile  *os.File
+	// files are the outputs being written, by flag name; they are opened
+	// before the run, so that an output that cannot be written stops the
+	// run before it starts, and put in place by finish.
+	files    map[string]*outputFile
 	log      *disclog.Writer
 	baseline *observe.Results
 	// examples are example pairs read from earlier logs (merge --log),
@@ -45,31 +95,51 @@ type outputs struct {
 }
 
 // open prepares the outputs of a run over plan: the redaction every output
-// goes through, the log, and the baseline.
-func (o outputOptions) open(plan *framework.Plan, results *observe.Results) (*outputs, error) {
+// goes through, the files, the log, and the baseline. Outputs named "-"
+// are written to stdout. Call discard when the run stops before finish.
+func (o outputOptions) open(plan *framework.Plan, results *observe.Results, stdout io.Writer) (*outputs, error) {
 	red, err := redact.New(plan.Report.Redact)
 	if err != nil {
 		return nil, err
 	}
 	results.Redact = red.Value
 	results.Report = plan.Report
-	w := &outputs{opt: o, plan: plan, results: results, redactor: red}
-	if o.baseline != "" {
+	w := &outputs{opt: o, plan: plan, results: results, redactor: red, files: map[string]*outputFile{}}
+	if wanted(o.baseline) {
 		if w.baseline, err = observe.ReadFile(o.baseline); err != nil {
 			return nil, fmt.Errorf("--baseline: %w", err)
 		}
 	}
-	var sink io.Writer = io.Discard
-	if o.log != "" {
-		if w.logFile, err = create(o.log); err != nil {
-			return nil, fmt.Errorf("--log: %w", err)
+	for _, out := range []struct{ flag, path string }{{"junit", o.junit}, {"log", o.log}, {"results", o.results}, {"html", o.html}} {
+		if !wanted(out.path) {
+			continue
 		}
-		sink = w.logFile
+		f, err := openOutput(out.path, stdout)
+		if err != nil {
+			w.discard()
+			return nil, fmt.Errorf("--%s %s cannot be written: %w", out.flag, out.path, err)
+		}
+		w.files[out.flag] = f
 	}
-	if o.log != "" || o.html != "" {
+	if wanted(o.log) || wanted(o.html) {
+		var sink io.Writer = io.Discard
+		if f := w.files["log"]; f != nil {
+			sink = f
+		}
 		w.log = disclog.NewWriter(sink, disclog.Options{Examples: plan.Report.Examples, Redactor: red})
 	}
 	return w, nil
+}
+
+// discard removes the temporary files of outputs that will not be
+// finished (nothing once finish has run).
+func (w *outputs) discard() {
+	if w == nil {
+		return
+	}
+	for _, f := range w.files {
+		f.discard()
+	}
 }
 
 // observe is the runner's per-pair callback, nil when nothing is logged.
@@ -83,8 +153,8 @@ func (w *outputs) observe() func(*framework.Pair, []framework.Diff) {
 // absolute makes the output paths absolute, for commands that change
 // directory before writing (demo).
 func (o *outputOptions) absolute() error {
-	for _, p := range []*string{&o.log, &o.results, &o.html, &o.baseline} {
-		if *p == "" {
+	for _, p := range []*string{&o.junit, &o.log, &o.results, &o.html, &o.baseline} {
+		if !wanted(*p) || *p == stdoutName {
 			continue
 		}
 		abs, err := filepath.Abs(*p)
@@ -96,58 +166,155 @@ func (o *outputOptions) absolute() error {
 	return nil
 }
 
-// finish closes the log and writes the results and the HTML report; it
-// returns the lines naming the files written and reports failures on
-// stderr.
-func (w *outputs) finish(outcome suite.Outcome, stderr io.Writer) []string {
-	var files []string
+// finish writes the JUnit, closes the log and writes the results and the
+// HTML report. It returns the lines naming the outputs written and the
+// outputs that could not be written, each error naming the flag, the path
+// and the reason.
+func (w *outputs) finish(outcome suite.Outcome) (written []string, failed []error) {
 	w.results.Verdicts = suite.Verdicts(outcome.Report)
+	write := func(flag, path string, fill func(io.Writer) error) {
+		f := w.files[flag]
+		if f == nil {
+			return
+		}
+		err := fill(f)
+		if err == nil {
+			err = f.commit()
+		} else {
+			f.discard()
+		}
+		switch {
+		case err != nil:
+			failed = append(failed, fmt.Errorf("--%s %s not written: %w", flag, path, err))
+		case path == stdoutName:
+			written = append(written, flag+": stdout")
+		default:
+			written = append(written, flag+": "+path)
+		}
+	}
+	write("junit", w.opt.junit, func(f io.Writer) error {
+		return suite.WriteJUnit(f, outcome.Report, w.plan, w.results)
+	})
 	if w.log != nil {
-		err := w.log.Close()
-		if w.logFile != nil {
-			if cerr := w.logFile.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				fmt.Fprintf(stderr, "shadowtest: writing the discrepancy log: %v\n", err)
-			} else {
-				files = append(files, "log: "+w.opt.log)
-			}
-		}
+		closeErr := w.log.Close()
+		write("log", w.opt.log, func(io.Writer) error { return closeErr })
 	}
-	if w.opt.results != "" {
-		if err := ensureDir(w.opt.results); err != nil {
-			fmt.Fprintf(stderr, "shadowtest: writing results: %v\n", err)
-		} else if err := w.results.WriteFile(w.opt.results); err != nil {
-			fmt.Fprintf(stderr, "shadowtest: writing results: %v\n", err)
-		} else {
-			files = append(files, "results: "+w.opt.results)
-		}
+	write("results", w.opt.results, w.results.Write)
+	examples := w.examples
+	if w.log != nil {
+		examples = append(examples, w.log.Examples()...)
 	}
-	if w.opt.html != "" {
-		examples := w.examples
-		if w.log != nil {
-			examples = append(examples, w.log.Examples()...)
-		}
-		if err := writeHTML(w.opt.html, w.results, examples); err != nil {
-			fmt.Fprintf(stderr, "shadowtest: writing the HTML report: %v\n", err)
-		} else {
-			files = append(files, "html: "+w.opt.html)
-		}
-	}
-	return files
+	write("html", w.opt.html, func(f io.Writer) error {
+		return reporthtml.Write(f, reporthtml.Data{Results: w.results, Examples: examples})
+	})
+	return written, failed
 }
 
-func writeHTML(path string, results *observe.Results, examples []disclog.Entry) error {
-	f, err := create(path)
+// reportWriteFailures prints each output that was not written and returns
+// the exit code to end with: exitInvalid when any output is missing,
+// whatever the verdict (a gate is never green without its evidence),
+// else code.
+func reportWriteFailures(stderr io.Writer, prefix string, failed []error, code int) int {
+	for _, err := range failed {
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+	}
+	if len(failed) == 0 {
+		return code
+	}
+	fmt.Fprintf(stderr, "%s: %d output(s) asked for were not written: exit %d, whatever the verdict above\n", prefix, len(failed), exitInvalid)
+	return exitInvalid
+}
+
+func writeHTML(path string, stdout io.Writer, results *observe.Results, examples []disclog.Entry) error {
+	return writeOutput(path, stdout, func(f io.Writer) error {
+		return reporthtml.Write(f, reporthtml.Data{Results: results, Examples: examples})
+	})
+}
+
+// writeOutput writes one output in full with write: to stdout when path is
+// "-", else through a temporary file beside path that replaces it only
+// once everything was written, so that no reader ever sees half a file.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	f, err := openOutput(path, stdout)
 	if err != nil {
 		return err
 	}
-	if err := reporthtml.Write(f, reporthtml.Data{Results: results, Examples: examples}); err != nil {
-		f.Close()
+	if err := write(f); err != nil {
+		f.discard()
 		return err
 	}
-	return f.Close()
+	return f.commit()
+}
+
+// outputFile is an output being written: a pending temporary file renamed
+// over the target by commit, stdout, or a special file (/dev/null, a FIFO)
+// written in place.
+type outputFile struct {
+	io.Writer
+	pending *renameio.PendingFile
+	special *os.File
+}
+
+// openOutput starts writing the output path ("-" for stdout). Missing
+// parent directories are created.
+func openOutput(path string, stdout io.Writer) (*outputFile, error) {
+	if path == stdoutName {
+		return &outputFile{Writer: stdout}, nil
+	}
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved // replace the file a symlink points to, not the link
+	}
+	if info, err := os.Stat(target); err == nil && !info.Mode().IsRegular() {
+		if info.IsDir() {
+			return nil, errors.New("it is a directory")
+		}
+		f, err := os.OpenFile(target, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &outputFile{Writer: f, special: f}, nil
+	}
+	if err := ensureDir(target); err != nil {
+		return nil, err
+	}
+	p, err := renameio.NewPendingFile(target, renameio.WithTempDir(filepath.Dir(target)), renameio.WithPermissions(0o666))
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			// The temporary file's name would only confuse: name the folder.
+			return nil, fmt.Errorf("cannot create a file in %s: %w", filepath.Dir(target), pathErr.Err)
+		}
+		return nil, err
+	}
+	return &outputFile{Writer: p, pending: p}, nil
+}
+
+// commit puts the written output in place.
+func (f *outputFile) commit() error {
+	defer func() { f.pending, f.special = nil, nil }()
+	switch {
+	case f.pending != nil:
+		if err := f.pending.CloseAtomicallyReplace(); err != nil {
+			f.pending.Cleanup()
+			return err
+		}
+	case f.special != nil:
+		return f.special.Close()
+	}
+	return nil
+}
+
+// discard drops what was written to a temporary file; the target is left
+// as it was.
+func (f *outputFile) discard() {
+	defer func() { f.pending, f.special = nil, nil }()
+	switch {
+	case f.pending != nil:
+		f.pending.Cleanup()
+	case f.special != nil:
+		f.special.Close()
+	}
 }
 
 func ensureDir(path string) error {
@@ -155,11 +322,4 @@ func ensureDir(path string) error {
 		return os.MkdirAll(dir, 0o755)
 	}
 	return nil
-}
-
-func create(path string) (*os.File, error) {
-	if err := ensureDir(path); err != nil {
-		return nil, err
-	}
-	return os.Create(path)
 }

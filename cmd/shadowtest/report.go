@@ -17,10 +17,14 @@ const reportExamples = `  shadowtest report results.json --log discrepancies.jso
 func reportCommand(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("report", "RESULTS [flags]", reportExamples, stderr)
 	logPath := fs.String("log", "", "the run's discrepancy log (`FILE`): adds the example pairs side by side")
-	htmlPath := fs.String("html", "report.html", "write the HTML report to `FILE`")
+	htmlPath := fs.String("html", "report.html", "write the HTML report to `FILE` (- for stdout)")
 	positional, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
+	}
+	if *htmlPath == "" || *htmlPath == noneName {
+		fmt.Fprintln(stderr, "shadowtest report: --html: give a FILE, or - for stdout")
+		return exitInvalid
 	}
 	if len(positional) != 1 {
 		fmt.Fprintln(stderr, "shadowtest report: want one results file, e.g. shadowtest report results.json --log discrepancies.jsonl --html report.html")
@@ -38,11 +42,13 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 			return exitInvalid
 		}
 	}
-	if err := writeHTML(*htmlPath, results, examples); err != nil {
-		fmt.Fprintf(stderr, "shadowtest report: %v\n", err)
+	if err := writeHTML(*htmlPath, stdout, results, examples); err != nil {
+		fmt.Fprintf(stderr, "shadowtest report: --html %s not written: %v\n", *htmlPath, err)
 		return exitInvalid
 	}
-	fmt.Fprintf(stdout, "written:\n  html: %s\n", *htmlPath)
+	if *htmlPath != stdoutName {
+		fmt.Fprintf(stdout, "written:\n  html: %s\n", *htmlPath)
+	}
 	return exitPass
 }
 

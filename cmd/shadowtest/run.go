@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -25,7 +24,6 @@ const runExamples = `  shadowtest run specs/ --junit junit.xml
 
 // runOptions are the flags shared by run and demo.
 type runOptions struct {
-	junit   string
 	timeout time.Duration
 	limits  limitOptions
 	outputs outputOptions
@@ -39,7 +37,6 @@ func (o *runOptions) register(fs interface {
 	Float64Var(*float64, string, float64, string)
 	BoolVar(*bool, string, bool, string)
 }) {
-	fs.StringVar(&o.junit, "junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`")
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (0: no limit); results so far are written")
 	o.limits.register(fs)
 	o.outputs.register(fs)
@@ -56,6 +53,10 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	if err := checkOutputFlags(fs, outputFlags...); err != nil {
+		fmt.Fprintf(stderr, "shadowtest run: %v\n", err)
+		return exitInvalid
+	}
 	if len(positional) != 1 {
 		fmt.Fprintln(stderr, "shadowtest run: want exactly one spec directory, e.g. shadowtest run specs/ --junit junit.xml")
 		return exitInvalid
@@ -68,23 +69,45 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	return execute(plan, opt, stdout, stderr)
 }
 
-// execute replays the plan inside the Ginkgo suite, writes the JUnit and
+// outputFlags are the run and demo flags that name an output.
+var outputFlags = []string{"junit", "log", "results", "html"}
+
+// console is where a command prints its summary: stdout, unless an output
+// goes there.
+func console(opt outputOptions, stdout, stderr io.Writer) io.Writer {
+	if opt.onStdout() {
+		return stderr
+	}
+	return stdout
+}
+
+// useColor reports whether the summary printed on term may use colours.
+func useColor(term, stdout io.Writer) bool {
+	if term == stdout {
+		return report.UseColor(os.Stdout)
+	}
+	return report.UseColor(os.Stderr)
+}
+
+// execute replays the plan inside the Ginkgo suite, writes the outputs and
 // the summary, and returns the exit code.
 func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int {
-	results := observe.NewResults(plan.Endpoints)
-	out, err := opt.outputs.open(plan, results)
-	if err != nil {
-		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
-		return exitInvalid
-	}
 	feed, err := opt.feed.apply(plan, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
 		return exitInvalid
 	}
+	results := observe.NewResults(plan.Endpoints)
+	out, err := opt.outputs.open(plan, results, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
+	defer out.discard()
 	opt.limits.apply(plan)
 	signals := catchSignals()
 	defer signals.stop()
+	term := console(opt.outputs, stdout, stderr)
 	outcome := suite.Run(suite.Config{
 		Plan:    plan,
 		Results: results,
@@ -95,6 +118,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		IsAbort:        isAbort,
 		Timeout:        opt.timeout,
 		NoColor:        !report.UseColor(os.Stdout),
+		Console:        term,
 		Baseline:       out.baseline,
 		BaselineMargin: plan.Report.BaselineMargin,
 	})
@@ -105,36 +129,13 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	if sig := signals.interrupted(); sig != "" {
 		fmt.Fprintf(stderr, "shadowtest: %s received: requests in flight cancelled, partial results written\n", sig)
 	}
-	var files []string
-	if err := writeJUnit(opt.junit, outcome, plan, results); err != nil {
-		fmt.Fprintf(stderr, "shadowtest: writing JUnit: %v\n", err)
-	} else {
-		files = append(files, "junit: "+opt.junit)
-	}
-	files = append(files, out.finish(outcome, stderr)...)
-	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: report.UseColor(os.Stdout)}
-	fmt.Fprintln(stdout)
-	summary.Write(stdout)
-	writeFeedCounts(stdout, results, feed)
-	writeNoiseRules(stdout, results)
-	return exitCode(outcome)
-}
-
-func writeJUnit(path string, outcome suite.Outcome, plan *framework.Plan, results *observe.Results) error {
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := suite.WriteJUnit(f, outcome.Report, plan, results); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	files, failed := out.finish(outcome)
+	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: useColor(term, stdout)}
+	fmt.Fprintln(term)
+	summary.Write(term)
+	writeFeedCounts(term, results, feed)
+	writeNoiseRules(term, results)
+	return reportWriteFailures(stderr, "shadowtest", failed, exitCode(outcome))
 }
 
 func isAbort(err error) bool {

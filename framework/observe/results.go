@@ -104,13 +104,27 @@ func (r *Results) Runs() int { return max(r.runs, 1) }
 
 // WriteFile writes the results to path as indented JSON.
 func (r *Results) WriteFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := r.Write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Write writes the results to w as indented JSON.
+func (r *Results) Write(w io.Writer) error {
 	r.mu.Lock()
 	data, err := json.MarshalIndent(r, "", "  ")
 	r.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	_, err = w.Write(append(data, '\n'))
+	return err
 }
 
 // ReadFile reads a results file; errors name the file.

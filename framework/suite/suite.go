@@ -10,10 +10,12 @@ package suite
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/extensions/globals"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
@@ -46,6 +48,9 @@ type Config struct {
 	Timeout time.Duration
 	// NoColor turns off colour in Ginkgo's console output.
 	NoColor bool
+	// Console receives Ginkgo's console output; nil means stdout. The CLI
+	// points it at stderr when an output (--junit -) goes to stdout.
+	Console io.Writer
 	// Also, when set, declares more specs inside shadowtest's Ordered
 	// container, after the thresholds: they run after the replay and may
 	// assert on Results with the same matchers (library use).
@@ -92,6 +97,10 @@ func Run(cfg Config) Outcome {
 	}
 	reporterConfig.Succinct = true
 	reporterConfig.NoColor = cfg.NoColor
+	if cfg.Console != nil {
+		defer func(saved io.Writer) { formatter.ColorableStdOut = saved }(formatter.ColorableStdOut)
+		formatter.ColorableStdOut = cfg.Console
+	}
 	var t failRecorder
 	out.Passed = ginkgo.RunSpecs(&t, "shadowtest", suiteConfig, reporterConfig) && !t.failed
 	return out
