@@ -16,6 +16,7 @@ import (
 )
 
 const mergeExamples = `  shadowtest merge shard-*/results.json --junit junit.xml
+  shadowtest merge shard-*/results.json --allow-partial --junit junit.xml   # a shard's job failed
   shadowtest merge out/results-*.json --specs specs/ --junit junit.xml
   shadowtest merge a.json b.json --junit junit.xml --results all.json --html report.html --log a.jsonl --log b.jsonl`
 
@@ -30,6 +31,7 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&outs.baseline, "baseline", "", "compare with an earlier run's `RESULTS` file")
 	var logs logFiles
 	fs.Var(&logs, "log", "a shard's discrepancy log (`FILE`, repeatable): adds its example pairs to the HTML report")
+	allowPartial := fs.Bool("allow-partial", false, "judge an incomplete set of shards (a shard missing, files without shard records) instead of refusing it: a test case in error says what was missing, exit 3")
 	specsDir := fs.String("specs", "", "judge with the endpoints and thresholds of this spec `DIR` (default: the spec each results file carries)")
 	targets := targetFlags{}
 	fs.Var(targets, "t", "with --specs: a target URL the specs need, `prod=URL` or shadow=URL (not contacted)")
@@ -54,11 +56,21 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		shards = append(shards, r)
 	}
+	missing, err := observe.CheckSet(paths, shards)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest merge: refusing this set: %v\n", err)
+		return exitInvalid
+	}
+	if len(missing) > 0 && !*allowPartial {
+		fmt.Fprintf(stderr, "shadowtest merge: incomplete set: %s\n(give every shard's results, or pass --allow-partial to judge these alone: exit 3)\n", strings.Join(missing, "; "))
+		return exitInvalid
+	}
 	merged, err := observe.Merge(shards...)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
 		return exitInvalid
 	}
+	merged.Missing = missing
 	var plan *framework.Plan
 	if *specsDir != "" {
 		plan, err = spec.Load(*specsDir, spec.Options{Targets: targets})
@@ -74,6 +86,8 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	results := observe.NewResults(plan.Endpoints)
+	results.Origin = merged.Origin
+	results.Tool = toolVersion()
 	out, err := outs.open(plan, results, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
@@ -94,7 +108,10 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 				return err
 			}
 			if merged.Aborted != "" {
-				return &mergedAbort{merged.Aborted}
+				return &mergedAbort{"a merged run was aborted: " + merged.Aborted}
+			}
+			if len(merged.Missing) > 0 {
+				return &mergedAbort{"partial merge (--allow-partial): the verdict covers only the results given: " + strings.Join(merged.Missing, "; ")}
 			}
 			return nil
 		},
@@ -112,6 +129,7 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	exit := exitPass
 	switch {
 	case errors.As(outcome.ReplayErr, &abort):
+		fmt.Fprintf(stderr, "shadowtest merge: %v\n", abort)
 		exit = exitAborted
 	case outcome.ReplayErr != nil:
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", outcome.ReplayErr)
@@ -122,10 +140,11 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	return reportWriteFailures(stderr, "shadowtest merge", failed, exit)
 }
 
-// mergedAbort says that a merged shard's run was aborted.
+// mergedAbort says that the merged results are partial: a shard's run was
+// aborted, or shards are missing (--allow-partial).
 type mergedAbort struct{ reason string }
 
-func (e *mergedAbort) Error() string { return "a merged run was aborted: " + e.reason }
+func (e *mergedAbort) Error() string { return e.reason }
 
 // planOf rebuilds the plan a results file was judged with: its endpoints
 // (as the spec declared them) and its report settings.

@@ -346,7 +346,7 @@ func TestMergeHTMLCarriesShardExamples(t *testing.T) {
 	if strings.Count(string(withLogs), "GET /orders/") <= strings.Count(string(withoutLogs), "GET /orders/") {
 		t.Errorf("the merged report with --log shows no more example requests than without: the shards' example pairs are missing")
 	}
-	r = shadowtest(t, "merge", resultFiles[0], "--log", filepath.Join(work, "missing.jsonl"), "--html", html, "--junit", filepath.Join(work, "junit.xml"))
+	r = shadowtest(t, "merge", resultFiles[0], resultFiles[1], "--log", filepath.Join(work, "missing.jsonl"), "--html", html, "--junit", filepath.Join(work, "junit.xml"))
 	if r.code != 2 || !strings.Contains(r.stderr, "missing.jsonl") {
 		t.Errorf("a missing log: exit %d, stderr %q; want 2 naming the file", r.code, r.stderr)
 	}

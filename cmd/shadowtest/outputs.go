@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/redact"
 	reporthtml "github.com/shadowtest/shadowtest/framework/report/html"
+	"github.com/shadowtest/shadowtest/framework/runner"
 	"github.com/shadowtest/shadowtest/framework/suite"
 )
 
@@ -322,4 +326,29 @@ func ensureDir(path string) error {
 		return os.MkdirAll(dir, 0o755)
 	}
 	return nil
+}
+
+// stampOrigin records in the results which tool, spec, traffic selection
+// and shard produce them, and a new run ID, so that merge can check a set
+// of shards.
+func stampOrigin(results *observe.Results, plan *framework.Plan, shard runner.Shard) {
+	results.Tool = toolVersion()
+	results.RunIDs = []string{newRunID()}
+	results.SpecDigest = framework.SpecDigest(plan)
+	results.TrafficDigest = framework.TrafficDigest(plan)
+	if shard.Count > 1 {
+		results.Shard = &observe.Shard{Index: shard.Index, Count: shard.Count}
+	}
+}
+
+// toolVersion is the version line of this binary.
+func toolVersion() string {
+	info, _ := debug.ReadBuildInfo()
+	return versionLine(info)
+}
+
+func newRunID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

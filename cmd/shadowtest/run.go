@@ -98,6 +98,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		return exitInvalid
 	}
 	results := observe.NewResults(plan.Endpoints)
+	stampOrigin(results, plan, feed.Shard)
 	out, err := opt.outputs.open(plan, results, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest: %v\n", err)

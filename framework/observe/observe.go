@@ -8,6 +8,7 @@
 package observe
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 
@@ -37,12 +38,48 @@ type Results struct {
 	// Report holds the spec's report settings (redaction, example cap,
 	// baseline margin), carried so that merge and report apply them.
 	Report framework.ReportSettings `json:"report"`
+	// Origin says which tool, spec, traffic and shard produced the
+	// results, so that merge can tell a missing, repeated or foreign shard.
+	Origin
 	// Redact, when set, masks secrets in the category examples as they are
 	// stored (the examples end up in the JUnit, results and HTML).
 	Redact func(path, value string) string `json:"-"`
 	byName map[string]*Endpoint
 	runs   int
 }
+
+// Origin says where results come from. Files of format version 1 have
+// none of it.
+type Origin struct {
+	// Tool is the shadowtest that wrote the results, as `shadowtest
+	// version` prints it.
+	Tool string `json:"tool,omitempty"`
+	// RunIDs identify the runs the results combine: one for a run, every
+	// input's for a merge. Merge refuses a run given twice.
+	RunIDs []string `json:"runIds,omitempty"`
+	// Shard is the slice of the traffic the run sent; nil for a whole run
+	// and for merged results.
+	Shard *Shard `json:"shard,omitempty"`
+	// SpecDigest identifies the effective spec: the endpoints with their
+	// rules and thresholds, and the report settings (framework.SpecDigest).
+	SpecDigest string `json:"specDigest,omitempty"`
+	// TrafficDigest identifies the traffic selection: the sources, mirror
+	// mode, sample rate and seed, selected endpoints and write policy
+	// (framework.TrafficDigest).
+	TrafficDigest string `json:"trafficDigest,omitempty"`
+	// Missing says what a partial merge (merge --allow-partial) lacked,
+	// e.g. "shard 3/4"; empty for a complete set.
+	Missing []string `json:"missing,omitempty"`
+}
+
+// Shard is the slice Index (1-based) of Count of the traffic a run sent.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// String formats the shard as "K/N".
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
 // NewResults returns empty aggregates for the plan's endpoints.
 func NewResults(endpoints []framework.Endpoint) *Results {

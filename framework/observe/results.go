@@ -6,14 +6,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
 // Format names the results file format; Version is its version. A reader
 // accepts files of its own version and older ones, and fails on newer ones.
+// Version 2 gave every key a fixed camelCase name (version 1 wrote some
+// Go field names, "Rules", "MatchRatePos": they still read, since the
+// names only differ in case) and added the origin: tool, run IDs, shard,
+// spec and traffic digests. The JSON Schema of the format is
+// schemas/results.schema.json.
 const (
 	Format  = "shadowtest-results"
-	Version = 1
+	Version = 2
 )
 
 // MarshalJSON writes the results file (--results FILE): "format",
@@ -51,7 +57,7 @@ func (r *Results) UnmarshalJSON(data []byte) error {
 	case f.Format != Format:
 		return fmt.Errorf("not a shadowtest results file (format %q, want %q)", f.Format, Format)
 	case f.Version < 1 || f.Version > Version:
-		return fmt.Errorf("results format version %d is not supported (this shadowtest reads 1 to %d)", f.Version, Version)
+		return fmt.Errorf("results format version %d is not supported: this shadowtest reads versions 1 to %d; read the file with the shadowtest that wrote it, or a newer one", f.Version, Version)
 	}
 	r.runs = max(f.Runs, 1)
 	r.index()
@@ -189,7 +195,16 @@ func Merge(shards ...*Results) (*Results, error) {
 	for i, s := range shards {
 		if i == 0 {
 			out.Report = s.Report
+			out.SpecDigest, out.TrafficDigest = s.SpecDigest, s.TrafficDigest
 		}
+		if s.SpecDigest != out.SpecDigest {
+			out.SpecDigest = ""
+		}
+		if s.TrafficDigest != out.TrafficDigest {
+			out.TrafficDigest = ""
+		}
+		out.RunIDs = append(out.RunIDs, s.RunIDs...)
+		out.Missing = append(out.Missing, s.Missing...)
 		out.runs += s.Runs()
 		for _, e := range s.Endpoints {
 			mine := out.byName[e.Name]
@@ -221,6 +236,91 @@ func Merge(shards ...*Results) (*Results, error) {
 		out.Aborted = fmt.Sprint(aborted)
 	}
 	return out, nil
+}
+
+// CheckSet checks that results (named by names, in the same order) are one
+// complete set: either whole runs of one spec, or the N shards of one
+// sharded run, each given once, from the same spec and traffic selection.
+// Problems that make the set unusable (mixed sets, foreign or repeated
+// shards, another spec) are errors; missing shards are returned in
+// missing ("shard 3/4"), and --allow-partial may judge without them.
+// Results without an origin (format 1) cannot be checked: they are
+// listed in missing too.
+func CheckSet(names []string, set []*Results) (missing []string, err error) {
+	var problems []string
+	seenRun := map[string]string{}
+	for i, r := range set {
+		for _, id := range r.RunIDs {
+			if first, ok := seenRun[id]; ok {
+				problems = append(problems, fmt.Sprintf("%s and %s are the same run given twice", first, names[i]))
+			}
+			seenRun[id] = names[i]
+		}
+	}
+	differ := func(what string, of func(*Results) string) {
+		groups := map[string][]string{}
+		var order []string
+		for i, r := range set {
+			v := of(r)
+			if v == "" {
+				continue
+			}
+			if groups[v] == nil {
+				order = append(order, v)
+			}
+			groups[v] = append(groups[v], names[i])
+		}
+		if len(order) > 1 {
+			var parts []string
+			for _, v := range order {
+				parts = append(parts, strings.Join(groups[v], ", ")+" ("+v[:min(len(v), 19)]+"...)")
+			}
+			problems = append(problems, fmt.Sprintf("the results come from different %s: %s", what, strings.Join(parts, " vs ")))
+		}
+	}
+	differ("specs (spec digests differ; merge the shards of one run, with the same specs)", func(r *Results) string { return r.SpecDigest })
+	var sharded, whole []string
+	count := 0
+	byIndex := map[int][]string{}
+	for i, r := range set {
+		switch {
+		case r.SpecDigest == "":
+			missing = append(missing, fmt.Sprintf("%s has no shard or digest (results format 1, or an older shadowtest): the set cannot be checked", names[i]))
+		case r.Shard == nil:
+			whole = append(whole, names[i])
+		default:
+			sharded = append(sharded, names[i])
+			if count != 0 && r.Shard.Count != count {
+				problems = append(problems, fmt.Sprintf("%s is shard %s, but an earlier file is a shard of %d", names[i], r.Shard, count))
+				continue
+			}
+			count = r.Shard.Count
+			byIndex[r.Shard.Index] = append(byIndex[r.Shard.Index], names[i])
+		}
+	}
+	if len(sharded) > 0 {
+		differ("traffic (traffic digests differ: sources, mode, rate, seed or write policy; every shard must select from the same traffic)", func(r *Results) string { return r.TrafficDigest })
+		if len(whole) > 0 {
+			problems = append(problems, fmt.Sprintf("%s are shards of a sharded run but %s are whole runs (no --shard): merge one or the other", strings.Join(sharded, ", "), strings.Join(whole, ", ")))
+		}
+		for k := 1; k <= count; k++ {
+			switch files := byIndex[k]; {
+			case len(files) == 0:
+				missing = append(missing, fmt.Sprintf("shard %d/%d missing", k, count))
+			case len(files) > 1:
+				problems = append(problems, fmt.Sprintf("shard %d/%d given twice (%s)", k, count, strings.Join(files, ", ")))
+			}
+		}
+	}
+	for _, m := range set {
+		for _, what := range m.Missing {
+			missing = append(missing, what+" (already missing in a merged input)")
+		}
+	}
+	if len(problems) > 0 {
+		return missing, errors.New(strings.Join(problems, "; "))
+	}
+	return missing, nil
 }
 
 func sameSpec(a, b *Endpoint) bool {

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/json"
 	"path/filepath"
 	"reflect"
@@ -71,7 +72,7 @@ func TestResultsRoundTrip(t *testing.T) {
 	if back.Endpoint("get-user") != back.Endpoints[0] || back.Aborted != r.Aborted || !reflect.DeepEqual(back.Unmatched, r.Unmatched) || !reflect.DeepEqual(back.Report, r.Report) || !reflect.DeepEqual(back.Verdicts, r.Verdicts) {
 		t.Errorf("run-level fields lost: %+v", back)
 	}
-	for _, want := range []string{`"format":"shadowtest-results"`, `"version":1`, `"runs":1`, `"p99Ms":`, `"categories":{"value $.items[*].price":`} {
+	for _, want := range []string{`"format":"shadowtest-results"`, `"version":2`, `"runs":1`, `"p99Ms":`, `"categories":{"value $.items[*].price":`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("results JSON lacks %s", want)
 		}
@@ -179,4 +180,157 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("merge: %v", err)
 		}
 	})
+}
+
+// TestResultsVersion1FileIsRead reads a results file written by the
+// previous format (version 1, whose spec and verdict keys were Go field
+// names such as "MatchRatePos" and "State"): every field still decodes,
+// and writing it again gives version 2 with camelCase keys.
+func TestResultsVersion1FileIsRead(t *testing.T) {
+	r, err := ReadFile("testdata/results-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := r.Endpoint("get-order")
+	if e == nil || e.Spec == nil {
+		t.Fatalf("get-order or its spec lost: %+v", e)
+	}
+	th := e.Spec.Thresholds
+	if e.Spec.Method != "GET" || e.Spec.Path != "/orders/{id}" || th.MatchRate != 0.99 || th.MinSamples != 20 ||
+		th.MatchRatePos.File != "specs/demo/shadow.cue" || th.MatchRatePos.Line != 35 || !th.LatencyP99Monitored ||
+		len(e.Spec.Rules.Ignore) == 0 || e.Pairs != 81 || e.Categories["missing $.currency"].Count != 22 {
+		t.Errorf("version 1 spec fields lost: %+v", e.Spec)
+	}
+	if len(r.Verdicts) == 0 || r.Verdicts[0].State == "" || r.Verdicts[0].Threshold == "" {
+		t.Errorf("version 1 verdicts lost: %+v", r.Verdicts)
+	}
+	var out bytes.Buffer
+	if err := r.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"version": 2`) {
+		t.Errorf("rewritten file is not version 2")
+	}
+	var keys []string
+	collectKeys(t, out.Bytes(), &keys)
+	for _, k := range keys {
+		if k[0] < 'a' || k[0] > 'z' {
+			t.Errorf("key %q is not camelCase", k)
+		}
+	}
+}
+
+// collectKeys lists the object keys of a results document, except the
+// keys of maps whose keys are data (categories, error kinds, paths).
+func collectKeys(t *testing.T, doc []byte, keys *[]string) {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		t.Fatal(err)
+	}
+	dataKeyed := map[string]bool{"unmatched": true, "filtered": true, "prodErrors": true, "shadowErrors": true, "categories": true, "noise": true, "categorySets": true, "tolerance": true}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, child := range v {
+				*keys = append(*keys, k)
+				if m, ok := child.(map[string]any); ok && dataKeyed[k] {
+					for _, grandchild := range m {
+						walk(grandchild)
+					}
+					continue
+				}
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	walk(v)
+}
+
+// TestResultsFieldsHaveJSONNames walks every type the results file holds:
+// each exported field has an explicit camelCase json name, so renaming a
+// Go field cannot change the versioned format.
+func TestResultsFieldsHaveJSONNames(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type, string)
+	walk = func(typ reflect.Type, where string) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array || typ.Kind() == reflect.Map {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] || typ.PkgPath() == "time" {
+			return
+		}
+		seen[typ] = true
+		if _, custom := reflect.PointerTo(typ).MethodByName("MarshalJSON"); custom && typ != reflect.TypeFor[Results]() {
+			return // Latency writes its own fields
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			tag, ok := f.Tag.Lookup("json")
+			name, _, _ := strings.Cut(tag, ",")
+			switch {
+			case f.Anonymous && !ok:
+				walk(f.Type, where)
+				continue
+			case name == "-":
+				continue
+			case !ok || name == "":
+				t.Errorf("%s.%s (%s) has no json name", typ.Name(), f.Name, where)
+			case name[0] < 'a' || name[0] > 'z' || strings.ContainsAny(name, "_- "):
+				t.Errorf("%s.%s: json name %q is not camelCase", typ.Name(), f.Name, name)
+			}
+			walk(f.Type, where+"."+name)
+		}
+	}
+	walk(reflect.TypeFor[Results](), "results")
+	if len(seen) < 10 {
+		t.Errorf("walked only %d types", len(seen))
+	}
+}
+
+func TestCheckSet(t *testing.T) {
+	shard := func(k, n int, spec, traffic string) *Results {
+		r := sampleResults()
+		r.RunIDs = []string{fmt.Sprintf("run-%d-%d-%s-%s", k, n, spec, traffic)}
+		r.SpecDigest, r.TrafficDigest = spec, traffic
+		if n > 1 {
+			r.Shard = &Shard{Index: k, Count: n}
+		}
+		return r
+	}
+	s1, s2, s3 := shard(1, 3, "sha256:aa", "sha256:tt"), shard(2, 3, "sha256:aa", "sha256:tt"), shard(3, 3, "sha256:aa", "sha256:tt")
+	for _, tc := range []struct {
+		reason  string
+		set     []*Results
+		missing string
+		err     string
+	}{
+		{"a complete set", []*Results{s3, s1, s2}, "", ""},
+		{"one shard missing", []*Results{s1, s3}, "shard 2/3 missing", ""},
+		{"a shard given twice", []*Results{s1, s2, s2}, "shard 3/3 missing", "b.json and c.json are the same run given twice"},
+		{"a shard run twice", []*Results{s1, s2, s3, shard(2, 3, "sha256:aa", "sha256:tt2")}, "", "shard 2/3 given twice (b.json, d.json)"},
+		{"another spec", []*Results{s1, s2, shard(3, 3, "sha256:bb", "sha256:tt")}, "", "different specs"},
+		{"other traffic", []*Results{s1, s2, shard(3, 3, "sha256:aa", "sha256:xx")}, "", "different traffic"},
+		{"another shard count", []*Results{s1, s2, shard(3, 4, "sha256:aa", "sha256:tt")}, "shard 3/3 missing", "c.json is shard 3/4, but an earlier file is a shard of 3"},
+		{"shards and a whole run", []*Results{s1, s2, s3, shard(1, 1, "sha256:aa", "sha256:tt")}, "", "are whole runs (no --shard)"},
+		{"whole runs of other traffic", []*Results{shard(1, 1, "sha256:aa", "sha256:t1"), shard(1, 1, "sha256:aa", "sha256:t2")}, "", ""},
+		{"a version 1 file", []*Results{s1, s2, s3, {}}, "d.json has no shard or digest", ""},
+	} {
+		names := []string{"a.json", "b.json", "c.json", "d.json"}[:len(tc.set)]
+		missing, err := CheckSet(names, tc.set)
+		if got := strings.Join(missing, "; "); (tc.missing == "") != (got == "") || !strings.Contains(got, tc.missing) {
+			t.Errorf("%s: missing %q, want %q", tc.reason, got, tc.missing)
+		}
+		if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s: error %v, want %q", tc.reason, err, tc.err)
+		}
+	}
 }
