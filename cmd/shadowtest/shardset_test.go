@@ -47,7 +47,9 @@ func TestMergeChecksTheShardSet(t *testing.T) {
 	}
 	validateResults(t, s1)
 
-	merge := func(args ...string) result { return shadowtest(t, append([]string{"merge", "--junit", "none"}, args...)...) }
+	merge := func(args ...string) result {
+		return shadowtest(t, append([]string{"merge", "--junit", "none"}, args...)...)
+	}
 	for _, tc := range []struct {
 		reason string
 		files  []string

@@ -2,8 +2,8 @@ package observe
 
 import (
 	"bytes"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
