@@ -82,6 +82,7 @@ func (g *gorReader) parser(message []byte) *bufio.Reader {
 type gorResponse struct {
 	message []byte
 	latency time.Duration
+	record  int // the response's own record number
 }
 
 type gorRequest struct {
@@ -90,7 +91,10 @@ type gorRequest struct {
 	ex       framework.Exchange
 	response []byte // raw response message, nil until it arrives
 	latency  time.Duration
-	done     bool
+	// responseRecord is the response's record number: a bad response is
+	// reported there, not at its request.
+	responseRecord int
+	done           bool
 }
 
 func (g *gorReader) Next() (framework.Exchange, error) {
@@ -124,7 +128,7 @@ func (g *gorReader) yield() (framework.Exchange, error) {
 	if req.response != nil {
 		recorded, err := parseGorResponse(g.parser(req.response), req.ex.Request.Method)
 		if err != nil {
-			return framework.Exchange{}, &RecordError{File: g.name, Record: req.record, Unit: "record", Err: err}
+			return framework.Exchange{}, &RecordError{File: g.name, Record: req.responseRecord, Unit: "record", Err: err}
 		}
 		recorded.Latency = req.latency
 		req.ex.Recorded = recorded
@@ -169,17 +173,17 @@ func (g *gorReader) readRecord() {
 		req := &gorRequest{id: id, record: g.record, ex: ex}
 		if resp, ok := g.early[id]; ok {
 			delete(g.early, id)
-			req.response, req.latency, req.done = resp.message, resp.latency, true
+			req.response, req.latency, req.responseRecord, req.done = resp.message, resp.latency, resp.record, true
 		} else {
 			g.waiting[id] = req
 		}
 		g.queue = append(g.queue, req)
 	case '2':
 		if req := g.waiting[id]; req != nil && !req.done {
-			req.response, req.latency, req.done = bytes.Clone(message), latency, true
+			req.response, req.latency, req.responseRecord, req.done = bytes.Clone(message), latency, g.record, true
 			delete(g.waiting, id)
 		} else if len(g.early) < gorPending {
-			g.early[id] = gorResponse{bytes.Clone(message), latency}
+			g.early[id] = gorResponse{bytes.Clone(message), latency, g.record}
 		}
 	}
 }
@@ -215,7 +219,7 @@ func (g *gorReader) readPayload() (payload []byte, tooLong bool, err error) {
 				return nil, false, io.EOF
 			}
 			g.record++
-			return g.trimmed(), tooLong, nil
+			return g.lastTrimmed(), tooLong, nil
 		}
 	}
 }
@@ -232,6 +236,17 @@ func (g *gorReader) keep(line []byte, tooLong bool) bool {
 // trimmed drops the newline GoReplay writes before the separator.
 func (g *gorReader) trimmed() []byte {
 	return bytes.TrimSuffix(bytes.TrimSuffix(g.buf, []byte("\n")), []byte("\r"))
+}
+
+// lastTrimmed is trimmed for a last record that ends the file without a
+// separator: the newline written before a separator may be missing too,
+// so a message that ends with its blank line (a request or response
+// without a body) keeps it.
+func (g *gorReader) lastTrimmed() []byte {
+	if bytes.HasSuffix(g.buf, []byte("\n\r\n")) || bytes.HasSuffix(g.buf, []byte("\n\n")) {
+		return g.buf
+	}
+	return g.trimmed()
 }
 
 func isGorSeparator(line []byte) bool {

@@ -140,3 +140,62 @@ func TestFormatOf(t *testing.T) {
 		}
 	}
 }
+
+// TestGorLastRecordWithoutSeparator: a capture cut before its last
+// separator (and the newline before it) still yields its last record,
+// whether that message ends with a body or with its blank line.
+func TestGorLastRecordWithoutSeparator(t *testing.T) {
+	const head = "1 a 1764064800000000000\nGET /first HTTP/1.1\r\nHost: x\r\n\r\n\n" + GorSeparator + "\n"
+	tests := []struct{ name, tail, wantURL, wantBody string }{
+		{"request without a body, no newline", "1 b 1764064800000000000\nGET /last HTTP/1.1\r\nHost: x\r\n\r\n", "/last", ""},
+		{"request without a body, newline", "1 b 1764064800000000000\nGET /last HTTP/1.1\r\nHost: x\r\n\r\n\n", "/last", ""},
+		{"request with a body, no newline", "1 b 1764064800000000000\nPOST /last HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", "/last", "{}"},
+		{"request with a body, newline", "1 b 1764064800000000000\nPOST /last HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}\n", "/last", "{}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := readAll(t, NewGorReader(strings.NewReader(head+tt.tail), "cut.gor"), 10)
+			if len(got) != 2 {
+				t.Fatalf("got %d results, want 2: %v", len(got), got)
+			}
+			for _, r := range got {
+				if r.err != nil {
+					t.Fatalf("got %v, want the last record read", r.err)
+				}
+			}
+			last := got[1].exchange
+			if last.Request.URL != tt.wantURL || string(last.Request.Body) != tt.wantBody {
+				t.Errorf("last record: %s %q, want %s %q", last.Request.URL, last.Request.Body, tt.wantURL, tt.wantBody)
+			}
+		})
+	}
+}
+
+// TestGorBadResponseRecordNumber: a malformed response is reported at its
+// own record, not at its request's, whether it comes after the request or
+// before it.
+func TestGorBadResponseRecordNumber(t *testing.T) {
+	sep := "\n" + GorSeparator + "\n"
+	request := func(id string) string {
+		return "1 " + id + " 1764064800000000000\nGET /" + id + " HTTP/1.1\r\nHost: x\r\n\r\n" + sep
+	}
+	badResponse := func(id string) string {
+		return "2 " + id + " 1764064800000000000 1000\nHTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{}" + sep
+	}
+	file := request("a") + request("other") + badResponse("a") + // response after its request: record 3
+		badResponse("b") + request("b") // response before its request: record 4
+	got := readAll(t, NewGorReader(strings.NewReader(file), "resp.gor"), 10)
+	var errs []string
+	for _, r := range got {
+		if r.err != nil {
+			errs = append(errs, r.err.Error())
+		}
+	}
+	want := []string{
+		"resp.gor: record 3: response body: message ends early (shorter than its Content-Length or chunks)",
+		"resp.gor: record 4: response body: message ends early (shorter than its Content-Length or chunks)",
+	}
+	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
+	}
+}
