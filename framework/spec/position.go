@@ -82,11 +82,16 @@ func (f *files) walkDecls(decls []ast.Decl, path []cue.Selector) {
 		switch d := d.(type) {
 		case *ast.Field:
 			name, isIdent, err := ast.LabelName(d.Label)
-			if err != nil || d.Constraint != token.ILLEGAL ||
-				(isIdent && (strings.HasPrefix(name, "#") || strings.HasPrefix(name, "_"))) {
+			if err != nil || d.Constraint != token.ILLEGAL || (isIdent && strings.HasPrefix(name, "_")) {
 				continue
 			}
-			p := append(slices.Clip(path), cue.Str(name))
+			sel := cue.Str(name)
+			if isIdent && strings.HasPrefix(name, "#") {
+				// A definition of the user's own: CUE reports some errors
+				// in it (a structural cycle) with no position at all.
+				sel = cue.Def(name)
+			}
+			p := append(slices.Clip(path), sel)
 			f.declare(p, d.Pos())
 			f.walkExpr(d.Value, p)
 		case *ast.EmbedDecl:
