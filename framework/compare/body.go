@@ -8,8 +8,9 @@ import (
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
-// compareBody appends the body differences of a pair with equal statuses.
-func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework.Response) []framework.Diff {
+// compareBody appends the body differences of a pair with equal statuses,
+// adding to *more those found beyond MaxDiffs.
+func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework.Response, more *int) []framework.Diff {
 	if c.ignoreRoot {
 		return diffs
 	}
@@ -41,7 +42,7 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 	errorPair := c.errorsBy != nil && (prod.Status < 200 || prod.Status > 299)
 	switch bodyKind(prod.Header, prodBody, shadowBody) {
 	case bodyJSON:
-		d, ok := c.compareJSON(diffs, prodBody, shadowBody, prod.Truncated, shadow.Truncated, errorPair)
+		d, ok := c.compareJSON(diffs, prodBody, shadowBody, prod.Truncated, shadow.Truncated, errorPair, more)
 		if ok {
 			return d
 		}
@@ -76,22 +77,29 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 
 // compareJSON compares two JSON bodies; ok is false when neither parses.
 // For an error pair under errors.by only the error-type field is compared.
-func (c *Comparator) compareJSON(diffs []framework.Diff, prodBody, shadowBody []byte, prodCut, shadowCut, errorPair bool) (_ []framework.Diff, ok bool) {
+func (c *Comparator) compareJSON(diffs []framework.Diff, prodBody, shadowBody []byte, prodCut, shadowCut, errorPair bool, more *int) (_ []framework.Diff, ok bool) {
+	defer reserveTapes(prodBody, shadowBody)()
 	prodTape, prodErr := parseTape(prodBody)
-	shadowTape, shadowErr := parseTape(shadowBody)
 	if prodTape != nil {
 		defer prodTape.put()
 	}
+	if prodErr == errTooManyValues {
+		return append(diffs, tooManyValuesDiff(prodBody, shadowBody)), true
+	}
+	shadowTape, shadowErr := parseTape(shadowBody)
 	if shadowTape != nil {
 		defer shadowTape.put()
 	}
 	switch {
+	case shadowErr == errTooManyValues:
+		return append(diffs, tooManyValuesDiff(prodBody, shadowBody)), true
 	case prodErr == nil && shadowErr == nil:
 		w := walker{c: c, prod: prodTape, shad: shadowTape, diffs: diffs, loc: make([]fieldpath.Step, 0, 16)}
 		if errorPair {
 			w.only = c.errorsBy
 		}
 		w.compare(0, 0)
+		*more += w.more
 		return w.diffs, true
 	case prodErr != nil && shadowErr != nil:
 		return diffs, false

@@ -3,6 +3,7 @@ package compare
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -108,17 +109,30 @@ func Compile(rules framework.Rules) (*Comparator, error) {
 
 func validSlack(x float64) bool { return x >= 0 && !math.IsInf(x, 1) }
 
+// MaxDiffs is how many differences of one pair are kept: a pair with more
+// keeps its first MaxDiffs (in comparison order) and counts the rest, so
+// that a response differing at millions of places costs no more memory
+// than one differing at a hundred. Whether the pair matches is exact.
+const MaxDiffs = 100
+
 // Compare returns the differences between prod's and the shadow's response,
-// or nil when they match under the rules. A nil response counts as a
-// transport failure.
+// or nil when they match under the rules: at most MaxDiffs of them (see
+// CompareCounting). A nil response counts as a transport failure.
 func (c *Comparator) Compare(prod, shadow *framework.Response) []framework.Diff {
+	diffs, _ := c.CompareCounting(prod, shadow)
+	return diffs
+}
+
+// CompareCounting is Compare that also returns how many differences were
+// found beyond the MaxDiffs it keeps.
+func (c *Comparator) CompareCounting(prod, shadow *framework.Response) (diffs []framework.Diff, more int) {
 	if failed(prod) || failed(shadow) {
 		return []framework.Diff{{
 			Path:   "response",
 			Kind:   framework.KindError,
 			Prod:   outcome(prod),
 			Shadow: outcome(shadow),
-		}}
+		}}, 0
 	}
 	if prod.Status != shadow.Status {
 		return []framework.Diff{{
@@ -126,12 +140,15 @@ func (c *Comparator) Compare(prod, shadow *framework.Response) []framework.Diff 
 			Kind:   framework.KindStatus,
 			Prod:   strconv.Itoa(prod.Status),
 			Shadow: strconv.Itoa(shadow.Status),
-		}}
+		}}, 0
 	}
-	var diffs []framework.Diff
 	diffs = c.compareHeaders(diffs, prod.Header, shadow.Header)
-	diffs = c.compareBody(diffs, prod, shadow)
-	return diffs
+	diffs = c.compareBody(diffs, prod, shadow, &more)
+	if len(diffs) > MaxDiffs { // headers and form fields are not capped as they are found
+		more += len(diffs) - MaxDiffs
+		diffs = slices.Clip(diffs[:MaxDiffs])
+	}
+	return diffs, more
 }
 
 func failed(r *framework.Response) bool { return r == nil || r.Failed() }

@@ -116,7 +116,7 @@ func jsonError(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
 		return io.ErrUnexpectedEOF // also: an empty body is not a JSON document
 	}
-	if err == errTrailingData || err == errTooLarge {
+	if err == errTrailingData || err == errTooLarge || err == errTooManyValues {
 		return err
 	}
 	msg := strings.TrimPrefix(err.Error(), "jsontext: ")
@@ -127,6 +127,9 @@ func jsonError(err error) error {
 // subtree onto the tape.
 func (t *tape) value(key span) error {
 	i := len(t.nodes)
+	if i >= MaxJSONValues {
+		return errTooManyValues
+	}
 	t.nodes = append(t.nodes, node{key: key})
 	var n node
 	switch kind := t.dec.PeekKind(); kind {

@@ -346,6 +346,9 @@ func (w *walker) reportOrder(prodPos, shadowPos int) {
 		w.differs = true
 		return
 	}
+	if w.full() {
+		return
+	}
 	w.diffs = append(w.diffs, framework.Diff{
 		Path:   w.path(),
 		Kind:   framework.KindOrder,

@@ -25,6 +25,19 @@ type walker struct {
 	quiet, differs bool
 	// labels are the keyed-set steps of loc whose labels are not filled in.
 	labels []label
+	// more counts the differences found once MaxDiffs were kept.
+	more int
+}
+
+// full reports whether MaxDiffs differences are kept already, counting the
+// one about to be reported: the walk goes on, so that the count is exact,
+// but builds no more paths or values.
+func (w *walker) full() bool {
+	if len(w.diffs) < MaxDiffs {
+		return false
+	}
+	w.more++
+	return true
 }
 
 // compare compares prod node p with shadow node s at w.loc, which the
@@ -169,12 +182,14 @@ func (w *walker) array(p, s int32) {
 			w.differs = true
 			return
 		}
-		w.diffs = append(w.diffs, framework.Diff{
-			Path:   w.path(),
-			Kind:   framework.KindSize,
-			Prod:   elements(int(pn.count)),
-			Shadow: elements(int(sn.count)),
-		})
+		if !w.full() {
+			w.diffs = append(w.diffs, framework.Diff{
+				Path:   w.path(),
+				Kind:   framework.KindSize,
+				Prod:   elements(int(pn.count)),
+				Shadow: elements(int(sn.count)),
+			})
+		}
 	}
 	pe, se := p+1, s+1
 	for i := range min(pn.count, sn.count) {
@@ -260,6 +275,9 @@ func (w *walker) report(kind framework.DiffKind, p, s int32) {
 		w.differs = true
 		return
 	}
+	if w.full() {
+		return
+	}
 	w.diffs = append(w.diffs, framework.Diff{
 		Path:   w.path(),
 		Kind:   kind,
@@ -273,6 +291,9 @@ func (w *walker) report(kind framework.DiffKind, p, s int32) {
 func (w *walker) reportOne(kind framework.DiffKind, t *tape, i int32) {
 	if w.quiet {
 		w.differs = true
+		return
+	}
+	if w.full() {
 		return
 	}
 	d := framework.Diff{Path: w.path(), Kind: kind}

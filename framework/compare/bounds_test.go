@@ -1,0 +1,85 @@
+package compare
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// denseArray is a JSON array of n numbers, each the index plus offset.
+func denseArray(n, offset int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(i + offset))
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// TestDiffsPerPairAreCapped: a pair differing at every element of a large
+// array keeps the first MaxDiffs differences, in order, and counts the
+// rest exactly.
+func TestDiffsPerPairAreCapped(t *testing.T) {
+	c, err := Compile(framework.Rules{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name           string
+		prod, shadow   string
+		kept, wantMore int
+		first          string
+	}{
+		{"every element differs", denseArray(5000, 0), denseArray(5000, 1), MaxDiffs, 5000 - MaxDiffs, "$[0]"},
+		{"length and every element differ", denseArray(5000, 0), denseArray(4000, 1), MaxDiffs, 4000 + 1 - MaxDiffs, "$"},
+		{"under the cap", denseArray(50, 0), denseArray(50, 1), 50, 0, "$[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			diffs, more := c.CompareCounting(jsonResponse(tt.prod), jsonResponse(tt.shadow))
+			if len(diffs) != tt.kept || more != tt.wantMore {
+				t.Fatalf("kept %d diffs and %d more, want %d and %d", len(diffs), more, tt.kept, tt.wantMore)
+			}
+			if diffs[0].Path != tt.first {
+				t.Errorf("first diff at %s, want %s (the first ones in comparison order)", diffs[0].Path, tt.first)
+			}
+			if got := c.Compare(jsonResponse(tt.prod), jsonResponse(tt.shadow)); len(got) != tt.kept {
+				t.Errorf("Compare kept %d, want %d", len(got), tt.kept)
+			}
+		})
+	}
+}
+
+// TestTooManyJSONValues: a body with more than MaxJSONValues values is
+// compared by digest, still exactly: equal bodies match, different ones
+// differ, and the tape never grows past the limit.
+func TestTooManyJSONValues(t *testing.T) {
+	c, err := Compile(framework.Rules{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := denseArray(MaxJSONValues+10, 0)
+	other := denseArray(MaxJSONValues+10, 1)
+	if diffs := c.Compare(jsonResponse(big), jsonResponse(big)); len(diffs) != 0 {
+		t.Errorf("equal bodies: %v, want a match", diffs)
+	}
+	diffs, more := c.CompareCounting(jsonResponse(big), jsonResponse(other))
+	if len(diffs) != 1 || more != 0 || diffs[0].Path != "body" || !strings.Contains(diffs[0].Shadow, "compared by digest") {
+		t.Fatalf("different bodies: %v (+%d), want one digest diff at body", diffs, more)
+	}
+	// One side small: still one diff, whichever side is large.
+	if diffs := c.Compare(jsonResponse(`[1]`), jsonResponse(big)); len(diffs) != 1 || diffs[0].Kind != framework.KindSize {
+		t.Errorf("small prod, large shadow: %v, want one size diff", diffs)
+	}
+	// The tape stops at the limit instead of holding every value.
+	huge := denseArray(4*MaxJSONValues, 0)
+	if _, err := parseTape([]byte(huge)); err != errTooManyValues {
+		t.Fatalf("parsing %d values: %v, want errTooManyValues", 4*MaxJSONValues, err)
+	}
+}
