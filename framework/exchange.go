@@ -79,4 +79,11 @@ type Pair struct {
 	Prod Response
 	// Shadow is the candidate system's response.
 	Shadow Response
+	// MoreDiffs counts the differences found beyond the ones kept (the
+	// comparator keeps the first compare.MaxDiffs of a pair).
+	MoreDiffs int
+	// Categories are the pair's discrepancy categories as the aggregates
+	// name them (folded, capped), set by observe.Results.Add; nil before,
+	// and for a pair that matched.
+	Categories []string
 }

@@ -39,6 +39,15 @@ const DefaultExamples = 5
 // DefaultMaxBodyBytes is how much of each body a log line keeps.
 const DefaultMaxBodyBytes = 4096
 
+// MaxExamples is how many pairs one run logs in full, over all endpoints
+// and categories: the per-category cap alone would let a shadow that
+// invents categories log (and show in the HTML report) every pair.
+const MaxExamples = 200
+
+// MaxLineDiffs is how many differences a pair line that is not an example
+// lists; the rest are counted in MoreDiffs.
+const MaxLineDiffs = 10
+
 // Entry types.
 const (
 	// TypePair is a line describing one differing pair.
@@ -66,8 +75,11 @@ type Entry struct {
 	// Prod and Shadow are the two responses (examples only).
 	Prod   *Response `json:"prod,omitempty"`
 	Shadow *Response `json:"shadow,omitempty"`
-	// Diffs are the differences, values redacted (pair lines).
+	// Diffs are the differences, values redacted (pair lines): at most
+	// compare.MaxDiffs on an example, MaxLineDiffs on other lines.
 	Diffs []framework.Diff `json:"diffs,omitempty"`
+	// MoreDiffs counts the pair's differences not listed in Diffs.
+	MoreDiffs int `json:"moreDiffs,omitempty"`
 
 	// Category is the category a TypeCategory line counts.
 	Category string `json:"category,omitempty"`
@@ -147,7 +159,7 @@ type Writer struct {
 	out      *bufio.Writer
 	opt      Options
 	counts   map[key]*counts
-	examples []Entry
+	examples []Entry // at most MaxExamples
 	err      error
 }
 
@@ -172,16 +184,17 @@ func (w *Writer) Add(pair *framework.Pair, diffs []framework.Diff) {
 		return
 	}
 	red := w.opt.Redactor
-	e := Entry{Type: TypePair, Endpoint: pair.Endpoint, Origin: pair.Exchange.Origin}
-	seen := map[string]bool{}
-	for _, d := range diffs {
-		if c := d.Category(); !seen[c] {
-			seen[c] = true
-			e.Categories = append(e.Categories, c)
+	e := Entry{Type: TypePair, Endpoint: pair.Endpoint, Origin: pair.Exchange.Origin, MoreDiffs: pair.MoreDiffs}
+	// The aggregates' names (folded, capped) when the runner has them.
+	e.Categories = pair.Categories
+	if len(e.Categories) == 0 {
+		seen := map[string]bool{}
+		for _, d := range diffs {
+			if c := d.Category(); !seen[c] {
+				seen[c] = true
+				e.Categories = append(e.Categories, c)
+			}
 		}
-		d.Prod = red.Value(d.Path, d.Prod)
-		d.Shadow = red.Value(d.Path, d.Shadow)
-		e.Diffs = append(e.Diffs, d)
 	}
 
 	w.mu.Lock()
@@ -193,10 +206,20 @@ func (w *Writer) Add(pair *framework.Pair, diffs []framework.Diff) {
 			w.counts[key{pair.Endpoint, c}] = n
 		}
 		n.pairs++
-		if n.examples < int64(w.opt.Examples) {
+		if n.examples < int64(w.opt.Examples) && len(w.examples) < MaxExamples {
 			n.examples++
 			e.Example = true
 		}
+	}
+	listed := diffs
+	if !e.Example && len(listed) > MaxLineDiffs {
+		e.MoreDiffs += len(listed) - MaxLineDiffs
+		listed = listed[:MaxLineDiffs]
+	}
+	for _, d := range listed {
+		d.Prod = red.Value(d.Path, d.Prod)
+		d.Shadow = red.Value(d.Path, d.Shadow)
+		e.Diffs = append(e.Diffs, d)
 	}
 	if e.Example {
 		req := &pair.Exchange.Request

@@ -39,6 +39,9 @@ func (r *Results) AddNoise(endpoint string, diffs []framework.Diff) {
 		}
 		n := e.Noise[path]
 		if n == nil {
+			if len(e.Noise) >= MaxCategories {
+				continue // a prod inventing paths: the first ones are enough to learn from
+			}
 			n = &NoisePath{Path: path, Rule: path}
 			e.Noise[path] = n
 		}

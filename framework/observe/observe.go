@@ -46,6 +46,9 @@ type Results struct {
 	Redact func(path, value string) string `json:"-"`
 	byName map[string]*Endpoint
 	runs   int
+	// names are the member names each endpoint's category names keep;
+	// run-time state, not part of the results file.
+	names map[string]*names
 }
 
 // Origin says where results come from. Files of format version 1 have
@@ -113,7 +116,8 @@ func (r *Results) AddSkipped(endpoint string) {
 }
 
 // Add records one mirrored pair and the differences found between its two
-// responses (none means the pair matched).
+// responses (none means the pair matched). It sets pair.Categories to the
+// pair's categories as the aggregates name them.
 func (r *Results) Add(pair *framework.Pair, diffs []framework.Diff) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -121,7 +125,15 @@ func (r *Results) Add(pair *framework.Pair, diffs []framework.Diff) {
 	if e == nil {
 		return
 	}
-	e.add(pair, diffs, r.Redact)
+	if r.names == nil {
+		r.names = map[string]*names{}
+	}
+	n := r.names[e.Name]
+	if n == nil {
+		n = &names{}
+		r.names[e.Name] = n
+	}
+	e.add(pair, diffs, n, r.Redact)
 }
 
 // Snapshot calls fn with the results locked, for reading while a run is
@@ -227,7 +239,7 @@ func newEndpoint(name string) *Endpoint {
 	}
 }
 
-func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff, redact func(path, value string) string) {
+func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff, kept *names, redact func(path, value string) string) {
 	e.Requests++
 	countErrors(e.ProdErrors, &pair.Prod)
 	countErrors(e.ShadowErrors, &pair.Shadow)
@@ -245,12 +257,14 @@ func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff, redact func
 		return
 	}
 	seen := make(map[string]bool, len(diffs))
+	pair.Categories = pair.Categories[:0]
 	for _, d := range diffs {
-		name := d.Category()
+		name := e.category(d, kept)
 		if seen[name] {
 			continue
 		}
 		seen[name] = true
+		pair.Categories = append(pair.Categories, name)
 		c := e.Categories[name]
 		if c == nil {
 			if redact != nil {
@@ -323,10 +337,15 @@ func (e *Endpoint) Merge(other *Endpoint) {
 	for k, v := range other.ShadowErrors {
 		e.ShadowErrors[k] += v
 	}
-	for name, c := range other.Categories {
+	for _, c := range other.TopCategories(0) { // most frequent first: they keep their names
+		name := c.Name
+		if e.Categories[name] == nil && len(e.Categories) >= MaxCategories {
+			name = OtherCategory
+		}
 		mine := e.Categories[name]
 		if mine == nil {
 			copied := *c
+			copied.Name = name
 			e.Categories[name] = &copied
 			continue
 		}

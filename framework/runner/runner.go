@@ -154,7 +154,8 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 						trip(trigger, detail)
 					}
 				}
-				diffs := comparators[j.endpoint].Compare(&pair.Prod, &pair.Shadow)
+				diffs, more := comparators[j.endpoint].CompareCounting(&pair.Prod, &pair.Shadow)
+				pair.MoreDiffs = more
 				probeNoise(ctx, m, plan, endpoint, comparators[j.endpoint], &j.exchange, &pair.Prod, results)
 				results.Add(&pair, diffs)
 				if opt.Observe != nil {

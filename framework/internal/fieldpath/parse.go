@@ -93,6 +93,11 @@ func (p *parser) parse() (Path, error) {
 				p.pos++
 				p.elems = append(p.elems, elem{kind: elemAnySteps})
 				anyLen = true
+			} else if p.pos < len(p.src) && p.src[p.pos] == '*' {
+				// .*: any member, the form folded categories take.
+				p.pos++
+				p.elems = append(p.elems, elem{kind: elemAnyKey})
+				break
 			}
 			name, err := p.name()
 			if err != nil {

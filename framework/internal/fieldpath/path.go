@@ -30,6 +30,7 @@ const (
 	elemAnyIndex                 // [*]: any element
 	elemAnySteps                 // the ".." of "..name": zero or more steps of any kind
 	elemKeyed                    // [field=value]: the keyed-set element with that label
+	elemAnyKey                   // .*: any member
 )
 
 // elem is one element of a parsed path. "..name" parses to elemAnySteps
@@ -68,23 +69,30 @@ func (p Path) String() string {
 	b := make([]byte, 0, 1+8*len(p.elems))
 	b = append(b, '$')
 	for _, e := range p.elems {
-		switch e.kind {
-		case elemKey:
-			b = append(b, '.')
-			b = appendName(b, e.name)
-		case elemIndex:
-			b = appendIndex(b, e.index)
-		case elemAnyIndex:
-			b = append(b, "[*]"...)
-		case elemKeyed:
-			b = append(b, '[')
-			b = append(b, e.name...)
-			b = append(b, ']')
-		case elemAnySteps:
-			b = append(b, '.') // the member that follows adds the second dot
-		}
+		b = e.appendTo(b)
 	}
 	return string(b)
+}
+
+func (e elem) appendTo(b []byte) []byte {
+	switch e.kind {
+	case elemKey:
+		b = append(b, '.')
+		b = appendName(b, e.name)
+	case elemIndex:
+		b = appendIndex(b, e.index)
+	case elemAnyIndex:
+		b = append(b, "[*]"...)
+	case elemKeyed:
+		b = append(b, '[')
+		b = append(b, e.name...)
+		b = append(b, ']')
+	case elemAnySteps:
+		b = append(b, '.') // the member that follows adds the second dot
+	case elemAnyKey:
+		b = append(b, ".*"...)
+	}
+	return b
 }
 
 // Equal reports whether p and q are the same path.
@@ -165,6 +173,8 @@ func (e elem) matches(s Step) bool {
 		return s.IsIndex
 	case elemKeyed:
 		return s.IsIndex && s.Label == e.name
+	case elemAnyKey:
+		return !s.IsIndex
 	}
 	return false
 }

@@ -138,7 +138,7 @@ func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Respo
 		return framework.Response{Err: redact(err), ErrKind: Classify(err), Latency: time.Since(start)}
 	}
 	defer resp.Body.Close()
-	body, truncated, err := readCapped(resp.Body, c.maxBody)
+	body, truncated, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)
 	latency := time.Since(start)
 	if err != nil {
 		return framework.Response{Err: redact(err), ErrKind: Classify(err), Latency: latency, Status: 0}
@@ -192,8 +192,13 @@ func joinURL(base, originForm string) string {
 
 // readCapped reads at most limit bytes of body and reports whether more
 // followed; it drains a little of the rest so the connection can be reused.
-func readCapped(body io.Reader, limit int64) ([]byte, bool, error) {
+// A body of known length (length >= 0) is read into a buffer of its size,
+// not one grown by doubling.
+func readCapped(body io.Reader, length, limit int64) ([]byte, bool, error) {
 	var buf bytes.Buffer
+	if length >= 0 {
+		buf.Grow(int(min(length, limit)) + bytes.MinRead) // ReadFrom wants MinRead free to see the end
+	}
 	n, err := buf.ReadFrom(io.LimitReader(body, limit))
 	if err != nil {
 		return nil, false, err

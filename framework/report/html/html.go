@@ -56,6 +56,12 @@ func CSP() string {
 // MaxBodyLines caps the lines of one body shown side by side.
 const MaxBodyLines = 400
 
+// MaxPairs caps the example pairs shown side by side in one report, over
+// all endpoints and categories (most frequent categories first): a pair
+// shows under each of its categories, and a shadow inventing categories
+// must not multiply the page.
+const MaxPairs = 100
+
 // Data is what a report shows.
 type Data struct {
 	// Title heads the page ("shadowtest report" when empty).
@@ -189,6 +195,7 @@ func build(d Data) view {
 	for _, e := range r.Endpoints {
 		scale = max(scale, e.ProdLatency.Quantile(0.99), e.ShadowLatency.Quantile(0.99))
 	}
+	shown := 0
 	for i, e := range r.Endpoints {
 		ev := endpointView{
 			Name: clean(e.Name), Anchor: strconv.Itoa(i), Pairs: e.Pairs, Matches: e.Matches, Skipped: e.Skipped,
@@ -216,6 +223,10 @@ func build(d Data) view {
 		for _, c := range e.TopCategories(0) {
 			cv := categoryView{Name: clean(c.Name), Count: c.Count, Path: clean(c.Example.Path), Prod: clean(orNone(c.Example.Prod)), Shadow: clean(orNone(c.Example.Shadow)), Origin: clean(c.Origin)}
 			for _, entry := range examples[e.Name][c.Name] {
+				if shown == MaxPairs {
+					break
+				}
+				shown++
 				cv.Pairs = append(cv.Pairs, pair(entry))
 			}
 			ev.Categories = append(ev.Categories, cv)
@@ -241,6 +252,9 @@ func pair(e disclog.Entry) pairView {
 	for _, d := range e.Diffs {
 		pv.Diffs = append(pv.Diffs, diffView{Path: clean(d.Path), Kind: string(d.Kind), Prod: clean(orNone(d.Prod)), Shadow: clean(orNone(d.Shadow))})
 		prodMarks[d.Path], shadowMarks[d.Path] = true, true
+	}
+	if e.MoreDiffs > 0 {
+		pv.Diffs = append(pv.Diffs, diffView{Path: "…", Prod: fmt.Sprintf("and %d more differences, not kept", e.MoreDiffs)})
 	}
 	pv.Prod = side(e.Prod, prodMarks)
 	pv.Shadow = side(e.Shadow, shadowMarks)
