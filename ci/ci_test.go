@@ -139,7 +139,9 @@ func TestGitHubWorkflowsPassActionlint(t *testing.T) {
 // TestTemplateCommandsRunAgainstTheDemo executes every shadowtest command
 // of every template, in order, with the built binary against the demo
 // services: a healthy shadow must pass each pipeline, and a shadow with the
-// demo's regression must fail its gate with exit 1.
+// demo's regression must fail its gate with exit 1. In the sharded
+// templates, a shard job that left no results fails the gate with exit 3
+// and a JUnit that names the missing shard.
 func TestTemplateCommandsRunAgainstTheDemo(t *testing.T) {
 	bin := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(bin, "shadowtest"), "../cmd/shadowtest")
@@ -150,7 +152,12 @@ func TestTemplateCommandsRunAgainstTheDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, regression := range []bool{false, true} {
+	for _, scenario := range []struct {
+		regression bool
+		lostShard  string // a shard job that writes nothing
+		gate       int
+	}{{false, "", 0}, {true, "", 1}, {false, "3", 3}} {
+		regression := scenario.regression
 		prod, err := demo.Start(demo.V1, demo.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -160,6 +167,9 @@ func TestTemplateCommandsRunAgainstTheDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tpl := range templates(t) {
+			if scenario.lostShard != "" && !strings.Contains(strings.Join(tpl.commands, "\n"), "--shard") {
+				continue
+			}
 			t.Run(tpl.file, func(t *testing.T) {
 				work := t.TempDir()
 				env := append(os.Environ(),
@@ -174,6 +184,9 @@ func TestTemplateCommandsRunAgainstTheDemo(t *testing.T) {
 						runs = []string{"1", "2", "3", "4"}
 					}
 					for _, shard := range runs {
+						if shard != "" && shard == scenario.lostShard {
+							continue
+						}
 						cmd := exec.Command("bash", "-c", "mkdir -p out results && "+command)
 						cmd.Dir = work
 						cmd.Env = append(env, "SHARD="+shard, "CI_NODE_INDEX="+shard, "JOB_COMPLETION_INDEX="+zeroBased(shard))
@@ -187,18 +200,28 @@ func TestTemplateCommandsRunAgainstTheDemo(t *testing.T) {
 							t.Errorf("%s: exit %d\n%s", command, code, tail(out))
 						case !sharded && !strings.HasPrefix(command, "shadowtest vet"):
 							gateCode = code
-							if code != 0 && code != 1 {
+							if code != scenario.gate && code != 0 && code != 1 {
 								t.Errorf("%s: exit %d\n%s", command, code, tail(out))
 							}
 						}
 					}
 				}
-				if want := map[bool]int{false: 0, true: 1}[regression]; gateCode != want {
-					t.Errorf("regression=%v: the gate exited %d, want %d", regression, gateCode, want)
+				if gateCode != scenario.gate {
+					t.Errorf("regression=%v, shard lost %q: the gate exited %d, want %d", regression, scenario.lostShard, gateCode, scenario.gate)
 				}
 				junits, _ := filepath.Glob(filepath.Join(work, "*", "junit*.xml"))
 				if len(junits) == 0 {
 					t.Errorf("no JUnit file written")
+				}
+				if scenario.lostShard != "" {
+					gate, _ := filepath.Glob(filepath.Join(work, "*", "junit.xml"))
+					data := []byte{}
+					if len(gate) == 1 {
+						data, _ = os.ReadFile(gate[0])
+					}
+					if !strings.Contains(string(data), "shard 3/4 missing") {
+						t.Errorf("the gate's JUnit does not name the missing shard: %v", gate)
+					}
 				}
 			})
 		}

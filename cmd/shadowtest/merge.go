@@ -93,6 +93,7 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
 		return exitInvalid
 	}
+	defer out.discard()
 	term := console(outs, stdout, stderr)
 	if out.examples, err = readExamples(logs, plan.Report.Examples); err != nil {
 		fmt.Fprintf(stderr, "shadowtest merge: --log: %v\n", err)
