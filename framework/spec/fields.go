@@ -99,6 +99,9 @@ func fieldNames(v cue.Value) []string {
 	}
 	var names []string
 	for iter.Next() {
+		if iter.Value().IncompleteKind() == cue.BottomKind {
+			continue // `jsonl?: _|_`: excluded from this alternative
+		}
 		names = append(names, label(iter.Selector()))
 	}
 	return names
@@ -166,7 +169,7 @@ func (l *loader) foldForms(groups map[string][]errors.Error, order []string) []s
 			if other != key && (strings.HasPrefix(other, key+".") || strings.HasPrefix(other, key+"[")) {
 				children = append(children, other)
 				for _, e := range groups[other] {
-					if f, _ := e.Msg(); f != "field not allowed" {
+					if !isNotAllowed(e) {
 						onlyNotAllowed = false
 					}
 				}
@@ -180,10 +183,7 @@ func (l *loader) foldForms(groups map[string][]errors.Error, order []string) []s
 				groups[key] = append(groups[key], groups[child]...)
 				drop[child] = true
 			} else {
-				groups[child] = slices.DeleteFunc(groups[child], func(e errors.Error) bool {
-					f, _ := e.Msg()
-					return f == "field not allowed"
-				})
+				groups[child] = slices.DeleteFunc(groups[child], isNotAllowed)
 			}
 		}
 		if !onlyNotAllowed {
@@ -196,6 +196,13 @@ func (l *loader) foldForms(groups map[string][]errors.Error, order []string) []s
 		}
 	}
 	return kept
+}
+
+// isNotAllowed reports a field the schema does not declare, or excludes
+// with `field?: _|_` (an alternative of #Traffic).
+func isNotAllowed(e errors.Error) bool {
+	f, _ := e.Msg()
+	return f == "field not allowed" || f == "explicit error (_|_ literal) in source"
 }
 
 func isDisjunctionHeader(e errors.Error) bool {

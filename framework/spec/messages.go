@@ -20,11 +20,10 @@ func (l *loader) messages(path []cue.Selector, group []errors.Error) []string {
 	var alternatives []errors.Error
 	disjunction, notAllowed := false, 0
 	for _, e := range group {
-		f, _ := e.Msg()
 		switch {
 		case isDisjunctionHeader(e):
 			disjunction = true
-		case f == "field not allowed":
+		case isNotAllowed(e):
 			notAllowed++
 			fallthrough
 		default:
@@ -63,7 +62,7 @@ func (l *loader) messages(path []cue.Selector, group []errors.Error) []string {
 func (l *loader) message(path []cue.Selector, e errors.Error) string {
 	f, args := e.Msg()
 	switch {
-	case f == "field not allowed":
+	case isNotAllowed(e):
 		return l.notAllowed(path)
 	case f == "incomplete value %v" && len(args) == 1:
 		if len(l.forms(path)) > 0 {
@@ -73,6 +72,11 @@ func (l *loader) message(path []cue.Selector, e errors.Error) string {
 			return fmt.Sprintf("required field not set (want %s)", want)
 		}
 		return "required field not set"
+	case strings.HasSuffix(f, "(does not satisfy %s)") && len(args) == 2:
+		// #Duration is the standard library's time.Duration.
+		if fmt.Sprint(args[1]) == "time.Duration" {
+			return durationMessage(fmt.Sprint(args[0]))
+		}
 	case f == "invalid value %v (out of bound %s)" && len(args) == 2:
 		if describe := l.patternMessage(e); describe != nil {
 			return describe(fmt.Sprint(args[0]))

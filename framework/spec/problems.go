@@ -26,6 +26,9 @@ func (l *loader) problems(err error) []Problem {
 	)
 	for _, e := range errors.Errors(err) {
 		path := selectors(e.Path())
+		if len(path) == 0 && isNotAllowed(e) && len(errors.Errors(err)) > 1 {
+			continue // an excluded field of a disjunction's alternative: explained at its path
+		}
 		if len(path) == 0 {
 			out = append(out, Problem{Pos: l.position(l.userPos(e)), Message: l.clean(format(e))})
 			continue
