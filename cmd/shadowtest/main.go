@@ -118,16 +118,19 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 	}
 }
 
-// targetFlags collects repeated -t name=URL flags.
-type targetFlags map[string]string
+// tagFlags collects repeated -t flags: CUE tags as `cue export -t` takes
+// them (key=value or a bare key); prod=URL and shadow=URL set the targets.
+type tagFlags []string
 
-func (t targetFlags) String() string { return "" }
+func (t *tagFlags) String() string { return strings.Join(*t, " ") }
 
-func (t targetFlags) Set(v string) error {
-	name, value, ok := strings.Cut(v, "=")
-	if !ok || (name != "prod" && name != "shadow") {
-		return fmt.Errorf("want prod=URL or shadow=URL, got %q", v)
+func (t *tagFlags) Set(v string) error {
+	if v == "" || strings.HasPrefix(v, "=") {
+		return fmt.Errorf("want key=value or a tag name, got %q", v)
 	}
-	t[name] = value
+	*t = append(*t, v)
 	return nil
 }
+
+// tagUsage is the -t flag's help.
+const tagUsage = "a CUE tag, as in `cue export -t`: `key=value` sets the fields declared @tag(key); prod=URL and shadow=URL set the target urls (repeatable)"

@@ -33,8 +33,8 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&logs, "log", "a shard's discrepancy log (`FILE`, repeatable): adds its example pairs to the HTML report")
 	allowPartial := fs.Bool("allow-partial", false, "judge an incomplete set of shards (a shard missing, files without shard records) instead of refusing it: a test case in error says what was missing, exit 3")
 	specsDir := fs.String("specs", "", "judge with the endpoints and thresholds of this spec `DIR` (default: the spec each results file carries)")
-	targets := targetFlags{}
-	fs.Var(targets, "t", "with --specs: a target URL the specs need, `prod=URL` or shadow=URL (not contacted)")
+	var tags tagFlags
+	fs.Var(&tags, "t", "with --specs: "+tagUsage+"; targets are not contacted")
 	paths, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -73,7 +73,7 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	merged.Missing = missing
 	var plan *framework.Plan
 	if *specsDir != "" {
-		plan, err = spec.Load(*specsDir, spec.Options{Targets: targets})
+		plan, err = spec.Load(*specsDir, spec.Options{Tags: tags})
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitInvalid

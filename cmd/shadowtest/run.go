@@ -47,8 +47,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "SPECDIR [flags]", runExamples, stderr)
 	var opt runOptions
 	opt.register(fs)
-	targets := targetFlags{}
-	fs.Var(targets, "t", "override a target URL: `prod=URL` or shadow=URL (repeatable)")
+	var tags tagFlags
+	fs.Var(&tags, "t", tagUsage)
 	positional, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -61,7 +61,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "shadowtest run: want exactly one spec directory, e.g. shadowtest run specs/ --junit junit.xml")
 		return exitInvalid
 	}
-	plan, err := spec.Load(positional[0], spec.Options{Targets: targets})
+	plan, err := spec.Load(positional[0], spec.Options{Tags: tags})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid

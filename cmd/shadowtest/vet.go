@@ -8,7 +8,9 @@ import (
 )
 
 func vetCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("vet", "SPECDIR", "  shadowtest vet specs/", stderr)
+	fs := newFlagSet("vet", "SPECDIR [-t key=value]", "  shadowtest vet specs/\n  shadowtest vet -t env=staging specs/", stderr)
+	var tags tagFlags
+	fs.Var(&tags, "t", tagUsage)
 	positional, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -17,7 +19,7 @@ func vetCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "shadowtest vet: want exactly one spec directory, e.g. shadowtest vet specs/")
 		return exitInvalid
 	}
-	plan, err := spec.Load(positional[0], spec.Options{})
+	plan, err := spec.Load(positional[0], spec.Options{Tags: tags})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid

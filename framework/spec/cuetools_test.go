@@ -61,3 +61,67 @@ endpoints: a: path: "/a"
 		}
 	}
 }
+
+// TestTags checks that -t works as in `cue export -t`: a key=value tag sets
+// the fields declared with @tag(key), a bare tag selects @if files, and an
+// undeclared tag is an error; prod= and shadow= still set the urls.
+func TestTags(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"t.jsonl": "",
+		"spec.cue": `package shadow
+
+_env: *"dev" | "staging" | "prod" @tag(env)
+_port: *8082 | int @tag(port,type=int)
+
+traffic: [{jsonl: "t.jsonl"}]
+targets: {
+	prod: url: *"http://127.0.0.1:8081" | string @tag(prod)
+	shadow: {
+		url: "http://127.0.0.1:\(_port)"
+		headers: "X-Env": _env
+	}
+}
+endpoints: a: path: "/a"
+`,
+		"canary.cue": `@if(canary)
+
+package shadow
+
+endpoints: canary: path: "/canary"
+`,
+	})
+	for _, tc := range []struct {
+		reason    string
+		tags      []string
+		env       string
+		shadow    string
+		prod      string
+		endpoints int
+		err       string
+	}{
+		{reason: "no tags: the defaults", env: "dev", shadow: "http://127.0.0.1:8082", prod: "http://127.0.0.1:8081", endpoints: 1},
+		{reason: "a string and a typed tag", tags: []string{"env=staging", "port=9000"}, env: "staging", shadow: "http://127.0.0.1:9000", prod: "http://127.0.0.1:8081", endpoints: 1},
+		{reason: "a bare tag selects the @if file", tags: []string{"canary"}, env: "dev", shadow: "http://127.0.0.1:8082", prod: "http://127.0.0.1:8081", endpoints: 2},
+		{reason: "prod= is a tag here and a target override", tags: []string{"prod=http://10.0.0.1:80"}, env: "dev", shadow: "http://127.0.0.1:8082", prod: "http://10.0.0.1:80", endpoints: 1},
+		{reason: "shadow= without @tag(shadow) still replaces the url", tags: []string{"shadow=http://10.0.0.2:80"}, env: "dev", shadow: "http://10.0.0.2:80", prod: "http://127.0.0.1:8081", endpoints: 1},
+		{reason: "a value the field does not allow", tags: []string{"env=qa"}, err: "env"},
+		{reason: "a tag no file declares", tags: []string{"region=eu"}, err: "-t region: no field of the spec declares @tag(region)"},
+		{reason: "a bare tag no file uses", tags: []string{"nightly"}, err: `tag "nightly" not used in any file`},
+		{reason: "an invalid target url", tags: []string{"prod=localhost"}, err: "invalid -t prod"},
+	} {
+		plan, err := Load(dir, Options{Tags: tc.tags})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, want an error with %q", tc.reason, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.reason, err)
+			continue
+		}
+		if got := plan.Shadow.Headers["X-Env"]; got != tc.env || plan.Shadow.URL != tc.shadow || plan.Prod.URL != tc.prod || len(plan.Endpoints) != tc.endpoints {
+			t.Errorf("%s: env %q shadow %q prod %q, %d endpoints; want %q %q %q, %d", tc.reason, got, plan.Shadow.URL, plan.Prod.URL, len(plan.Endpoints), tc.env, tc.shadow, tc.prod, tc.endpoints)
+		}
+	}
+}

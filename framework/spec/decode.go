@@ -126,7 +126,7 @@ func (d *decoder) target(name string) framework.Target {
 	if !d.get(&raw, nil, path...) {
 		return framework.Target{Name: name}
 	}
-	if override, ok := d.opt.Targets[name]; ok {
+	if override, ok := d.targets[name]; ok {
 		raw.URL = override
 	}
 	timeoutPath := append(path, cue.Str("timeout"))

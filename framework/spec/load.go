@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"maps"
+	"slices"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -14,7 +16,8 @@ import (
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/load"
-	"cuelang.org/go/cue/token"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/mod/modconfig"
 	"cuelang.org/go/mod/modfile"
 	"cuelang.org/go/mod/module"
 
@@ -24,11 +27,18 @@ import (
 
 // Options change how a spec directory is loaded.
 type Options struct {
+	// Tags are CUE tags, as `cue export -t` takes them: "key=value" sets
+	// every field declared with @tag(key), "key" alone selects the files
+	// marked @if(key). A tag no file declares is an error, as in cue.
+	// prod=URL and shadow=URL are also target overrides (see Targets):
+	// they work whether or not the spec declares @tag(prod).
+	Tags []string
 	// Targets overrides the url of a target, keyed "prod" or "shadow"
 	// (the CLI's -t prod=URL). A value must be an http or https URL. It
 	// replaces targets.<name>.url whether or not the spec declares
 	// @tag(<name>); when it does, the value is also injected as that tag,
-	// so other fields computed from it follow.
+	// so other fields computed from it follow. A Targets entry wins over
+	// a prod= or shadow= tag.
 	Targets map[string]string
 }
 
@@ -50,7 +60,8 @@ func Load(dir string, opt Options) (plan *framework.Plan, err error) {
 			}}}
 		}
 	}()
-	if problems := checkTargets(opt.Targets); len(problems) > 0 {
+	targets, tags := splitTags(opt)
+	if problems := checkTargets(targets); len(problems) > 0 {
 		return nil, newError(problems)
 	}
 	f, err := newFiles(dir)
@@ -60,12 +71,28 @@ func Load(dir string, opt Options) (plan *framework.Plan, err error) {
 	if info, err := os.Stat(f.absDir); err != nil || !info.IsDir() {
 		return nil, newError([]Problem{{Pos: framework.Position{File: f.dir}, Message: "spec directory not found"}})
 	}
-	l := &loader{files: f, opt: opt}
+	l := &loader{files: f, targets: targets, tags: tags}
 	value, err := l.evaluate()
 	if err != nil {
 		return nil, err
 	}
 	return l.decode(value)
+}
+
+// splitTags separates the target overrides (Options.Targets and the prod=
+// and shadow= tags) from the other CUE tags.
+func splitTags(opt Options) (targets map[string]string, tags []string) {
+	targets = map[string]string{}
+	for _, tag := range opt.Tags {
+		name, value, ok := strings.Cut(tag, "=")
+		if ok && slices.Contains(targetNames, name) {
+			targets[name] = value
+			continue
+		}
+		tags = append(tags, tag)
+	}
+	maps.Copy(targets, opt.Targets)
+	return targets, tags
 }
 
 // checkTargets validates -t values before anything is loaded.
@@ -88,7 +115,8 @@ func checkTargets(targets map[string]string) []Problem {
 // loader holds what one Load call needs.
 type loader struct {
 	*files
-	opt  Options
+	targets map[string]string // url overrides, by target name
+	tags    []string          // the other CUE tags
 	spec cue.Value // #Spec, for messages that list what is allowed
 	user cue.Value // the user's files alone, for messages about what they hold
 }
@@ -134,20 +162,26 @@ func (l *loader) evaluate() (cue.Value, error) {
 // instances parses the directory's files: every package, including files
 // without a package clause, since a spec is the whole directory.
 func (l *loader) instances() ([]*build.Instance, error) {
-	overlay := map[string]load.Source{
-		filepath.Join(l.absDir, filepath.FromSlash(VendorFile)): load.FromString(schemas.Shadow),
+	root, hasModule := moduleRoot(l.absDir)
+	overlay := map[string]load.Source{}
+	if !hasModule {
+		// Imports need a module; a spec directory normally is not one.
+		overlay[filepath.Join(root, "cue.mod", "module.cue")] = load.FromString(moduleCUE())
 	}
-	// Imports need a module; a spec directory normally is not one.
-	moduleFile := filepath.Join(l.absDir, "cue.mod", "module.cue")
-	if _, err := os.Stat(moduleFile); err != nil {
-		overlay[moduleFile] = load.FromString(moduleCUE())
+	if !dependsOnSchema(root) {
+		overlay[filepath.Join(root, filepath.FromSlash(VendorFile))] = load.FromString(schemas.Shadow)
+	}
+	registry, err := newRegistry()
+	if err != nil {
+		return nil, newError([]Problem{{Pos: framework.Position{File: l.dir}, Message: err.Error()}})
 	}
 	cfg := &load.Config{
 		Dir:        l.absDir,
-		ModuleRoot: l.absDir, // never pick up files or modules from parent directories
+		ModuleRoot: root,
 		Package:    "*",
 		Overlay:    overlay,
-		Registry:   noRegistry{},
+		Registry:   registry,
+		Tags:       l.cueTags(),
 	}
 	instances := load.Instances([]string{"."}, cfg)
 	var problems []Problem
@@ -158,9 +192,10 @@ func (l *loader) instances() ([]*build.Instance, error) {
 			continue
 		}
 		for _, file := range inst.Files {
-			injectTargets(file, l.opt.Targets)
 			l.index(file)
-			userFiles++
+			if filepath.Dir(file.Filename) == l.absDir {
+				userFiles++
+			}
 		}
 	}
 	if userFiles == 0 && len(problems) == 0 {
@@ -172,30 +207,83 @@ func (l *loader) instances() ([]*build.Instance, error) {
 	return instances, nil
 }
 
-// injectTargets does what cue/load does for `-t key=value`, for the keys
-// prod and shadow: a field tagged @tag(prod) gets `& "URL"`. Loading with
-// load.Config.Tags instead would fail on specs that declare no such tag.
-func injectTargets(file *ast.File, targets map[string]string) {
-	if len(targets) == 0 {
-		return
+// cueTags returns the tags given to cue/load: the other tags, and the
+// target overrides whose @tag the spec declares, so that fields computed
+// from a url follow it. A target override the spec has no @tag for is
+// applied to the url alone (urlFills and decode), where cue would fail
+// with "no tag for".
+func (l *loader) cueTags() []string {
+	tags := slices.Clone(l.tags)
+	declared := declaredTags(l.absDir)
+	for _, name := range targetNames {
+		if url, ok := l.targets[name]; ok && declared[name] {
+			tags = append(tags, name+"="+url)
+		}
 	}
-	ast.Walk(file, func(n ast.Node) bool {
-		field, ok := n.(*ast.Field)
-		if !ok {
+	return tags
+}
+
+// declaredTags lists the tag names of the @tag attributes in the
+// directory's .cue files. Files that do not parse are left to cue/load,
+// which reports them.
+func declaredTags(dir string) map[string]bool {
+	declared := map[string]bool{}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.cue"))
+	for _, name := range names {
+		file, err := parser.ParseFile(name, nil)
+		if err != nil {
+			continue
+		}
+		ast.Walk(file, func(n ast.Node) bool {
+			if field, ok := n.(*ast.Field); ok {
+				for _, attr := range field.Attrs {
+					if key, body := attr.Split(); key == "tag" {
+						name, _, _ := strings.Cut(body, ",")
+						declared[strings.TrimSpace(name)] = true
+					}
+				}
+			}
+			return true
+		}, nil)
+	}
+	return declared
+}
+
+// moduleRoot returns the CUE module dir belongs to, as the cue command
+// finds it: the nearest directory, dir or a parent, with a
+// cue.mod/module.cue. Without one, dir is its own module root.
+func moduleRoot(dir string) (root string, found bool) {
+	for d := dir; ; {
+		if info, err := os.Stat(filepath.Join(d, "cue.mod", "module.cue")); err == nil && !info.IsDir() {
+			return d, true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir, false
+		}
+		d = parent
+	}
+}
+
+// dependsOnSchema reports whether the module at root depends on the
+// schema's module through a registry. Load then leaves the import to the
+// registry: the module's own copy and the embedded one would make it
+// ambiguous.
+func dependsOnSchema(root string) bool {
+	data, err := os.ReadFile(filepath.Join(root, "cue.mod", "module.cue"))
+	if err != nil {
+		return false
+	}
+	f, err := modfile.ParseNonStrict(data, "module.cue")
+	if err != nil {
+		return false
+	}
+	for dep := range f.Deps {
+		if path, _, _ := strings.Cut(dep, "@"); path == SchemaModulePath {
 			return true
 		}
-		for _, attr := range field.Attrs {
-			key, body := attr.Split()
-			if key != "tag" {
-				continue
-			}
-			name, _, _ := strings.Cut(body, ",")
-			if value, ok := targets[strings.TrimSpace(name)]; ok {
-				field.Value = ast.NewBinExpr(token.AND, field.Value, ast.NewString(value))
-			}
-		}
-		return true
-	}, nil)
+	}
+	return false
 }
 
 // urlFills returns the urls of the targets the spec leaves open (no value
@@ -209,7 +297,7 @@ func (l *loader) urlFills(ctx *cue.Context, user, schema cue.Value) cue.Value {
 		if current, _ := user.LookupPath(path).Default(); current.IsConcrete() {
 			continue
 		}
-		if override, ok := l.opt.Targets[name]; ok {
+		if override, ok := l.targets[name]; ok {
 			fills[name] = map[string]string{"url": override}
 			continue
 		}
@@ -219,11 +307,25 @@ func (l *loader) urlFills(ctx *cue.Context, user, schema cue.Value) cue.Value {
 	return ctx.Encode(map[string]any{"targets": fills})
 }
 
+// newRegistry returns the module registry of CUE_REGISTRY, as the cue
+// command uses it, or, when it is not set, none: Load then never goes to
+// the network, and a spec can import only the schema.
+func newRegistry() (modconfig.Registry, error) {
+	if os.Getenv("CUE_REGISTRY") == "" {
+		return noRegistry{}, nil
+	}
+	registry, err := modconfig.NewRegistry(nil)
+	if err != nil {
+		return nil, fmt.Errorf("CUE_REGISTRY: %v", err)
+	}
+	return registry, nil
+}
+
 // noRegistry keeps cue/load off the network: a spec can import the schema,
 // which Load provides, and nothing else.
 type noRegistry struct{}
 
-var errNoRegistry = errors.New("CUE module registries are not used: a spec can import only " + ImportPath)
+var errNoRegistry = errors.New("no CUE module registry: set CUE_REGISTRY to import modules other than " + ImportPath)
 
 func (noRegistry) ModFile(context.Context, module.Version) (*modfile.File, error) {
 	return nil, errNoRegistry

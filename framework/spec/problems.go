@@ -72,6 +72,9 @@ func (l *loader) loadProblems(err error) []Problem {
 			message = leadingPos.ReplaceAllString(strings.TrimPrefix(e.Error(), "import failed: "), "")
 			message += fmt.Sprintf(" (a spec can import only %q)", ImportPath)
 		}
+		if f, args := e.Msg(); f == "no tag for %q" && len(args) == 1 {
+			message = fmt.Sprintf("-t %v: no field of the spec declares @tag(%[1]v)", args[0])
+		}
 		out = append(out, Problem{Pos: l.position(pos), Message: l.clean(message)})
 	}
 	return out

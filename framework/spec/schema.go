@@ -14,6 +14,11 @@ import "github.com/shadowtest/shadowtest/schemas"
 // package itself; nothing is fetched from a registry.
 const ImportPath = "github.com/shadowtest/shadowtest/schemas:shadow"
 
+// SchemaModulePath is the path of the CUE module the schema is published as
+// (schemas/cue.mod/module.cue), without its major version. A module that
+// depends on it through a registry imports ImportPath from there.
+const SchemaModulePath = "github.com/shadowtest/shadowtest/schemas"
+
 // VendorFile is where, relative to a spec directory, Load places the schema
 // for imports. Writing Schema() there (with a cue.mod/module.cue) lets `cue
 // vet` and editors resolve ImportPath too.

@@ -12,10 +12,16 @@ import (
 
 // Vendor writes the schema into dir at VendorFile, plus a cue.mod/module.cue
 // when dir has none, so that specs importing ImportPath resolve it in the
-// real `cue` command and in editors. It returns the files written.
+// real `cue` command and in editors. dir is the CUE module root: the
+// directory cue commands run from, which holds the spec directories (the
+// cue command looks for cue.mod in the current directory and its parents).
+// It returns the files written.
 func Vendor(dir string) ([]string, error) {
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	if dependsOnSchema(dir) {
+		return nil, fmt.Errorf("%s/cue.mod/module.cue already depends on %s through a registry: a vendored copy would make the import ambiguous", dir, SchemaModulePath)
 	}
 	schemaFile := filepath.Join(dir, filepath.FromSlash(VendorFile))
 	if err := os.MkdirAll(filepath.Dir(schemaFile), 0o755); err != nil {
