@@ -10,7 +10,7 @@ import (
 
 const schemaExamples = `  shadowtest schema > shadow.cue         # the schema, with its comments
   shadowtest schema reference            # the same documentation as Markdown tables
-  shadowtest schema vendor specs/         # let specs import the schema and 'cue vet' them:
+  shadowtest schema vendor               # in the directory that holds specs/: let specs import the schema:
       // specs/shop.cue
       package shadow
       import "` + spec.ImportPath + `"
@@ -48,7 +48,7 @@ func schemaCommand(args []string, stdout, stderr io.Writer) int {
 		for _, f := range written {
 			fmt.Fprintf(stdout, "wrote %s\n", f)
 		}
-		fmt.Fprintf(stdout, "specs in %s can now import %q\n", dir, spec.ImportPath)
+		fmt.Fprintf(stdout, "specs under %s can now import %q (run cue from %[1]s)\n", dir, spec.ImportPath)
 		return exitPass
 	}
 	fmt.Fprintln(stderr, "shadowtest schema: want no argument (print the schema), 'reference' (Markdown) or 'vendor [DIR]'")
