@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
-	"maps"
 	"slices"
 	"strings"
 
@@ -117,8 +117,8 @@ type loader struct {
 	*files
 	targets map[string]string // url overrides, by target name
 	tags    []string          // the other CUE tags
-	spec cue.Value // #Spec, for messages that list what is allowed
-	user cue.Value // the user's files alone, for messages about what they hold
+	spec    cue.Value         // #Spec, for messages that list what is allowed
+	user    cue.Value         // the user's files alone, for messages about what they hold
 }
 
 // evaluate loads the directory and returns it unified with #Spec, with
