@@ -63,7 +63,7 @@ func bodyKind(prodHeader http.Header, prod, shadow []byte) bodyType {
 	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
 	major, minor, _ := strings.Cut(mediaType, "/")
 	switch {
-	case mediaType == "application/json" || strings.HasSuffix(minor, "+json") && major != "":
+	case isJSONMediaType(mediaType):
 		return bodyJSON
 	case mediaType == "application/x-www-form-urlencoded":
 		return bodyForm

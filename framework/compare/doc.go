@@ -13,9 +13,11 @@
 //     nothing else, because bodies of different statuses are not comparable.
 //   - Headers: only those listed in Rules.Headers, minus ignored ones; names
 //     case-insensitive; values trimmed, repeated headers and comma lists
-//     re-joined as "a, b", and Content-Type parsed (lower-case media type
-//     and charset, parameters sorted). A header present on one side only is
-//     a difference too, at path "header:Canonical-Name".
+//     re-joined as "a, b", and Content-Type parsed (lower-case media type,
+//     parameter names and charset, parameters sorted, quotes removed, and
+//     charset=utf-8 dropped for JSON, whose only encoding is UTF-8). A
+//     header present on one side only is a difference too, at path
+//     "header:Canonical-Name".
 //   - Body: first each side's Content-Encoding is undone (gzip, deflate,
 //     br; a body that does not decode is a type diff at "body"); then
 //     byte-identical bodies match. Bodies above Rules.DigestAbove are

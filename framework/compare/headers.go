@@ -56,23 +56,55 @@ func nonNil(v []string) []string {
 
 // normalizeHeader turns a header's values into one comparable string:
 // repeated values are joined as a comma list, list elements are trimmed and
-// empty elements dropped (RFC 9110 §5.6.1), and Content-Type is parsed and
-// re-formatted with a lower-case media type, lower-case parameter names,
-// a lower-case charset and parameters in sorted order.
+// empty elements dropped (RFC 9110 §5.6.1); Content-Type is normalised by
+// normalizeMediaType.
 func normalizeHeader(name string, values []string) string {
 	joined := strings.Join(values, ",")
 	if name == "Content-Type" {
-		if mediaType, params, err := mime.ParseMediaType(joined); err == nil {
-			if charset, ok := params["charset"]; ok {
-				params["charset"] = strings.ToLower(charset)
-			}
-			if formatted := mime.FormatMediaType(mediaType, params); formatted != "" {
-				return formatted
-			}
-		}
-		return strings.ToLower(normalizeList(joined))
+		return normalizeMediaType(joined)
 	}
 	return normalizeList(joined)
+}
+
+// normalizeMediaType returns a Content-Type value in a form where equal
+// meanings are equal strings (parsed by mime.ParseMediaType):
+//
+//   - type and subtype in lower case (RFC 9110 §8.3.1);
+//   - parameter names in lower case, parameters sorted by name, quoted
+//     values unquoted and re-quoted only where needed, spaces dropped;
+//   - the charset value in lower case (charset names are case-insensitive);
+//   - for JSON (application/json and any */*+json) a charset of utf-8 is
+//     dropped: JSON defines no charset parameter and UTF-8 is its only
+//     encoding (RFC 8259 §8.1, §11), so "application/json" and
+//     "application/json; charset=utf-8" mean the same. Another charset
+//     stays, and is a difference.
+//
+// Other parameter values keep their case (boundary, for one, is
+// case-sensitive), and text/* without a charset is not assumed to be
+// utf-8. A value that does not parse is compared trimmed and in lower case.
+func normalizeMediaType(value string) string {
+	mediaType, params, err := mime.ParseMediaType(value)
+	if err != nil {
+		return strings.ToLower(normalizeList(value))
+	}
+	if charset, ok := params["charset"]; ok {
+		charset = strings.ToLower(charset)
+		params["charset"] = charset
+		if isJSONMediaType(mediaType) && (charset == "utf-8" || charset == "utf8") {
+			delete(params, "charset")
+		}
+	}
+	if formatted := mime.FormatMediaType(mediaType, params); formatted != "" {
+		return formatted
+	}
+	return strings.ToLower(normalizeList(value))
+}
+
+// isJSONMediaType reports whether a lower-case media type is JSON:
+// application/json or a structured syntax suffix +json (RFC 6839).
+func isJSONMediaType(mediaType string) bool {
+	major, minor, ok := strings.Cut(mediaType, "/")
+	return ok && major != "" && (mediaType == "application/json" || strings.HasSuffix(minor, "+json"))
 }
 
 // normalizeList trims the elements of a comma-separated list, drops empty
