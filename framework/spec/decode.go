@@ -61,7 +61,7 @@ type (
 // decode turns a valid, concrete spec value into a plan and runs the checks
 // the schema cannot express.
 func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
-	d := decoder{loader: l, value: value}
+	d := decoder{loader: l, value: value, problems: l.hiddenKeys(value)}
 	plan := &framework.Plan{Dir: l.dir}
 	plan.Prod = d.target("prod")
 	plan.Shadow = d.target("shadow")

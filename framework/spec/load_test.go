@@ -245,3 +245,20 @@ func TestMixedPackageClauses(t *testing.T) {
 		t.Errorf("thresholds = %+v, want matchRate 0.5 at %v", getUser.Thresholds, want)
 	}
 }
+
+// TestHiddenHelpersAllowed checks that hidden fields and definitions used
+// as CUE helpers (not as keys of a map) load, and that a quoted "_page"
+// is a real query predicate.
+func TestHiddenHelpersAllowed(t *testing.T) {
+	plan := loadGood(t, "hidden_helpers", Options{})
+	if len(plan.Endpoints) != 1 {
+		t.Fatalf("endpoints = %v, want [list-items]", endpointNames(plan))
+	}
+	e := plan.Endpoints[0]
+	if len(e.Query) != 1 || e.Query[0].Name != "_page" || !e.Query[0].Present {
+		t.Errorf("query predicates = %+v, want _page present", e.Query)
+	}
+	if e.Rules.Tolerance["$.price"].Abs != 0.01 {
+		t.Errorf("tolerance = %+v, want $.price abs 0.01", e.Rules.Tolerance)
+	}
+}
