@@ -22,7 +22,13 @@ type Request struct {
 	// for example "/users/7?expand=orders". Scheme and host come from the
 	// target.
 	URL string
-	// Header holds the recorded request headers.
+	// Host is the Host of the recorded request (its Host header, or the
+	// HTTP/2 ":authority"), empty when the recording has none. Both
+	// targets receive it, so that a service that echoes Host or builds
+	// absolute links from it answers alike; a target's own "Host" header
+	// replaces it, and removeHeaders: ["Host"] leaves the target's own.
+	Host string
+	// Header holds the recorded request headers, without Host.
 	Header http.Header
 	// Body is the request body, nil when there is none.
 	Body []byte

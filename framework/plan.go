@@ -67,7 +67,8 @@ type Target struct {
 	// ${ENV} references, expanded at send time and never written anywhere.
 	Headers map[string]string
 	// RemoveHeaders names recorded request headers that are not sent to
-	// this target (Cookie, a recorded Authorization...).
+	// this target (Cookie, a recorded Authorization...); "Host" sends the
+	// URL's host instead of the recorded Host.
 	RemoveHeaders []string
 	// PathPrefix rewrites the start of every request path for this target
 	// (an API that moved); the zero value keeps paths as recorded.

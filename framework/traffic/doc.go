@@ -12,9 +12,11 @@
 //
 // Every reader produces requests in the same shape: the method in upper
 // case, the URL in origin form (path and query, taken from the recorded
-// absolute URL, fragment dropped), and no Host, Content-Length or
-// hop-by-hop headers (Connection, Keep-Alive, Transfer-Encoding, ... and
-// those Connection names), since the target and the client decide those.
+// absolute URL, fragment dropped), the recorded Host header (or HAR
+// ":authority") in Request.Host rather than in the headers, and no
+// Content-Length or hop-by-hop headers (Connection, Keep-Alive,
+// Transfer-Encoding, ... and those Connection names), since the client
+// decides those.
 // An empty body is nil. Exchange.Origin names the record: "demo.har:
 // entry 12" (HAR entries are numbered from 1 in array order, whatever
 // the sorted order), "x.gor: record 5" or "traffic.jsonl: line 3".

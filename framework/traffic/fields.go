@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // fieldError reports a problem with one field of a record, for example
@@ -168,6 +170,21 @@ var hopByHop = []string{
 	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 	"Host", "Content-Length",
+}
+
+// requestHost returns the Host a request was recorded with: its Host
+// header, else fallback (a HAR's ":authority", a raw request's Host line);
+// empty when there is none or when it is not a valid Host, in which case
+// the targets get the host of their own url.
+func requestHost(h http.Header, fallback string) string {
+	host := strings.TrimSpace(h.Get("Host"))
+	if host == "" {
+		host = strings.TrimSpace(fallback)
+	}
+	if !httpguts.ValidHostHeader(host) {
+		return ""
+	}
+	return host
 }
 
 // cleanRequestHeader removes the headers a replayed request must not

@@ -299,6 +299,7 @@ func parseGorRequest(message *bufio.Reader) (framework.Exchange, error) {
 	if err != nil {
 		return ex, err
 	}
+	ex.Request.Host = requestHost(header, httpReq.Host)
 	ex.Request.Header = cleanRequestHeader(header)
 	ex.Request.Body = nonEmpty(body)
 	return ex, nil

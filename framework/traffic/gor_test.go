@@ -21,15 +21,16 @@ func TestGorReader(t *testing.T) {
 	}
 	got := readAll(t, NewGorReader(bytes.NewReader(data), "valid.gor"), 100)
 	want := []result{
-		ok(exchange("valid.gor: record 1", "2025-11-25T10:00:00Z", "GET", "/users/7?x=1",
+		// The Host line is the recorded Host, not a header.
+		ok(withHost(exchange("valid.gor: record 1", "2025-11-25T10:00:00Z", "GET", "/users/7?x=1",
 			header("Accept", "application/json"), "",
-			withLatency(response(200, header("Content-Type", "application/json"), `{"id": 7}`), time.Millisecond))),
-		ok(exchange("valid.gor: record 3", "2025-11-25T10:00:01Z", "POST", "/users",
+			withLatency(response(200, header("Content-Type", "application/json"), `{"id": 7}`), time.Millisecond)), "shop.example")),
+		ok(withHost(exchange("valid.gor: record 3", "2025-11-25T10:00:01Z", "POST", "/users",
 			header("Content-Type", "application/json"), `{"a":1}`,
-			withLatency(response(201, header("Content-Type", "application/json"), `{"id": 8, "a": 1}`), 2*time.Millisecond))),
-		ok(exchange("valid.gor: record 7", "2025-11-25T10:00:02Z", "HEAD", "/health", nil, "",
-			withLatency(response(200, nil, ""), 100))),
-		ok(exchange("valid.gor: record 8", "2025-11-25T10:00:03Z", "DELETE", "/users/9", nil, "", nil)),
+			withLatency(response(201, header("Content-Type", "application/json"), `{"id": 8, "a": 1}`), 2*time.Millisecond)), "shop.example")),
+		ok(withHost(exchange("valid.gor: record 7", "2025-11-25T10:00:02Z", "HEAD", "/health", nil, "",
+			withLatency(response(200, nil, ""), 100)), "x")),
+		ok(withHost(exchange("valid.gor: record 8", "2025-11-25T10:00:03Z", "DELETE", "/users/9", nil, "", nil), "x")),
 	}
 	checkResults(t, got, want)
 }
@@ -45,8 +46,8 @@ func TestGorReaderBadRecords(t *testing.T) {
 		fails(`bad.gor: record 3: request: malformed HTTP version "not http"`),
 		fails(`bad.gor: record 4: request body: message ends early (shorter than its Content-Length or chunks)`),
 		fails(`bad.gor: record 5: meta line: type "9": want 1 (request), 2 (response) or 3 (replayed response)`),
-		ok(exchange("bad.gor: record 1", "2025-11-25T10:00:00Z", "GET", "/ok", nil, "", nil)),
-		ok(exchange("bad.gor: record 6", "2025-11-25T10:00:00Z", "GET", "/last", nil, "", nil)),
+		ok(withHost(exchange("bad.gor: record 1", "2025-11-25T10:00:00Z", "GET", "/ok", nil, "", nil), "x")),
+		ok(withHost(exchange("bad.gor: record 6", "2025-11-25T10:00:00Z", "GET", "/last", nil, "", nil), "x")),
 	}
 	checkResults(t, got, want)
 }

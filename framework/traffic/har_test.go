@@ -24,14 +24,15 @@ func TestHARValid(t *testing.T) {
 	// Each entry of valid.har exercises one part of the mapping; the file
 	// starts with a byte order mark and has custom "_" fields at every level.
 	want := []result{
-		// Pseudo-headers, Host, Connection, the header Connection names and
-		// Keep-Alive are dropped; the fragment is dropped; queryString is
-		// ignored because the URL has a query; the recorded response loses
-		// Content-Encoding and Content-Length because HAR stores it decoded.
-		ok(exchange(name+": entry 1", "2026-11-25T10:00:00.123Z", "GET", "/users/7?expand=orders",
+		// Pseudo-headers, Connection, the header Connection names and
+		// Keep-Alive are dropped; ":authority" becomes the recorded Host;
+		// the fragment is dropped; queryString is ignored because the URL
+		// has a query; the recorded response loses Content-Encoding and
+		// Content-Length because HAR stores it decoded.
+		ok(withHost(exchange(name+": entry 1", "2026-11-25T10:00:00.123Z", "GET", "/users/7?expand=orders",
 			header("Accept", "application/json"), "",
 			// The entry's time (12.5 ms) is the recorded latency.
-			withLatency(response(200, header("Content-Type", "application/json", "X-Request-Id", "r-1"), `{"id":7,"name":"Ada Lovelace"}`), 12500*time.Microsecond))),
+			withLatency(response(200, header("Content-Type", "application/json", "X-Request-Id", "r-1"), `{"id":7,"name":"Ada Lovelace"}`), 12500*time.Microsecond)), "shop.example.com")),
 		// A URL without a path becomes "/", with the query built from
 		// queryString in order; the method is upper-cased; a base64 body is
 		// decoded; Transfer-Encoding is dropped.

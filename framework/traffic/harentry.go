@@ -94,8 +94,12 @@ func (r *harRequest) request() (framework.Request, error) {
 		req.URL += "?" + formEncode(r.QueryString)
 	}
 	headers := headerList{field: "request.headers"}
+	var authority string
 	for i, h := range r.Headers {
 		if isPseudoHeader(h.Name) {
+			if strings.EqualFold(h.Name, ":authority") {
+				authority = h.Value
+			}
 			continue
 		}
 		if err := headers.add(i, h.Name, h.Value); err != nil {
@@ -113,6 +117,7 @@ func (r *harRequest) request() (framework.Request, error) {
 			}
 		}
 	}
+	req.Host = requestHost(headers.header, authority)
 	req.Header = cleanRequestHeader(headers.header)
 	return req, nil
 }

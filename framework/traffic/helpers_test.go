@@ -60,7 +60,7 @@ func sameExchange(a, b framework.Exchange) string {
 }
 
 func showRequest(r framework.Request) string {
-	return fmt.Sprintf("%s %s %v %q", r.Method, r.URL, r.Header, r.Body)
+	return fmt.Sprintf("%s %s host=%q %v %q", r.Method, r.URL, r.Host, r.Header, r.Body)
 }
 
 func showResponse(r *framework.Response) string {
@@ -76,6 +76,12 @@ func exchange(origin, when, method, url string, header http.Header, body string,
 	if when != "" {
 		ex.Time, _ = time.Parse(time.RFC3339Nano, when)
 	}
+	return ex
+}
+
+// withHost sets the recorded Host of an expected exchange.
+func withHost(ex framework.Exchange, host string) framework.Exchange {
+	ex.Request.Host = host
 	return ex
 }
 

@@ -146,6 +146,7 @@ func decodeJSONL(line []byte) (framework.Exchange, error) {
 	if err != nil {
 		return ex, err
 	}
+	ex.Request.Host = requestHost(header, "")
 	ex.Request.Header = cleanRequestHeader(header)
 	if ex.Request.Body, err = jsonlBody("request", req.Body, req.BodyBase64); err != nil {
 		return ex, err

@@ -16,10 +16,10 @@ func TestJSONLValid(t *testing.T) {
 	}
 	defer f.Close()
 	want := []result{
-		// The Host header is dropped: the target decides the host.
-		ok(exchange(name+": line 1", "2026-11-25T10:00:00Z", "GET", "/users/7?x=1",
+		// The Host header becomes the recorded Host, sent to both targets.
+		ok(withHost(exchange(name+": line 1", "2026-11-25T10:00:00Z", "GET", "/users/7?x=1",
 			header("Accept", "application/json"), "",
-			response(200, header("Content-Type", "application/json"), `{"id":7}`))),
+			response(200, header("Content-Type", "application/json"), `{"id":7}`)), "old.example.com")),
 		// Lines 2 and 3 are blank and skipped but counted. An absolute URL
 		// is reduced to path and query; header names are canonicalised;
 		// a bodyBase64 response is decoded; unknown fields are ignored;

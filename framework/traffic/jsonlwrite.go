@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 	"unicode/utf8"
 
@@ -16,8 +17,8 @@ import (
 // WriteJSONL writes ex to w as one line of shadowtest's JSONL format, in a
 // single Write. Bodies that are valid UTF-8 are written as "body", others
 // as "bodyBase64"; Origin is not written. Reading the line back gives an
-// equal exchange, except that the request headers a reader drops (Host,
-// hop-by-hop) are gone.
+// equal exchange, except that the request headers a reader drops
+// (hop-by-hop) are gone; Request.Host is written as a Host header.
 func WriteJSONL(w io.Writer, ex framework.Exchange) error {
 	rec, err := jsonlFromExchange(ex)
 	if err != nil {
@@ -37,7 +38,15 @@ func jsonlFromExchange(ex framework.Exchange) (*jsonlRecord, error) {
 	if ex.Request.Method == "" || ex.Request.URL == "" {
 		return nil, errors.New("request method and URL are required")
 	}
-	req := &jsonlRequest{Method: ex.Request.Method, URL: ex.Request.URL, Headers: ex.Request.Header}
+	headers := ex.Request.Header
+	if ex.Request.Host != "" {
+		headers = headers.Clone()
+		if headers == nil {
+			headers = http.Header{}
+		}
+		headers.Set("Host", ex.Request.Host)
+	}
+	req := &jsonlRequest{Method: ex.Request.Method, URL: ex.Request.URL, Headers: headers}
 	req.Body, req.BodyBase64 = encodeBody(ex.Request.Body)
 	rec := &jsonlRecord{Request: req}
 	if !ex.Time.IsZero() {

@@ -63,6 +63,7 @@ func TestJSONLRoundTrip(t *testing.T) {
 		if err := WriteJSONL(&jsonl, ex); err != nil {
 			t.Fatal(err)
 		}
+		ex.Request.Host = requestHost(ex.Request.Header, "")
 		ex.Request.Header = cleanRequestHeader(ex.Request.Header)
 		want = append(want, ex)
 	}

@@ -291,6 +291,7 @@ type spilledExchange struct {
 	Origin      string
 	Time        time.Time
 	Method, URL string
+	Host        string
 	Header      http.Header
 	Body        []byte
 	Recorded    bool
@@ -303,7 +304,7 @@ type spilledExchange struct {
 func toSpilled(item sortItem) spilledExchange {
 	ex := item.ex
 	sp := spilledExchange{Seq: item.seq, Origin: ex.Origin, Time: ex.Time, Method: ex.Request.Method,
-		URL: ex.Request.URL, Header: ex.Request.Header, Body: ex.Request.Body}
+		URL: ex.Request.URL, Host: ex.Request.Host, Header: ex.Request.Header, Body: ex.Request.Body}
 	if ex.Recorded != nil {
 		sp.Recorded, sp.Status, sp.Latency, sp.RecHeader, sp.RecBody = true, ex.Recorded.Status, ex.Recorded.Latency, ex.Recorded.Header, ex.Recorded.Body
 	}
@@ -312,7 +313,7 @@ func toSpilled(item sortItem) spilledExchange {
 
 func (sp spilledExchange) item() sortItem {
 	ex := framework.Exchange{Origin: sp.Origin, Time: sp.Time,
-		Request: framework.Request{Method: sp.Method, URL: sp.URL, Header: sp.Header, Body: nonEmpty(sp.Body)}}
+		Request: framework.Request{Method: sp.Method, URL: sp.URL, Host: sp.Host, Header: sp.Header, Body: nonEmpty(sp.Body)}}
 	if sp.Recorded {
 		ex.Recorded = &framework.Response{Status: sp.Status, Latency: sp.Latency, Header: sp.RecHeader, Body: nonEmpty(sp.RecBody)}
 	}

@@ -170,6 +170,7 @@ func (c *Client) build(ctx context.Context, req *framework.Request) (*retryableh
 		httpReq.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
 	}
 	c.removeHeaders(httpReq.Header)
+	httpReq.Host = c.host(req)
 	// Ask for bodies as the recorded client did, but never let the transport
 	// add its own gzip negotiation.
 	if ae := req.Header.Get("Accept-Encoding"); ae != "" {

@@ -38,6 +38,22 @@ func (c *Client) removeHeaders(h http.Header) {
 	}
 }
 
+// host returns the Host a request is sent with: the recorded one (or a
+// Host header of a hand-built or synthetic request), unless the target
+// removes it, in which case the Go client sends the URL's host. A Host in
+// the target's headers is applied after this and wins.
+func (c *Client) host(req *framework.Request) string {
+	for _, name := range c.target.RemoveHeaders {
+		if strings.EqualFold(name, "Host") {
+			return ""
+		}
+	}
+	if req.Host != "" {
+		return req.Host
+	}
+	return req.Header.Get("Host")
+}
+
 // SendExchange mirrors one recorded exchange. When prod answers from the
 // recording (Target.Recorded), prod's response is the recorded one, with
 // no latency and nothing sent, and only the shadow is called; the caller
