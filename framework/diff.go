@@ -81,3 +81,8 @@ type Verdict struct {
 
 // Passed reports whether the threshold held.
 func (v Verdict) Passed() bool { return v.State == "passed" }
+
+// Skipped reports whether the threshold was not judged on purpose (for
+// example, the spec's write policy sent none of the endpoint's requests):
+// neither passed nor failed.
+func (v Verdict) Skipped() bool { return v.State == "skipped" }

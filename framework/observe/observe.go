@@ -166,6 +166,9 @@ type Endpoint struct {
 	// NoRecording counts requests not sent because prod answers from the
 	// recording and the recording has no response for them.
 	NoRecording int64 `json:"noRecording,omitempty"`
+	// Filtered counts the endpoint's requests the mirror mode did not
+	// send, by reason ("sampled out", "not selected").
+	Filtered map[string]int64 `json:"filtered,omitempty"`
 	// ProdErrors and ShadowErrors count failures by kind: transport error
 	// kinds ("refused", "timeout", ...) and "5xx" for server errors.
 	ProdErrors   map[string]int64 `json:"prodErrors"`
@@ -331,6 +334,12 @@ func (e *Endpoint) Merge(other *Endpoint) {
 	e.Skipped += other.Skipped
 	e.RecordedOnly += other.RecordedOnly
 	e.NoRecording += other.NoRecording
+	for reason, n := range other.Filtered {
+		if e.Filtered == nil {
+			e.Filtered = map[string]int64{}
+		}
+		e.Filtered[reason] += n
+	}
 	for k, v := range other.ProdErrors {
 		e.ProdErrors[k] += v
 	}

@@ -39,37 +39,56 @@ func UseColor(f *os.File) bool {
 func (s *Summary) Write(w io.Writer) error {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENDPOINT\tPAIRS\tMATCH\tTHRESHOLDS\tP50 PROD/SHADOW\tP99 PROD/SHADOW\tERRORS PROD/SHADOW\tSKIPPED")
+	fmt.Fprintln(tw, "ENDPOINT\tPAIRS\tMATCH\tTHRESHOLDS\tP50 PROD/SHADOW\tP99 PROD/SHADOW\tERRORS PROD/SHADOW\tNOT SENT")
 	byEndpoint := map[string][]framework.Verdict{}
 	for _, v := range s.Verdicts {
 		byEndpoint[v.Endpoint] = append(byEndpoint[v.Endpoint], v)
 	}
+	var skipped []string // one line per endpoint with skipped thresholds
 	for _, e := range s.Results.Endpoints {
-		passed, total := 0, len(byEndpoint[e.Name])
+		passed, skips, total := 0, 0, len(byEndpoint[e.Name])
 		for _, v := range byEndpoint[e.Name] {
-			if v.Passed() {
+			switch {
+			case v.Passed():
 				passed++
+			case v.Skipped():
+				skips++
 			}
 		}
-		verdict := fmt.Sprintf("%d/%d passed", passed, total)
-		if passed < total {
+		judged := total - skips
+		verdict := fmt.Sprintf("%d/%d passed", passed, judged)
+		switch {
+		case judged == 0 && skips > 0:
+			verdict = fmt.Sprintf("%d skipped", skips)
+		case skips > 0:
+			verdict += fmt.Sprintf(", %d skipped", skips)
+		}
+		switch {
+		case passed < judged:
 			verdict = s.paint(verdict, red)
-		} else {
+		case judged > 0:
 			verdict = s.paint(verdict, green)
 		}
+		if skips > 0 {
+			skipped = append(skipped, fmt.Sprintf("  %s: %d threshold(s) skipped: %s", e.Name, skips, skipReason(byEndpoint[e.Name])))
+		}
+		withheld, _ := e.Withheld()
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s / %s\t%s / %s\t%d / %d\t%d\n",
 			e.Name, e.Pairs, rate(e), verdict,
 			ms(e.ProdLatency.Quantile(0.5)), ms(e.ShadowLatency.Quantile(0.5)),
 			ms(e.ProdLatency.Quantile(0.99)), ms(e.ShadowLatency.Quantile(0.99)),
-			observe.ErrorCount(e.ProdErrors), observe.ErrorCount(e.ShadowErrors), e.Skipped)
+			observe.ErrorCount(e.ProdErrors), observe.ErrorCount(e.ShadowErrors), withheld)
 	}
 	tw.Flush()
+	if len(skipped) > 0 {
+		fmt.Fprintf(&b, "\nnot judged, by the spec's own policy:\n%s\n", strings.Join(skipped, "\n"))
+	}
 
 	s.writeCategories(&b)
 
 	var failed []framework.Verdict
 	for _, v := range s.Verdicts {
-		if !v.Passed() {
+		if !v.Passed() && !v.Skipped() {
 			failed = append(failed, v)
 		}
 	}
@@ -101,6 +120,17 @@ func (s *Summary) Write(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// skipReason is the message of the first skipped verdict, without the
+// "skipped: " prefix the suite gives it.
+func skipReason(verdicts []framework.Verdict) string {
+	for _, v := range verdicts {
+		if v.Skipped() {
+			return strings.TrimPrefix(strings.TrimSpace(v.Message), "skipped: ")
+		}
+	}
+	return ""
 }
 
 // TopCategories is how many discrepancy categories the summary lists per

@@ -64,3 +64,37 @@ func stripANSI(s string) string {
 	}
 	return s
 }
+
+// TestSummarySkipped: thresholds the spec's own policy left without
+// traffic are listed as skipped with the reason, neither passed nor
+// failed.
+func TestSummarySkipped(t *testing.T) {
+	r := observe.NewResults([]framework.Endpoint{{Name: "create-user"}, {Name: "health"}})
+	for range 12 {
+		r.AddSkipped("create-user")
+	}
+	r.Add(&framework.Pair{Endpoint: "health", Prod: framework.Response{Status: 200}, Shadow: framework.Response{Status: 200}}, nil)
+	verdicts := []framework.Verdict{
+		{Endpoint: "create-user", Threshold: "match rate >= 0.99", State: "skipped", Message: "skipped: 12 requests not sent under writes: skip"},
+		{Endpoint: "create-user", Threshold: "error rate", State: "skipped", Message: "skipped: 12 requests not sent under writes: skip"},
+		{Endpoint: "health", Threshold: "match rate >= 0.99", State: "passed"},
+	}
+	var b strings.Builder
+	if err := (&Summary{Results: r, Verdicts: verdicts}).Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"NOT SENT",
+		"create-user  0      -       2 skipped",
+		"health       1      1.0000  1/1 passed",
+		"not judged, by the spec's own policy:\n  create-user: 2 threshold(s) skipped: 12 requests not sent under writes: skip",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "failed") {
+		t.Errorf("a skipped threshold is not a failure:\n%s", out)
+	}
+}

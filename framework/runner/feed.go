@@ -173,12 +173,12 @@ func send(plan *framework.Plan, i int, ex *framework.Exchange, results *observe.
 	switch m.Mode {
 	case "selective":
 		if !slices.Contains(m.Endpoints, endpoint) {
-			results.AddFiltered("not selected")
+			results.AddFiltered(endpoint, "not selected")
 			return false
 		}
 	case "sampled":
 		if !Sampled(&ex.Request, m.Rate, m.Seed) {
-			results.AddFiltered("sampled out")
+			results.AddFiltered(endpoint, "sampled out")
 			return false
 		}
 	}

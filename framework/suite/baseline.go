@@ -32,6 +32,7 @@ func declareBaselines(cfg Config) {
 		e := &cfg.Plan.Endpoints[i]
 		ginkgo.Describe(e.Name, func() {
 			ginkgo.It(NoNewCategoryName, location(e.Pos), func() {
+				skipWithheld(cfg.Results.Endpoint(e.Name))
 				before := cfg.Baseline.Endpoint(e.Name)
 				if before == nil {
 					ginkgo.Skip(e.Name + ": not in the baseline results")
@@ -41,6 +42,7 @@ func declareBaselines(cfg Config) {
 				}
 			})
 			ginkgo.It(MatchRateBaselineName(cfg.BaselineMargin), location(e.Pos), func() {
+				skipWithheld(cfg.Results.Endpoint(e.Name))
 				before := cfg.Baseline.Endpoint(e.Name)
 				if before == nil {
 					ginkgo.Skip(e.Name + ": not in the baseline results")

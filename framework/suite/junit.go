@@ -99,6 +99,9 @@ func addEndpointFigures(ts *junit.Testsuite, e *observe.Endpoint) {
 	ts.AddProperty("matches", fmt.Sprint(e.Matches))
 	ts.AddProperty("matchRate", fmt.Sprintf("%.4f", e.MatchRate()))
 	ts.AddProperty("skipped", fmt.Sprint(e.Skipped))
+	if n, why := e.Withheld(); n > 0 {
+		ts.AddProperty("withheld", why)
+	}
 	ts.AddProperty("prodErrors", fmt.Sprint(observe.ErrorCount(e.ProdErrors)))
 	ts.AddProperty("shadowErrors", fmt.Sprint(observe.ErrorCount(e.ShadowErrors)))
 	ts.AddProperty("prodErrorRate", fmt.Sprintf("%.4f", rateOf(observe.ErrorCount(e.ProdErrors), e.Requests)))
@@ -127,6 +130,9 @@ func addEndpointFigures(ts *junit.Testsuite, e *observe.Endpoint) {
 func EndpointSummary(e *observe.Endpoint) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "endpoint %s: %s pairs, %s match (%.4f), %s skipped\n", e.Name, count(e.Pairs), count(e.Matches), e.MatchRate(), count(e.Skipped))
+	if n, why := e.Withheld(); n > 0 {
+		fmt.Fprintf(&b, "withheld by the spec: %s\n", why)
+	}
 	fmt.Fprintf(&b, "latency p50/p99: prod %s/%s, shadow %s/%s\n",
 		e.ProdLatency.Quantile(0.5), e.ProdLatency.Quantile(0.99), e.ShadowLatency.Quantile(0.5), e.ShadowLatency.Quantile(0.99))
 	fmt.Fprintf(&b, "errors: prod %s, shadow %s\n", errorList(e.ProdErrors), errorList(e.ShadowErrors))

@@ -43,8 +43,8 @@ func (m *matchRateMatcher) FailureMessage(actual any) string {
 		if e.Requests > e.Pairs {
 			fmt.Fprintf(&b, " (%s requests got no prod answer)", count(e.Requests-e.Pairs))
 		}
-		if e.Skipped > 0 {
-			fmt.Fprintf(&b, " (%s writes skipped by the write policy)", count(e.Skipped))
+		if n, why := e.Withheld(); n > 0 {
+			fmt.Fprintf(&b, " (%s)", why)
 		}
 		return b.String()
 	}

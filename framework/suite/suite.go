@@ -146,27 +146,32 @@ func declareEndpoint(e *framework.Endpoint, results *observe.Results) {
 	ginkgo.Describe(e.Name, func() {
 		ginkgo.It(MatchRateName(th), location(th.MatchRatePos), func() {
 			agg := results.Endpoint(e.Name)
+			skipWithheld(agg)
 			reportNoise(agg)
 			gomega.Expect(agg).To(HoldMatchRate(th))
 		})
 		if e.Known != nil {
 			ginkgo.It(KnownName, location(e.KnownPos), func() {
+				skipWithheld(results.Endpoint(e.Name))
 				gomega.Expect(results.Endpoint(e.Name)).To(HoldKnownCategories(e.Known))
 			})
 		}
 		if th.ErrorRate {
 			ginkgo.It(ErrorRateName(th), location(th.ErrorRatePos), func() {
+				skipWithheld(results.Endpoint(e.Name))
 				gomega.Expect(results.Endpoint(e.Name)).To(HoldErrorRate(th))
 			})
 		}
 		if th.LatencyP50Ratio > 0 {
 			ginkgo.It(LatencyP50Name(th), location(th.LatencyP50Pos), func() {
+				skipWithheld(results.Endpoint(e.Name))
 				gomega.Expect(results.Endpoint(e.Name)).To(HoldLatencyP50Ratio(th))
 			})
 		}
 		if th.LatencyP99 > 0 || th.LatencyP99Monitored {
 			ginkgo.It(LatencyP99Name(th), location(th.LatencyP99Pos), func() {
 				agg := results.Endpoint(e.Name)
+				skipWithheld(agg)
 				// Reported either way, so a monitored p99 is visible in the
 				// JUnit (as properties) without ever failing.
 				ginkgo.AddReportEntry("prod p99", ms(agg.ProdLatency.Quantile(0.99)), ginkgo.ReportEntryVisibilityFailureOrVerbose)
@@ -177,6 +182,20 @@ func declareEndpoint(e *framework.Endpoint, results *observe.Results) {
 			})
 		}
 	})
+}
+
+// skipWithheld skips a threshold of an endpoint none of whose requests
+// were sent because the spec's own policy withheld them (writes: skip,
+// record-only, the sampled or selective mode): there is nothing to judge,
+// by the spec's choice. The reason says which policy and how many
+// requests. An endpoint whose requests were simply not in the traffic is
+// not skipped: its match rate fails as insufficient traffic.
+func skipWithheld(agg *observe.Endpoint) {
+	if agg == nil || !agg.OnlyWithheld() {
+		return
+	}
+	_, why := agg.Withheld()
+	ginkgo.Skip("skipped: " + why)
 }
 
 // MatchRateName is the test case name of an endpoint's match-rate threshold.

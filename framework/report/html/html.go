@@ -101,7 +101,8 @@ type unmatchedView struct {
 
 type endpointView struct {
 	Name, Anchor, Route                    string
-	Pairs, Matches, Skipped                int64
+	Pairs, Matches                         int64
+	Withheld                               string
 	MatchRate                              string
 	Failed                                 bool
 	Verdicts                               []verdictView
@@ -163,13 +164,17 @@ func build(d Data) view {
 	}
 	v.RunsText = fmt.Sprintf("%d run(s)", r.Runs())
 	byEndpoint := map[string][]framework.Verdict{}
-	failed, total := 0, 0
+	failed, skipped, total := 0, 0, 0
 	for _, verdict := range r.Verdicts {
 		byEndpoint[verdict.Endpoint] = append(byEndpoint[verdict.Endpoint], verdict)
-		total++
-		if !verdict.Passed() {
+		switch {
+		case verdict.Skipped():
+			skipped++
+			continue
+		case !verdict.Passed():
 			failed++
 		}
+		total++
 	}
 	switch {
 	case total == 0:
@@ -178,6 +183,9 @@ func build(d Data) view {
 		v.Verdict = fmt.Sprintf("PASSED: all %d thresholds held", total)
 	default:
 		v.Verdict = fmt.Sprintf("FAILED: %d of %d thresholds failed", failed, total)
+	}
+	if skipped > 0 {
+		v.Verdict += fmt.Sprintf(", %d skipped by the spec's own policy", skipped)
 	}
 	examples := map[string]map[string][]disclog.Entry{} // endpoint → category → pairs
 	for _, e := range d.Examples {
@@ -198,11 +206,14 @@ func build(d Data) view {
 	shown := 0
 	for i, e := range r.Endpoints {
 		ev := endpointView{
-			Name: clean(e.Name), Anchor: strconv.Itoa(i), Pairs: e.Pairs, Matches: e.Matches, Skipped: e.Skipped,
+			Name: clean(e.Name), Anchor: strconv.Itoa(i), Pairs: e.Pairs, Matches: e.Matches,
 			MatchRate: "-",
 			ProdP50:   ms(e.ProdLatency.Quantile(0.5)), ShadowP50: ms(e.ShadowLatency.Quantile(0.5)),
 			ProdP99: ms(e.ProdLatency.Quantile(0.99)), ShadowP99: ms(e.ShadowLatency.Quantile(0.99)),
 			ProdErrors: observe.ErrorCount(e.ProdErrors), ShadowErrors: observe.ErrorCount(e.ShadowErrors),
+		}
+		if n, why := e.Withheld(); n > 0 {
+			ev.Withheld = clean(why)
 		}
 		if e.Spec != nil {
 			ev.Route = clean(e.Spec.Method + " " + e.Spec.Path)
@@ -212,7 +223,11 @@ func build(d Data) view {
 		}
 		for _, verdict := range byEndpoint[e.Name] {
 			vv := verdictView{Threshold: clean(verdict.Threshold), State: verdict.State, Location: clean(verdict.Location), Class: "passed"}
-			if !verdict.Passed() {
+			switch {
+			case verdict.Skipped():
+				vv.Message = clean(verdict.Message)
+				vv.Class = "skipped"
+			case !verdict.Passed():
 				vv.Message = clean(verdict.Message)
 				vv.Class = "failed"
 				ev.Failed = true
