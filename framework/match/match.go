@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"text/template"
 
+	"github.com/onsi/gomega/gcustom"
 	"github.com/onsi/gomega/types"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -28,7 +30,7 @@ const maxBody = 64 << 20
 // body is read and closed). The failure message lists every difference
 // with its kind, path and both values.
 func MatchResponse(expected any, rules framework.Rules) types.GomegaMatcher {
-	return &responseMatcher{expected: expected, rules: rules}
+	return responseMatcher(expected, rules, false)
 }
 
 // MatchJSONUnder succeeds when the actual JSON document (a string or
@@ -36,41 +38,17 @@ func MatchResponse(expected any, rules framework.Rules) types.GomegaMatcher {
 // with a JSON content type. Unlike Gomega's MatchJSON, it honours ignore
 // paths, tolerances, unordered arrays, masks and skew.
 func MatchJSONUnder(expected any, rules framework.Rules) types.GomegaMatcher {
-	return &responseMatcher{expected: jsonResponse(expected), rules: rules, json: true}
+	return responseMatcher(jsonResponse(expected), rules, true)
 }
 
-type responseMatcher struct {
-	expected any
-	rules    framework.Rules
-	json     bool
-	diffs    []framework.Diff
-}
+// result holds what the last Match found, for the failure message.
+type result struct{ diffs []framework.Diff }
 
-func (m *responseMatcher) Match(actual any) (bool, error) {
-	c, err := compare.Compile(m.rules)
-	if err != nil {
-		return false, err
-	}
-	prod, err := toResponse(m.expected)
-	if err != nil {
-		return false, fmt.Errorf("expected: %w", err)
-	}
-	m.expected = prod // an *http.Response body can be read only once
-	if m.json {
-		actual = jsonResponse(actual)
-	}
-	shadow, err := toResponse(actual)
-	if err != nil {
-		return false, fmt.Errorf("actual: %w", err)
-	}
-	m.diffs = c.Compare(prod, shadow)
-	return len(m.diffs) == 0, nil
-}
-
-func (m *responseMatcher) FailureMessage(any) string {
+// Message lists the differences.
+func (r *result) Message() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "responses differ under the rules (%d difference%s, prod = expected, shadow = actual):", len(m.diffs), plural(len(m.diffs)))
-	for _, d := range m.diffs {
+	fmt.Fprintf(&b, "responses differ under the rules (%d difference%s, prod = expected, shadow = actual):", len(r.diffs), plural(len(r.diffs)))
+	for _, d := range r.diffs {
 		fmt.Fprintf(&b, "\n  %s: prod %s, shadow %s", d.Category(), show(d.Prod), show(d.Shadow))
 		if d.Path != framework.FoldIndices(d.Path) {
 			fmt.Fprintf(&b, " (at %s)", d.Path)
@@ -79,17 +57,31 @@ func (m *responseMatcher) FailureMessage(any) string {
 	return b.String()
 }
 
-func (m *responseMatcher) NegatedFailureMessage(any) string {
-	return "expected the responses to differ under the rules, but they match"
-}
+var messageTemplate = template.Must(gcustom.ParseTemplate(
+	`{{if .Failure}}{{.Data.Message}}{{else}}expected the responses to differ under the rules, but they match{{end}}`))
 
-// Diffs returns the differences found by the last Match, for tests that
-// want to assert on them.
-func Diffs(matcher types.GomegaMatcher) []framework.Diff {
-	if m, ok := matcher.(*responseMatcher); ok {
-		return m.diffs
-	}
-	return nil
+func responseMatcher(expected any, rules framework.Rules, json bool) types.GomegaMatcher {
+	last := &result{}
+	return gcustom.MakeMatcher(func(actual any) (bool, error) {
+		c, err := compare.Compile(rules)
+		if err != nil {
+			return false, err
+		}
+		prod, err := toResponse(expected)
+		if err != nil {
+			return false, fmt.Errorf("expected: %w", err)
+		}
+		expected = prod // an *http.Response body can be read only once
+		if json {
+			actual = jsonResponse(actual)
+		}
+		shadow, err := toResponse(actual)
+		if err != nil {
+			return false, fmt.Errorf("actual: %w", err)
+		}
+		last.diffs = c.Compare(prod, shadow)
+		return len(last.diffs) == 0, nil
+	}).WithPrecompiledTemplate(messageTemplate, last)
 }
 
 func plural(n int) string {

@@ -21,62 +21,43 @@ const KnownName = "no discrepancy category outside known"
 // with their reasons, so a new kind of difference fails the gate even while
 // the match rate holds.
 func HoldKnownCategories(known []framework.KnownCategory) types.GomegaMatcher {
-	return &knownMatcher{known: known}
-}
-
-type knownMatcher struct{ known []framework.KnownCategory }
-
-func (m *knownMatcher) isKnown(name string) bool {
-	for _, k := range m.known {
-		if k.Category == name {
-			return true
+	isKnown := map[string]bool{}
+	for _, k := range known {
+		isKnown[k.Category] = true
+	}
+	unknown := func(e *observe.Endpoint) []*observe.Category {
+		var out []*observe.Category
+		for _, c := range e.TopCategories(0) {
+			if !isKnown[c.Name] {
+				out = append(out, c)
+			}
 		}
+		return out
 	}
-	return false
-}
-
-func (m *knownMatcher) unknown(e *observe.Endpoint) []*observe.Category {
-	var out []*observe.Category
-	for _, c := range e.TopCategories(0) {
-		if !m.isKnown(c.Name) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (m *knownMatcher) Match(actual any) (bool, error) {
-	e, ok := actual.(*observe.Endpoint)
-	if !ok || e == nil {
-		return false, fmt.Errorf("HoldKnownCategories expects *observe.Endpoint, got %T", actual)
-	}
-	return len(m.unknown(e)) == 0, nil
-}
-
-func (m *knownMatcher) FailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	unknown := m.unknown(e)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d discrepancy categor%s outside known over %s pairs", e.Name, len(unknown), plural(len(unknown), "y", "ies"), count(e.Pairs))
-	for i, c := range unknown {
-		if i == topCategoriesInMessage {
-			fmt.Fprintf(&b, "\n  and %d more", len(unknown)-i)
-			break
-		}
-		fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
-	}
-	if len(m.known) == 0 {
-		b.WriteString("\n  known: (none declared)")
-	}
-	for _, k := range m.known {
-		fmt.Fprintf(&b, "\n  known: %s (%s)", k.Category, k.Reason)
-	}
-	return b.String()
-}
-
-func (m *knownMatcher) NegatedFailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	return fmt.Sprintf("%s: expected a discrepancy category outside known, found none", e.Name)
+	return endpointMatcher("HoldKnownCategories",
+		func(e *observe.Endpoint) bool { return len(unknown(e)) == 0 },
+		func(e *observe.Endpoint) string {
+			unknown := unknown(e)
+			var b strings.Builder
+			fmt.Fprintf(&b, "%s: %d discrepancy categor%s outside known over %s pairs", e.Name, len(unknown), plural(len(unknown), "y", "ies"), count(e.Pairs))
+			for i, c := range unknown {
+				if i == topCategoriesInMessage {
+					fmt.Fprintf(&b, "\n  and %d more", len(unknown)-i)
+					break
+				}
+				fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
+			}
+			if len(known) == 0 {
+				b.WriteString("\n  known: (none declared)")
+			}
+			for _, k := range known {
+				fmt.Fprintf(&b, "\n  known: %s (%s)", k.Category, k.Reason)
+			}
+			return b.String()
+		},
+		func(e *observe.Endpoint) string {
+			return fmt.Sprintf("%s: expected a discrepancy category outside known, found none", e.Name)
+		})
 }
 
 func plural(n int, one, many string) string {

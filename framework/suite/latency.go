@@ -39,97 +39,61 @@ func LatencyP99Name(th framework.Thresholds) string {
 // and 5xx over requests sent) is at most prod's plus th.ErrorRateSlack. Its
 // failure message gives both rates with their counts by kind.
 func HoldErrorRate(th framework.Thresholds) types.GomegaMatcher {
-	return &errorRateMatcher{th: th}
-}
-
-type errorRateMatcher struct{ th framework.Thresholds }
-
-func (m *errorRateMatcher) Match(actual any) (bool, error) {
-	e, err := endpointOf("HoldErrorRate", actual)
-	if err != nil {
-		return false, err
-	}
-	return e.ShadowErrorRate() <= e.ProdErrorRate()+m.th.ErrorRateSlack+errorRateEpsilon, nil
-}
-
-func (m *errorRateMatcher) FailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	return fmt.Sprintf("%s: shadow error rate %.4f > prod's %.4f + slack %g over %s requests\n  shadow errors: %s\n  prod errors: %s",
-		e.Name, e.ShadowErrorRate(), e.ProdErrorRate(), m.th.ErrorRateSlack, count(e.Requests),
-		observe.ErrorKinds(e.ShadowErrors), observe.ErrorKinds(e.ProdErrors))
-}
-
-func (m *errorRateMatcher) NegatedFailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	return fmt.Sprintf("%s: shadow error rate %.4f was expected to exceed prod's %.4f + slack %g", e.Name, e.ShadowErrorRate(), e.ProdErrorRate(), m.th.ErrorRateSlack)
+	return endpointMatcher("HoldErrorRate",
+		func(e *observe.Endpoint) bool {
+			return e.ShadowErrorRate() <= e.ProdErrorRate()+th.ErrorRateSlack+errorRateEpsilon
+		},
+		func(e *observe.Endpoint) string {
+			return fmt.Sprintf("%s: shadow error rate %.4f > prod's %.4f + slack %g over %s requests\n  shadow errors: %s\n  prod errors: %s",
+				e.Name, e.ShadowErrorRate(), e.ProdErrorRate(), th.ErrorRateSlack, count(e.Requests),
+				observe.ErrorKinds(e.ShadowErrors), observe.ErrorKinds(e.ProdErrors))
+		},
+		func(e *observe.Endpoint) string {
+			return fmt.Sprintf("%s: shadow error rate %.4f was expected to exceed prod's %.4f + slack %g", e.Name, e.ShadowErrorRate(), e.ProdErrorRate(), th.ErrorRateSlack)
+		})
 }
 
 // HoldLatencyP50Ratio succeeds when the shadow's median latency is at most
 // th.LatencyP50Ratio times prod's. It fails when either side has no
 // latency sample: a shadow that never answered is not fast.
 func HoldLatencyP50Ratio(th framework.Thresholds) types.GomegaMatcher {
-	return &p50Matcher{th: th}
-}
-
-type p50Matcher struct{ th framework.Thresholds }
-
-func (m *p50Matcher) Match(actual any) (bool, error) {
-	e, err := endpointOf("HoldLatencyP50Ratio", actual)
-	if err != nil {
-		return false, err
-	}
-	if e.ProdLatency.Count() == 0 || e.ShadowLatency.Count() == 0 {
-		return false, nil
-	}
-	return float64(e.ShadowLatency.Quantile(0.5)) <= m.th.LatencyP50Ratio*float64(e.ProdLatency.Quantile(0.5)), nil
-}
-
-func (m *p50Matcher) FailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	if msg := noLatency(e); msg != "" {
-		return msg
-	}
-	prod, shadow := e.ProdLatency.Quantile(0.5), e.ShadowLatency.Quantile(0.5)
-	return fmt.Sprintf("%s: shadow p50 latency %s > %g x prod's %s (ratio %.2f) over %s prod and %s shadow answers",
-		e.Name, ms(shadow), m.th.LatencyP50Ratio, ms(prod), float64(shadow)/float64(max(prod, 1)), count(e.ProdLatency.Count()), count(e.ShadowLatency.Count()))
-}
-
-func (m *p50Matcher) NegatedFailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	return fmt.Sprintf("%s: shadow p50 latency %s was expected to exceed %g x prod's %s", e.Name, ms(e.ShadowLatency.Quantile(0.5)), m.th.LatencyP50Ratio, ms(e.ProdLatency.Quantile(0.5)))
+	return endpointMatcher("HoldLatencyP50Ratio",
+		func(e *observe.Endpoint) bool {
+			if e.ProdLatency.Count() == 0 || e.ShadowLatency.Count() == 0 {
+				return false
+			}
+			return float64(e.ShadowLatency.Quantile(0.5)) <= th.LatencyP50Ratio*float64(e.ProdLatency.Quantile(0.5))
+		},
+		func(e *observe.Endpoint) string {
+			if msg := noLatency(e); msg != "" {
+				return msg
+			}
+			prod, shadow := e.ProdLatency.Quantile(0.5), e.ShadowLatency.Quantile(0.5)
+			return fmt.Sprintf("%s: shadow p50 latency %s > %g x prod's %s (ratio %.2f) over %s prod and %s shadow answers",
+				e.Name, ms(shadow), th.LatencyP50Ratio, ms(prod), float64(shadow)/float64(max(prod, 1)), count(e.ProdLatency.Count()), count(e.ShadowLatency.Count()))
+		},
+		func(e *observe.Endpoint) string {
+			return fmt.Sprintf("%s: shadow p50 latency %s was expected to exceed %g x prod's %s", e.Name, ms(e.ShadowLatency.Quantile(0.5)), th.LatencyP50Ratio, ms(e.ProdLatency.Quantile(0.5)))
+		})
 }
 
 // HoldLatencyP99 succeeds when the shadow's p99 latency is at most
 // th.LatencyP99. It fails when the shadow has no latency sample.
 func HoldLatencyP99(th framework.Thresholds) types.GomegaMatcher {
-	return &p99Matcher{th: th}
-}
-
-type p99Matcher struct{ th framework.Thresholds }
-
-func (m *p99Matcher) Match(actual any) (bool, error) {
-	e, err := endpointOf("HoldLatencyP99", actual)
-	if err != nil {
-		return false, err
-	}
-	if e.ShadowLatency.Count() == 0 {
-		return false, nil
-	}
-	return e.ShadowLatency.Quantile(0.99) <= m.th.LatencyP99, nil
-}
-
-func (m *p99Matcher) FailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	if e.ShadowLatency.Count() == 0 {
-		return noLatency(e)
-	}
-	return fmt.Sprintf("%s: shadow p99 latency %s > %s over %s shadow answers (prod's p99 %s)",
-		e.Name, ms(e.ShadowLatency.Quantile(0.99)), m.th.LatencyP99, count(e.ShadowLatency.Count()), ms(e.ProdLatency.Quantile(0.99)))
-}
-
-func (m *p99Matcher) NegatedFailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	return fmt.Sprintf("%s: shadow p99 latency %s was expected to exceed %s", e.Name, ms(e.ShadowLatency.Quantile(0.99)), m.th.LatencyP99)
+	return endpointMatcher("HoldLatencyP99",
+		func(e *observe.Endpoint) bool {
+			return e.ShadowLatency.Count() > 0 && e.ShadowLatency.Quantile(0.99) <= th.LatencyP99
+		},
+		func(e *observe.Endpoint) string {
+			if e.ShadowLatency.Count() == 0 {
+				return noLatency(e)
+			}
+			return fmt.Sprintf("%s: shadow p99 latency %s > %s over %s shadow answers (prod's p99 %s)",
+				e.Name, ms(e.ShadowLatency.Quantile(0.99)), th.LatencyP99, count(e.ShadowLatency.Count()), ms(e.ProdLatency.Quantile(0.99)))
+		},
+		func(e *observe.Endpoint) string {
+			return fmt.Sprintf("%s: shadow p99 latency %s was expected to exceed %s", e.Name, ms(e.ShadowLatency.Quantile(0.99)), th.LatencyP99)
+		})
 }
 
 // noLatency explains a missing latency sample, "" when both sides have one.
@@ -141,14 +105,6 @@ func noLatency(e *observe.Endpoint) string {
 		return fmt.Sprintf("%s: no shadow latency sample: the shadow answered none of %s requests (errors: %s)", e.Name, count(e.Requests), observe.ErrorKinds(e.ShadowErrors))
 	}
 	return ""
-}
-
-func endpointOf(matcher string, actual any) (*observe.Endpoint, error) {
-	e, ok := actual.(*observe.Endpoint)
-	if !ok || e == nil {
-		return nil, fmt.Errorf("%s expects *observe.Endpoint, got %T", matcher, actual)
-	}
-	return e, nil
 }
 
 // ms formats a latency in milliseconds with two decimals.

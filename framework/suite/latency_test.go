@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -69,5 +70,31 @@ func TestLatencyAndErrorRateMatchers(t *testing.T) {
 	}
 	if _, err := HoldErrorRate(framework.Thresholds{}).Match("not an endpoint"); err == nil {
 		t.Error("a matcher accepted a string")
+	}
+}
+
+// TestMatchersInGomega runs the threshold matchers through Gomega itself,
+// as a team's suite does: a failure and a negated failure carry the
+// matcher's own message, and a wrong actual is an error naming the matcher.
+func TestMatchersInGomega(t *testing.T) {
+	var messages []string
+	g := gomega.NewGomega(func(message string, _ ...int) { messages = append(messages, message) })
+	ms := time.Millisecond
+	e := endpointWith(100, 0, 5, ms, ms)
+	g.Expect(e).To(HoldErrorRate(framework.Thresholds{}))
+	g.Expect(e).NotTo(HoldMatchRate(framework.Thresholds{MatchRate: 0.5, MinSamples: 1}))
+	g.Expect("get-user").To(HoldLatencyP99(framework.Thresholds{LatencyP99: ms}))
+	want := []string{
+		"get-user: shadow error rate 0.0500 > prod's 0.0000",
+		"match rate 1.000 over 100 pairs was expected to be below 0.500",
+		"HoldLatencyP99 expects *observe.Endpoint, got string",
+	}
+	if len(messages) != len(want) {
+		t.Fatalf("messages %q, want %d", messages, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(messages[i], w) {
+			t.Errorf("message %d = %q, want %q", i, messages[i], w)
+		}
 	}
 }

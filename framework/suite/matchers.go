@@ -3,7 +3,9 @@ package suite
 import (
 	"fmt"
 	"strings"
+	"text/template"
 
+	"github.com/onsi/gomega/gcustom"
 	"github.com/onsi/gomega/types"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -19,49 +21,53 @@ const topCategoriesInMessage = 5
 // message is enough on its own: the measured rate over how many pairs, then
 // the most frequent discrepancy categories with an example each.
 func HoldMatchRate(th framework.Thresholds) types.GomegaMatcher {
-	return &matchRateMatcher{th: th}
+	enough := func(e *observe.Endpoint) bool { return e.Pairs >= int64(max(th.MinSamples, 1)) }
+	return endpointMatcher("HoldMatchRate",
+		func(e *observe.Endpoint) bool { return enough(e) && e.MatchRate() >= th.MatchRate },
+		func(e *observe.Endpoint) string {
+			var b strings.Builder
+			if !enough(e) {
+				fmt.Fprintf(&b, "%s: insufficient traffic: %s pairs compared, minSamples is %s", e.Name, count(e.Pairs), count(int64(th.MinSamples)))
+				if e.Requests > e.Pairs {
+					fmt.Fprintf(&b, " (%s requests got no prod answer)", count(e.Requests-e.Pairs))
+				}
+				if n, why := e.Withheld(); n > 0 {
+					fmt.Fprintf(&b, " (%s)", why)
+				}
+				return b.String()
+			}
+			fmt.Fprintf(&b, "%s: match rate %.3f < %.3f over %s pairs (%s differ)", e.Name, e.MatchRate(), th.MatchRate, count(e.Pairs), count(e.Pairs-e.Matches))
+			for _, c := range e.TopCategories(topCategoriesInMessage) {
+				fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
+			}
+			if n := len(e.Categories); n > topCategoriesInMessage {
+				fmt.Fprintf(&b, "\n  and %d more categories", n-topCategoriesInMessage)
+			}
+			return b.String()
+		},
+		func(e *observe.Endpoint) string {
+			return fmt.Sprintf("match rate %.3f over %s pairs was expected to be below %.3f", e.MatchRate(), count(e.Pairs), th.MatchRate)
+		})
 }
 
-type matchRateMatcher struct{ th framework.Thresholds }
-
-func (m *matchRateMatcher) Match(actual any) (bool, error) {
-	e, ok := actual.(*observe.Endpoint)
-	if !ok || e == nil {
-		return false, fmt.Errorf("HoldMatchRate expects *observe.Endpoint, got %T", actual)
-	}
-	if e.Pairs < int64(max(m.th.MinSamples, 1)) {
-		return false, nil
-	}
-	return e.MatchRate() >= m.th.MatchRate, nil
-}
-
-func (m *matchRateMatcher) FailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	var b strings.Builder
-	if e.Pairs < int64(max(m.th.MinSamples, 1)) {
-		fmt.Fprintf(&b, "%s: insufficient traffic: %s pairs compared, minSamples is %s", e.Name, count(e.Pairs), count(int64(m.th.MinSamples)))
-		if e.Requests > e.Pairs {
-			fmt.Fprintf(&b, " (%s requests got no prod answer)", count(e.Requests-e.Pairs))
+// endpointMatcher builds a Gomega matcher over an *observe.Endpoint with
+// gcustom: holds says whether the threshold holds, failure and negated
+// explain a result that was not expected.
+func endpointMatcher(name string, holds func(*observe.Endpoint) bool, failure, negated func(*observe.Endpoint) string) types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(actual any) (bool, error) {
+		e, ok := actual.(*observe.Endpoint)
+		if !ok || e == nil {
+			return false, fmt.Errorf("%s expects *observe.Endpoint, got %T", name, actual)
 		}
-		if n, why := e.Withheld(); n > 0 {
-			fmt.Fprintf(&b, " (%s)", why)
-		}
-		return b.String()
-	}
-	fmt.Fprintf(&b, "%s: match rate %.3f < %.3f over %s pairs (%s differ)", e.Name, e.MatchRate(), m.th.MatchRate, count(e.Pairs), count(e.Pairs-e.Matches))
-	for _, c := range e.TopCategories(topCategoriesInMessage) {
-		fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
-	}
-	if n := len(e.Categories); n > topCategoriesInMessage {
-		fmt.Fprintf(&b, "\n  and %d more categories", n-topCategoriesInMessage)
-	}
-	return b.String()
+		return holds(e), nil
+	}).WithPrecompiledTemplate(messageTemplate, messages{Failure: failure, Negated: negated})
 }
 
-func (m *matchRateMatcher) NegatedFailureMessage(actual any) string {
-	e := actual.(*observe.Endpoint)
-	return fmt.Sprintf("match rate %.3f over %s pairs was expected to be below %.3f", e.MatchRate(), count(e.Pairs), m.th.MatchRate)
-}
+// messages are an endpoint matcher's two explanations, for messageTemplate.
+type messages struct{ Failure, Negated func(*observe.Endpoint) string }
+
+var messageTemplate = template.Must(gcustom.ParseTemplate(
+	`{{if .Failure}}{{call .Data.Failure .Actual}}{{else}}{{call .Data.Negated .Actual}}{{end}}`))
 
 func display(v string) string {
 	if v == "" {
