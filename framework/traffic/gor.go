@@ -45,12 +45,12 @@ const gorPending = 1024
 // LATENCY_NS is its recorded latency. A request body is kept as recorded,
 // with its Content-Encoding.
 func NewGorReader(r io.Reader, name string) Reader {
-	return &gorReader{br: bufio.NewReaderSize(r, 64<<10), name: name, maxRecord: MaxRecordBytes,
+	return &gorReader{lines: newLines(r, 64<<10, MaxRecordBytes+1), name: name, maxRecord: MaxRecordBytes,
 		waiting: map[string]*gorRequest{}, early: map[string]gorResponse{}}
 }
 
 type gorReader struct {
-	br        *bufio.Reader
+	lines     *lines
 	name      string
 	maxRecord int
 	record    int    // number of the last record read
@@ -197,30 +197,25 @@ func (g *gorReader) recordError(err error) error {
 // separator. The last record may lack a separator.
 func (g *gorReader) readPayload() (payload []byte, tooLong bool, err error) {
 	g.buf = g.buf[:0]
-	read := 0
+	read := false
 	for {
-		line, err := g.br.ReadSlice('\n')
-		read += len(line)
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A long line: it cannot be the separator.
-			tooLong = g.keep(line, tooLong)
-			continue
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, false, err
-		}
-		if isGorSeparator(line) {
-			g.record++
-			return g.trimmed(), tooLong, nil
-		}
-		tooLong = g.keep(line, tooLong)
+		line, long, err := g.lines.next()
 		if errors.Is(err, io.EOF) {
-			if read == 0 {
+			if !read {
 				return nil, false, io.EOF
 			}
 			g.record++
 			return g.lastTrimmed(), tooLong, nil
 		}
+		if err != nil {
+			return nil, false, err
+		}
+		read = true
+		if !long && isGorSeparator(line) {
+			g.record++
+			return g.trimmed(), tooLong, nil
+		}
+		tooLong = g.keep(line, tooLong || long)
 	}
 }
 
@@ -235,7 +230,7 @@ func (g *gorReader) keep(line []byte, tooLong bool) bool {
 
 // trimmed drops the newline GoReplay writes before the separator.
 func (g *gorReader) trimmed() []byte {
-	return bytes.TrimSuffix(bytes.TrimSuffix(g.buf, []byte("\n")), []byte("\r"))
+	return trimEOL(g.buf)
 }
 
 // lastTrimmed is trimmed for a last record that ends the file without a
@@ -250,8 +245,7 @@ func (g *gorReader) lastTrimmed() []byte {
 }
 
 func isGorSeparator(line []byte) bool {
-	line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-	return string(line) == GorSeparator
+	return string(trimEOL(line)) == GorSeparator
 }
 
 // parseGorMeta parses "TYPE ID TIMESTAMP_NS [LATENCY_NS]"; the latency

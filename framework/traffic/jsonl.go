@@ -1,7 +1,6 @@
 package traffic
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -44,16 +43,19 @@ type jsonlResponse struct {
 // exchange per line, see the package documentation); name is used in
 // Exchange.Origin and in errors ("traffic.jsonl: line 3").
 func NewJSONLReader(r io.Reader, name string) Reader {
-	return &jsonlReader{br: bufio.NewReader(r), name: name, maxLine: MaxLineBytes}
+	return newJSONLReader(r, name, 4096, MaxLineBytes)
+}
+
+func newJSONLReader(r io.Reader, name string, size, maxLine int) *jsonlReader {
+	return &jsonlReader{lines: newLines(r, size, maxLine+2), name: name, maxLine: maxLine} // +2 for "\r\n"
 }
 
 type jsonlReader struct {
-	br      *bufio.Reader
+	lines   *lines
 	name    string
 	maxLine int
-	line    int    // number of the last line read
-	buf     []byte // the current line, reused
-	err     error  // sticky: a read failed or the input ended
+	line    int   // number of the last line read
+	err     error // sticky: a read failed or the input ended
 }
 
 func (j *jsonlReader) Next() (framework.Exchange, error) {
@@ -95,30 +97,13 @@ func (j *jsonlReader) recordError(err error) error {
 // than maxLine is consumed but not kept: tooLong reports it. The last line
 // may lack a newline; io.EOF comes only when no bytes are left.
 func (j *jsonlReader) readLine() (line []byte, tooLong bool, err error) {
-	j.buf = j.buf[:0]
-	read := 0
-	for {
-		chunk, err := j.br.ReadSlice('\n')
-		read += len(chunk)
-		if !tooLong && len(j.buf)+len(chunk) > j.maxLine+2 { // +2 for "\r\n"
-			tooLong, j.buf = true, j.buf[:0]
-		}
-		if !tooLong {
-			j.buf = append(j.buf, chunk...)
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if errors.Is(err, io.EOF) && read > 0 {
-			err = nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		j.line++
-		line = bytes.TrimSuffix(bytes.TrimSuffix(j.buf, []byte("\n")), []byte("\r"))
-		return line, tooLong || len(line) > j.maxLine, nil
+	line, tooLong, err = j.lines.next()
+	if err != nil {
+		return nil, false, err
 	}
+	j.line++
+	line = trimEOL(line)
+	return line, tooLong || len(line) > j.maxLine, nil
 }
 
 // decodeJSONL converts one non-blank line; Origin is left to the caller.

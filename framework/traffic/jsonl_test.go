@@ -1,7 +1,6 @@
 package traffic
 
 import (
-	"bufio"
 	"errors"
 	"os"
 	"strings"
@@ -93,7 +92,7 @@ func TestJSONLLongLine(t *testing.T) {
 	short := `{"request":{"method":"GET","url":"/a"}}`
 	long := `{"request":{"method":"GET","url":"/` + strings.Repeat("a", 200) + `"}}`
 	input := short + "\n" + long + "\r\n" + short + "\r\n" + long
-	r := &jsonlReader{br: bufio.NewReaderSize(strings.NewReader(input), 16), name: "t.jsonl", maxLine: len(short)}
+	r := newJSONLReader(strings.NewReader(input), "t.jsonl", 16, len(short))
 	// A line over the limit is skipped with an error naming it, however
 	// it ends, and the next line is read normally.
 	checkResults(t, readAll(t, r, 10), []result{

@@ -1,0 +1,63 @@
+package traffic
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// lines reads a stream line by line in bounded memory: a line longer than
+// max bytes is consumed but not kept. The JSONL reader reads one record per
+// line with it, the GoReplay reader the lines between separators.
+type lines struct {
+	br  *bufio.Reader
+	max int
+	buf []byte // a line longer than br's buffer, reused
+}
+
+func newLines(r io.Reader, size, max int) *lines {
+	return &lines{br: bufio.NewReaderSize(r, size), max: max}
+}
+
+// next returns the next line with its "\n" (the last line may lack it),
+// or tooLong and no bytes for a line over max. The line is valid until the
+// next call. io.EOF comes only when no bytes are left.
+func (l *lines) next() (line []byte, tooLong bool, err error) {
+	chunk, err := l.br.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		if errors.Is(err, io.EOF) && len(chunk) > 0 {
+			err = nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if len(chunk) > l.max {
+			return nil, true, nil
+		}
+		return chunk, false, nil
+	}
+	// Longer than br's buffer: gather it, up to max.
+	l.buf = append(l.buf[:0], chunk...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		chunk, err = l.br.ReadSlice('\n')
+		if !tooLong && len(l.buf)+len(chunk) > l.max {
+			tooLong, l.buf = true, l.buf[:0]
+		}
+		if !tooLong {
+			l.buf = append(l.buf, chunk...)
+		}
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, false, err
+	}
+	if tooLong {
+		return nil, true, nil
+	}
+	return l.buf, false, nil
+}
+
+// trimEOL drops a line's "\n" or "\r\n".
+func trimEOL(line []byte) []byte {
+	return bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+}
