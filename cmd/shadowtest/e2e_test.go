@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/shadowtest/shadowtest/fixtures/demo"
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 )
 
 // binary is the shadowtest binary built once for the end-to-end tests.
@@ -79,8 +80,11 @@ type junitFile struct {
 	} `xml:"testsuite"`
 }
 
+// readJUnit reads a JUnit file the binary wrote, after validating it
+// against junit-10.xsd (the schema of the Jenkins xUnit plugin).
 func readJUnit(t *testing.T, path string) junitFile {
 	t.Helper()
+	testenv.ValidateJUnit(t, path)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("no JUnit written: %v", err)
@@ -153,6 +157,23 @@ func TestDemoWithRegressionFailsOnOrders(t *testing.T) {
 	if !strings.Contains(r.stdout, "get-order") || !strings.Contains(r.stdout, "0.7284") {
 		t.Errorf("summary lacks the failing endpoint and its rate:\n%s", r.stdout)
 	}
+	assertQuiet(t, r)
+	if n := strings.Count(r.stdout, "get-order: match rate 0.728 < 0.990"); n != 1 {
+		t.Errorf("the failure is printed %d times, want once (in our summary):\n%s", n, r.stdout)
+	}
+}
+
+// assertQuiet checks that a run printed only shadowtest's own report: no
+// Ginkgo banner or progress dots, no position in Go source, no goroutine
+// dump.
+func assertQuiet(t *testing.T, r result) {
+	t.Helper()
+	out := r.stdout + r.stderr
+	for _, noise := range []string{"[1] shadowtest", "specs •", "•", "Ran 16 of", "Summarizing", "[FAILED]", "[It]", ".go:", "goroutine ", "/pkg/mod/", "Ginkgo", "ginkgo"} {
+		if strings.Contains(out, noise) {
+			t.Errorf("the output holds %q (Ginkgo's report or internal source):\n%s", noise, out)
+		}
+	}
 }
 
 // startDemo starts the two demo services in-process, as live targets.
@@ -204,8 +225,8 @@ func TestRunProdUnreachableAborts(t *testing.T) {
 		t.Errorf("stderr does not say prod is unreachable:\n%s", r.stderr)
 	}
 	c := readJUnit(t, junit).cases()["shadowtest.run/run: replays all traffic"]
-	if c.Failure == nil || !strings.Contains(c.Failure.Message, "prod unreachable") {
-		t.Errorf("JUnit run case: %+v", c)
+	if c.Failure != nil || c.Error == nil || !strings.Contains(c.Error.Message, "prod unreachable") {
+		t.Errorf("JUnit run case: %+v; want an <error> saying prod is unreachable", c)
 	}
 }
 

@@ -26,6 +26,7 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("merge", "RESULTS... [flags]", mergeExamples, stderr)
 	var outs outputOptions
 	fs.StringVar(&outs.junit, "junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`"+outputHelp)
+	fs.BoolVar(&outs.junitOptions.Annotations, "junit-annotations", false, annotationsUsage)
 	fs.StringVar(&outs.results, "results", "", "write the merged results to `FILE`"+outputHelp)
 	fs.StringVar(&outs.html, "html", "", "write the HTML report of the merged results to `FILE`"+outputHelp)
 	fs.StringVar(&outs.baseline, "baseline", "", "compare with an earlier run's `RESULTS` file")
@@ -118,7 +119,6 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		},
 		IsAbort:        func(err error) bool { var a *mergedAbort; return errors.As(err, &a) },
 		NoColor:        !report.UseColor(os.Stdout),
-		Console:        term,
 		Baseline:       out.baseline,
 		BaselineMargin: plan.Report.BaselineMargin,
 	})

@@ -3,17 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/report"
 )
 
 // writeNoiseRules prints, for every endpoint with a noise probe, the paths
-// that differed between two prod answers, and a ready-to-paste ignore rule
-// that makes them explicit. CUE lists do not merge, so the rule repeats the
-// endpoint's current ignore list and replaces it.
+// that differed between two prod answers, and the ready-to-paste ignore
+// rule (report.NoiseRule, the one the JUnit and the HTML report show) that
+// makes them explicit.
 func writeNoiseRules(w io.Writer, results *observe.Results) {
 	first := true
 	for _, e := range results.Endpoints {
@@ -24,11 +22,6 @@ func writeNoiseRules(w io.Writer, results *observe.Results) {
 			fmt.Fprintln(w, "\nNoise learned from prod (paths that differed between two prod answers to the same request):")
 			first = false
 		}
-		var ignore []string
-		if e.Spec != nil {
-			ignore = slices.Clone(e.Spec.Rules.Ignore)
-		}
-		added := false
 		for _, n := range e.NoisePaths() {
 			if n.Reported {
 				fmt.Fprintf(w, "  %s: %s changed in %d of %d prod probes, but the shadow differs there in %d of %d pairs: still counted\n",
@@ -36,18 +29,9 @@ func writeNoiseRules(w io.Writer, results *observe.Results) {
 				continue
 			}
 			fmt.Fprintf(w, "  %s: %s changed in %d of %d prod probes: not counted against the shadow\n", e.Name, n.Path, n.Count, e.Probes)
-			if !slices.Contains(ignore, n.Path) {
-				ignore = append(ignore, n.Path)
-				added = true
-			}
 		}
-		if added {
-			quoted := make([]string, len(ignore))
-			for i, p := range ignore {
-				quoted[i] = strconv.Quote(p)
-			}
-			fmt.Fprintf(w, "  paste into the spec to make it explicit (replaces the endpoint's ignore list):\n    endpoints: %s: ignore: [%s]\n",
-				strconv.Quote(e.Name), strings.Join(quoted, ", "))
+		if rule := report.NoiseRule(e); rule != "" {
+			fmt.Fprintf(w, "  paste into the spec to make it explicit (replaces the endpoint's ignore list):\n    %s\n", rule)
 		}
 	}
 }

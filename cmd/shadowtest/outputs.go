@@ -32,19 +32,26 @@ const (
 	noneName   = "none"
 )
 
+// annotationsUsage documents --junit-annotations (run, demo, merge).
+const annotationsUsage = "add file and line attributes (the CUE line of each threshold) to the JUnit test cases, for GitHub annotations; junit-10.xsd (Jenkins xUnit) does not allow them"
+
 // outputOptions are the flags naming what a run writes: the JUnit, the
 // discrepancy log, the results, the HTML report, and the baseline the run
 // is compared with (an input).
 type outputOptions struct {
 	junit, log, results, html, baseline string
+	// junitOptions are the JUnit's options (--junit-annotations).
+	junitOptions suite.JUnitOptions
 }
 
 const outputHelp = " (- for stdout, none for no file)"
 
 func (o *outputOptions) register(fs interface {
 	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
 }) {
 	fs.StringVar(&o.junit, "junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`"+outputHelp)
+	fs.BoolVar(&o.junitOptions.Annotations, "junit-annotations", false, annotationsUsage)
 	fs.StringVar(&o.log, "log", "", "write the discrepancy log (JSON Lines, one line per differing pair, redacted) to `FILE`"+outputHelp)
 	fs.StringVar(&o.results, "results", "", "write every per-endpoint aggregate as versioned JSON to `FILE` (input of merge, report and --baseline)"+outputHelp)
 	fs.StringVar(&o.html, "html", "", "write the self-contained HTML report to `FILE`"+outputHelp)
@@ -197,7 +204,7 @@ func (w *outputs) finish(outcome suite.Outcome) (written []string, failed []erro
 		}
 	}
 	write("junit", w.opt.junit, func(f io.Writer) error {
-		return suite.WriteJUnit(f, outcome.Report, w.plan, w.results)
+		return suite.WriteJUnitWith(f, outcome.Report, w.plan, w.results, w.opt.junitOptions)
 	})
 	if w.log != nil {
 		closeErr := w.log.Close()

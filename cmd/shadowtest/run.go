@@ -119,7 +119,6 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		IsAbort:        isAbort,
 		Timeout:        opt.timeout,
 		NoColor:        !report.UseColor(os.Stdout),
-		Console:        term,
 		Baseline:       out.baseline,
 		BaselineMargin: plan.Report.BaselineMargin,
 	})

@@ -93,7 +93,14 @@ func interruptRun(t *testing.T, stop func(p *os.Process, dir string), extra ...s
 		code = exit.ExitCode()
 	}
 	r := result{code, stdout.String(), stderr.String()}
-	return r, readJUnit(t, junit)
+	j := readJUnit(t, junit)
+	data, _ := os.ReadFile(junit)
+	for _, internal := range []string{".go:", "goroutine ", "/pkg/mod/"} {
+		if bytes.Contains(data, []byte(internal)) {
+			t.Errorf("the JUnit holds %q (internal source or a goroutine dump):\n%s", internal, data)
+		}
+	}
+	return r, j
 }
 
 func TestSignalsWritePartialResultsAndExitThree(t *testing.T) {
@@ -138,14 +145,15 @@ func TestSignalsWritePartialResultsAndExitThree(t *testing.T) {
 			if !strings.Contains(r.stdout, "ENDPOINT") || !strings.Contains(r.stdout, "items") {
 				t.Errorf("no summary on stdout:\n%s", r.stdout)
 			}
+			assertQuiet(t, r)
 			cases := j.cases()
 			if len(cases) == 0 {
 				t.Fatal("the JUnit has no test case")
 			}
 			if tt.run != "" {
 				c := cases["shadowtest.run/run: replays all traffic"]
-				if c.Failure == nil || !strings.Contains(c.Failure.Message, tt.run) {
-					t.Errorf("run test case does not say %q: %+v", tt.run, c)
+				if c.Failure != nil || c.Error == nil || !strings.Contains(c.Error.Message, tt.run) {
+					t.Errorf("run test case is not an <error> saying %q: %+v", tt.run, c)
 				}
 			}
 		})

@@ -56,3 +56,9 @@ func (l *Latency) Quantile(q float64) time.Duration {
 func (l *Latency) Merge(other *Latency) {
 	_ = l.sketch.MergeWith(other.sketch) // same mapping by construction
 }
+
+// Sum is the total of the samples (from the sketch, within its accuracy):
+// the time spent waiting for this target's answers.
+func (l *Latency) Sum() time.Duration {
+	return time.Duration(l.sketch.GetSum() * float64(time.Millisecond))
+}

@@ -46,11 +46,9 @@ type Config struct {
 	IsAbort func(error) bool
 	// Timeout bounds the whole suite; zero means no bound.
 	Timeout time.Duration
-	// NoColor turns off colour in Ginkgo's console output.
+	// NoColor turns off colour in Ginkgo's console output, which Run
+	// silences; kept for library users that print Ginkgo's report.
 	NoColor bool
-	// Console receives Ginkgo's console output; nil means stdout. The CLI
-	// points it at stderr when an output (--junit -) goes to stdout.
-	Console io.Writer
 	// Also, when set, declares more specs inside shadowtest's Ordered
 	// container, after the thresholds: they run after the replay and may
 	// assert on Results with the same matchers (library use).
@@ -77,7 +75,10 @@ type failRecorder struct{ failed bool }
 
 func (f *failRecorder) Fail() { f.failed = true }
 
-// Run builds the specs and runs them. Ginkgo allows one suite per process
+// Run builds the specs and runs them, silently: Ginkgo's console reporter
+// (progress dots, failure blocks pointing into Go source, progress reports
+// with goroutine dumps on a signal) writes nowhere, because the caller
+// prints its own summary from Outcome. Ginkgo allows one suite per process
 // at a time; Run resets its global state so that it can be called again.
 func Run(cfg Config) Outcome {
 	globals.Reset()
@@ -96,15 +97,22 @@ func Run(cfg Config) Outcome {
 		suiteConfig.Timeout = 100 * 365 * 24 * time.Hour
 	}
 	reporterConfig.Succinct = true
-	reporterConfig.NoColor = cfg.NoColor
-	if cfg.Console != nil {
-		defer func(saved io.Writer) { formatter.ColorableStdOut = saved }(formatter.ColorableStdOut)
-		formatter.ColorableStdOut = cfg.Console
-	}
+	reporterConfig.SilenceSkips = true
+	reporterConfig.NoColor = true
+	// RunSpecs hands formatter.ColorableStdOut to its default reporter;
+	// there is no other way to give it a writer.
+	stdout, stderr := formatter.ColorableStdOut, formatter.ColorableStdErr
+	formatter.ColorableStdOut, formatter.ColorableStdErr = io.Discard, io.Discard
+	defer func() { formatter.ColorableStdOut, formatter.ColorableStdErr = stdout, stderr }()
 	var t failRecorder
 	out.Passed = ginkgo.RunSpecs(&t, "shadowtest", suiteConfig, reporterConfig) && !t.failed
 	return out
 }
+
+// replayTimeEntry is the report entry in which Declare records how long
+// the replay took, so that WriteJUnit can share it out among the
+// endpoints instead of charging it all to the first test case.
+const replayTimeEntry = "shadowtest replay time"
 
 // Declare adds shadowtest's specs to the Ginkgo suite being built: an
 // Ordered container whose BeforeAll runs cfg.Replay once, one Describe per
@@ -119,7 +127,9 @@ func Declare(cfg Config, replayErr *error) bool {
 	}
 	return ginkgo.Describe(RootName, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
 		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
+			start := time.Now()
 			*replayErr = cfg.Replay(ctx)
+			ginkgo.AddReportEntry(replayTimeEntry, time.Since(start), ginkgo.ReportEntryVisibilityNever)
 			if *replayErr != nil && (cfg.IsAbort == nil || !cfg.IsAbort(*replayErr)) {
 				ginkgo.Fail("replay failed: " + (*replayErr).Error())
 			}
@@ -132,7 +142,7 @@ func Declare(cfg Config, replayErr *error) bool {
 			cfg.Also()
 		}
 		ginkgo.Describe(RunGroup, func() {
-			ginkgo.It("replays all traffic", func() {
+			ginkgo.It("replays all traffic", trafficLocation(cfg.Plan), func() {
 				if *replayErr != nil {
 					ginkgo.Fail((*replayErr).Error())
 				}
@@ -203,11 +213,20 @@ func MatchRateName(th framework.Thresholds) string {
 	return fmt.Sprintf("match rate >= %g (min %d pairs)", th.MatchRate, th.MinSamples)
 }
 
+// trafficLocation is where the spec declares its traffic (the place to
+// look when the replay fails), or the spec directory.
+func trafficLocation(plan *framework.Plan) types.CodeLocation {
+	if len(plan.Traffic) > 0 && plan.Traffic[0].Pos.File != "" {
+		return location(plan.Traffic[0].Pos)
+	}
+	return types.CodeLocation{FileName: plan.Dir}
+}
+
 // location turns a spec position into a Ginkgo code location, so that
 // Ginkgo points at the CUE line a threshold was declared on.
 func location(p framework.Position) types.CodeLocation {
 	if p.File == "" {
-		return types.NewCodeLocation(1)
+		return types.CodeLocation{}
 	}
 	return types.CodeLocation{FileName: p.File, LineNumber: p.Line}
 }

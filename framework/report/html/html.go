@@ -33,6 +33,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/redact"
+	"github.com/shadowtest/shadowtest/framework/report"
 )
 
 var (
@@ -111,6 +112,7 @@ type endpointView struct {
 	ProdErrors, ShadowErrors               int64
 	Categories                             []categoryView
 	Noise                                  []noiseView
+	NoiseRule                              string
 }
 
 type verdictView struct {
@@ -128,7 +130,6 @@ type noiseView struct {
 	Path          string
 	Count, Shadow int64
 	Reported      bool
-	RuleCUE       string
 }
 
 type pairView struct {
@@ -247,8 +248,9 @@ func build(d Data) view {
 			ev.Categories = append(ev.Categories, cv)
 		}
 		for _, n := range e.NoisePaths() {
-			ev.Noise = append(ev.Noise, noiseView{Path: clean(n.Path), Count: n.Count, Shadow: n.Shadow, Reported: n.Reported, RuleCUE: clean(strconv.Quote(n.Rule))})
+			ev.Noise = append(ev.Noise, noiseView{Path: clean(n.Path), Count: n.Count, Shadow: n.Shadow, Reported: n.Reported})
 		}
+		ev.NoiseRule = clean(report.NoiseRule(e))
 		v.Endpoints = append(v.Endpoints, ev)
 	}
 	for label, n := range r.Unmatched {

@@ -171,7 +171,7 @@ func TestReportInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{hostile[0], hostile[1], "javascript:window.__pwned=7", "broken \uFFFD utf-8", "[REDACTED]", `ignore: ["$..requestId"]`} {
+	for _, want := range []string{hostile[0], hostile[1], "javascript:window.__pwned=7", "broken \uFFFD utf-8", "[REDACTED]", `endpoints: "get-user": ignore: ["$..requestId"]`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page does not display %q as text", want)
 		}

@@ -2,12 +2,15 @@ package examplesuite_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/shadowtest/shadowtest/fixtures/demo"
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/runner"
@@ -19,8 +22,25 @@ import (
 // own specs and shadowtest's side by side.
 func TestShadow(t *testing.T) {
 	RegisterFailHandler(Fail)
+	junitPath = filepath.Join(t.TempDir(), "shadow-junit.xml")
 	RunSpecs(t, "shop migration")
+	// The JUnit the suite wrote validates against junit-10.xsd, as the
+	// Jenkins xUnit plugin requires.
+	testenv.ValidateJUnit(t, junitPath)
 }
+
+// junitPath is where the suite writes shadowtest's JUnit (CI would use a
+// fixed name, such as shadow-junit.xml).
+var junitPath string
+
+// shadowtest's own JUnit layout (one suite per endpoint, figures as
+// properties) next to, or instead of, Ginkgo's --junit-report.
+var _ = ReportAfterSuite("shadowtest JUnit", func(r Report) {
+	f, err := os.Create(junitPath)
+	Expect(err).NotTo(HaveOccurred())
+	defer f.Close()
+	Expect(suite.WriteJUnit(f, r, plan, results)).To(Succeed())
+})
 
 // The spec directory is loaded when the suite is built, because its
 // endpoints become Describe containers.
