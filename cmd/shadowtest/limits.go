@@ -53,8 +53,10 @@ type signals struct {
 	// kill receives "SIGUSR1" when the kill switch is tripped from outside.
 	kill  chan string
 	stops []chan os.Signal
-	// received names the last SIGINT or SIGTERM received, if any.
-	received atomic.Value
+	// interrupts receives SIGINT and SIGTERM; interrupted drains it.
+	interrupts chan os.Signal
+	// received names the first SIGINT or SIGTERM received, if any.
+	received string
 }
 
 // catchSignals keeps SIGINT and SIGTERM from killing the process outside
@@ -71,11 +73,7 @@ func catchSignals() *signals {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	s.stops = []chan os.Signal{interrupts, usr1}
-	go func() {
-		for sig := range interrupts {
-			s.received.Store(signalName(sig))
-		}
-	}()
+	s.interrupts = interrupts
 	go func() {
 		for range usr1 {
 			select {
@@ -88,9 +86,22 @@ func catchSignals() *signals {
 }
 
 // interrupted returns "SIGINT" or "SIGTERM" when one was received, else "".
+// It reads the channel itself rather than from a goroutine: the signal is
+// queued on it before Ginkgo's handler (notified at the same time) ends the
+// suite, so it is there to be read when the suite returns.
 func (s *signals) interrupted() string {
-	name, _ := s.received.Load().(string)
-	return name
+	for s.received == "" {
+		select {
+		case sig, ok := <-s.interrupts:
+			if !ok {
+				return ""
+			}
+			s.received = signalName(sig)
+		default:
+			return ""
+		}
+	}
+	return s.received
 }
 
 func signalName(sig os.Signal) string {
