@@ -66,8 +66,9 @@ func (o outputOptions) onStdout() bool {
 	return slices.Contains([]string{o.junit, o.log, o.results, o.html}, stdoutName)
 }
 
-// checkOutputFlags rejects an output flag given an empty name, and more
-// than one output on stdout. outputs names the flags that are outputs.
+// checkOutputFlags rejects an output flag given an empty name, more than
+// one output on stdout, and two outputs to one file. outputs names the
+// flags that are outputs.
 func checkOutputFlags(fs *flag.FlagSet, outputs ...string) error {
 	var errs []error
 	var toStdout []string
@@ -84,6 +85,18 @@ func checkOutputFlags(fs *flag.FlagSet, outputs ...string) error {
 	})
 	if len(toStdout) > 1 {
 		errs = append(errs, fmt.Errorf("%s all ask for stdout: at most one output can go there", strings.Join(toStdout, ", ")))
+	}
+	byPath := map[string]string{}
+	for _, name := range outputs {
+		f := fs.Lookup(name)
+		if f == nil || !wanted(f.Value.String()) || f.Value.String() == stdoutName {
+			continue
+		}
+		path := filepath.Clean(f.Value.String())
+		if other, ok := byPath[path]; ok {
+			errs = append(errs, fmt.Errorf("--%s and --%s both write %s: give each output its own file", other, name, path))
+		}
+		byPath[path] = name
 	}
 	return errors.Join(errs...)
 }

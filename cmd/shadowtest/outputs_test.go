@@ -87,6 +87,31 @@ func TestOutputsReplaceWholeFiles(t *testing.T) {
 	if _, err := observe.ReadFile(results); err != nil {
 		t.Error(err)
 	}
+	// Modes as os.Create gives them (0666 less the umask), not a
+	// temporary file's 0600: CI artifacts are read by other users.
+	probe := filepath.Join(t.TempDir(), "probe")
+	f, _ := os.Create(probe)
+	f.Close()
+	want, _ := os.Stat(probe)
+	for _, p := range []string{junit, results} {
+		if info, err := os.Stat(p); err != nil || info.Mode() != want.Mode() {
+			t.Errorf("%s: mode %v, want %v like os.Create", p, info.Mode(), want.Mode())
+		}
+	}
+	// A symlink keeps pointing where it did; its target is replaced.
+	elsewhere := filepath.Join(t.TempDir(), "real.xml")
+	os.WriteFile(elsewhere, []byte("earlier"), 0o644)
+	link := filepath.Join(t.TempDir(), "link.xml")
+	if err := os.Symlink(elsewhere, link); err != nil {
+		t.Fatal(err)
+	}
+	if r := shadowtest(t, "run", "specs/demo", "-t", "prod="+prod, "-t", "shadow="+shadow, "--junit", link); r.code != exitPass {
+		t.Fatalf("--junit LINK: exit %d\n%s", r.code, r.stderr)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symlink was replaced by a file")
+	}
+	readJUnit(t, elsewhere)
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		var names []string
 		for _, e := range entries {
@@ -182,7 +207,7 @@ func TestOutputsOnStdoutAndOff(t *testing.T) {
 		t.Errorf("--junit none wrote %v", entries)
 	}
 
-	for _, args := range [][]string{{"--junit", ""}, {"--results", ""}, {"--log="}, {"--junit", "-", "--results", "-"}} {
+	for _, args := range [][]string{{"--junit", ""}, {"--results", ""}, {"--log="}, {"--junit", "-", "--results", "-"}, {"--results", "junit.xml"}, {"--junit", "x/a.json", "--html", "x/../x/a.json"}} {
 		started := time.Now()
 		r := run(args...)
 		if r.code != exitInvalid || !strings.Contains(r.stderr, "--") || time.Since(started) > 20*time.Second {
@@ -198,4 +223,31 @@ func mustAbs(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return abs
+}
+
+// TestTrafficConvertInPlace converts a JSONL file onto itself: OUT is
+// written beside and renamed at the end, so IN is read whole first; a
+// conversion that fails leaves OUT as it was.
+func TestTrafficConvertInPlace(t *testing.T) {
+	dir := t.TempDir()
+	lines := demoTraffic(t)[:30]
+	path := filepath.Join(dir, "t.jsonl")
+	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	r := shadowtest(t, "traffic", "convert", path, path)
+	if r.code != exitPass || !strings.Contains(r.stdout, "30 exchanges written") {
+		t.Fatalf("convert in place: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	before, _ := os.ReadFile(path)
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(lines[0]+"\n{\"request\":{}}\n"), 0o644)
+	if r := shadowtest(t, "traffic", "convert", bad, path); r.code != exitInvalid {
+		t.Fatalf("a malformed record: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	after, _ := os.ReadFile(path)
+	if string(after) != string(before) || len(strings.Split(strings.TrimSpace(string(after)), "\n")) != 30 {
+		t.Errorf("a failed conversion changed OUT")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("files left: %v", entries)
+	}
 }

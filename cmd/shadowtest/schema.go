@@ -10,6 +10,7 @@ import (
 
 const schemaExamples = `  shadowtest schema > shadow.cue         # the schema, with its comments
   shadowtest schema reference            # the same documentation as Markdown tables
+  shadowtest schema results > results.schema.json   # the JSON Schema of --results files
   shadowtest schema vendor               # in the directory that holds specs/: let specs import the schema:
       // specs/shop.cue
       package shadow
@@ -18,7 +19,7 @@ const schemaExamples = `  shadowtest schema > shadow.cue         # the schema, w
   cue vet -c=false ./specs/               # the real cue command checks them too (-c=false: target urls may come from -t)`
 
 func schemaCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("schema", "[reference | vendor [DIR]]", schemaExamples, stderr)
+	fs := newFlagSet("schema", "[reference | results | vendor [DIR]]", schemaExamples, stderr)
 	positional, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -34,6 +35,9 @@ func schemaCommand(args []string, stdout, stderr io.Writer) int {
 			return exitInvalid
 		}
 		io.WriteString(stdout, reference)
+		return exitPass
+	case positional[0] == "results" && len(positional) == 1:
+		io.WriteString(stdout, schemas.Results)
 		return exitPass
 	case positional[0] == "vendor" && len(positional) <= 2:
 		dir := "."
@@ -51,6 +55,6 @@ func schemaCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "specs under %s can now import %q (run cue from %[1]s)\n", dir, spec.ImportPath)
 		return exitPass
 	}
-	fmt.Fprintln(stderr, "shadowtest schema: want no argument (print the schema), 'reference' (Markdown) or 'vendor [DIR]'")
+	fmt.Fprintln(stderr, "shadowtest schema: want no argument (print the schema), 'reference' (Markdown), 'results' (the results file's JSON Schema) or 'vendor [DIR]'")
 	return exitInvalid
 }

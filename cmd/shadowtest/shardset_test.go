@@ -124,6 +124,10 @@ func TestResultsMatchTheSchema(t *testing.T) {
 	if err := resultsSchema(t).Validate(readJSON(t, "../../framework/observe/testdata/results-v1.json")); err == nil {
 		t.Error("the version 2 schema accepts a version 1 file")
 	}
+	published, _ := os.ReadFile("../../schemas/results.schema.json")
+	if r := shadowtest(t, "schema", "results"); r.code != exitPass || r.stdout != string(published) {
+		t.Errorf("shadowtest schema results: exit %d, does not print schemas/results.schema.json", r.code)
+	}
 }
 
 func resultsSchema(t *testing.T) *jsonschema.Schema {

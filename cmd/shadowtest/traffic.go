@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework/traffic"
@@ -55,15 +54,14 @@ func convertCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	defer reader.Close()
 
-	var out io.Writer = stdout
-	var file *os.File
-	if outPath != "-" {
-		if file, err = os.Create(outPath); err != nil {
-			fmt.Fprintf(stderr, "shadowtest traffic convert: %v\n", err)
-			return exitInvalid
-		}
-		out = file
+	// OUT is written to a temporary file renamed over it at the end, so
+	// that a failed conversion leaves no half file and OUT may be IN.
+	out, err := openOutput(outPath, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest traffic convert: %s cannot be written: %v\n", outPath, err)
+		return exitInvalid
 	}
+	defer out.discard()
 	buffered := bufio.NewWriterSize(out, 1<<20)
 	var w io.Writer = buffered
 	var zw *gzip.Writer
@@ -72,15 +70,15 @@ func convertCommand(args []string, stdout, stderr io.Writer) int {
 		w = zw
 	}
 	written, skipped, convErr := convert(reader, w, *skipBad, stderr)
-	closeErr := errors.Join(closeIf(zw), buffered.Flush(), closeFile(file))
+	closeErr := errors.Join(closeIf(zw), buffered.Flush())
 	if convErr == nil {
 		convErr = closeErr
 	}
+	if convErr == nil {
+		convErr = out.commit()
+	}
 	if convErr != nil {
 		fmt.Fprintf(stderr, "shadowtest traffic convert: %v\n", convErr)
-		if file != nil {
-			os.Remove(outPath) // never leave half a conversion behind
-		}
 		return exitInvalid
 	}
 	if outPath != "-" {
@@ -127,11 +125,4 @@ func closeIf(zw *gzip.Writer) error {
 		return nil
 	}
 	return zw.Close()
-}
-
-func closeFile(f *os.File) error {
-	if f == nil {
-		return nil
-	}
-	return f.Close()
 }
