@@ -1,9 +1,6 @@
 package framework
 
-import (
-	"regexp"
-	"strings"
-)
+import "github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 
 // DiffKind says how prod's and the shadow's responses differ at one path.
 type DiffKind string
@@ -51,18 +48,9 @@ func (d Diff) Category() string {
 	return string(d.Kind) + " " + FoldIndices(d.Path)
 }
 
-// arrayIndex matches an index, [3], or a keyed-set element, [id=7] or
-// [sku="A-1"].
-var arrayIndex = regexp.MustCompile(`\[(?:[0-9]+|(?:[A-Za-z_][A-Za-z0-9_-]*|"(?:[^"\\]|\\.)*")=(?:"(?:[^"\\]|\\.)*"|[-+.0-9A-Za-z]+))\]`)
-
 // FoldIndices replaces every array index and keyed-set element in a path
-// with [*].
-func FoldIndices(path string) string {
-	if !strings.Contains(path, "[") {
-		return path
-	}
-	return arrayIndex.ReplaceAllString(path, "[*]")
-}
+// with [*]; see fieldpath.FoldIndices, the one path grammar.
+func FoldIndices(path string) string { return fieldpath.FoldIndices(path) }
 
 // Verdict is the outcome of one threshold test case.
 type Verdict struct {

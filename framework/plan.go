@@ -47,12 +47,24 @@ type ReportSettings struct {
 	// Redact lists body paths whose values never appear in any output
 	// (log, JUnit, HTML, results); sensitive headers are always redacted.
 	Redact []string `json:"redact,omitempty"`
+	// Secrets adds names whose values are hidden and allows harmless ones.
+	Secrets SecretNames `json:"secrets,omitzero"`
 	// Examples is how many differing pairs per endpoint and category the
 	// discrepancy log keeps in full; the rest are logged without bodies.
 	Examples int `json:"examples,omitempty"`
 	// BaselineMargin is how far an endpoint's match rate may drop below
 	// the baseline run's before the baseline test fails.
 	BaselineMargin float64 `json:"baselineMargin,omitempty"`
+}
+
+// SecretNames tune which header, parameter, cookie, form field and JSON
+// member names are secret, beyond the built-in words (scrub.Words).
+type SecretNames struct {
+	// Names are more secret names, matched by words like the built-in
+	// ones.
+	Names []string `json:"names,omitempty"`
+	// Allow are names that look secret but are not.
+	Allow []string `json:"allow,omitempty"`
 }
 
 // Target is one system requests are sent to.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -126,7 +127,7 @@ func (s *signals) stop() {
 // startProgress shows the run's progress on stderr unless quiet: a live
 // line on a terminal, a log line every few seconds elsewhere. The total
 // comes from a separate read of the traffic, so the first lines have none.
-func startProgress(ctx context.Context, plan *framework.Plan, results *observe.Results, quiet bool) *progress.Reporter {
+func startProgress(ctx context.Context, plan *framework.Plan, results *observe.Results, quiet bool, stderr io.Writer) *progress.Reporter {
 	mode := progress.ModeFor(os.Stderr, quiet)
 	var total atomic.Int64
 	if mode != progress.Off {
@@ -136,7 +137,7 @@ func startProgress(ctx context.Context, plan *framework.Plan, results *observe.R
 			}
 		}()
 	}
-	return progress.Start(os.Stderr, progress.Options{Mode: mode, Color: report.UseColor(os.Stderr)}, func() progress.Stats {
+	return progress.Start(stderr, progress.Options{Mode: mode, Color: report.UseColor(os.Stderr)}, func() progress.Stats {
 		st := progress.Stats{Total: total.Load()}
 		results.Snapshot(func(r *observe.Results) {
 			for _, e := range r.Endpoints {

@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // Exit codes.
@@ -48,7 +50,18 @@ func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// dispatch runs a command with stdout and stderr behind one scrubber, so
+// that no secret the command learns, and no control character, reaches
+// them (see framework/scrub).
 func dispatch(args []string, stdout, stderr io.Writer) int {
+	sc := scrub.New()
+	out, errOut := sc.Terminal(stdout), sc.Terminal(stderr)
+	defer errOut.Flush()
+	defer out.Flush()
+	return dispatchTo(args, out, errOut)
+}
+
+func dispatchTo(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {

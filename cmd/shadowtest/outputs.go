@@ -22,6 +22,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework/redact"
 	reporthtml "github.com/shadowtest/shadowtest/framework/report/html"
 	"github.com/shadowtest/shadowtest/framework/runner"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/framework/suite"
 )
 
@@ -122,10 +123,12 @@ type outputs struct {
 // goes through, the files, the log, and the baseline. Outputs named "-"
 // are written to stdout. Call discard when the run stops before finish.
 func (o outputOptions) open(plan *framework.Plan, results *observe.Results, stdout io.Writer) (*outputs, error) {
-	red, err := redact.New(plan.Report.Redact)
+	sc := scrubberOf(stdout)
+	red, err := newRedactor(plan, sc)
 	if err != nil {
 		return nil, err
 	}
+	learnPlan(plan, red, sc)
 	results.Redact = red.Value
 	results.Report = plan.Report
 	w := &outputs{opt: o, plan: plan, results: results, redactor: red, files: map[string]*outputFile{}}
@@ -166,12 +169,22 @@ func (w *outputs) discard() {
 	}
 }
 
-// observe is the runner's per-pair callback, nil when nothing is logged.
+// observe is the runner's per-pair callback: it registers the secrets of
+// both responses' headers (Set-Cookie, tokens) with the scrubber, so that
+// an echo of one on the other side is scrubbed, and logs the pair.
 func (w *outputs) observe() func(*framework.Pair, []framework.Diff) {
-	if w.log == nil {
-		return nil
+	return func(pair *framework.Pair, diffs []framework.Diff) {
+		w.redactor.Learn(nil, &pair.Prod, &pair.Shadow)
+		if w.log != nil {
+			w.log.Add(pair, diffs)
+		}
 	}
-	return w.log.Add
+}
+
+// seen registers the secrets of every exchange before it is sent, so that
+// whatever the targets echo of them is scrubbed.
+func (w *outputs) seen(ex *framework.Exchange) {
+	w.redactor.Learn(&ex.Request, ex.Recorded)
 }
 
 // absolute makes the output paths absolute, for commands that change
@@ -272,16 +285,30 @@ func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) err
 
 // outputFile is an output being written: a pending temporary file renamed
 // over the target by commit, stdout, or a special file (/dev/null, a FIFO)
-// written in place.
+// written in place. Every byte goes through the run's scrubber.
 type outputFile struct {
 	io.Writer
-	pending *renameio.PendingFile
-	special *os.File
+	scrubbed *scrub.Writer
+	pending  *renameio.PendingFile
+	special  *os.File
 }
 
-// openOutput starts writing the output path ("-" for stdout). Missing
-// parent directories are created.
+// openOutput starts writing the output path ("-" for stdout), scrubbed by
+// stdout's scrubber (see scrubberOf). Missing parent directories are
+// created.
 func openOutput(path string, stdout io.Writer) (*outputFile, error) {
+	f, err := openOutputFile(path, stdout)
+	if err != nil {
+		return nil, err
+	}
+	if path != stdoutName { // stdout scrubs already
+		f.scrubbed = scrubberOf(stdout).Writer(f.Writer)
+		f.Writer = f.scrubbed
+	}
+	return f, nil
+}
+
+func openOutputFile(path string, stdout io.Writer) (*outputFile, error) {
 	if path == stdoutName {
 		return &outputFile{Writer: stdout}, nil
 	}
@@ -317,6 +344,12 @@ func openOutput(path string, stdout io.Writer) (*outputFile, error) {
 // commit puts the written output in place.
 func (f *outputFile) commit() error {
 	defer func() { f.pending, f.special = nil, nil }()
+	if f.scrubbed != nil {
+		if err := f.scrubbed.Flush(); err != nil {
+			f.discard()
+			return err
+		}
+	}
 	switch {
 	case f.pending != nil:
 		if err := f.pending.CloseAtomicallyReplace(); err != nil {

@@ -113,8 +113,8 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		Plan:    plan,
 		Results: results,
 		Replay: func(ctx context.Context) error {
-			defer startProgress(ctx, plan, results, opt.limits.quiet).Stop()
-			return runner.Run(ctx, plan, results, runner.Options{Kill: signals.kill, Observe: out.observe(), Feed: feed})
+			defer startProgress(ctx, plan, results, opt.limits.quiet, stderr).Stop()
+			return runner.Run(ctx, plan, results, runner.Options{Kill: signals.kill, Observe: out.observe(), Seen: out.seen, Feed: feed})
 		},
 		IsAbort:        isAbort,
 		Timeout:        opt.timeout,

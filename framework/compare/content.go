@@ -2,21 +2,14 @@ package compare
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"compress/zlib"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/andybalholm/brotli"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
@@ -79,44 +72,7 @@ func bodyKind(prodHeader http.Header, prod, shadow []byte) bodyType {
 // (x-gzip), deflate (zlib, or raw deflate as some servers send) and br, in
 // reverse order of a list. Identity and an absent header leave it as is.
 func decodeContent(r *framework.Response, limit int64) ([]byte, error) {
-	values := headerValues(r.Header, "Content-Encoding")
-	if len(values) == 0 {
-		return r.Body, nil
-	}
-	codings := strings.Split(normalizeList(strings.Join(values, ",")), ", ")
-	body := r.Body
-	for i := len(codings) - 1; i >= 0; i-- {
-		coding := strings.ToLower(codings[i])
-		var rd io.Reader
-		var err error
-		switch coding {
-		case "", "identity":
-			continue
-		case "gzip", "x-gzip":
-			rd, err = gzip.NewReader(bytes.NewReader(body))
-		case "deflate":
-			rd, err = zlib.NewReader(bytes.NewReader(body))
-			if err != nil {
-				rd, err = flate.NewReader(bytes.NewReader(body)), nil
-			}
-		case "br":
-			rd = brotli.NewReader(bytes.NewReader(body))
-		default:
-			return r.Body, fmt.Errorf("unsupported Content-Encoding %q", coding)
-		}
-		if err != nil {
-			return r.Body, fmt.Errorf("%s: %w", coding, err)
-		}
-		decoded, err := io.ReadAll(io.LimitReader(rd, limit+1))
-		switch {
-		case err != nil:
-			return r.Body, fmt.Errorf("%s: %w", coding, err)
-		case int64(len(decoded)) > limit:
-			return r.Body, fmt.Errorf("%s: decoded body exceeds %d bytes", coding, limit)
-		}
-		body = decoded
-	}
-	return body, nil
+	return framework.DecodeContent(r.Header, r.Body, limit)
 }
 
 // encodingNote shows one side of a pair where only one body could be

@@ -135,6 +135,14 @@ type Body struct {
 	// CutAtCapture reports that the body was already cut by
 	// mirror.maxBodyBytes when it was received.
 	CutAtCapture bool `json:"cutAtCapture,omitempty"`
+	// Decoded names the Content-Encoding undone before logging (gzip,
+	// br...): Text or Base64 hold the decoded body, Size and SHA256
+	// describe it.
+	Decoded string `json:"decoded,omitempty"`
+	// Withheld says why the body is not shown at all (it could not be
+	// decoded or parsed for redaction): only Size and SHA256 of the body
+	// as received are kept.
+	Withheld string `json:"withheld,omitempty"`
 }
 
 // Options tune a Writer.
@@ -223,7 +231,7 @@ func (w *Writer) Add(pair *framework.Pair, diffs []framework.Diff) {
 	}
 	if e.Example {
 		req := &pair.Exchange.Request
-		e.Request = &Request{Method: req.Method, URL: red.URL(req.URL), Header: red.Header(req.Header), Body: w.body(req.Body, false)}
+		e.Request = &Request{Method: req.Method, URL: red.URL(req.URL), Header: red.Header(req.Header), Body: w.body(req.Header, req.Body, false)}
 		e.Prod = w.response(&pair.Prod)
 		e.Shadow = w.response(&pair.Shadow)
 		w.examples = append(w.examples, e)
@@ -242,17 +250,22 @@ func (w *Writer) response(r *framework.Response) *Response {
 	}
 	out.Status = r.Status
 	out.Header = w.opt.Redactor.Header(r.Header)
-	out.Body = w.body(r.Body, r.Truncated)
+	out.Body = w.body(r.Header, r.Body, r.Truncated)
 	return out
 }
 
-func (w *Writer) body(b []byte, cutAtCapture bool) *Body {
+func (w *Writer) body(header http.Header, b []byte, cutAtCapture bool) *Body {
 	if len(b) == 0 {
 		return nil
 	}
-	b = w.opt.Redactor.Body(b)
+	redacted, decoded, err := w.opt.Redactor.BodyOf(header, b)
+	if err != nil {
+		sum := sha256.Sum256(b)
+		return &Body{Size: len(b), SHA256: hex.EncodeToString(sum[:]), CutAtCapture: cutAtCapture, Withheld: err.Error()}
+	}
+	b = redacted
 	sum := sha256.Sum256(b)
-	out := &Body{Size: len(b), SHA256: hex.EncodeToString(sum[:]), CutAtCapture: cutAtCapture}
+	out := &Body{Size: len(b), SHA256: hex.EncodeToString(sum[:]), CutAtCapture: cutAtCapture, Decoded: decoded}
 	kept := b
 	if len(kept) > w.opt.MaxBodyBytes {
 		kept = kept[:w.opt.MaxBodyBytes]
@@ -354,6 +367,9 @@ func Read(r io.Reader, name string, fn func(Entry) error) error {
 func (b *Body) String() string {
 	if b == nil {
 		return ""
+	}
+	if b.Withheld != "" {
+		return fmt.Sprintf("(body withheld: %s; %d bytes, sha256 %s)", b.Withheld, b.Size, b.SHA256)
 	}
 	if b.Base64 != "" {
 		return "base64:" + b.Base64

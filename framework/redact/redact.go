@@ -1,50 +1,91 @@
-// Package redact hides secrets before anything recorded is written out:
-// sensitive headers (Authorization, Cookie, Set-Cookie, API keys...) and the
-// JSON body fields a spec lists under report.redact.
+// Package redact hides secrets where they stand before anything recorded is
+// written out: the values of sensitive headers, cookies, query parameters,
+// form fields and JSON members (by name, see scrub.Names), the body paths a
+// spec lists under report.redact, and bodies that cannot be parsed for
+// those rules (withheld: size and SHA-256 only).
 //
-// Every output that carries recorded bytes (the discrepancy log, the
-// results' examples, the JUnit, the HTML report) goes through one Redactor.
-// It does not escape anything for a particular format; each writer does.
+// Every value it masks is also registered with the run's scrub.Scrubber,
+// which removes it, by value, from every byte of every output: a token the
+// shadow echoes somewhere else is caught there too. Every output that
+// carries recorded bytes (the discrepancy log, the results' examples, the
+// JUnit, the HTML report) goes through one Redactor. It does not escape
+// anything for a particular format; each writer does.
 package redact
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"mime"
 	"net/http"
-	"strconv"
+	"net/url"
+	"regexp"
 	"strings"
 
+	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // Mask replaces every redacted value.
-const Mask = "[REDACTED]"
+const Mask = scrub.Mask
 
-// SensitiveHeaders are always redacted, whatever the spec says.
-var SensitiveHeaders = []string{
+// sensitiveHeaders are always redacted, whatever the spec says; names
+// whose words look secret (scrub.Names) are redacted too.
+var sensitiveHeaders = [...]string{
 	"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
 	"X-Api-Key", "Api-Key", "X-Auth-Token", "X-Csrf-Token", "X-Amz-Security-Token",
 }
 
-// Redactor hides sensitive headers and configured body fields. The zero
-// value is not usable; build one with New. A Redactor is safe for
-// concurrent use.
+// SensitiveHeaders returns the headers that are always redacted, whatever
+// the spec says (a copy: the list cannot be changed at run time).
+func SensitiveHeaders() []string { return append([]string(nil), sensitiveHeaders[:]...) }
+
+// MaxDecodedBytes bounds the decoded size of a body that is redacted; a
+// body that decodes to more is withheld.
+const MaxDecodedBytes = 16 << 20
+
+// Options configure a Redactor.
+type Options struct {
+	// Paths are the spec's report.redact paths: body paths are masked in
+	// JSON bodies and in differences, header paths add sensitive headers.
+	Paths []string
+	// Names are more secret names, matched by words (report.secrets.names).
+	Names []string
+	// Allow are names that look secret but are not (report.secrets.allow).
+	Allow []string
+	// Scrubber, when set, receives every value masked, so that it is
+	// removed wherever else it appears.
+	Scrubber *scrub.Scrubber
+}
+
+// Redactor hides sensitive headers and body fields. The zero value is not
+// usable; build one with New or Build. A Redactor is safe for concurrent
+// use.
 type Redactor struct {
 	headers map[string]bool
 	body    fieldpath.Set
+	keyed   []string // key members named by [field=value] in body paths
+	names   *scrub.Names
+	values  *scrub.Scrubber
 }
 
-// New returns a Redactor for the spec's report.redact paths: body paths are
-// redacted in JSON bodies and in differences, header paths add to
-// SensitiveHeaders.
-func New(paths []string) (*Redactor, error) {
-	r := &Redactor{headers: map[string]bool{}}
-	for _, h := range SensitiveHeaders {
+// New returns a Redactor for the spec's report.redact paths.
+func New(paths []string) (*Redactor, error) { return Build(Options{Paths: paths}) }
+
+// Build returns a Redactor for opt.
+func Build(opt Options) (*Redactor, error) {
+	r := &Redactor{headers: map[string]bool{}, names: scrub.NewNames(opt.Names, opt.Allow), values: opt.Scrubber}
+	for _, h := range sensitiveHeaders {
 		r.headers[http.CanonicalHeaderKey(h)] = true
 	}
 	var body []fieldpath.Path
-	for _, s := range paths {
+	keyed := map[string]bool{}
+	for _, s := range opt.Paths {
 		p, err := fieldpath.Parse(s)
 		if err != nil {
 			return nil, fmt.Errorf("report.redact: %w", err)
@@ -54,94 +95,300 @@ func New(paths []string) (*Redactor, error) {
 			continue
 		}
 		body = append(body, p)
+		for _, label := range p.KeyedLabels() {
+			if field, _, _, ok := label.KeyedBy(); ok && !keyed[field] {
+				keyed[field] = true
+				r.keyed = append(r.keyed, field)
+			}
+		}
 	}
 	r.body = fieldpath.NewSet(body...)
 	return r, nil
 }
 
-// Default redacts only the sensitive headers.
+// Default redacts sensitive headers and secret names only.
 func Default() *Redactor {
 	r, _ := New(nil)
 	return r
 }
 
-// IsSensitiveHeader reports whether a header's values are hidden. Names
-// containing "token", "secret", "password" or "api-key" are sensitive too.
+// Names returns the names the Redactor treats as secret.
+func (r *Redactor) Names() *scrub.Names { return r.names }
+
+// IsSensitiveHeader reports whether a header's values are hidden: the
+// always-redacted headers, header paths of report.redact, and names whose
+// words look secret (X-Authorization, Api_Key, X-Session-Id).
 func (r *Redactor) IsSensitiveHeader(name string) bool {
-	if r.headers[http.CanonicalHeaderKey(name)] {
-		return true
-	}
-	lower := strings.ToLower(name)
-	for _, word := range []string{"token", "secret", "password", "api-key", "apikey", "session"} {
-		if strings.Contains(lower, word) {
-			return true
-		}
-	}
-	return false
+	return r.headers[http.CanonicalHeaderKey(name)] || r.names.Secret(name)
 }
 
-// Header returns a copy of h with the values of sensitive headers masked.
+// learn registers a masked value (and the credential inside a scheme,
+// Basic credentials decoded) with the scrubber.
+func (r *Redactor) learn(value string) {
+	if r.values == nil || len(value) < scrub.MinLen {
+		return
+	}
+	r.values.Add(value)
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(value), " ")
+	if !ok {
+		return
+	}
+	cred = strings.TrimSpace(cred)
+	r.values.Add(cred)
+	if strings.EqualFold(scheme, "Basic") {
+		if plain, err := base64.StdEncoding.DecodeString(cred); err == nil {
+			r.values.Add(string(plain))
+			if _, password, ok := strings.Cut(string(plain), ":"); ok {
+				r.values.Add(password)
+			}
+		}
+	}
+}
+
+// learnCookies registers the values of a Cookie or Set-Cookie header.
+func (r *Redactor) learnCookies(value string) {
+	for part := range strings.SplitSeq(value, ";") {
+		if _, v, ok := strings.Cut(part, "="); ok {
+			r.learn(strings.Trim(strings.TrimSpace(v), `"`))
+		}
+	}
+}
+
+// Header returns a copy of h with the values of sensitive headers masked
+// and, in every other header, URL credentials and the values of secret
+// query parameters (Referer: ...?token=, Location: ...?access_token=).
 func (r *Redactor) Header(h http.Header) http.Header {
 	if h == nil {
 		return nil
 	}
 	out := make(http.Header, len(h))
 	for name, values := range h {
-		if r.IsSensitiveHeader(name) {
-			masked := make([]string, len(values))
-			for i := range masked {
+		masked := make([]string, len(values))
+		sensitive := r.IsSensitiveHeader(name)
+		cookie := strings.EqualFold(name, "Cookie") || strings.EqualFold(name, "Set-Cookie")
+		for i, v := range values {
+			switch {
+			case sensitive:
+				r.learn(v)
+				if cookie {
+					r.learnCookies(v)
+				}
 				masked[i] = Mask
+			default:
+				masked[i] = r.Text(v)
 			}
-			out[name] = masked
-			continue
 		}
-		out[name] = append([]string(nil), values...)
+		out[name] = masked
 	}
 	return out
 }
 
-// Body returns body with the configured fields masked when it is a JSON
-// document that holds any of them; otherwise it returns body unchanged.
+// Learn registers the secrets of a request (sensitive headers, cookies,
+// URL credentials, secret query parameters and form or JSON fields) and of
+// responses (sensitive headers, Set-Cookie) with the scrubber, so that an
+// echo of them anywhere is scrubbed. It writes nothing.
+func (r *Redactor) Learn(req *framework.Request, responses ...*framework.Response) {
+	if r.values == nil {
+		return
+	}
+	if req != nil {
+		r.Header(req.Header)
+		r.URL(req.URL)
+		if len(req.Body) > 0 && len(req.Body) <= 1<<20 {
+			r.BodyOf(req.Header, req.Body)
+		}
+	}
+	for _, resp := range responses {
+		if resp != nil {
+			r.Header(resp.Header)
+		}
+	}
+}
+
+// Body returns body with the configured fields and secret names masked when
+// it is a JSON document; otherwise it returns body unchanged. Use BodyOf
+// when the headers are known.
 func (r *Redactor) Body(body []byte) []byte {
 	out, _ := r.value(body, nil)
 	return out
 }
 
+// ErrWithheld says a body was not printed: it could not be decoded or
+// parsed, so the redaction rules could not be applied to it.
+var ErrWithheld = errors.New("withheld")
+
+// BodyOf returns a body ready to print: its Content-Encoding undone, then
+// JSON members and form fields masked by the report.redact paths and by
+// name. decoded names the encoding undone ("" when none). When the body
+// cannot be decoded, or is JSON or a form (by Content-Type or by its first
+// byte) that cannot be parsed (a BOM, several documents, too deep, a bad
+// escape), it returns an error wrapping ErrWithheld saying why, and the
+// body must not be printed: only its size and digest.
+func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded string, err error) {
+	if len(body) == 0 {
+		return body, "", nil
+	}
+	if enc := header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		plain, err := framework.DecodeContent(header, body, MaxDecodedBytes)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: cannot decode (%v)", ErrWithheld, err)
+		}
+		body, decoded = plain, strings.ToLower(enc)
+	}
+	media, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	switch {
+	case media == "application/x-www-form-urlencoded":
+		out, err := r.form(body)
+		if err != nil {
+			return nil, decoded, fmt.Errorf("%w: form body does not parse (%v)", ErrWithheld, err)
+		}
+		return out, decoded, nil
+	case strings.HasSuffix(media, "json") || strings.HasSuffix(media, "+json") ||
+		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') || bytes.HasPrefix(body, []byte("\xef\xbb\xbf")):
+		out, err := r.document(body)
+		if err != nil {
+			return nil, decoded, fmt.Errorf("%w: JSON body does not parse as one document (%v)", ErrWithheld, err)
+		}
+		return out, decoded, nil
+	}
+	return body, decoded, nil
+}
+
+// document masks one JSON document, or returns why it cannot.
+func (r *Redactor) document(body []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() || dec.InputOffset() < int64(len(bytes.TrimRight(body, " \t\r\n"))) {
+		return nil, errors.New("more than one document")
+	}
+	v, changed := r.walk(v, nil)
+	if !changed {
+		return body, nil
+	}
+	return json.Marshal(v)
+}
+
+// form masks the values of secret fields of a form-encoded body.
+func (r *Redactor) form(body []byte) ([]byte, error) {
+	if _, err := url.ParseQuery(string(body)); err != nil {
+		return nil, err
+	}
+	return []byte(r.params(string(body), "&")), nil
+}
+
+// params masks the values of secret names in name=value pairs separated by
+// sep, keeping everything else as written.
+func (r *Redactor) params(s, sep string) string {
+	parts := strings.Split(s, sep)
+	changed := false
+	for i, p := range parts {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || value == "" || !r.names.Secret(name) {
+			continue
+		}
+		if plain, err := url.QueryUnescape(value); err == nil {
+			r.learn(plain)
+		}
+		r.learn(value)
+		parts[i] = name + "=" + Mask
+		changed = true
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(parts, sep)
+}
+
 // Value masks a rendered value found at path (a concrete location such as
-// "$.user" or "header:Set-Cookie"): entirely when the location is
-// redacted, inside it when it is a JSON value holding redacted fields.
+// "$.user" or "header:Set-Cookie"): entirely when the location is redacted
+// or named like a secret, inside it when it is a JSON value holding
+// redacted fields; URL credentials and secret parameters in other text.
 func (r *Redactor) Value(path, value string) string {
 	if value == "" {
 		return value
 	}
 	if name, ok := strings.CutPrefix(path, "header:"); ok {
 		if r.IsSensitiveHeader(name) {
+			r.learn(value)
 			return Mask
 		}
-		return value
+		return r.Text(value)
 	}
-	if r.body.Len() == 0 {
-		return value
-	}
-	loc, ok := Location(path)
+	loc, ok := fieldpath.ParseLocation(path)
 	if !ok {
-		return value
+		return r.bodyText(value)
 	}
-	if r.body.Match(loc) {
+	if r.redacted(loc) {
+		r.learnJSON(value)
 		return Mask
 	}
 	out, changed := r.value([]byte(value), loc)
 	if !changed {
-		return value
+		return r.Text(value)
 	}
 	return string(out)
 }
 
+// bodyText masks a whole body shown as text (the "body" of a pair whose
+// bodies are not compared as JSON): a JSON document or a form is masked
+// like BodyOf does, and one that does not parse is withheld.
+func (r *Redactor) bodyText(value string) string {
+	trimmed := strings.TrimLeft(strings.TrimPrefix(value, "\ufeff"), " \t\r\n")
+	switch {
+	case trimmed != "" && (trimmed[0] == '{' || trimmed[0] == '[') || len(trimmed) < len(value) && strings.HasPrefix(value, "\ufeff"):
+		out, err := r.document([]byte(value))
+		if err != nil {
+			return withheld([]byte(value), "JSON text does not parse as one document")
+		}
+		return string(out)
+	case looksLikeForm(trimmed):
+		return r.params(trimmed, "&")
+	}
+	return r.Text(value)
+}
+
+// looksLikeForm reports whether text could be a form-encoded body:
+// name=value pairs without white space.
+func looksLikeForm(text string) bool {
+	return strings.Contains(text, "=") && !strings.ContainsAny(text, " \t\r\n{}<>\"")
+}
+
+// withheld is what is shown instead of a value that cannot be redacted.
+func withheld(b []byte, why string) string {
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("(withheld: %s; %d bytes, sha256 %s)", why, len(b), hex.EncodeToString(sum[:8]))
+}
+
+// redacted reports whether the value at loc is hidden: a report.redact
+// path matches it, or one of its member names is a secret.
+func (r *Redactor) redacted(loc []fieldpath.Step) bool {
+	if len(loc) == 0 {
+		return false
+	}
+	if last := loc[len(loc)-1]; !last.IsIndex && r.names.Secret(last.Key) {
+		return true
+	}
+	return r.body.Match(loc)
+}
+
+// learnJSON registers a masked value: a JSON string's content, or the
+// text.
+func (r *Redactor) learnJSON(value string) {
+	var s string
+	if json.Unmarshal([]byte(value), &s) == nil {
+		r.learn(s)
+		return
+	}
+	r.learn(value)
+}
+
 // value masks the redacted fields of a JSON document found at loc.
 func (r *Redactor) value(doc []byte, loc []fieldpath.Step) ([]byte, bool) {
-	if r.body.Len() == 0 {
-		return doc, false
-	}
 	trimmed := bytes.TrimSpace(doc)
 	if len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[') {
 		return doc, false
@@ -164,7 +411,8 @@ func (r *Redactor) value(doc []byte, loc []fieldpath.Step) ([]byte, bool) {
 }
 
 func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
-	if len(loc) > 0 && r.body.Match(loc) {
+	if r.redacted(loc) {
+		r.learnAny(v)
 		return Mask, true
 	}
 	changed := false
@@ -177,102 +425,94 @@ func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
 		}
 	case []any:
 		for i, child := range t {
-			if nv, c := r.walk(child, append(loc, fieldpath.Index(i))); c {
+			if nv, c := r.walk(child, append(loc, r.elementStep(i, child))); c {
 				t[i], changed = nv, true
 			}
+		}
+	case string:
+		if text := r.Text(t); text != t {
+			return text, true
 		}
 	}
 	return v, changed
 }
 
-// Location parses a concrete body location as the comparator writes it
-// ("$", "$.a.b", `$."odd key"[3]`) into steps; ok is false for anything
-// else (header paths, "status", "body").
-func Location(path string) (loc []fieldpath.Step, ok bool) {
-	if !strings.HasPrefix(path, "$") {
-		return nil, false
+// elementStep is the step into element i of an array: the keyed-set
+// element [field=value] when a report.redact path names elements by a key
+// member the element has, so that $.users[id=7].password is found in a
+// document, else the index.
+func (r *Redactor) elementStep(i int, elem any) fieldpath.Step {
+	obj, ok := elem.(map[string]any)
+	if !ok {
+		return fieldpath.Index(i)
 	}
-	s := path[1:]
-	for len(s) > 0 {
-		switch {
-		case strings.HasPrefix(s, `."`):
-			end := closingQuote(s[1:])
-			if end < 0 {
-				return nil, false
-			}
-			var name string // quoted names are JSON strings
-			if json.Unmarshal([]byte(s[1:end+2]), &name) != nil {
-				return nil, false
-			}
-			loc = append(loc, fieldpath.Key(name))
-			s = s[end+2:]
-		case s[0] == '.':
-			n := 1
-			for n < len(s) && s[n] != '.' && s[n] != '[' {
-				n++
-			}
-			loc = append(loc, fieldpath.Key(s[1:n]))
-			s = s[n:]
-		case s[0] == '[':
-			end := strings.IndexByte(s, ']')
-			if end < 0 {
-				return nil, false
-			}
-			i, err := strconv.Atoi(s[1:end])
-			if err != nil {
-				return nil, false
-			}
-			loc = append(loc, fieldpath.Index(i))
-			s = s[end+1:]
-		default:
-			return nil, false
+	for _, field := range r.keyed {
+		switch k := obj[field].(type) {
+		case string:
+			return fieldpath.KeyedIndex(i, field, k, true)
+		case json.Number:
+			return fieldpath.KeyedIndex(i, field, k.String(), false)
+		case bool:
+			return fieldpath.KeyedIndex(i, field, fmt.Sprint(k), false)
 		}
 	}
-	return loc, true
+	return fieldpath.Index(i)
 }
 
-// closingQuote returns the index of the quote closing the JSON string that
-// starts at s[0], or -1.
-func closingQuote(s string) int {
-	for i := 1; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i
+// learnAny registers the string leaves of a masked JSON value.
+func (r *Redactor) learnAny(v any) {
+	switch t := v.(type) {
+	case string:
+		r.learn(t)
+	case json.Number:
+		r.learn(t.String())
+	case map[string]any:
+		for _, c := range t {
+			r.learnAny(c)
+		}
+	case []any:
+		for _, c := range t {
+			r.learnAny(c)
 		}
 	}
-	return -1
+}
+
+// urlInText finds URLs with credentials (scheme://user:pass@) and query
+// strings in free text.
+var (
+	userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s"'<>]+)@`)
+	query    = regexp.MustCompile(`\?[^\s"'<>#]*`)
+)
+
+// Text masks URL credentials and the values of secret query parameters
+// wherever they appear in text: a header value (Referer, Location, Link),
+// an error message, a string in a body.
+func (r *Redactor) Text(s string) string {
+	if strings.Contains(s, "@") {
+		s = userinfo.ReplaceAllStringFunc(s, func(m string) string {
+			sub := userinfo.FindStringSubmatch(m)
+			r.learn(sub[2])
+			if user, pass, ok := strings.Cut(sub[2], ":"); ok {
+				r.learn(pass)
+				if u, err := url.PathUnescape(pass); err == nil {
+					r.learn(u)
+				}
+				_ = user
+			}
+			return sub[1] + Mask + "@"
+		})
+	}
+	if strings.Contains(s, "?") && strings.Contains(s, "=") {
+		s = query.ReplaceAllStringFunc(s, func(m string) string {
+			return "?" + r.params(m[1:], "&")
+		})
+	}
+	return s
 }
 
 // URL masks the values of query parameters whose names look like secrets
-// (api_key, token, password, secret, signature...) in an origin-form URL.
+// (api_key, token, password, pwd, jwt, tok%65n...) and URL credentials in
+// a URL, absolute or in origin form.
 func (r *Redactor) URL(u string) string {
-	path, query, ok := strings.Cut(u, "?")
-	if !ok {
-		return u
-	}
-	params := strings.Split(query, "&")
-	changed := false
-	for i, p := range params {
-		name, _, hasValue := strings.Cut(p, "=")
-		if hasValue && sensitiveParam(name) {
-			params[i] = name + "=" + Mask
-			changed = true
-		}
-	}
-	if !changed {
-		return u
-	}
-	return path + "?" + strings.Join(params, "&")
-}
-
-func sensitiveParam(name string) bool {
-	lower := strings.ToLower(name)
-	for _, word := range []string{"key", "token", "secret", "password", "passwd", "signature", "sig", "auth", "session"} {
-		if strings.Contains(lower, word) {
-			return true
-		}
-	}
-	return false
+	return r.Text(u)
 }

@@ -7,6 +7,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 	"io"
 	"os"
 	"sort"
@@ -97,7 +98,7 @@ func (s *Summary) Write(w io.Writer) error {
 		for _, v := range failed {
 			fmt.Fprintf(&b, "  %s / %s [%s] (%s)\n", v.Endpoint, v.Threshold, v.State, v.Location)
 			for _, line := range strings.Split(strings.TrimSpace(v.Message), "\n") {
-				fmt.Fprintf(&b, "    %s\n", line)
+				fmt.Fprintf(&b, "    %s\n", scrub.Line(line))
 			}
 		}
 	}
@@ -109,7 +110,7 @@ func (s *Summary) Write(w io.Writer) error {
 		sort.Strings(labels)
 		fmt.Fprintf(&b, "\nrequests no endpoint covers (not compared):\n")
 		for _, label := range labels {
-			fmt.Fprintf(&b, "  %-40s %d\n", label, s.Results.Unmatched[label])
+			fmt.Fprintf(&b, "  %-40s %d\n", scrub.Line(label), s.Results.Unmatched[label])
 		}
 	}
 	if len(s.Files) > 0 {
@@ -152,7 +153,7 @@ func (s *Summary) writeCategories(b *strings.Builder) {
 		}
 		for _, c := range top {
 			fmt.Fprintf(b, "  %s  %s: %d pairs (%.1f%%), e.g. %s: prod %s, shadow %s\n",
-				s.paint(e.Name, yellow), c.Name, c.Count, 100*float64(c.Count)/float64(max(e.Pairs, 1)), c.Example.Path, orNone(c.Example.Prod), orNone(c.Example.Shadow))
+				s.paint(e.Name, yellow), scrub.Line(c.Name), c.Count, 100*float64(c.Count)/float64(max(e.Pairs, 1)), scrub.Line(c.Example.Path), orNone(c.Example.Prod), orNone(c.Example.Shadow))
 		}
 		if more := len(e.Categories) - len(top); more > 0 {
 			fmt.Fprintf(b, "  %s  and %d more (see the log or the HTML report)\n", e.Name, more)
@@ -160,14 +161,16 @@ func (s *Summary) writeCategories(b *strings.Builder) {
 	}
 }
 
+// orNone shows an untrusted value on one line, control characters and
+// bidi overrides escaped.
 func orNone(v string) string {
 	if v == "" {
 		return "(none)"
 	}
 	if len(v) > 60 {
-		return strings.ToValidUTF8(v[:57], "") + "..."
+		return scrub.Line(strings.ToValidUTF8(v[:57], "")) + "..."
 	}
-	return v
+	return scrub.Line(v)
 }
 
 func rate(e *observe.Endpoint) string {

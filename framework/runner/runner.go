@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,10 @@ type Options struct {
 	// Kill trips the kill switch when it receives a value, which names
 	// the external source (for example "SIGUSR1"). May be nil.
 	Kill <-chan string
+	// Seen, when set, is called with every exchange before it is sent,
+	// so that its secrets are known to the outputs' scrubber before any
+	// answer to it can be written. It must be safe for concurrent use.
+	Seen func(*framework.Exchange)
 }
 
 type job struct {
@@ -135,6 +140,9 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 				if limiter != nil && limiter.Wait(ctx) != nil {
 					continue
 				}
+				if opt.Seen != nil {
+					opt.Seen(&j.exchange)
+				}
 				endpoint := &plan.Endpoints[j.endpoint]
 				pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange}
 				pair.Prod, pair.Shadow = m.SendExchange(ctx, &j.exchange)
@@ -143,7 +151,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 				}
 				if pair.Prod.Failed() {
 					if prodAnswers.Load() == 0 && prodFailStreak.Add(1) >= unreachableAfter {
-						cancel(&AbortError{Reason: fmt.Sprintf("prod unreachable at %s: %d requests in a row failed (%s), none answered", plan.Prod.URL, unreachableAfter, pair.Prod.Err)})
+						cancel(&AbortError{Reason: fmt.Sprintf("prod unreachable at %s: %d requests in a row failed (%s), none answered", DisplayURL(plan.Prod.URL), unreachableAfter, pair.Prod.Err)})
 					}
 				} else {
 					prodAnswers.Add(1)
@@ -182,9 +190,24 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 		return abort
 	}
 	if sent > 0 && prodAnswers.Load() == 0 {
-		abort := &AbortError{Reason: fmt.Sprintf("prod unreachable at %s: none of %d requests was answered", plan.Prod.URL, sent)}
+		abort := &AbortError{Reason: fmt.Sprintf("prod unreachable at %s: none of %d requests was answered", DisplayURL(plan.Prod.URL), sent)}
 		results.Snapshot(func(r *observe.Results) { r.Aborted = abort.Reason })
 		return abort
 	}
 	return nil
+}
+
+// DisplayURL is a target URL as messages show it: scheme, host and path,
+// without credentials, query or fragment, which may hold secrets.
+func DisplayURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(target URL)"
+	}
+	hadQuery := u.RawQuery != "" || u.ForceQuery
+	u.User, u.RawQuery, u.Fragment, u.ForceQuery = nil, "", "", false
+	if hadQuery {
+		return u.String() + "?…"
+	}
+	return u.String()
 }

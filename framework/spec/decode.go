@@ -43,9 +43,10 @@ type (
 		Known       *[]rawKnown `json:"known"`
 	}
 	rawReport struct {
-		Redact         []string `json:"redact"`
-		Examples       int      `json:"examples"`
-		BaselineMargin float64  `json:"baselineMargin"`
+		Redact         []string              `json:"redact"`
+		Secrets        framework.SecretNames `json:"secrets"`
+		Examples       int                   `json:"examples"`
+		BaselineMargin float64               `json:"baselineMargin"`
 	}
 	rawTolerance struct {
 		Abs  float64 `json:"abs"`
@@ -76,7 +77,7 @@ func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	d.targetRewrites(&plan.Shadow)
 	var report rawReport
 	if d.get(&report, nil, cue.Str("report")) {
-		plan.Report = framework.ReportSettings{Redact: report.Redact, Examples: report.Examples, BaselineMargin: report.BaselineMargin}
+		plan.Report = framework.ReportSettings{Redact: report.Redact, Secrets: report.Secrets, Examples: report.Examples, BaselineMargin: report.BaselineMargin}
 	}
 	if err := newError(d.problems); err != nil {
 		return nil, err

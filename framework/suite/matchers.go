@@ -10,6 +10,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // topCategoriesInMessage is how many discrepancy categories a failure
@@ -38,7 +39,7 @@ func HoldMatchRate(th framework.Thresholds) types.GomegaMatcher {
 			}
 			fmt.Fprintf(&b, "%s: match rate %.3f < %.3f over %s pairs (%s differ)", e.Name, e.MatchRate(), th.MatchRate, count(e.Pairs), count(e.Pairs-e.Matches))
 			for _, c := range e.TopCategories(topCategoriesInMessage) {
-				fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
+				fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", scrub.Line(c.Name), count(c.Count), scrub.Line(c.Example.Path), display(c.Example.Prod), display(c.Example.Shadow))
 			}
 			if n := len(e.Categories); n > topCategoriesInMessage {
 				fmt.Fprintf(&b, "\n  and %d more categories", n-topCategoriesInMessage)
@@ -64,16 +65,20 @@ func endpointMatcher(name string, holds func(*observe.Endpoint) bool, failure, n
 }
 
 // messages are an endpoint matcher's two explanations, for messageTemplate.
-type messages struct{ Failure, Negated func(*observe.Endpoint) string }
+type messages struct {
+	Failure, Negated func(*observe.Endpoint) string
+}
 
 var messageTemplate = template.Must(gcustom.ParseTemplate(
 	`{{if .Failure}}{{call .Data.Failure .Actual}}{{else}}{{call .Data.Negated .Actual}}{{end}}`))
 
+// display shows an untrusted value on one line, control characters and
+// bidi overrides escaped.
 func display(v string) string {
 	if v == "" {
 		return "(none)"
 	}
-	return v
+	return scrub.Line(v)
 }
 
 // count formats n with thousands separators: 1234 → "1,234".

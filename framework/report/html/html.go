@@ -22,7 +22,6 @@ import (
 	"html/template"
 	"io"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,8 +31,8 @@ import (
 	"github.com/shadowtest/shadowtest/framework/disclog"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 	"github.com/shadowtest/shadowtest/framework/observe"
-	"github.com/shadowtest/shadowtest/framework/redact"
 	"github.com/shadowtest/shadowtest/framework/report"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 var (
@@ -299,6 +298,8 @@ func side(r *disclog.Response, marks map[string]bool) sideView {
 	switch {
 	case b == nil:
 		lines = append(lines, lineView{Text: "(empty body)"})
+	case b.Withheld != "":
+		lines = append(lines, lineView{Text: clean(b.String())})
 	case b.Base64 != "":
 		lines = append(lines, lineView{Text: fmt.Sprintf("(binary body, %d bytes, sha256 %s)", b.Size, b.SHA256)}, lineView{Text: b.Base64})
 	default:
@@ -331,8 +332,8 @@ func jsonLines(text string, marks map[string]bool) []lineView {
 	}
 	var marked [][]fieldpath.Step
 	for path := range marks {
-		if loc, ok := redact.Location(resolveKeyed(v, path)); ok {
-			marked = append(marked, loc)
+		if loc, ok := fieldpath.ParseLocation(path); ok {
+			marked = append(marked, resolveKeyed(v, loc))
 		}
 	}
 	p := printer{marked: marked}
@@ -453,45 +454,34 @@ func orNone(s string) string {
 	return s
 }
 
-// clean replaces invalid UTF-8 so that nothing but text reaches the page;
-// escaping is html/template's job.
-func clean(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+// clean makes untrusted text plain: invalid UTF-8 bytes, control
+// characters and bidi overrides become visible escapes (scrub.Display), so
+// that a value cannot reorder or hide its neighbours; escaping for HTML is
+// html/template's job.
+func clean(s string) string { return scrub.Display(s) }
 
-// keyedElement finds a keyed-set element in a path: [field=7] or
-// [field="A-1"].
-var keyedElement = regexp.MustCompile(`\[([A-Za-z_][A-Za-z0-9_-]*)=("(?:[^"\\]|\\.)*"|[^\]"]*)\]`)
-
-// resolveKeyed rewrites the keyed-set elements of a differing path
+// resolveKeyed rewrites the keyed-set elements of a differing location
 // ($.orders[id=7].total) as the index of the element of doc that carries
 // that key ($.orders[2].total), so that the lines under it are marked. A
-// key not found leaves the path as it is (then nothing is marked).
-func resolveKeyed(doc any, path string) string {
-	for {
-		m := keyedElement.FindStringSubmatchIndex(path)
-		if m == nil {
-			return path
-		}
-		prefix, field, value := path[:m[0]], path[m[2]:m[3]], path[m[4]:m[5]]
-		loc, ok := redact.Location(prefix)
+// key not found leaves the step as it is (then nothing under it is marked).
+func resolveKeyed(doc any, loc []fieldpath.Step) []fieldpath.Step {
+	for i, step := range loc {
+		field, value, isString, ok := step.KeyedBy()
 		if !ok {
-			return path
+			continue
 		}
-		array, ok := at(doc, loc).([]any)
+		array, ok := at(doc, loc[:i]).([]any)
 		if !ok {
-			return path
+			return loc
 		}
-		index := -1
-		for i, elem := range array {
-			if obj, ok := elem.(map[string]any); ok && keyEquals(obj[field], value) {
-				index = i
+		for j, elem := range array {
+			if obj, ok := elem.(map[string]any); ok && keyEquals(obj[field], value, isString) {
+				loc[i] = fieldpath.Index(j)
 				break
 			}
 		}
-		if index < 0 {
-			return path
-		}
-		path = prefix + "[" + strconv.Itoa(index) + "]" + path[m[1]:]
 	}
+	return loc
 }
 
 // at walks doc along loc; nil when the location does not exist.
@@ -515,24 +505,18 @@ func at(doc any, loc []fieldpath.Step) any {
 	return doc
 }
 
-// keyEquals compares a key member with the label of a keyed path: a quoted
-// label is a JSON string, a bare one a number or a word.
-func keyEquals(member any, label string) bool {
-	if strings.HasPrefix(label, `"`) {
-		var want string
-		if json.Unmarshal([]byte(label), &want) != nil {
-			return false
-		}
+// keyEquals compares a key member with the value of a keyed step: a
+// string, or the JSON text of a number or a word.
+func keyEquals(member any, value string, isString bool) bool {
+	if isString {
 		got, ok := member.(string)
-		return ok && got == want
+		return ok && got == value
 	}
 	switch m := member.(type) {
 	case json.Number:
-		return m.String() == label
-	case string:
-		return m == label
+		return m.String() == value
 	case bool:
-		return strconv.FormatBool(m) == label
+		return strconv.FormatBool(m) == value
 	}
 	return false
 }

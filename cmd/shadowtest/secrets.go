@@ -1,0 +1,73 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/redact"
+	"github.com/shadowtest/shadowtest/framework/scrub"
+)
+
+// scrubberOf returns the scrubber behind a command's stdout: dispatch
+// wraps stdout and stderr in writers of one scrubber, and every output
+// file of the command goes through it too. Callers that did not wrap (a
+// test calling a command directly) get a fresh one.
+func scrubberOf(stdout io.Writer) *scrub.Scrubber {
+	if w, ok := stdout.(*scrub.Writer); ok && w.Scrubber() != nil {
+		return w.Scrubber()
+	}
+	return scrub.New()
+}
+
+// newRedactor builds the run's redactor over the plan's report settings;
+// everything it masks is registered with sc.
+func newRedactor(plan *framework.Plan, sc *scrub.Scrubber) (*redact.Redactor, error) {
+	return redact.Build(redact.Options{
+		Paths:    plan.Report.Redact,
+		Names:    plan.Report.Secrets.Names,
+		Allow:    plan.Report.Secrets.Allow,
+		Scrubber: sc,
+	})
+}
+
+// learnPlan registers the secrets a plan carries: the environment values
+// its target headers expand (${SHADOW_TOKEN}) and those headers' values
+// when they are sensitive, Basic credentials decoded; the credentials and
+// query values of the target URLs.
+func learnPlan(plan *framework.Plan, red *redact.Redactor, sc *scrub.Scrubber) {
+	for _, t := range []*framework.Target{&plan.Prod, &plan.Shadow} {
+		for name, value := range t.Headers {
+			expanded := os.Expand(value, func(env string) string {
+				v := os.Getenv(env)
+				sc.Add(v)
+				return v
+			})
+			if expanded != value {
+				sc.Add(expanded)
+			}
+			red.Header(http.Header{name: {expanded}}) // registers sensitive values
+		}
+		learnURL(t.URL, sc)
+	}
+}
+
+// learnURL registers a URL's password, user:password and query values.
+func learnURL(raw string, sc *scrub.Scrubber) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		sc.Add(raw)
+		return
+	}
+	if u.User != nil {
+		sc.Add(u.User.String())
+		if p, ok := u.User.Password(); ok {
+			sc.Add(p, u.User.Username()+":"+p)
+		}
+	}
+	for _, values := range u.Query() {
+		sc.Add(values...)
+	}
+}

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/andybalholm/brotli"
+)
+
+// secrets hands out a unique secret per position, so that a leak names the
+// position it came from.
+type secrets map[string]string
+
+func (s secrets) new(position string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	v := "Zk" + hex.EncodeToString(b)
+	s[position] = v
+	return v
+}
+
+// runOutputs runs the built binary in dir with every output on and returns
+// every output's bytes by name: stdout, stderr, junit, results, log, html.
+func runOutputs(t *testing.T, dir string, env []string, args ...string) (int, map[string][]byte) {
+	t.Helper()
+	out := t.TempDir()
+	files := map[string]string{
+		"junit": filepath.Join(out, "junit.xml"), "results": filepath.Join(out, "results.json"),
+		"log": filepath.Join(out, "log.jsonl"), "html": filepath.Join(out, "report.html"),
+	}
+	args = append(args, "--junit", files["junit"], "--results", files["results"], "--log", files["log"], "--html", files["html"])
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string][]byte{"stdout": stdout.Bytes(), "stderr": stderr.Bytes()}
+	for name, path := range files {
+		if data, err := os.ReadFile(path); err == nil {
+			outputs[name] = data
+		}
+	}
+	return code, outputs
+}
+
+// decodedForms returns data and what it decodes to: percent-decoded, JSON
+// string escapes undone, every base64-looking run decoded, and gzip or
+// brotli streams found in those decoded.
+func decodedForms(data []byte) [][]byte {
+	forms := [][]byte{data}
+	if u, err := url.QueryUnescape(string(data)); err == nil {
+		forms = append(forms, []byte(u))
+	} else if u, err := url.PathUnescape(string(data)); err == nil {
+		forms = append(forms, []byte(u))
+	}
+	var unquoted strings.Builder
+	for _, line := range strings.Split(string(data), "\n") {
+		var s string
+		if json.Unmarshal([]byte(`"`+strings.ReplaceAll(line, `"`, `\"`)+`"`), &s) == nil {
+			unquoted.WriteString(s + "\n")
+		}
+	}
+	forms = append(forms, []byte(unquoted.String()))
+	runs := strings.FieldsFunc(string(data), func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+/-_=", r))
+	})
+	for _, run := range runs {
+		if len(run) < 8 {
+			continue
+		}
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			for _, r := range []string{run, strings.TrimRight(run, "=")} {
+				b, err := enc.DecodeString(r)
+				if err != nil {
+					continue
+				}
+				forms = append(forms, b)
+				if zr, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
+					if plain, err := io.ReadAll(io.LimitReader(zr, 1<<20)); len(plain) > 0 {
+						_ = err
+						forms = append(forms, plain)
+					}
+				}
+				if plain, _ := io.ReadAll(io.LimitReader(brotli.NewReader(bytes.NewReader(b)), 1<<20)); len(plain) > 0 {
+					forms = append(forms, plain)
+				}
+			}
+		}
+	}
+	return forms
+}
+
+// assertNoSecret fails for every secret found in any output, raw or
+// decoded.
+func assertNoSecret(t *testing.T, outputs map[string][]byte, s secrets) {
+	t.Helper()
+	names := make([]string, 0, len(outputs))
+	for name := range outputs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, form := range decodedForms(outputs[name]) {
+			for position, secret := range s {
+				if i := bytes.Index(form, []byte(secret)); i >= 0 {
+					t.Errorf("%s: the secret from %s leaks: …%s…", name, position, form[max(0, i-80):min(len(form), i+len(secret)+20)])
+				}
+			}
+		}
+	}
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func brotlied(b []byte) []byte {
+	var buf bytes.Buffer
+	w := brotli.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// hostile is a loopback target that answers every path with a body that
+// holds secrets in the positions shadowtest must hide, different on each
+// side, and echoes what it received (headers, query, body).
+func hostile(t *testing.T, side string, s secrets) *httptest.Server {
+	t.Helper()
+	p := func(position string) string { return s.new(side + " " + position) }
+	keyed, gz, br := p("keyed-set password"), p("gzip token"), p("br token")
+	bom, concat, deep, form := p("BOM password"), p("concatenated secret"), p("deep token"), p("form password")
+	location, cookie := p("Location access_token"), p("Set-Cookie")
+	xauth, apiKey := p("X-Authorization"), p("Api_Key")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h := w.Header()
+		h.Set("Location", "https://cb.example/done?state=1&access_token="+location)
+		h.Add("Set-Cookie", "session="+cookie+"; HttpOnly")
+		h.Set("X-Authorization", xauth)
+		h.Set("Api_Key", apiKey)
+		h.Set("Content-Type", "application/json")
+		echo, _ := json.Marshal(map[string]any{"side": side, "headers": r.Header, "query": r.URL.RawQuery, "body": string(body)})
+		switch strings.TrimPrefix(r.URL.Path, "/") {
+		case "keyed":
+			fmt.Fprintf(w, `{"users":[{"id":8,"name":"x"},{"id":7,"password":%q}],"echo":%s}`, keyed, echo)
+		case "gzip":
+			h.Set("Content-Encoding", "gzip")
+			w.Write(gzipped(t, fmt.Appendf(nil, `{"token":%q,"side":%q}`, gz, side)))
+		case "br":
+			h.Set("Content-Encoding", "br")
+			w.Write(brotlied(fmt.Appendf(nil, `{"token":%q,"side":%q}`, br, side)))
+		case "bom":
+			fmt.Fprintf(w, "\ufeff"+`{"password":%q,"side":%q}`, bom, side)
+		case "concat":
+			fmt.Fprintf(w, `{"side":%q}{"secret":%q}`, side, concat)
+		case "deep":
+			fmt.Fprintf(w, `%s{"token":%q,"side":%q}%s`, strings.Repeat("[", 10001), deep, side, strings.Repeat("]", 10001))
+		case "form":
+			h.Set("Content-Type", "application/x-www-form-urlencoded")
+			fmt.Fprintf(w, "side=%s&password=%s", side, form)
+		case "spoof":
+			h.Set("Content-Type", "text/plain")
+			fmt.Fprintf(w, "%s\x1b[2J\x1b]0;owned\x07\r\u202eshadow ok\x7f\u0085", side)
+		default:
+			w.Write(echo)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestNoSecretInAnyOutput is the hostile end-to-end test of the scrubber:
+// traffic in every format and hostile loopback targets put a unique secret
+// in every position shadowtest knows is secret (by value or by name); a run
+// with every output on must not show any of them, raw or decoded.
+func TestNoSecretInAnyOutput(t *testing.T) {
+	s := secrets{}
+	prod, shadow := hostile(t, "prod", s), hostile(t, "shadow", s)
+	dir := t.TempDir()
+	envToken, basic := s.new("${SHADOW_TOKEN}"), s.new("Basic password in a target header")
+	userinfo := s.new("target URL password")
+	prodURL := strings.Replace(prod.URL, "http://", "http://svc:"+userinfo+"@", 1)
+
+	q := func(position string) string { return s.new(position) }
+	var jsonl []string
+	line := func(method, target string, header map[string][]string, body string) {
+		rec := map[string]any{"request": map[string]any{"method": method, "url": target, "headers": header, "body": body}}
+		b, _ := json.Marshal(rec)
+		jsonl = append(jsonl, string(b))
+	}
+	for _, path := range []string{"keyed", "gzip", "br", "bom", "concat", "deep", "form", "spoof", "echo"} {
+		line("GET", "/"+path+"?pwd="+q(path+" query pwd")+"&jwt="+q(path+" query jwt")+"&tok%65n="+q(path+" query tok%65n")+"&page=2",
+			map[string][]string{
+				"X-Authorization": {q(path + " request X-Authorization")},
+				"Api_Key":         {q(path + " request Api_Key")},
+				"Referer":         {"https://app.example/list?token=" + q(path+" Referer token")},
+				"Cookie":          {"sid=" + q(path+" request cookie")},
+				"Authorization":   {"Basic " + base64.StdEncoding.EncodeToString([]byte("ada:"+q(path+" recorded Basic password")))},
+			}, "")
+	}
+	line("POST", "/login", map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}}, "user=ada&pwd="+q("form request pwd"))
+	line("POST", "/login", map[string][]string{"Content-Type": {"application/json"}}, `{"user":"ada","password":"`+q("JSON request password")+`"}`)
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("traffic.jsonl", []byte(strings.Join(jsonl, "\n")+"\n"))
+
+	har := map[string]any{"log": map[string]any{"version": "1.2", "entries": []any{
+		map[string]any{
+			"startedDateTime": "2026-11-25T10:00:00Z",
+			"request": map[string]any{
+				"method": "POST", "url": "https://shop.example/signin?access_token=" + q("HAR query access_token"),
+				"headers":  []any{map[string]any{"name": "X-Auth-Token", "value": q("HAR X-Auth-Token")}},
+				"postData": map[string]any{"mimeType": "application/x-www-form-urlencoded", "params": []any{map[string]any{"name": "user", "value": "ada"}, map[string]any{"name": "password", "value": q("HAR postData.params password")}}},
+			},
+			"response": map[string]any{"status": 200, "headers": []any{}, "content": map[string]any{"text": "{}"}},
+		},
+	}}}
+	harBytes, _ := json.Marshal(har)
+	write("traffic.har", harBytes)
+	gor := "1 r1 1764064800000000000\r\nGET /gor?signature=" + q("gor query signature") + " HTTP/1.1\r\nHost: shop.example\r\nAuthorization: Bearer " + q("gor Bearer") + "\r\n\r\n\n🐵🙈🙉\n"
+	write("traffic.gor", []byte(gor))
+	write("spec.cue", []byte(`package shadow
+
+targets: {
+	prod: {url: "`+prodURL+`", headers: Authorization: "Basic `+base64.StdEncoding.EncodeToString([]byte("svc:"+basic))+`"}
+	shadow: {url: "`+shadow.URL+`", headers: {Authorization: "Bearer ${SHADOW_TOKEN}", "X-Trace": "${TRACE_SECRET}"}}
+}
+traffic: [{jsonl: "traffic.jsonl"}, {har: "traffic.har"}, {gor: "traffic.gor"}]
+mirror: writes: "isolated"
+defaults: {
+	headers: ["Content-Type", "Location", "Set-Cookie", "X-Authorization", "Api_Key"]
+	thresholds: {matchRate: 0.99, minSamples: 1}
+}
+endpoints: {
+	get: {method: "GET", path: "/{p}", unordered: [{path: "$.users", key: "id"}]}
+	post: {method: "POST", path: "/{p}"}
+}
+report: redact: ["$.users[id=7].password"]
+`))
+	trace := s.new("${TRACE_SECRET} in a plain header")
+	code, outputs := runOutputs(t, dir, []string{"SHADOW_TOKEN=" + envToken, "TRACE_SECRET=" + trace}, "run", ".")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (the targets differ)\nstdout:\n%s\nstderr:\n%s", code, outputs["stdout"], outputs["stderr"])
+	}
+	for _, name := range []string{"junit", "results", "log", "html"} {
+		if len(outputs[name]) == 0 {
+			t.Fatalf("no %s written", name)
+		}
+	}
+	if !bytes.Contains(outputs["log"], []byte(`"withheld"`)) || !bytes.Contains(outputs["log"], []byte(`"decoded":"gzip"`)) {
+		t.Errorf("the log should show decoded gzip bodies and withhold unparseable ones:\n%.3000s", outputs["log"])
+	}
+	assertNoSecret(t, outputs, s)
+	for _, name := range []string{"stdout", "stderr"} {
+		if i := bytes.IndexAny(outputs[name], "\x1b\x07\x7f\u202e\u0085"); i >= 0 {
+			t.Errorf("%s: a raw control character or bidi override at byte %d: %q", name, i, outputs[name][max(0, i-40):min(len(outputs[name]), i+40)])
+		}
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s\nstderr:\n%s", outputs["stdout"], outputs["stderr"])
+	}
+}

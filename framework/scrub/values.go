@@ -1,0 +1,290 @@
+package scrub
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"html"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Mask replaces every secret.
+const Mask = "[REDACTED]"
+
+// MinLen is the shortest secret scrubbed by value: shorter values (and
+// shorter encoded forms) would mangle ordinary output ("1", "true"). They
+// are still masked by name where they stand.
+const MinLen = 6
+
+// MaxLen is the longest value registered; a longer value is registered by
+// its first MaxLen bytes, so that a long token is still cut where it
+// starts.
+const MaxLen = 4096
+
+// MaxValues bounds the number of distinct values a Scrubber holds, so that
+// a recording with a fresh session cookie per request cannot grow memory
+// without bound. Values beyond it are counted in Dropped and are still
+// masked by name where they stand.
+const MaxValues = 20000
+
+// Scrubber replaces known secret values and their encoded forms. The zero
+// value is not usable; a nil *Scrubber scrubs nothing. Safe for concurrent
+// use; values may be added while writers use it.
+type Scrubber struct {
+	mu      sync.RWMutex
+	values  map[string]bool
+	forms   map[string]bool
+	index   map[uint32][]string // first 4 bytes -> forms, longest first
+	heads   map[string]bool     // the first 1-3 bytes of every form
+	pairs   [1 << 16 / 64]uint64
+	longest int
+	dropped int
+}
+
+// New returns an empty Scrubber.
+func New() *Scrubber {
+	return &Scrubber{values: map[string]bool{}, forms: map[string]bool{}, index: map[uint32][]string{}, heads: map[string]bool{}}
+}
+
+// Add registers secret values. Values shorter than MinLen are ignored.
+func (s *Scrubber) Add(values ...string) {
+	if s == nil {
+		return
+	}
+	for _, v := range values {
+		if len(v) > MaxLen {
+			v = v[:MaxLen]
+		}
+		if len(v) < MinLen {
+			continue
+		}
+		s.mu.RLock()
+		known := s.values[v]
+		s.mu.RUnlock()
+		if known {
+			continue
+		}
+		s.mu.Lock()
+		if !s.values[v] {
+			if len(s.values) >= MaxValues {
+				s.dropped++
+			} else {
+				s.values[v] = true
+				for _, f := range Forms(v) {
+					s.addForm(f)
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Len returns the number of values registered.
+func (s *Scrubber) Len() int {
+	if s == nil {
+		return 0
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.values)
+}
+
+// Dropped returns how many values were not registered because MaxValues
+// were already held.
+func (s *Scrubber) Dropped() int {
+	if s == nil {
+		return 0
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dropped
+}
+
+func (s *Scrubber) addForm(f string) {
+	if len(f) < MinLen || s.forms[f] {
+		return
+	}
+	s.forms[f] = true
+	k := binary.LittleEndian.Uint32([]byte(f[:4]))
+	list := append(s.index[k], f)
+	sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	s.index[k] = list
+	for n := 1; n < 4; n++ {
+		s.heads[f[:n]] = true
+	}
+	p := uint16(f[0])<<8 | uint16(f[1])
+	s.pairs[p/64] |= 1 << (p % 64)
+	s.longest = max(s.longest, len(f))
+}
+
+// Forms returns the forms of a secret value that are scrubbed: the value,
+// its URL-encoded (query and path), JSON-escaped and HTML-escaped forms,
+// and its standard and URL-safe base64 forms at each of the three byte
+// alignments it may have inside a longer base64 text (Basic credentials,
+// a base64 body), without the characters that depend on its neighbours.
+func Forms(v string) []string {
+	forms := []string{v, url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v)}
+	if q, err := json.Marshal(v); err == nil {
+		forms = append(forms, string(q[1:len(q)-1]))
+	}
+	q := strconv.Quote(v)
+	forms = append(forms, q[1:len(q)-1])
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		for align := 0; align < 3; align++ {
+			padded := make([]byte, align+len(v))
+			copy(padded[align:], v)
+			text := enc.EncodeToString(padded)
+			first := (8*align + 5) / 6       // the first character made of v's bits only
+			last := 8 * (align + len(v)) / 6 // one past the last such character
+			if last > first && last <= len(text) {
+				forms = append(forms, text[first:last])
+			}
+		}
+	}
+	return forms
+}
+
+// String returns text with every known secret form replaced by Mask.
+func (s *Scrubber) String(text string) string {
+	if s == nil || len(text) < MinLen {
+		return text
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(s.forms) == 0 {
+		return text
+	}
+	var b strings.Builder
+	last := 0
+	s.scan([]byte(text), func(start, end int) {
+		if b.Len() == 0 {
+			b.Grow(len(text))
+		}
+		b.WriteString(text[last:start])
+		b.WriteString(Mask)
+		last = end
+	})
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// Bytes is String for a byte slice; it returns b itself when nothing is
+// replaced.
+func (s *Scrubber) Bytes(b []byte) []byte {
+	if s == nil || len(b) < MinLen {
+		return b
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out, _ := s.scrub(b, false)
+	return out
+}
+
+// Error returns err's message scrubbed, for printing.
+func (s *Scrubber) Error(err error) string {
+	if err == nil {
+		return ""
+	}
+	return s.String(err.Error())
+}
+
+// scan calls match for every leftmost-longest occurrence of a form in
+// text, in order, without overlaps. Callers hold s.mu.
+func (s *Scrubber) scan(text []byte, match func(start, end int)) (lastEnd int) {
+	for i := 0; i+MinLen <= len(text); {
+		p := uint16(text[i])<<8 | uint16(text[i+1])
+		if s.pairs[p/64]&(1<<(p%64)) == 0 {
+			i++
+			continue
+		}
+		n := 0
+		for _, f := range s.index[binary.LittleEndian.Uint32(text[i:i+4])] {
+			if len(f) <= len(text)-i && string(text[i:i+len(f)]) == f {
+				n = len(f)
+				break
+			}
+			// A value cut for display ("abcd…", "abcd...") still
+			// shows the start of the secret: mask the start too.
+			if l := commonPrefix(text[i:], f); l >= MinLen && l < len(f) && isCut(text[i+l:]) {
+				n = max(n, l)
+			}
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		match(i, i+n)
+		i += n
+		lastEnd = i
+	}
+	return lastEnd
+}
+
+func commonPrefix(b []byte, f string) int {
+	n := min(len(b), len(f))
+	for i := 0; i < n; i++ {
+		if b[i] != f[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// isCut reports whether b starts with the mark of a value cut for display.
+func isCut(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("…")) || bytes.HasPrefix(b, []byte("..."))
+}
+
+// scrub replaces the forms in b. With hold set, it also returns how many
+// bytes at the end of the result must wait for more input: the longest
+// tail of b, after the last match, that starts some form. Callers hold
+// s.mu.
+func (s *Scrubber) scrub(b []byte, hold bool) (out []byte, held int) {
+	if len(s.forms) == 0 {
+		return b, 0
+	}
+	var buf bytes.Buffer
+	last := 0
+	lastEnd := s.scan(b, func(start, end int) {
+		buf.Write(b[last:start])
+		buf.WriteString(Mask)
+		last = end
+	})
+	if hold {
+		held = s.heldTail(b[lastEnd:])
+	}
+	if last == 0 {
+		return b, held
+	}
+	buf.Write(b[last:])
+	return buf.Bytes(), held
+}
+
+// heldTail returns the length of the longest suffix of b that is a proper
+// prefix of some form.
+func (s *Scrubber) heldTail(b []byte) int {
+	from := max(0, len(b)-s.longest+1)
+	for i := from; i < len(b); i++ {
+		tail := b[i:]
+		if len(tail) < 4 {
+			if s.heads[string(tail)] {
+				return len(tail)
+			}
+			continue
+		}
+		for _, f := range s.index[binary.LittleEndian.Uint32(tail[:4])] {
+			if len(f) > len(tail) && f[:len(tail)] == string(tail) {
+				return len(tail)
+			}
+		}
+	}
+	return 0
+}

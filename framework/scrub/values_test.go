@@ -1,0 +1,148 @@
+package scrub
+
+import (
+	"bytes"
+	"encoding/base64"
+	"html"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestScrubFormsOfAValue(t *testing.T) {
+	const secret = "s3cr3t/Value+=&<x>"
+	s := New()
+	s.Add(secret, "short")
+	for _, tc := range []struct{ text, reason string }{
+		{"token " + secret + " end", "raw"},
+		{"q=" + url.QueryEscape(secret), "query-escaped"},
+		{"/p/" + url.PathEscape(secret), "path-escaped"},
+		{`{"v":"s3cr3t/Value+=\u0026\u003cx\u003e"}`, "JSON-escaped (Go escapes <, > and &)"},
+		{"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("user:"+secret)), "inside base64 at an offset"},
+		{"x" + base64.URLEncoding.EncodeToString([]byte("ab"+secret+"cd")), "URL-safe base64, another offset"},
+		{"<td>" + html.EscapeString(secret), "HTML-escaped"},
+	} {
+		out := s.String(tc.text)
+		if !strings.Contains(out, Mask) {
+			t.Errorf("%s: %q not scrubbed: %q", tc.reason, tc.text, out)
+		}
+		if decoded := decodeAll(out); strings.Contains(decoded, secret) {
+			t.Errorf("%s: secret survives in %q", tc.reason, out)
+		}
+	}
+	if got := s.String("cut for display: s3cr3t/Va…"); got != "cut for display: "+Mask+"…" {
+		t.Errorf("the start of a secret cut for display survives: %q", got)
+	}
+	if got := s.String("a short one"); got != "a short one" {
+		t.Errorf("a value under MinLen was scrubbed: %q", got)
+	}
+}
+
+// decodeAll returns text with its percent-encoding undone and every
+// base64-looking run decoded, appended, for leak checks.
+func decodeAll(text string) string {
+	all := text
+	if u, err := url.QueryUnescape(text); err == nil {
+		all += "\n" + u
+	}
+	for _, run := range strings.FieldsFunc(text, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("+/-_=", r))
+	}) {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(strings.TrimRight(run, "=")); err == nil {
+				all += "\n" + string(b)
+			} else if b, err := enc.DecodeString(run); err == nil {
+				all += "\n" + string(b)
+			}
+		}
+	}
+	return all
+}
+
+func TestWriterSecretSplitAcrossWrites(t *testing.T) {
+	const secret = "tok-1234567890"
+	s := New()
+	s.Add(secret)
+	var out bytes.Buffer
+	w := s.Writer(&out)
+	text := "before " + secret + " between " + secret[:5] + " after " + secret
+	for i := 0; i < len(text); i++ {
+		w.Write([]byte{text[i]})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "before " + Mask + " between tok-1 after " + Mask
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+func TestWriterAddsValuesWhileWriting(t *testing.T) {
+	s := New()
+	var out bytes.Buffer
+	w := s.Writer(&out)
+	w.Write([]byte("line one\n"))
+	s.Add("learned-later")
+	w.Write([]byte("echo learned-later\n"))
+	w.Flush()
+	if strings.Contains(out.String(), "learned-later") {
+		t.Errorf("a value added between writes leaked: %q", out.String())
+	}
+}
+
+func TestTerminalEscapes(t *testing.T) {
+	var out bytes.Buffer
+	w := New().Terminal(&out)
+	w.Write([]byte("\rprogress \x1b[32mok\x1b[0m\n"))
+	w.Write([]byte("value \x1b]0;pwned\x07 \x1b[2J\rfake\u202eevil\x7f\u0085\n"))
+	w.Flush()
+	want := "\rprogress \x1b[32mok\x1b[0m\n" + `value \u001b]0;pwned\u0007 \u001b[2J\u000dfake\u202eevil\u007f\u0085` + "\n"
+	if out.String() != want {
+		t.Errorf("got  %q\nwant %q", out.String(), want)
+	}
+	if got := Line("a\nb\u2066c\xff"); got != `a\u000ab\u2066c\xff` {
+		t.Errorf("Line: %q", got)
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"GET /x?token=abcdef&page=2", `"GET /x?token=[REDACTED]&page=2"`},
+		{"root:$y$j9T$ab12cd34ef56gh:19000", `"root:[REDACTED]:19000"`},
+		{"\x1b[2J" + strings.Repeat("a", 40), `"\u001b[2J` + strings.Repeat("a", 28) + `"...`},
+	} {
+		if got := Snippet([]byte(tc.in), nil); got != tc.want {
+			t.Errorf("Snippet(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzScrub checks the property every output relies on: whatever the text
+// around it and however it is cut into writes, a registered secret (and its
+// encoded forms) never comes out of a Writer.
+func FuzzScrub(f *testing.F) {
+	f.Add("Bearer abcdef123", "x: Bearer abcdef123 and YWJjZGVmMTIz", uint8(3))
+	f.Add("p@ss w0rd", "u=p%40ss+w0rd&v=p%40ss%20w0rd", uint8(1))
+	f.Add("aaaaaa", "aaaaaaaaaaaaaaaa", uint8(5))
+	f.Fuzz(func(t *testing.T, secret, text string, cut uint8) {
+		if len(secret) < MinLen || len(secret) > 64 || strings.ContainsAny(secret, "[]") {
+			return
+		}
+		s := New()
+		s.Add(secret)
+		text = strings.ReplaceAll(text, "SECRET", secret) + secret + text
+		var out bytes.Buffer
+		w := s.Writer(&out)
+		step := int(cut%16) + 1
+		for i := 0; i < len(text); i += step {
+			w.Write([]byte(text[i:min(i+step, len(text))]))
+		}
+		w.Flush()
+		for _, form := range Forms(secret) {
+			if len(form) >= MinLen && strings.Contains(out.String(), form) {
+				t.Fatalf("form %q of secret %q in output %q", form, secret, out.String())
+			}
+		}
+	})
+}
