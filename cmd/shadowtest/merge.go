@@ -100,7 +100,7 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shadowtest merge: --log: %v\n", err)
 		return exitInvalid
 	}
-	outcome := suite.Run(suite.Config{
+	outcome, err := suite.Run(context.Background(), suite.Config{
 		Plan:    plan,
 		Results: results,
 		// The "replay" of a merge adds the shards' aggregates: the
@@ -122,6 +122,10 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		Baseline:       out.baseline,
 		BaselineMargin: plan.Report.BaselineMargin,
 	})
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)
+		return exitInvalid
+	}
 	files, failed := out.finish(outcome)
 	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: useColor(term, stdout)}
 	fmt.Fprintf(term, "\nmerged %d results files (%d runs)\n", len(paths), results.Runs())

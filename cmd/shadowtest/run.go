@@ -109,7 +109,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	signals := catchSignals()
 	defer signals.stop()
 	term := console(opt.outputs, stdout, stderr)
-	outcome := suite.Run(suite.Config{
+	outcome, err := suite.Run(context.Background(), suite.Config{
 		Plan:    plan,
 		Results: results,
 		Replay: func(ctx context.Context) error {
@@ -122,6 +122,10 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		Baseline:       out.baseline,
 		BaselineMargin: plan.Report.BaselineMargin,
 	})
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
 
 	if outcome.ReplayErr != nil {
 		fmt.Fprintf(stderr, "shadowtest: %v\n", outcome.ReplayErr)

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -488,11 +489,17 @@ func Verdicts(report types.Report) []framework.Verdict {
 	return out
 }
 
-// groupOf is the endpoint (or "run") a test case belongs to: its innermost
-// container.
+// groupOf is the group a test case belongs to: the container just inside
+// shadowtest's root (an endpoint, RunGroup or AlsoGroup), wherever a
+// team's suite put the root. A spec outside the root (a team's own) is
+// grouped by its outermost container.
 func groupOf(spec types.SpecReport) string {
-	if n := len(spec.ContainerHierarchyTexts); n > 1 {
-		return spec.ContainerHierarchyTexts[n-1]
+	texts := spec.ContainerHierarchyTexts
+	if root := slices.Index(texts, RootName); root >= 0 && root+1 < len(texts) {
+		return texts[root+1]
+	}
+	if len(texts) > 0 && texts[0] != RootName {
+		return texts[0]
 	}
 	return RunGroup
 }

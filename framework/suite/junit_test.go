@@ -26,7 +26,7 @@ func TestJUnitNamesUniqueNoiseAndSecrets(t *testing.T) {
 	p := plan()
 	results := observe.NewResults(p.Endpoints)
 	results.Redact = redact.Default().Value
-	out := Run(Config{Plan: p, Results: results, NoColor: true, Replay: func(context.Context) error {
+	out := mustRun(t, Config{Plan: p, Results: results, NoColor: true, Replay: func(context.Context) error {
 		for i := range 10 {
 			results.Add(pair("get-user", i), []framework.Diff{{Path: "header:Authorization", Kind: framework.KindHeader, Prod: "Bearer SECRET", Shadow: "Bearer OTHER"}})
 			results.Add(pair("get-order", i), nil)
@@ -81,7 +81,7 @@ func junitOf(t *testing.T, opt JUnitOptions, replay func(results *observe.Result
 	p.Traffic = []framework.TrafficSource{{Format: "har", Path: "t.har", Pos: framework.Position{File: "specs/shadow.cue", Line: 4, Col: 2}}}
 	results := observe.NewResults(p.Endpoints)
 	results.Redact = redact.Default().Value
-	out := Run(Config{Plan: p, Results: results, NoColor: true,
+	out := mustRun(t, Config{Plan: p, Results: results, NoColor: true,
 		Replay:  func(context.Context) error { return replay(results) },
 		IsAbort: func(err error) bool { return strings.HasPrefix(err.Error(), "aborted") },
 	})

@@ -5,12 +5,19 @@
 // It is the only package that runs Ginkgo. It does not send traffic itself:
 // the caller passes the replay, which runs once, inside the suite, with the
 // suite's context so that an interrupt reaches in-flight requests.
+//
+// Two entry points: Run, for a program that owns the process's Ginkgo suite
+// (the CLI), and Declare, for a team's own Ginkgo suite: call it at the top
+// level of a test file or inside one of the suite's containers (not an
+// Ordered one), and run the suite as usual.
 package suite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -31,6 +38,10 @@ const RootName = "shadowtest"
 // completed.
 const RunGroup = "run"
 
+// AlsoGroup is the container, and the JUnit group, of the specs a team adds
+// with Config.Also.
+const AlsoGroup = "also"
+
 // Config is what a suite run needs.
 type Config struct {
 	// Plan supplies the endpoints, thresholds and spec positions.
@@ -50,8 +61,9 @@ type Config struct {
 	// silences; kept for library users that print Ginkgo's report.
 	NoColor bool
 	// Also, when set, declares more specs inside shadowtest's Ordered
-	// container, after the thresholds: they run after the replay and may
-	// assert on Results with the same matchers (library use).
+	// container, in a Describe named AlsoGroup after the thresholds: they
+	// run after the replay and may assert on Results with the same
+	// matchers (library use). The JUnit groups them as AlsoGroup.
 	Also func()
 	// Baseline, when set, holds an earlier run's results: each endpoint
 	// gets two more test cases, no new discrepancy category and no match
@@ -75,17 +87,45 @@ type failRecorder struct{ failed bool }
 
 func (f *failRecorder) Fail() { f.failed = true }
 
-// Run builds the specs and runs them, silently: Ginkgo's console reporter
-// (progress dots, failure blocks pointing into Go source, progress reports
-// with goroutine dumps on a signal) writes nowhere, because the caller
-// prints its own summary from Outcome. Ginkgo allows one suite per process
-// at a time; Run resets its global state so that it can be called again.
-func Run(cfg Config) Outcome {
+// ErrSuiteHasSpecs is Run's refusal to discard the specs a program (a test
+// binary) declared in Ginkgo's global suite: such a program calls Declare
+// inside its own suite instead.
+var ErrSuiteHasSpecs = errors.New("suite.Run: this program's Ginkgo suite has specs of its own, which Run would discard; call suite.Declare inside that suite instead")
+
+// runs serializes Run calls and remembers whether Run built the global
+// suite last, in which case resetting it discards only Run's own specs.
+var runs struct {
+	sync.Mutex
+	ran bool
+}
+
+// Run builds shadowtest's specs as the process's only Ginkgo suite and runs
+// them, silently: Ginkgo's console reporter (progress dots, failure blocks
+// pointing into Go source, progress reports with goroutine dumps on a
+// signal) writes nowhere, because the caller prints its own summary from
+// Outcome. Cancelling ctx cancels the replay's context; the thresholds are
+// then asserted on what it gathered. Ginkgo has one global suite per
+// process: Run starts it afresh, so it can be called again, and returns
+// ErrSuiteHasSpecs rather than discard specs the program declared itself.
+func Run(ctx context.Context, cfg Config) (Outcome, error) {
+	runs.Lock()
+	defer runs.Unlock()
+	if !runs.ran && hasSpecs() {
+		return Outcome{}, ErrSuiteHasSpecs
+	}
+	runs.ran = true
 	globals.Reset()
 	gomega.RegisterFailHandler(ginkgo.Fail)
 
 	var out Outcome
-	Declare(cfg, &out.ReplayErr)
+	replay := cfg.Replay
+	cfg.Replay = func(specCtx context.Context) error {
+		replayCtx, cancel := context.WithCancel(specCtx)
+		defer cancel()
+		defer context.AfterFunc(ctx, cancel)()
+		return replay(replayCtx)
+	}
+	declared := Declare(cfg)
 	ginkgo.ReportAfterSuite("shadowtest report", func(r ginkgo.Report) {
 		out.Report = r
 	})
@@ -106,7 +146,19 @@ func Run(cfg Config) Outcome {
 	defer func() { formatter.ColorableStdOut, formatter.ColorableStdErr = stdout, stderr }()
 	var t failRecorder
 	out.Passed = ginkgo.RunSpecs(&t, "shadowtest", suiteConfig, reporterConfig) && !t.failed
-	return out
+	out.ReplayErr = declared.ReplayErr()
+	return out, nil
+}
+
+// hasSpecs reports whether Ginkgo's global suite holds specs that Run did
+// not declare, by walking its tree without running it.
+func hasSpecs() bool {
+	for _, spec := range ginkgo.PreviewSpecs(RootName).SpecReports {
+		if spec.LeafNodeType == types.NodeTypeIt {
+			return true
+		}
+	}
+	return false
 }
 
 // replayTimeEntry is the report entry in which Declare records how long
@@ -114,24 +166,44 @@ func Run(cfg Config) Outcome {
 // endpoints instead of charging it all to the first test case.
 const replayTimeEntry = "shadowtest replay time"
 
+// Declared is shadowtest's part of a Ginkgo suite, as Declare added it.
+type Declared struct {
+	mu        sync.Mutex
+	replayErr error
+}
+
+// ReplayErr returns what Config.Replay returned; nil until it has run.
+func (d *Declared) ReplayErr() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.replayErr
+}
+
+func (d *Declared) setReplayErr(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.replayErr = err
+}
+
 // Declare adds shadowtest's specs to the Ginkgo suite being built: an
-// Ordered container whose BeforeAll runs cfg.Replay once, one Describe per
-// endpoint with one It per threshold, and a "run" group whose It fails when
-// the replay did not complete. Teams with their own Ginkgo suite call it at
-// the top level of a test file (var _ = suite.Declare(...)) and run their
-// suite as usual; Run uses it for the CLI. The replay's error, if any, is
-// stored in *replayErr when replayErr is not nil.
-func Declare(cfg Config, replayErr *error) bool {
-	if replayErr == nil {
-		replayErr = new(error)
-	}
-	return ginkgo.Describe(RootName, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+// Ordered container named RootName whose BeforeAll runs cfg.Replay once,
+// one Describe per endpoint with one It per threshold, the specs of
+// cfg.Also in a Describe named AlsoGroup, and a RunGroup whose It fails
+// when the replay did not complete. A team's suite calls it at the top
+// level of a test file (var shadow = suite.Declare(cfg)) or inside one of
+// its containers, but not inside an Ordered one: Ginkgo allows
+// ContinueOnFailure only on the outermost Ordered container. The suite's
+// other specs are left alone.
+func Declare(cfg Config) *Declared {
+	d := &Declared{}
+	ginkgo.Describe(RootName, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
 		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
 			start := time.Now()
-			*replayErr = cfg.Replay(ctx)
+			err := cfg.Replay(ctx)
+			d.setReplayErr(err)
 			ginkgo.AddReportEntry(replayTimeEntry, time.Since(start), ginkgo.ReportEntryVisibilityNever)
-			if *replayErr != nil && (cfg.IsAbort == nil || !cfg.IsAbort(*replayErr)) {
-				ginkgo.Fail("replay failed: " + (*replayErr).Error())
+			if err != nil && (cfg.IsAbort == nil || !cfg.IsAbort(err)) {
+				ginkgo.Fail("replay failed: " + err.Error())
 			}
 		})
 		for i := range cfg.Plan.Endpoints {
@@ -139,16 +211,17 @@ func Declare(cfg Config, replayErr *error) bool {
 		}
 		declareBaselines(cfg)
 		if cfg.Also != nil {
-			cfg.Also()
+			ginkgo.Describe(AlsoGroup, cfg.Also)
 		}
 		ginkgo.Describe(RunGroup, func() {
 			ginkgo.It("replays all traffic", trafficLocation(cfg.Plan), func() {
-				if *replayErr != nil {
-					ginkgo.Fail((*replayErr).Error())
+				if err := d.ReplayErr(); err != nil {
+					ginkgo.Fail(err.Error())
 				}
 			})
 		})
 	})
+	return d
 }
 
 func declareEndpoint(e *framework.Endpoint, results *observe.Results) {

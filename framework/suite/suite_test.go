@@ -60,7 +60,7 @@ func runSuite(t *testing.T, replay func(results *observe.Results) error) (Outcom
 	t.Helper()
 	p := plan()
 	results := observe.NewResults(p.Endpoints)
-	outcome := Run(Config{
+	outcome := mustRun(t, Config{
 		Plan:    p,
 		Results: results,
 		Replay:  func(ctx context.Context) error { return replay(results) },
@@ -185,5 +185,45 @@ func TestCleanMakesTextXMLSafe(t *testing.T) {
 	got := clean("a\x00b\xffc\x1b]]>")
 	if got != "a\uFFFDb\uFFFDc\uFFFD]]>" {
 		t.Errorf("clean = %q", got)
+	}
+}
+
+// mustRun runs a suite as the CLI does.
+func mustRun(t *testing.T, cfg Config) Outcome {
+	t.Helper()
+	out, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRunContextReachesTheReplay checks that cancelling Run's context
+// cancels the replay's, and that the thresholds are still asserted.
+func TestRunContextReachesTheReplay(t *testing.T) {
+	p := plan()
+	ctx, cancel := context.WithCancel(context.Background())
+	outcome, err := Run(ctx, Config{
+		Plan:    p,
+		Results: observe.NewResults(p.Endpoints),
+		Replay: func(replayCtx context.Context) error {
+			cancel()
+			select {
+			case <-replayCtx.Done():
+				return replayCtx.Err()
+			case <-time.After(30 * time.Second):
+				return errors.New("the replay's context was not cancelled")
+			}
+		},
+		IsAbort: func(err error) bool { return errors.Is(err, context.Canceled) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(outcome.ReplayErr, context.Canceled) || outcome.Passed {
+		t.Errorf("ReplayErr %v, passed %v: want context.Canceled and a failed run", outcome.ReplayErr, outcome.Passed)
+	}
+	if len(Verdicts(outcome.Report)) < len(p.Endpoints) {
+		t.Errorf("verdicts %v: the thresholds were not asserted", Verdicts(outcome.Report))
 	}
 }

@@ -65,7 +65,7 @@ func TestJUnitRendersInXunitViewer(t *testing.T) {
 	p := plan()
 	results := observe.NewResults(p.Endpoints)
 	results.Redact = redact.Default().Value
-	outcome := Run(Config{
+	outcome := mustRun(t, Config{
 		Plan:    p,
 		Results: results,
 		Replay: func(context.Context) error {

@@ -26,7 +26,7 @@ func TestWithheldTrafficIsSkippedNotFailed(t *testing.T) {
 		{Name: "unrecorded", Method: "GET", Path: "/unrecorded", Thresholds: framework.Thresholds{MatchRate: 0.9, MinSamples: 5}},
 	}}
 	results := observe.NewResults(p.Endpoints)
-	outcome := Run(Config{Plan: p, Results: results, NoColor: true, Replay: func(context.Context) error {
+	outcome := mustRun(t, Config{Plan: p, Results: results, NoColor: true, Replay: func(context.Context) error {
 		for i := range 6 {
 			results.Add(pair("get-user", i), nil)
 		}
