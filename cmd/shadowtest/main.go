@@ -3,8 +3,10 @@
 // gates a release on the spec's thresholds, with JUnit XML for the CI UI.
 //
 // Exit codes: 0 every threshold held; 1 a threshold failed; 2 invalid input
-// (spec, traffic, flags); 3 the run was aborted (prod unreachable,
-// interrupted); partial results are still written.
+// (spec, traffic, flags), an output asked for not written, or an
+// incomplete set of shards given to merge; 3 the run was aborted (prod
+// unreachable, interrupted) or merge --allow-partial judged an incomplete
+// set; partial results are still written. 2 wins over 3, 3 over 1.
 package main
 
 import (
@@ -89,7 +91,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'shadowtest COMMAND --help' for a command's flags and examples.")
-	fmt.Fprintln(w, "Exit codes: 0 passed, 1 a threshold failed, 2 invalid input, 3 run aborted.")
+	fmt.Fprintln(w, "Exit codes: 0 passed, 1 a threshold failed, 2 invalid input or an output not written, 3 run aborted or partial merge.")
 }
 
 // newFlagSet returns a flag set of its own (Ginkgo registers its flags on

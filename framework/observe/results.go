@@ -238,6 +238,10 @@ func Merge(shards ...*Results) (*Results, error) {
 	return out, nil
 }
 
+// maxShards bounds the shard count a results file may claim, so that a
+// damaged file cannot make CheckSet list millions of missing shards.
+const maxShards = 100000
+
 // CheckSet checks that results (named by names, in the same order) are one
 // complete set: either whole runs of one spec, or the N shards of one
 // sharded run, each given once, from the same spec and traffic selection.
@@ -288,6 +292,8 @@ func CheckSet(names []string, set []*Results) (missing []string, err error) {
 			missing = append(missing, fmt.Sprintf("%s has no shard or digest (results format 1, or an older shadowtest): the set cannot be checked", names[i]))
 		case r.Shard == nil:
 			whole = append(whole, names[i])
+		case r.Shard.Index < 1 || r.Shard.Index > r.Shard.Count || r.Shard.Count > maxShards:
+			problems = append(problems, fmt.Sprintf("%s: shard %s is not a valid K/N (1 <= K <= N <= %d)", names[i], r.Shard, maxShards))
 		default:
 			sharded = append(sharded, names[i])
 			if count != 0 && r.Shard.Count != count {

@@ -163,6 +163,8 @@ func FuzzDecode(f *testing.F) {
 	data, _ := json.Marshal(sampleResults())
 	f.Add(data)
 	f.Add([]byte(`{"format":"shadowtest-results","version":1,"endpoints":[null,{"name":"a","categories":{"x":null},"noise":{"y":null}}]}`))
+	f.Add([]byte(`{"format":"shadowtest-results","version":2,"specDigest":"sha256:1","shard":{"index":2,"count":4},"endpoints":[]}`))
+	f.Add([]byte(`{"format":"shadowtest-results","version":2,"specDigest":"sha256:1","shard":{"index":0,"count":999999999999},"endpoints":[]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		r, err := Decode(bytes.NewReader(doc))
 		if err != nil {
@@ -178,6 +180,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if _, err := Merge(r, r); err != nil && !strings.Contains(err.Error(), "declared differently") {
 			t.Fatalf("merge: %v", err)
+		}
+		if missing, _ := CheckSet([]string{"a", "b"}, []*Results{r, r}); len(missing) > maxShards+2 {
+			t.Fatalf("%d missing shards listed", len(missing))
 		}
 	})
 }
@@ -323,6 +328,8 @@ func TestCheckSet(t *testing.T) {
 		{"shards and a whole run", []*Results{s1, s2, s3, shard(1, 1, "sha256:aa", "sha256:tt")}, "", "are whole runs (no --shard)"},
 		{"whole runs of other traffic", []*Results{shard(1, 1, "sha256:aa", "sha256:t1"), shard(1, 1, "sha256:aa", "sha256:t2")}, "", ""},
 		{"a version 1 file", []*Results{s1, s2, s3, {}}, "d.json has no shard or digest", ""},
+		{"a damaged shard", []*Results{s1, s2, s3, shard(5, 3, "sha256:aa", "sha256:tt")}, "", "d.json: shard 5/3 is not a valid K/N"},
+		{"a huge shard count", []*Results{shard(1, 1<<40, "sha256:aa", "sha256:tt")}, "", "is not a valid K/N"},
 	} {
 		names := []string{"a.json", "b.json", "c.json", "d.json"}[:len(tc.set)]
 		missing, err := CheckSet(names, tc.set)
