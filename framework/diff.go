@@ -25,6 +25,11 @@ const (
 	KindSize DiffKind = "size"
 	// KindError: one side failed at the transport level (no response).
 	KindError DiffKind = "error"
+	// KindShape: the shadow's value does not keep the shape of prod's: a
+	// UUID replaced by a name, a host:port by a bare host, a value outside
+	// a declared or learned shape rule. It counts even where the value
+	// may differ (a noise path, a shape rule).
+	KindShape DiffKind = "shape"
 )
 
 // Diff is one difference between prod's and the shadow's response.

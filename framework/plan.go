@@ -28,6 +28,9 @@ type Plan struct {
 	// Dir is the spec directory the plan was loaded from; relative
 	// traffic paths are resolved against it.
 	Dir string
+	// Package is the CUE package of the spec files ("" when they have no
+	// package clause), for files written next to them (run --write-noise).
+	Package string
 	// Prod and Shadow are the two systems under comparison.
 	Prod, Shadow Target
 	// Traffic lists the recordings to replay, in spec order.
@@ -263,6 +266,10 @@ type Rules struct {
 	Headers []string `json:"headers"`
 	// Tolerance maps a body path to the numeric slack allowed there.
 	Tolerance map[string]Tolerance `json:"tolerance"`
+	// Shape maps a path to the shape its value must keep: the value may
+	// differ from prod's, but a shadow value outside the shape is a
+	// "shape" difference.
+	Shape map[string]ShapeRule `json:"shape,omitempty"`
 	// Unordered lists arrays compared regardless of element order: as
 	// multisets, or as sets keyed by a member of their elements.
 	Unordered []Unordered `json:"unordered"`
@@ -280,6 +287,14 @@ type Rules struct {
 	// comparison, so that a small compressed body cannot expand without
 	// limit; 0 means 64 MiB. The runner sets it to the mirror's body cap.
 	MaxDecodedBytes int64 `json:"maxDecodedBytes"`
+}
+
+// ShapeRule is a declared shape: a format name ("uuid", "rfc3339",
+// "ipport", "ip", "integer", "decimal", "hex", "base64", "string",
+// "number") or, when Pattern is set, a string matching that RE2 pattern.
+type ShapeRule struct {
+	Format  string `json:"format,omitempty"`
+	Pattern string `json:"pattern,omitempty"`
 }
 
 // Unordered says that the array at Path is compared regardless of order:
@@ -315,7 +330,14 @@ type KnownCategory struct {
 type Noise struct {
 	// Probe is the fraction of requests sent to prod twice (0 = off).
 	Probe float64 `json:"probe"`
+	// MinDiffs is the number of probes in which prod must differ from
+	// itself at a path before the path can be noise (0 means
+	// DefaultNoiseMinDiffs).
+	MinDiffs int `json:"minDiffs,omitempty"`
 }
+
+// DefaultNoiseMinDiffs is the default of Noise.MinDiffs.
+const DefaultNoiseMinDiffs = 5
 
 // Tolerance is the slack allowed between two numbers: they match when
 // |prod-shadow| <= Abs or |prod-shadow| <= Rel*|prod|.

@@ -15,25 +15,52 @@ import (
 // rate and on "no category outside known".
 func TestNoiseLearnedFromProd(t *testing.T) {
 	prod, shadow := startDemo(t, false)
-	junit := filepath.Join(t.TempDir(), "junit.xml")
-	r := shadowtest(t, "run", "specs/learned", "-t", "prod="+prod, "-t", "shadow="+shadow, "--junit", junit)
+	dir := t.TempDir()
+	junit, noiseRules := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "noise.cue")
+	r := shadowtest(t, "run", "specs/learned", "-t", "prod="+prod, "-t", "shadow="+shadow, "--junit", junit, "--write-noise", noiseRules)
 	if r.code != 0 {
 		t.Fatalf("run exit %d, want 0: noise learning should hide the random requestId\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{
 		"Noise learned from prod",
-		"get-user: $.requestId changed in",
-		`endpoints: "get-user": ignore: ["$.links", "$.requestId"]`,
+		"get-user $.requestId: noise, shape uuid: prod differed in",
+		"--write-noise FILE",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	// The written rules are reviewable CUE of the spec's package that vet
+	// accepts next to the spec, and with them the run passes on its own.
+	written, err := os.ReadFile(noiseRules)
+	if err != nil || !strings.Contains(string(written), "package shadow\n") ||
+		!regexp.MustCompile(`endpoints: "get-user": shape: \{\n\t"\$\.requestId": "uuid" // prod differed in \d+ of \d+ probes\n\}`).Match(written) {
+		t.Fatalf("--write-noise file (%v):\n%s", err, written)
+	}
+	specDir := t.TempDir()
+	shop, err := os.ReadFile("../../specs/learned/shop.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs("../../fixtures/traffic/demo.har")
+	shop = []byte(strings.Replace(string(shop), `"../../fixtures/traffic/demo.har"`, `"`+abs+`"`, 1))
+	shop = []byte(strings.Replace(string(shop), "noise: probe: 0.3", "// no probe: the written rules say it all", 1))
+	for name, data := range map[string][]byte{"shop.cue": shop, "noise.cue": written} {
+		if err := os.WriteFile(filepath.Join(specDir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := shadowtest(t, "vet", specDir); v.code != 0 {
+		t.Fatalf("vet rejects the written noise rules: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+	if again := shadowtest(t, "run", specDir, "-t", "prod="+prod, "-t", "shadow="+shadow, "--junit", filepath.Join(dir, "again.xml")); again.code != 0 {
+		t.Fatalf("with the written shape rules and no probe the run must pass: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+	}
 	cases := readJUnit(t, junit).cases()
 	if _, ok := cases["shadowtest.get-order/get-order: no discrepancy category outside known"]; !ok {
 		t.Errorf("no known test case in the JUnit: %v", keys(cases))
 	}
-	if xml, err := os.ReadFile(junit); err != nil || !regexp.MustCompile(`<property name="noise \$\.requestId" value="changed in \d+ of \d+ prod probes, hidden as noise">`).Match(xml) {
+	if xml, err := os.ReadFile(junit); err != nil || !regexp.MustCompile(`<property name="noise \$\.requestId" value="changed in \d+ of \d+ prod probes, hidden as noise: shape uuid`).Match(xml) {
 		t.Errorf("the JUnit does not list the noise path with how often it changed (%v)", err)
 	}
 

@@ -1,17 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/report"
 )
 
-// writeNoiseRules prints, for every endpoint with a noise probe, the paths
-// that differed between two prod answers, and the ready-to-paste ignore
-// rule (report.NoiseRule, the one the JUnit and the HTML report show) that
-// makes them explicit.
+// writeNoiseRules prints, for every endpoint with a noise probe, each path
+// where prod differed from itself, what was decided there and why, and the
+// shape rules that make the noise explicit (report.NoiseRule, the one the
+// JUnit and the HTML report show).
 func writeNoiseRules(w io.Writer, results *observe.Results) {
 	first := true
 	for _, e := range results.Endpoints {
@@ -19,19 +24,69 @@ func writeNoiseRules(w io.Writer, results *observe.Results) {
 			continue
 		}
 		if first {
-			fmt.Fprintln(w, "\nNoise learned from prod (paths that differed between two prod answers to the same request):")
+			fmt.Fprintf(w, "\nNoise learned from prod (paths where two prod answers to the same request differed; a path is noise after\n"+
+				"noise.minDiffs prod differences and a one-sided Fisher exact test at %g%%, and the shadow's values must keep prod's shape):\n",
+				observe.NoiseConfidence*100)
 			first = false
 		}
 		for _, n := range e.NoisePaths() {
-			if n.Reported {
-				fmt.Fprintf(w, "  %s: %s changed in %d of %d prod probes, but the shadow differs there in %d of %d pairs: still counted\n",
-					e.Name, n.Path, n.Count, e.Probes, n.Shadow, e.Pairs)
+			if n.Decision == observe.NoiseHidden {
+				fmt.Fprintf(w, "  %s %s: noise, shape %s: prod differed in %d of %d probes; the shadow in %d of %d pairs, %d outside the shape\n",
+					e.Name, n.Path, n.Shape, n.Count, e.Probes, n.Shadow+n.Misfit, e.Pairs, n.Misfit)
 				continue
 			}
-			fmt.Fprintf(w, "  %s: %s changed in %d of %d prod probes: not counted against the shadow\n", e.Name, n.Path, n.Count, e.Probes)
+			fmt.Fprintf(w, "  %s %s: %s: %s\n", e.Name, n.Path, n.Decision, n.Reason)
 		}
 		if rule := report.NoiseRule(e); rule != "" {
-			fmt.Fprintf(w, "  paste into the spec to make it explicit (replaces the endpoint's ignore list):\n    %s\n", rule)
+			fmt.Fprintf(w, "  paste into the spec, or write it with run --write-noise FILE (the values may differ, their shape must hold):\n    %s\n", rule)
 		}
 	}
+}
+
+// noiseFile renders the learned noise as a CUE file of the spec's package:
+// one shape rule per noise path, and a comment for every path that could
+// not be written or was not decided to be noise, so that a reviewer sees
+// all of them.
+func noiseFile(plan *framework.Plan, results *observe.Results) []byte {
+	var b bytes.Buffer
+	b.WriteString("// Noise learned from prod by `shadowtest run --write-noise`. Each shape rule says:\n" +
+		"// the value may differ from prod's, but must keep this shape. Review it like code;\n" +
+		"// delete a rule to count its differences again.\n")
+	if plan.Package != "" {
+		fmt.Fprintf(&b, "package %s\n", plan.Package)
+	}
+	for _, e := range results.Endpoints {
+		var lines, notes []string
+		for _, n := range e.NoisePaths() {
+			switch {
+			case report.WritableNoise(n):
+				lines = append(lines, fmt.Sprintf("\t%s: %s // prod differed in %d of %d probes", report.CUEString(n.Path), n.Rule, n.Count, e.Probes))
+			case n.Decision == observe.NoiseHidden:
+				notes = append(notes, fmt.Sprintf("// %s: noise of shape %s, which a shape rule cannot say: add it to ignore to make it explicit", n.Path, n.Shape))
+			default:
+				notes = append(notes, fmt.Sprintf("// %s: %s: %s", n.Path, n.Decision, n.Reason))
+			}
+		}
+		if len(lines) == 0 && len(notes) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n// %s\n", e.Name)
+		for _, note := range notes {
+			b.WriteString(strings.ReplaceAll(note, "\n", " ") + "\n")
+		}
+		if len(lines) > 0 {
+			fmt.Fprintf(&b, "endpoints: %s: shape: {\n%s\n}\n", report.CUEString(e.Name), strings.Join(lines, "\n"))
+		}
+	}
+	return b.Bytes()
+}
+
+// writeNoiseFile writes noiseFile to path.
+func writeNoiseFile(path string, plan *framework.Plan, results *observe.Results) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, noiseFile(plan, results), 0o644)
 }

@@ -24,6 +24,7 @@ const runExamples = `  shadowtest run specs/ --junit junit.xml
 
 // runOptions are the flags shared by run and demo.
 type runOptions struct {
+	noise   string
 	timeout time.Duration
 	limits  limitOptions
 	outputs outputOptions
@@ -37,6 +38,7 @@ func (o *runOptions) register(fs interface {
 	Float64Var(*float64, string, float64, string)
 	BoolVar(*bool, string, bool, string)
 }) {
+	fs.StringVar(&o.noise, "write-noise", "", "write the noise learned from prod as CUE shape rules to `FILE` (same package as the spec; review it, then keep it next to the spec)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (0: no limit); results so far are written")
 	o.limits.register(fs)
 	o.outputs.register(fs)
@@ -134,6 +136,13 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "shadowtest: %s received: requests in flight cancelled, partial results written\n", sig)
 	}
 	files, failed := out.finish(outcome)
+	if opt.noise != "" {
+		if err := writeNoiseFile(opt.noise, plan, results); err != nil {
+			failed = append(failed, fmt.Errorf("--write-noise %s not written: %w", opt.noise, err))
+		} else {
+			files = append(files, "noise rules: "+opt.noise)
+		}
+	}
 	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: useColor(term, stdout)}
 	fmt.Fprintln(term)
 	summary.Write(term)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/shape"
 )
 
 // Comparator compares pairs of responses under one endpoint's rules. Build
@@ -24,6 +25,8 @@ type Comparator struct {
 	unordered     fieldpath.Set   // arrays compared as sets
 	unorderedKeys []string        // parallel to unordered: the key member, "" for a multiset
 	masks         []mask          // in rule order
+	shape         fieldpath.Set   // shape rule paths, sorted by their text
+	shapes        []shape.Shape   // parallel to shape
 	errorsBy      *fieldpath.Path // non-2xx pairs compare only this subtree
 	digestAbove   int64           // bodies larger than this compare by digest (0: never)
 	maxDecoded    int64           // cap of a decompressed body

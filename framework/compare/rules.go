@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/shape"
 )
 
 // MaskPlaceholder replaces what a mask matches, on both sides.
@@ -55,6 +57,9 @@ func (c *Comparator) compileRules(rules framework.Rules) error {
 		}
 		c.masks = append(c.masks, compiled)
 	}
+	if err := c.compileShapes(rules.Shape); err != nil {
+		return err
+	}
 	if rules.ErrorsBy != "" {
 		p, err := fieldpath.Parse(rules.ErrorsBy)
 		if err != nil {
@@ -73,6 +78,35 @@ func (c *Comparator) compileRules(rules framework.Rules) error {
 		return fmt.Errorf("compare: maxDecodedBytes must be >= 0, got %d", rules.MaxDecodedBytes)
 	}
 	c.maxDecoded = rules.MaxDecodedBytes
+	return nil
+}
+
+// compileShapes compiles the shape rules. When several paths match one
+// location, the first in byte order of their text applies.
+func (c *Comparator) compileShapes(rules map[string]framework.ShapeRule) error {
+	texts := make([]string, 0, len(rules))
+	for text := range rules {
+		texts = append(texts, text)
+	}
+	slices.Sort(texts)
+	paths := make([]fieldpath.Path, 0, len(texts))
+	for _, text := range texts {
+		p, err := fieldpath.Parse(text)
+		if err != nil {
+			return fmt.Errorf("compare: shape: %w", err)
+		}
+		if p.IsHeader() {
+			return fmt.Errorf("compare: shape %s: applies to body values, not headers", text)
+		}
+		s, err := shape.Declared(rules[text].Format, rules[text].Pattern)
+		if err != nil {
+			return fmt.Errorf("compare: shape %s: %w", text, err)
+		}
+		c.keyedRules = c.keyedRules || p.HasKeyed()
+		paths = append(paths, p)
+		c.shapes = append(c.shapes, s)
+	}
+	c.shape = fieldpath.NewSet(paths...)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
+	"github.com/shadowtest/shadowtest/framework/internal/shape"
 )
 
 // walker compares two JSON tapes depth-first, keeping the concrete location
@@ -269,8 +270,23 @@ func (w *walker) stringsMatch(prod, shadow []byte) bool {
 	return len(w.c.masks) > 0 && w.c.masked(w.loc, prod, shadow)
 }
 
-// report appends a diff at w.loc between prod node p and shadow node s.
+// report appends a diff at w.loc between prod node p and shadow node s. A
+// shape rule at w.loc turns it into a match when the shadow's value keeps
+// the shape, else into a shape difference; without one, a string in a
+// distinctive format (shape.Strong) replaced by one that is not is a shape
+// difference too.
 func (w *walker) report(kind framework.DiffKind, p, s int32) {
+	if w.c.shape.Len() > 0 {
+		if i := w.c.shape.Find(w.loc); i >= 0 {
+			if w.c.shapes[i].Fits(nodeValue(w.shad, s)) {
+				return
+			}
+			kind = framework.KindShape
+		}
+	}
+	if kind == framework.KindValue && w.prod.nodes[p].kind == kindString && lostFormat(w.prod.bytes(w.prod.nodes[p].value), w.shad.bytes(w.shad.nodes[s].value)) {
+		kind = framework.KindShape
+	}
 	if w.quiet {
 		w.differs = true
 		return
@@ -284,6 +300,31 @@ func (w *walker) report(kind framework.DiffKind, p, s int32) {
 		Prod:   displayNode(w.prod, p),
 		Shadow: displayNode(w.shad, s),
 	})
+}
+
+// lostFormat reports whether prod's string has a distinctive format that
+// the shadow's does not share: "127.0.0.1:40224" against "127.0.0.1".
+func lostFormat(prod, shadow []byte) bool {
+	formats := shape.StrongFormats(unsafeString(prod))
+	return formats != 0 && shape.StrongFormats(unsafeString(shadow))&formats == 0
+}
+
+// nodeValue is node i as a shape.Value.
+func nodeValue(t *tape, i int32) shape.Value {
+	n := &t.nodes[i]
+	switch n.kind {
+	case kindString:
+		return shape.Value{Kind: shape.String, Text: unsafeString(t.bytes(n.value))}
+	case kindNumber:
+		return shape.Value{Kind: shape.Number, Text: unsafeString(t.bytes(n.value))}
+	case kindObject:
+		return shape.Value{Kind: shape.Object}
+	case kindArray:
+		return shape.Value{Kind: shape.Array}
+	case kindNull:
+		return shape.Value{Kind: shape.Null}
+	}
+	return shape.Value{Kind: shape.Bool}
 }
 
 // reportOne appends a missing (prod's node) or extra (the shadow's node)

@@ -192,29 +192,46 @@ type Endpoint struct {
 	// Denoised counts the pairs that count as matches because every
 	// difference they showed was at a noise path; included in Matches.
 	Denoised int64 `json:"denoised,omitempty"`
-	// CategorySets counts differing pairs by their set of categories (names
-	// sorted, joined by "\n"), so that pairs whose only differences turn out
-	// to be noise can be counted as matches at the end of the run. Kept only
-	// for endpoints with a noise probe, at most maxCategorySets entries.
+	// CategorySets counts differing pairs by their difference pattern:
+	// their categories, each with what the shadow's value looked like
+	// (shape.Fit), sorted and joined by "\n", so that pairs whose only
+	// differences turn out to be noise of prod's shape can be counted as
+	// matches at the end of the run. Kept only for endpoints with a noise
+	// probe, at most maxCategorySets entries (coarsened beyond).
 	CategorySets map[string]int64 `json:"categorySets,omitempty"`
 	noiseApplied bool
+	noise        noiseState
 }
 
-// NoisePath is a response path that differs between two prod answers to
-// the same request: noise, not counted against the shadow.
+// NoisePath is a response path where prod differed from itself between
+// two answers to the same request, and what noise learning decided there.
 type NoisePath struct {
 	// Path is the path with indices folded, e.g. "$.items[*].requestId".
 	Path string `json:"path"`
 	// Count is how many probed requests showed it.
 	Count int64 `json:"count"`
-	// Rule is the suggested ignore rule, e.g. "$..requestId".
-	Rule string `json:"rule"`
-	// Shadow is how many pairs differed at the path between prod and the
-	// shadow (issue 3, noise.go).
+	// Shape describes the shape learned from prod's values, e.g. "uuid".
+	Shape string `json:"shape,omitempty"`
+	// Rule is the learned shape as a spec shape rule in CUE ("uuid",
+	// {pattern: "^...$"}); empty when Writable is false.
+	Rule string `json:"rule,omitempty"`
+	// Writable is set when the shape can be written as a shape rule (not
+	// when prod sometimes omits the value or it is an object or array).
+	Writable bool `json:"writable,omitempty"`
+	// Shadow is how many pairs differed at the path with shadow values of
+	// prod's shape; Misfit how many had a value outside it.
 	Shadow int64 `json:"shadow,omitempty"`
-	// Reported is set when the shadow differs at the path more than
-	// NoiseFactor times as often as prod differs from itself: the
-	// differences are then counted against the shadow after all.
+	Misfit int64 `json:"misfit,omitempty"`
+	// Decision is NoiseHidden, NoiseCounted or NoiseUndecided, and Reason
+	// says why, with the figures.
+	Decision string `json:"decision,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// PValue is the one-sided Fisher exact test's p-value (see decide).
+	PValue float64 `json:"pValue,omitempty"`
+	// Settle estimates the probes that would decide an undecided path.
+	Settle int64 `json:"settle,omitempty"`
+	// Reported is set when the differences at the path still count
+	// (Decision is not NoiseHidden).
 	Reported bool `json:"reported,omitempty"`
 }
 
@@ -270,15 +287,29 @@ func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff, kept *names
 		pair.Categories = append(pair.Categories, name)
 		c := e.Categories[name]
 		if c == nil {
+			c = &Category{Name: name}
+			e.Categories[name] = c
+		}
+		// The example is the one with the smallest origin: the same
+		// whatever order concurrent pairs arrive in.
+		if c.Count == 0 || exampleBefore(pair.Exchange.Origin, d.Path, c) {
 			if redact != nil {
 				d.Prod, d.Shadow = redact(d.Path, d.Prod), redact(d.Path, d.Shadow)
 			}
-			c = &Category{Name: name, Example: d, Origin: pair.Exchange.Origin}
-			e.Categories[name] = c
+			c.Example, c.Origin = d, pair.Exchange.Origin
 		}
 		c.Count++
 	}
-	e.noteCategorySet(seen)
+	e.noteCategorySet(pair, diffs, redact)
+}
+
+// exampleBefore reports whether the difference at path of the pair from
+// origin comes before c's example: by origin, then path.
+func exampleBefore(origin, path string, c *Category) bool {
+	if origin != c.Origin {
+		return origin < c.Origin
+	}
+	return path < c.Example.Path
 }
 
 func countErrors(counts map[string]int64, r *framework.Response) {
@@ -367,6 +398,10 @@ func (e *Endpoint) Merge(other *Endpoint) {
 		if mine := e.Noise[path]; mine != nil {
 			mine.Count += n.Count
 			mine.Shadow += n.Shadow
+			mine.Misfit += n.Misfit
+			if n.Reported && !mine.Reported {
+				mine.Decision, mine.Reason = n.Decision, n.Reason
+			}
 			mine.Reported = mine.Reported || n.Reported
 			continue
 		}

@@ -35,12 +35,13 @@ type (
 		Tolerance  *map[string]rawTolerance `json:"tolerance"`
 		Thresholds *rawThresholds           `json:"thresholds"`
 		// Comparison rules of issue 3, decoded in rules.go.
-		Unordered   *[]any      `json:"unordered"`
-		Masks       *[]any      `json:"masks"`
-		Errors      *rawErrors  `json:"errors"`
-		DigestAbove *int64      `json:"digestAbove"`
-		Noise       *rawNoise   `json:"noise"`
-		Known       *[]rawKnown `json:"known"`
+		Unordered   *[]any          `json:"unordered"`
+		Masks       *[]any          `json:"masks"`
+		Errors      *rawErrors      `json:"errors"`
+		DigestAbove *int64          `json:"digestAbove"`
+		Noise       *rawNoise       `json:"noise"`
+		Shape       *map[string]any `json:"shape"`
+		Known       *[]rawKnown     `json:"known"`
 	}
 	rawReport struct {
 		Redact         []string              `json:"redact"`
@@ -63,7 +64,7 @@ type (
 // the schema cannot express.
 func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	d := decoder{loader: l, value: value, problems: l.hiddenKeys(value)}
-	plan := &framework.Plan{Dir: l.dir}
+	plan := &framework.Plan{Dir: l.dir, Package: l.pkg}
 	plan.Prod = d.target("prod")
 	plan.Shadow = d.target("shadow")
 	plan.Traffic = d.traffic()
@@ -75,6 +76,7 @@ func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	d.mirrorModes(&plan.Mirror, plan.Endpoints)
 	d.targetRewrites(&plan.Prod)
 	d.targetRewrites(&plan.Shadow)
+	d.recordedNoise(plan)
 	var report rawReport
 	if d.get(&report, nil, cue.Str("report")) {
 		plan.Report = framework.ReportSettings{Redact: report.Redact, Secrets: report.Secrets, Examples: report.Examples, BaselineMargin: report.BaselineMargin}

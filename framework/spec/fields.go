@@ -18,8 +18,8 @@ func (l *loader) notAllowed(path []cue.Selector) string {
 	}
 	name := label(path[len(path)-1])
 	parent := path[:len(path)-1]
-	if len(parent) > 0 && parent[len(parent)-1].String() == "tolerance" {
-		return pathMessage(strconv.Quote(name)) // tolerance keys are paths
+	if len(parent) > 0 && (parent[len(parent)-1].String() == "tolerance" || parent[len(parent)-1].String() == "shape") {
+		return pathMessage(strconv.Quote(name)) // tolerance and shape keys are paths
 	}
 	message := fmt.Sprintf("field %q not allowed", name)
 	allowed := l.allowed(parent)

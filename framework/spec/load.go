@@ -119,6 +119,7 @@ type loader struct {
 	tags    []string          // the other CUE tags
 	spec    cue.Value         // #Spec, for messages that list what is allowed
 	user    cue.Value         // the user's files alone, for messages about what they hold
+	pkg     string            // the package of the user's files, "" without a clause
 }
 
 // evaluate loads the directory and returns it unified with #Spec, with
@@ -190,6 +191,9 @@ func (l *loader) instances() ([]*build.Instance, error) {
 		if inst.Err != nil {
 			problems = append(problems, l.loadProblems(inst.Err)...)
 			continue
+		}
+		if l.pkg == "" && inst.PkgName != "_" {
+			l.pkg = inst.PkgName
 		}
 		for _, file := range inst.Files {
 			l.index(file)

@@ -15,7 +15,8 @@ type (
 		By string `json:"by"`
 	}
 	rawNoise struct {
-		Probe float64 `json:"probe"`
+		Probe    float64 `json:"probe"`
+		MinDiffs int     `json:"minDiffs"`
 	}
 	rawKnown struct {
 		Category string `json:"category"`
@@ -65,13 +66,43 @@ func (d *decoder) comparisonRules(e *framework.Endpoint, path []cue.Selector, ra
 		e.Rules.ErrorsBy = errs.By
 	}
 	e.Rules.DigestAbove = *or(raw.DigestAbove, defaults.DigestAbove)
-	e.Noise = framework.Noise{Probe: or(raw.Noise, defaults.Noise).Probe}
+	noise := or(raw.Noise, defaults.Noise)
+	e.Noise = framework.Noise{Probe: noise.Probe, MinDiffs: noise.MinDiffs}
+	// Shape rules of defaults and of the endpoint add up (a map, unlike
+	// the lists); the endpoint's rule wins for the same path.
+	d.shapeRules(e, []cue.Selector{cue.Str("defaults")}, defaults.Shape)
+	d.shapeRules(e, path, raw.Shape)
 	if raw.Known != nil {
 		e.Known = make([]framework.KnownCategory, 0, len(*raw.Known))
 		for _, k := range *raw.Known {
 			e.Known = append(e.Known, framework.KnownCategory{Category: k.Category, Reason: k.Reason})
 		}
 		e.KnownPos = orPos(d.pos(append(path, cue.Str("known"))...), e.Pos)
+	}
+}
+
+// shapeRules decodes the shape rules declared at from into e.
+func (d *decoder) shapeRules(e *framework.Endpoint, from []cue.Selector, rules *map[string]any) {
+	if rules == nil {
+		return
+	}
+	for text, rule := range *rules {
+		var r framework.ShapeRule
+		switch rule := rule.(type) {
+		case string:
+			r.Format = rule
+		case map[string]any:
+			r.Pattern, _ = rule["pattern"].(string)
+		}
+		if _, err := regexp.Compile(r.Pattern); err != nil {
+			at := append(append([]cue.Selector{}, from...), cue.Str("shape"), cue.Str(text), cue.Str("pattern"))
+			d.report(at, d.pos(at...), "invalid regular expression %q: %v", r.Pattern, regexpMessage(err))
+			continue
+		}
+		if e.Rules.Shape == nil {
+			e.Rules.Shape = map[string]framework.ShapeRule{}
+		}
+		e.Rules.Shape[text] = r
 	}
 }
 

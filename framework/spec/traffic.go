@@ -103,6 +103,32 @@ func (d *decoder) targetRewrites(target *framework.Target) {
 	}
 }
 
+// recordedNoise reports a noise probe that cannot run: a recorded prod
+// cannot be asked twice, and a silent no-op would leave the noise counted
+// with nothing to say why.
+func (d *decoder) recordedNoise(plan *framework.Plan) {
+	if !plan.Prod.Recorded {
+		return
+	}
+	reported := map[string]bool{}
+	for _, e := range plan.Endpoints {
+		if e.Noise.Probe <= 0 {
+			continue
+		}
+		at := []cue.Selector{cue.Str("endpoints"), cue.Str(e.Name), cue.Str("noise")}
+		if !d.value.LookupPath(cue.MakePath(at...)).Exists() || d.pos(at...).File == "" {
+			at = []cue.Selector{cue.Str("defaults"), cue.Str("noise")}
+		}
+		key := cue.MakePath(at...).String()
+		if reported[key] {
+			continue
+		}
+		reported[key] = true
+		d.report(at, orPos(d.pos(at...), e.Pos),
+			"noise.probe needs a live prod, but targets.prod.recorded is true: prod cannot be asked twice; remove the noise probe, or run against a live prod")
+	}
+}
+
 // trafficSource decodes the formats the first loader did not know: gor and
 // synthetic. It reports whether raw was one of them.
 func (d *decoder) trafficSource(i int, source *framework.TrafficSource) {

@@ -413,7 +413,7 @@ func EndpointSummary(e *observe.Endpoint) string {
 		fmt.Fprintf(&b, "noise %s: %s\n", n.Path, noiseNote(e, n))
 	}
 	if rule := report.NoiseRule(e); rule != "" {
-		fmt.Fprintf(&b, "suggested rule (replaces the endpoint's ignore list): %s\n", rule)
+		fmt.Fprintf(&b, "suggested rule: %s\n", rule)
 	}
 	return b.String()
 }

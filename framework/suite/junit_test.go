@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,9 +30,13 @@ func TestJUnitNamesUniqueNoiseAndSecrets(t *testing.T) {
 	out := mustRun(t, Config{Plan: p, Results: results, NoColor: true, Replay: func(context.Context) error {
 		for i := range 10 {
 			results.Add(pair("get-user", i), []framework.Diff{{Path: "header:Authorization", Kind: framework.KindHeader, Prod: "Bearer SECRET", Shadow: "Bearer OTHER"}})
-			results.Add(pair("get-order", i), nil)
+			uuid := func(n int) string { return fmt.Sprintf(`"%08x-0000-4000-8000-000000000000"`, n) }
+			results.Add(pair("get-order", i), []framework.Diff{{Path: "$.items[2].requestId", Kind: framework.KindValue, Prod: uuid(i), Shadow: uuid(100 + i)}})
+			if i < 5 {
+				results.AddNoise("get-order", []framework.Diff{{Path: "$.items[2].requestId", Kind: framework.KindValue, Prod: uuid(i), Shadow: uuid(200 + i)}})
+			}
 		}
-		results.AddNoise("get-order", []framework.Diff{{Path: "$.items[2].requestId", Kind: framework.KindValue}})
+		results.ApplyNoise()
 		return nil
 	}})
 	var buf bytes.Buffer
@@ -63,11 +68,11 @@ func TestJUnitNamesUniqueNoiseAndSecrets(t *testing.T) {
 		for _, p := range s.Properties {
 			props[p.Name] = p.Value
 		}
-		if props["noisePaths"] != "$.items[*].requestId" || props["noiseProbes"] != "1" {
+		if props["noisePaths"] != "$.items[*].requestId" || props["noiseProbes"] != "5" {
 			t.Errorf("noise properties %v", props)
 		}
-		if !strings.Contains(s.SystemOut, `noise $.items[*].requestId: changed in 1 of 1 prod probes, hidden as noise`) ||
-			!strings.Contains(s.SystemOut, `endpoints: "get-order": ignore: ["$.items[*].requestId"]`) {
+		if !strings.Contains(s.SystemOut, `noise $.items[*].requestId: changed in 5 of 5 prod probes, hidden as noise: shape uuid`) ||
+			!strings.Contains(s.SystemOut, `endpoints: "get-order": shape: {"$.items[*].requestId": "uuid"}`) {
 			t.Errorf("system-out lacks the noise path:\n%s", s.SystemOut)
 		}
 	}

@@ -80,12 +80,15 @@ func reportNoise(e *observe.Endpoint) {
 	}
 }
 
-// noiseNote says how often a noise path changed between two prod answers
-// and whether its differences from the shadow were hidden or still counted.
+// noiseNote says how often a noise path changed between two prod answers,
+// what was decided there and why.
 func noiseNote(e *observe.Endpoint, n *observe.NoisePath) string {
-	verdict := "hidden as noise"
-	if n.Reported {
-		verdict = fmt.Sprintf("still counted: the shadow differed in %d of %d pairs, over %gx prod's own rate", n.Shadow, e.Pairs, observe.NoiseFactor)
+	note := fmt.Sprintf("changed in %d of %d prod probes, ", n.Count, e.Probes)
+	switch n.Decision {
+	case "":
+		return note + "not decided yet"
+	case observe.NoiseHidden:
+		return note + fmt.Sprintf("hidden as noise: shape %s, %d shadow values outside it", n.Shape, n.Misfit)
 	}
-	return fmt.Sprintf("changed in %d of %d prod probes, %s", n.Count, e.Probes, verdict)
+	return note + n.Decision + ": " + n.Reason
 }

@@ -126,9 +126,10 @@ type categoryView struct {
 }
 
 type noiseView struct {
-	Path          string
-	Count, Shadow int64
-	Reported      bool
+	Path                    string
+	Count, Shadow, Misfit   int64
+	Reported                bool
+	Decision, Reason, Shape string
 }
 
 type pairView struct {
@@ -247,7 +248,8 @@ func build(d Data) view {
 			ev.Categories = append(ev.Categories, cv)
 		}
 		for _, n := range e.NoisePaths() {
-			ev.Noise = append(ev.Noise, noiseView{Path: clean(n.Path), Count: n.Count, Shadow: n.Shadow, Reported: n.Reported})
+			ev.Noise = append(ev.Noise, noiseView{Path: clean(n.Path), Count: n.Count, Shadow: n.Shadow, Misfit: n.Misfit,
+				Reported: n.Reported, Decision: clean(n.Decision), Reason: clean(n.Reason), Shape: clean(n.Shape)})
 		}
 		ev.NoiseRule = clean(report.NoiseRule(e))
 		v.Endpoints = append(v.Endpoints, ev)

@@ -77,7 +77,7 @@ func hostileReport(t *testing.T) (string, []byte) {
 		log.Add(pair, diffs)
 	}
 	results.Unmatched[`GET /<script>window.__pwned=8</script>`] = 1
-	results.Endpoint("get-user").Noise = map[string]*observe.NoisePath{"$.requestId": {Path: "$.requestId", Count: 3, Rule: "$..requestId"}}
+	results.Endpoint("get-user").Noise = map[string]*observe.NoisePath{"$.requestId": {Path: "$.requestId", Count: 3, Shape: "uuid", Rule: `"uuid"`, Writable: true, Decision: observe.NoiseHidden}}
 	results.Verdicts = []framework.Verdict{
 		{Endpoint: "get-user", Threshold: "match rate >= 0.99 (min 1 pairs)", State: "failed", Message: "get-user: match rate 0.000 < 0.990 over 3 pairs\n  " + hostile[0], Location: "specs/u.cue:3"},
 		{Endpoint: evilEndpoint, Threshold: "match rate >= 0.99 (min 1 pairs)", State: "passed"},
@@ -126,7 +126,7 @@ func TestReportEscapesAndRedacts(t *testing.T) {
 			t.Errorf("unescaped %q in the report", bad)
 		}
 	}
-	for _, want := range []string{"Content-Security-Policy", "get-user", "[REDACTED]", "$..requestId", `class="line diff"`, "&lt;script&gt;window.__pwned=1&lt;/script&gt;"} {
+	for _, want := range []string{"Content-Security-Policy", "get-user", "[REDACTED]", "$.requestId", `class="line diff"`, "&lt;script&gt;window.__pwned=1&lt;/script&gt;"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the report lacks %q", want)
 		}
@@ -171,7 +171,7 @@ func TestReportInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{hostile[0], hostile[1], "javascript:window.__pwned=7", "broken \uFFFD utf-8", "[REDACTED]", `endpoints: "get-user": ignore: ["$..requestId"]`} {
+	for _, want := range []string{hostile[0], hostile[1], "javascript:window.__pwned=7", "broken \uFFFD utf-8", "[REDACTED]", `endpoints: "get-user": shape: {"$.requestId": "uuid"}`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page does not display %q as text", want)
 		}
