@@ -148,4 +148,4 @@ func (t *tagFlags) Set(v string) error {
 }
 
 // tagUsage is the -t flag's help.
-const tagUsage = "a CUE tag, as in `cue export -t`: `key=value` sets the fields declared @tag(key); prod=URL and shadow=URL set the target urls (repeatable)"
+const tagUsage = "a CUE tag `key=value`, as cue export -t takes it: sets the fields declared @tag(key); a bare key selects @if(key) files; prod=URL and shadow=URL set the target urls (repeatable)"

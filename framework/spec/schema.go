@@ -11,7 +11,8 @@ import "github.com/shadowtest/shadowtest/schemas"
 //
 // The ":shadow" qualifier is needed because the schema's package is named
 // shadow while the last element of the path is schemas. Load provides the
-// package itself; nothing is fetched from a registry.
+// package itself, unless the spec's module depends on SchemaModulePath
+// through a registry.
 const ImportPath = "github.com/shadowtest/shadowtest/schemas:shadow"
 
 // SchemaModulePath is the path of the CUE module the schema is published as
