@@ -106,7 +106,9 @@ func TestResultsMatchTheSchema(t *testing.T) {
 	prod, _ := startDemo(t, false)
 	_, regressed := startDemo(t, true)
 	out := t.TempDir()
-	for _, tc := range []struct{ name, specs string }{{"features", "specs/features"}, {"learned", "specs/learned"}, {"demo", "specs/demo"}} {
+	secrets := specDirWithTraffic(t, demoTraffic(t)[:60])
+	os.WriteFile(filepath.Join(secrets, "report.cue"), []byte("package shadow\n\nreport: secrets: {names: [\"x-trace\"], allow: [\"token_type\"]}\n"), 0o644)
+	for _, tc := range []struct{ name, specs string }{{"features", "specs/features"}, {"learned", "specs/learned"}, {"demo", "specs/demo"}, {"secrets", secrets}} {
 		results := filepath.Join(out, tc.name+".json")
 		r := shadowtest(t, "run", tc.specs, "-t", "prod="+prod, "-t", "shadow="+regressed, "--junit", "none", "--results", results)
 		if r.code != exitFail {
