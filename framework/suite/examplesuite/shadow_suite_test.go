@@ -48,6 +48,10 @@ var _ = Describe("checkout rules", func() {
 	It("rounds totals to the cent", func() {
 		Expect(roundCents(10.005)).To(Equal(10.01))
 	})
+	It("cannot start a second suite from inside this one", func() {
+		_, err := suite.Run(context.Background(), suite.Config{Plan: plan, Results: observe.NewResults(plan.Endpoints)})
+		Expect(err).To(MatchError(suite.ErrSuiteHasSpecs))
+	})
 })
 
 func roundCents(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
