@@ -66,6 +66,9 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shadowtest merge: incomplete set: %s\n(give every shard's results, or pass --allow-partial to judge these alone: exit 3)\n", strings.Join(missing, "; "))
 		return exitInvalid
 	}
+	for _, same := range observe.RepeatedSelections(paths, shards) {
+		fmt.Fprintf(stderr, "shadowtest merge: note: %s are whole runs of the same traffic selection: if they replayed the same recordings, every count is doubled (use run --shard K/N to split traffic)\n", same)
+	}
 	merged, err := observe.Merge(shards...)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest merge: %v\n", err)

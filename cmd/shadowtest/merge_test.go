@@ -152,6 +152,12 @@ func TestMergeOfShardsEqualsWholeRun(t *testing.T) {
 	if merged.code != whole.code {
 		t.Fatalf("merge exit %d, whole run %d\n%s%s", merged.code, whole.code, merged.stdout, merged.stderr)
 	}
+	// Whole runs of one traffic selection (here the same file name with
+	// other content) merge, with a note that counts double if they are
+	// the same recordings.
+	if !strings.Contains(merged.stderr, "are whole runs of the same traffic selection") {
+		t.Errorf("no note about whole runs of one selection:\n%s", merged.stderr)
+	}
 	if got, want := verdictStates(t, filepath.Join(out, "merged.xml")), verdictStates(t, filepath.Join(out, "whole.xml")); !reflect.DeepEqual(got, want) {
 		t.Errorf("verdicts differ:\nmerged %s\nwhole  %s", strings.Join(got, "\n       "), strings.Join(want, "\n       "))
 	}

@@ -329,6 +329,31 @@ func CheckSet(names []string, set []*Results) (missing []string, err error) {
 	return missing, nil
 }
 
+// RepeatedSelections lists the whole runs (not shards) among set that
+// share a traffic selection, as "a.json, b.json": merging them is right
+// when the recordings behind the same names changed between the runs, and
+// doubles every count when they did not.
+func RepeatedSelections(names []string, set []*Results) []string {
+	byDigest := map[string][]string{}
+	var order []string
+	for i, r := range set {
+		if r.Shard != nil || r.TrafficDigest == "" {
+			continue
+		}
+		if byDigest[r.TrafficDigest] == nil {
+			order = append(order, r.TrafficDigest)
+		}
+		byDigest[r.TrafficDigest] = append(byDigest[r.TrafficDigest], names[i])
+	}
+	var out []string
+	for _, d := range order {
+		if len(byDigest[d]) > 1 {
+			out = append(out, strings.Join(byDigest[d], ", "))
+		}
+	}
+	return out
+}
+
 func sameSpec(a, b *Endpoint) bool {
 	if a.Spec == nil || b.Spec == nil {
 		return true

@@ -301,6 +301,20 @@ func TestResultsFieldsHaveJSONNames(t *testing.T) {
 	}
 }
 
+func TestRepeatedSelections(t *testing.T) {
+	whole := func(id, traffic string) *Results {
+		r := sampleResults()
+		r.RunIDs, r.SpecDigest, r.TrafficDigest = []string{id}, "sha256:aa", traffic
+		return r
+	}
+	shard := whole("s", "sha256:t1")
+	shard.Shard = &Shard{Index: 1, Count: 2}
+	got := RepeatedSelections([]string{"a", "b", "c", "d"}, []*Results{whole("1", "sha256:t1"), whole("2", "sha256:t2"), whole("3", "sha256:t1"), shard})
+	if strings.Join(got, "|") != "a, c" {
+		t.Errorf("repeated selections %q, want only a and c", got)
+	}
+}
+
 func TestCheckSet(t *testing.T) {
 	shard := func(k, n int, spec, traffic string) *Results {
 		r := sampleResults()
@@ -327,6 +341,7 @@ func TestCheckSet(t *testing.T) {
 		{"another shard count", []*Results{s1, s2, shard(3, 4, "sha256:aa", "sha256:tt")}, "shard 3/3 missing", "c.json is shard 3/4, but an earlier file is a shard of 3"},
 		{"shards and a whole run", []*Results{s1, s2, s3, shard(1, 1, "sha256:aa", "sha256:tt")}, "", "are whole runs (no --shard)"},
 		{"whole runs of other traffic", []*Results{shard(1, 1, "sha256:aa", "sha256:t1"), shard(1, 1, "sha256:aa", "sha256:t2")}, "", ""},
+		{"whole runs of one traffic selection", []*Results{shard(1, 1, "sha256:aa", "sha256:t1"), shard(2, 1, "sha256:aa", "sha256:t1")}, "", ""},
 		{"a version 1 file", []*Results{s1, s2, s3, {}}, "d.json has no shard or digest", ""},
 		{"a damaged shard", []*Results{s1, s2, s3, shard(5, 3, "sha256:aa", "sha256:tt")}, "", "d.json: shard 5/3 is not a valid K/N"},
 		{"a huge shard count", []*Results{shard(1, 1<<40, "sha256:aa", "sha256:tt")}, "", "is not a valid K/N"},
