@@ -218,6 +218,9 @@ func (l *loader) instances() ([]*build.Instance, error) {
 // with "no tag for".
 func (l *loader) cueTags() []string {
 	tags := slices.Clone(l.tags)
+	if len(l.targets) == 0 {
+		return tags
+	}
 	declared := declaredTags(l.absDir)
 	for _, name := range targetNames {
 		if url, ok := l.targets[name]; ok && declared[name] {
