@@ -23,7 +23,7 @@ const demoExamples = `  shadowtest demo                      # v1 vs v2: every t
 // ("shadow") services on loopback, the specs in specs/demo and the HAR in
 // fixtures/traffic, through the same path as `shadowtest run`.
 func demoCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("demo", "[flags]", demoExamples, stderr)
+	fs := newFlagSet("demo", "[flags]", demoExamples, stdout, stderr)
 	var opt runOptions
 	opt.register(fs)
 	regression := fs.Bool("with-regression", false, "switch on the documented regression in v2 (fixtures/DIFFERENCES.md)")

@@ -281,7 +281,7 @@ func TestVetAndSchema(t *testing.T) {
 		t.Errorf("schema: exit %d, output lacks the documented schema", r.code)
 	}
 	r = shadowtest(t, "run", "--help")
-	if r.code != 0 || !strings.Contains(r.stderr, "Examples:") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Examples:") {
 		t.Errorf("run --help: exit %d\n%s", r.code, r.stderr)
 	}
 }

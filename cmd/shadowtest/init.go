@@ -18,7 +18,7 @@ const initExamples = `  shadowtest init --from traffic.har specs/
 // initCommand discovers the endpoints of a recording and writes one
 // starter spec per endpoint.
 func initCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("init", "--from TRAFFIC DIR", initExamples, stderr)
+	fs := newFlagSet("init", "--from TRAFFIC DIR", initExamples, stdout, stderr)
 	from := fs.String("from", "", "the recording to learn from: `FILE` or glob (.har, .gor, .jsonl, optionally .gz)")
 	format := fs.String("format", "", "the recording's format, har, gor or jsonl (default: from the file name)")
 	force := fs.Bool("force", false, "overwrite .cue files already in DIR")

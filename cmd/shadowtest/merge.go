@@ -23,7 +23,7 @@ const mergeExamples = `  shadowtest merge shard-*/results.json --junit junit.xml
 // mergeCommand judges the union of several runs' results (the shards of
 // one sharded run) through the same suite as run: one JUnit, one verdict.
 func mergeCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("merge", "RESULTS... [flags]", mergeExamples, stderr)
+	fs := newFlagSet("merge", "RESULTS... [flags]", mergeExamples, stdout, stderr)
 	var outs outputOptions
 	fs.StringVar(&outs.junit, "junit", DefaultJUnitFile, "write the JUnit XML report to `FILE`"+outputHelp)
 	fs.BoolVar(&outs.junitOptions.Annotations, "junit-annotations", false, annotationsUsage)

@@ -15,7 +15,7 @@ const reportExamples = `  shadowtest report results.json --log discrepancies.jso
 // reportCommand writes the HTML report of an earlier run from its results
 // and, optionally, its discrepancy log.
 func reportCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("report", "RESULTS [flags]", reportExamples, stderr)
+	fs := newFlagSet("report", "RESULTS [flags]", reportExamples, stdout, stderr)
 	logPath := fs.String("log", "", "the run's discrepancy log (`FILE`): adds the example pairs side by side")
 	htmlPath := fs.String("html", "report.html", "write the HTML report to `FILE` (- for stdout)")
 	positional, code, ok := parseArgs(fs, args)

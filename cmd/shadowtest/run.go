@@ -46,7 +46,7 @@ func (o *runOptions) register(fs interface {
 }
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "SPECDIR [flags]", runExamples, stderr)
+	fs := newFlagSet("run", "SPECDIR [flags]", runExamples, stdout, stderr)
 	var opt runOptions
 	opt.register(fs)
 	var tags tagFlags

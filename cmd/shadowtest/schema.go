@@ -19,7 +19,7 @@ const schemaExamples = `  shadowtest schema > shadow.cue         # the schema, w
   cue vet -c=false ./specs/               # the real cue command checks them too (-c=false: target urls may come from -t)`
 
 func schemaCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("schema", "[reference | results | vendor [DIR]]", schemaExamples, stderr)
+	fs := newFlagSet("schema", "[reference | results | vendor [DIR]]", schemaExamples, stdout, stderr)
 	positional, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code

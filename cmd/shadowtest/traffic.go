@@ -30,7 +30,7 @@ func trafficCommand(args []string, stdout, stderr io.Writer) int {
 
 // convertCommand converts a recording to shadowtest's JSONL format.
 func convertCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("traffic convert", "IN OUT [flags]", trafficExamples, stderr)
+	fs := newFlagSet("traffic convert", "IN OUT [flags]", trafficExamples, stdout, stderr)
 	format := fs.String("format", "", "IN's format, har, gor or jsonl (default: from the file name)")
 	skipBad := fs.Bool("skip-bad-records", false, "count and skip malformed records instead of stopping with exit 2")
 	positional, code, ok := parseArgs(fs, args)

@@ -94,7 +94,7 @@ func TestFeedFlags(t *testing.T) {
 		{[]string{"--mode", "selective"}, "names no endpoints", nil, "selective needs the spec's endpoints"},
 	}
 	for _, tt := range tests {
-		fs := newFlagSet("run", "", "", io.Discard)
+		fs := newFlagSet("run", "", "", io.Discard, io.Discard)
 		var o feedOptions
 		o.register(fs)
 		if err := fs.Parse(tt.args); err != nil {

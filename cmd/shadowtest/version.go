@@ -9,7 +9,7 @@ import (
 )
 
 func versionCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("version", "", "  shadowtest version", stderr)
+	fs := newFlagSet("version", "", "  shadowtest version", stdout, stderr)
 	if _, code, ok := parseArgs(fs, args); !ok {
 		return code
 	}

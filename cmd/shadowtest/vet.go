@@ -8,7 +8,7 @@ import (
 )
 
 func vetCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("vet", "SPECDIR [-t key=value]", "  shadowtest vet specs/\n  shadowtest vet -t env=staging specs/", stderr)
+	fs := newFlagSet("vet", "SPECDIR [-t key=value]", "  shadowtest vet specs/\n  shadowtest vet -t env=staging specs/", stdout, stderr)
 	var tags tagFlags
 	fs.Var(&tags, "t", tagUsage)
 	positional, code, ok := parseArgs(fs, args)

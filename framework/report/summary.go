@@ -31,9 +31,18 @@ type Summary struct {
 	Color bool
 }
 
-// UseColor reports whether f is a terminal and NO_COLOR is unset.
+// UseColor reports whether output to f may use colours: never when
+// NO_COLOR is set (https://no-color.org; the CLI's --no-color sets it),
+// always when FORCE_COLOR is set to anything but "0" or "false" (CI logs
+// that render ANSI colours), else only on a terminal.
 func UseColor(f *os.File) bool {
-	return os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	if force := os.Getenv("FORCE_COLOR"); force != "" && force != "0" && force != "false" {
+		return true
+	}
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // Write prints the summary.

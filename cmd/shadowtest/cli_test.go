@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
+)
+
+// shadowtestEnv runs the built binary from the repository root with env
+// added to a copy of the environment without NO_COLOR and FORCE_COLOR.
+func shadowtestEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = "../.."
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NO_COLOR=") && !strings.HasPrefix(kv, "FORCE_COLOR=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// TestHelpOnStdoutWithTheExamplesDashes: every command's --help goes to
+// stdout (so `| less` shows it), exits 0, and spells its flags as the
+// examples do: --junit, not -junit.
+func TestHelpOnStdoutWithTheExamplesDashes(t *testing.T) {
+	for _, c := range commands() {
+		args := []string{c.name, "--help"}
+		if c.name == "traffic" {
+			args = []string{"traffic", "convert", "--help"}
+		}
+		r := shadowtest(t, args...)
+		if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "Usage: shadowtest "+strings.Join(args[:len(args)-1], " ")) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want the usage on stdout, exit 0", args, r.code, r.stdout, r.stderr)
+		}
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if strings.HasPrefix(line, "  -") && !strings.HasPrefix(line, "  --") && !strings.HasPrefix(line, "  -t ") {
+				t.Errorf("%v: flag shown with one dash: %q", args, line)
+			}
+		}
+	}
+	r := shadowtest(t, "run", "--help")
+	for _, want := range []string{"  --junit FILE", "  --junit-annotations", "  -t ", "Examples:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("run --help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = shadowtest(t, "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "completion") || !strings.Contains(r.stdout, "--no-color") {
+		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		r := shadowtest(t, args...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "shadowtest ") || !strings.Contains(r.stdout, "commit") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestMistakesAreOneLineWithASuggestion: an unknown flag or command is a
+// short error with the nearest name and a pointer to --help, not a usage
+// dump.
+func TestMistakesAreOneLineWithASuggestion(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"run", "specs/demo", "--junt", "x.xml"}, []string{"shadowtest run: unknown flag --junt (did you mean --junit?)", "shadowtest run --help"}},
+		{[]string{"demo", "--with-regresion"}, []string{"unknown flag --with-regresion (did you mean --with-regression?)"}},
+		{[]string{"run", "specs/demo", "--timeout"}, []string{"flag needs an argument: --timeout"}},
+		{[]string{"rn", "specs/demo"}, []string{`unknown command "rn" (did you mean run?)`, "shadowtest --help"}},
+		{[]string{"completion", "bsh"}, []string{"(did you mean bash?)"}},
+	}
+	for _, tt := range tests {
+		r := shadowtest(t, tt.args...)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d, want 2", tt.args, r.code)
+		}
+		if n := strings.Count(strings.TrimSpace(r.stderr), "\n") + 1; n > 2 {
+			t.Errorf("%v: %d lines on stderr, want at most 2:\n%s", tt.args, n, r.stderr)
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("%v: stderr lacks %q:\n%s", tt.args, want, r.stderr)
+			}
+		}
+		if r.stdout != "" {
+			t.Errorf("%v: stdout %q, want nothing", tt.args, r.stdout)
+		}
+	}
+}
+
+// TestCompletionScripts checks the scripts with the shells themselves:
+// bash completes commands, flags and subcommands through compgen; zsh and
+// fish (installed like the other Debian packages) parse their scripts.
+func TestCompletionScripts(t *testing.T) {
+	dir := t.TempDir()
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		r := shadowtest(t, "completion", shell)
+		if r.code != 0 || r.stdout == "" {
+			t.Fatalf("completion %s: exit %d\n%s", shell, r.code, r.stderr)
+		}
+		os.WriteFile(filepath.Join(dir, shell), []byte(r.stdout), 0o644)
+	}
+	script := filepath.Join(dir, "bash")
+	if out, err := exec.Command("bash", "-n", script).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	complete := func(words ...string) string {
+		t.Helper()
+		probe := `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _shadowtest; echo "${COMPREPLY[*]}"`
+		out, err := exec.Command("bash", append([]string{"-c", probe, "probe", script}, words...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("completing %q: %v\n%s", words, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	for _, tt := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"shadowtest", "r"}, "run report"},
+		{[]string{"shadowtest", "co"}, "completion"},
+		{[]string{"shadowtest", "run", "specs/", "--junit-"}, "--junit-annotations"},
+		{[]string{"shadowtest", "merge", "--allow"}, "--allow-partial"},
+		{[]string{"shadowtest", "traffic", "c"}, "convert"},
+		{[]string{"shadowtest", "traffic", "convert", "--sk"}, "--skip-bad-records"},
+		{[]string{"shadowtest", "completion", "f"}, "fish"},
+		{[]string{"shadowtest", "run", "sp"}, ""}, // files: left to bash's default
+	} {
+		if got := complete(tt.words...); got != tt.want {
+			t.Errorf("completing %q: %q, want %q", tt.words, got, tt.want)
+		}
+	}
+
+	testenv.Require(t, "/usr/bin/zsh", "zsh")
+	if out, err := exec.Command("/usr/bin/zsh", "-n", filepath.Join(dir, "zsh")).CombinedOutput(); err != nil {
+		t.Errorf("zsh -n: %v\n%s", err, out)
+	}
+	testenv.Require(t, "/usr/bin/fish", "fish")
+	if out, err := exec.Command("/usr/bin/fish", "--no-execute", filepath.Join(dir, "fish")).CombinedOutput(); err != nil {
+		t.Errorf("fish --no-execute: %v\n%s", err, out)
+	}
+	// fish loads the script and completes a flag from it.
+	out, err := exec.Command("/usr/bin/fish", "-c", "source "+filepath.Join(dir, "fish")+"; complete -C 'shadowtest merge --allow'").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--allow-partial") {
+		t.Errorf("fish does not complete --allow-partial: %v\n%s", err, out)
+	}
+}
+
+// TestColorSwitches: FORCE_COLOR colours a summary that is not on a
+// terminal; NO_COLOR and --no-color win over it.
+func TestColorSwitches(t *testing.T) {
+	tests := []struct {
+		env   []string
+		args  []string
+		color bool
+	}{
+		{nil, nil, false}, // not a terminal
+		{[]string{"FORCE_COLOR=1"}, nil, true},
+		{[]string{"FORCE_COLOR=1", "NO_COLOR=1"}, nil, false},
+		{[]string{"FORCE_COLOR=1"}, []string{"--no-color"}, false},
+		{[]string{"FORCE_COLOR=0"}, nil, false},
+	}
+	for _, tt := range tests {
+		junit := filepath.Join(t.TempDir(), "junit.xml")
+		r := shadowtestEnv(t, tt.env, append([]string{"demo", "--with-regression", "--junit", junit}, tt.args...)...)
+		if r.code != 1 {
+			t.Fatalf("%v %v: exit %d\n%s", tt.env, tt.args, r.code, r.stderr)
+		}
+		if got := strings.Contains(r.stdout, "\x1b["); got != tt.color {
+			t.Errorf("%v %v: colours %v, want %v", tt.env, tt.args, got, tt.color)
+		}
+	}
+}
