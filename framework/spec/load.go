@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/url"
 	"os"
@@ -68,8 +69,8 @@ func Load(dir string, opt Options) (plan *framework.Plan, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if info, err := os.Stat(f.absDir); err != nil || !info.IsDir() {
-		return nil, newError([]Problem{{Pos: framework.Position{File: f.dir}, Message: "spec directory not found"}})
+	if problem := checkDir(f.dir, f.absDir); problem != "" {
+		return nil, newError([]Problem{{Pos: framework.Position{File: f.dir}, Message: problem}})
 	}
 	l := &loader{files: f, targets: targets, tags: tags}
 	value, err := l.evaluate()
@@ -77,6 +78,28 @@ func Load(dir string, opt Options) (plan *framework.Plan, err error) {
 		return nil, err
 	}
 	return l.decode(value)
+}
+
+// noCUEFiles says what to do with a spec directory without a spec.
+const noCUEFiles = "no .cue files in the spec directory: write a spec there (package shadow), or let `shadowtest init --from TRAFFIC DIR` write starter specs from recorded traffic"
+
+// checkDir says what is wrong with the spec directory argument, "" when
+// it is a directory holding at least one .cue file.
+func checkDir(dir, abs string) string {
+	info, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "spec directory not found"
+	case err != nil:
+		return fmt.Sprintf("spec directory cannot be read: %v", err)
+	case !info.IsDir():
+		return fmt.Sprintf("is a file, not a directory: give the directory that holds the spec files (%s)", filepath.Dir(dir))
+	}
+	matches, err := filepath.Glob(filepath.Join(abs, "*.cue"))
+	if err == nil && len(matches) == 0 {
+		return noCUEFiles
+	}
+	return ""
 }
 
 // splitTags separates the target overrides (Options.Targets and the prod=
@@ -203,7 +226,7 @@ func (l *loader) instances() ([]*build.Instance, error) {
 		}
 	}
 	if userFiles == 0 && len(problems) == 0 {
-		problems = append(problems, Problem{Pos: framework.Position{File: l.dir}, Message: "no .cue files in the spec directory"})
+		problems = append(problems, Problem{Pos: framework.Position{File: l.dir}, Message: noCUEFiles})
 	}
 	if err := newError(problems); err != nil {
 		return nil, err
