@@ -193,3 +193,62 @@ func TestColorSwitches(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecDirectoryMistakes: each mistake about the spec directory says
+// what is wrong and what to do.
+func TestSpecDirectoryMistakes(t *testing.T) {
+	empty := t.TempDir()
+	file := filepath.Join(t.TempDir(), "shop.cue")
+	os.WriteFile(file, []byte("package shadow\n"), 0o644)
+	tests := []struct {
+		dir  string
+		want []string
+	}{
+		{empty, []string{"no .cue files in the spec directory", "shadowtest init --from TRAFFIC DIR"}},
+		{file, []string{"is a file, not a directory", filepath.Dir(file)}},
+		{filepath.Join(empty, "nowhere"), []string{"spec directory not found"}},
+	}
+	for _, tt := range tests {
+		for _, cmd := range []string{"vet", "run"} {
+			r := shadowtest(t, cmd, tt.dir)
+			if r.code != 2 {
+				t.Errorf("%s %s: exit %d, want 2", cmd, tt.dir, r.code)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("%s %s: stderr lacks %q:\n%s", cmd, tt.dir, want, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, "matched no packages") {
+				t.Errorf("%s %s: cue's own message:\n%s", cmd, tt.dir, r.stderr)
+			}
+		}
+	}
+}
+
+// TestAbortMessageRedactsQueryByName: when prod is unreachable, the
+// message names the request that failed with its ordinary query
+// parameters, and masks only the secret ones.
+func TestAbortMessageRedactsQueryByName(t *testing.T) {
+	dir := t.TempDir()
+	var traffic strings.Builder
+	for range 25 {
+		traffic.WriteString(`{"request":{"method":"GET","url":"/products?category=books&api_key=SECRET-KEY-123456"}}` + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(traffic.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte("package shadow\n\ntraffic: [{jsonl: \"t.jsonl\"}]\nendpoints: products: path: \"/products\"\n"), 0o644)
+	junit := filepath.Join(dir, "junit.xml")
+	r := shadowtest(t, "run", dir, "-t", "prod="+closedPort(t), "-t", "shadow="+closedPort(t), "--junit", junit)
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
+	}
+	data, _ := os.ReadFile(junit)
+	for name, out := range map[string]string{"stderr": r.stderr, "JUnit": string(data)} {
+		if !strings.Contains(out, "/products?category=books&") || !strings.Contains(out, "api_key=") {
+			t.Errorf("%s does not name the request with its query:\n%s", name, out)
+		}
+		if strings.Contains(out, "SECRET-KEY") || strings.Contains(out, "?<redacted>") {
+			t.Errorf("%s: the api_key leaks, or the whole query is hidden:\n%s", name, out)
+		}
+	}
+}

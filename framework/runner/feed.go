@@ -14,6 +14,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/redact"
 	"github.com/shadowtest/shadowtest/framework/selector"
 	"github.com/shadowtest/shadowtest/framework/traffic"
 )
@@ -217,13 +218,13 @@ func unsafeMethod(method string) bool {
 	return false
 }
 
-// redactQuery drops a URL's query, which may carry API keys, from a log
-// line.
+// urls masks URL credentials and secret query parameters, by name.
+var urls = redact.Default()
+
+// redactQuery masks the secret query parameters (api_key, token...) of a
+// URL in a log line, by name; the others say which request it was.
 func redactQuery(url string) string {
-	if i := strings.IndexByte(url, '?'); i >= 0 {
-		return url[:i] + "?<redacted>"
-	}
-	return url
+	return urls.URL(url)
 }
 
 func logf(w io.Writer, format string, args ...any) {

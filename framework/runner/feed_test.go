@@ -236,7 +236,7 @@ func TestModesAndWritePolicies(t *testing.T) {
 				if r.Endpoint("create").RecordedOnly != 1 || r.Endpoint("create").Skipped != 0 {
 					return fmt.Sprintf("recordedOnly %d", r.Endpoint("create").RecordedOnly)
 				}
-				if !strings.Contains(log, "record-only: POST /items?<redacted> (endpoint create, ") || strings.Contains(log, "secret") {
+				if !strings.Contains(log, "record-only: POST /items?api_key=[REDACTED] (endpoint create, ") || strings.Contains(log, "secret") {
 					return "log: " + log
 				}
 				return ""

@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/redact"
 )
 
 // DefaultMaxBodyBytes is the response body cap when none is configured.
@@ -135,13 +136,13 @@ func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Respo
 	}
 	resp, err := c.http.Do(httpReq)
 	if err != nil {
-		return framework.Response{Err: redact(err), ErrKind: Classify(err), Latency: time.Since(start)}
+		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: time.Since(start)}
 	}
 	defer resp.Body.Close()
 	body, truncated, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)
 	latency := time.Since(start)
 	if err != nil {
-		return framework.Response{Err: redact(err), ErrKind: Classify(err), Latency: latency, Status: 0}
+		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: latency, Status: 0}
 	}
 	return framework.Response{
 		Status:    resp.StatusCode,
@@ -237,16 +238,17 @@ func Classify(err error) string {
 	return "other"
 }
 
-// redact drops the query string from a transport error's URL: queries may
-// carry API keys, and errors end up in logs and reports.
-func redact(err error) error {
+// urls masks URL credentials and secret query parameters, by name.
+var urls = redact.Default()
+
+// redactErr masks the secrets in a transport error's URL (credentials, and
+// query parameters named like api_key or token), keeping the rest of the
+// query (?category=books) that says which request failed: errors end up
+// in logs and reports.
+func redactErr(err error) error {
 	var urlErr *url.Error
 	if !errors.As(err, &urlErr) {
 		return err
 	}
-	stripped := urlErr.URL
-	if i := strings.IndexByte(stripped, '?'); i >= 0 {
-		stripped = stripped[:i] + "?<redacted>"
-	}
-	return &url.Error{Op: urlErr.Op, URL: stripped, Err: urlErr.Err}
+	return &url.Error{Op: urlErr.Op, URL: urls.URL(urlErr.URL), Err: urlErr.Err}
 }
