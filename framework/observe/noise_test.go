@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -170,6 +171,9 @@ func TestNoiseDecisionsIgnoreOrder(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		probes, pairs := randomTraffic(rng, seed == 0)
 		want := noiseOutcome(t, probes, pairs, nil, 1)
+		if seed == 0 && !strings.Contains(want, "evidence level 1") {
+			t.Fatalf("seed 0 should have so many patterns that the evidence is coarsened:\n%s", want)
+		}
 		for round := range 3 {
 			shuffle := rand.New(rand.NewPCG(seed, uint64(round)+100))
 			if got := noiseOutcome(t, probes, pairs, shuffle, 4); got != want {
@@ -270,7 +274,7 @@ func noiseOutcome(t *testing.T, probes, pairs []event, rng *rand.Rand, workers i
 	wg.Wait()
 	r.ApplyNoise()
 	e := r.Endpoint("e")
-	out := fmt.Sprintf("pairs %d matches %d denoised %d probes %d\n", e.Pairs, e.Matches, e.Denoised, e.Probes)
+	out := fmt.Sprintf("pairs %d matches %d denoised %d probes %d evidence level %d\n", e.Pairs, e.Matches, e.Denoised, e.Probes, e.noise.level)
 	for _, c := range e.TopCategories(0) {
 		out += fmt.Sprintf("category %s %d %s %+v\n", c.Name, c.Count, c.Origin, c.Example)
 	}

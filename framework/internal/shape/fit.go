@@ -11,6 +11,9 @@ import (
 // shares with prod's value of the same pair: a template's fixed prefix is a
 // prefix of every prod value, so the shadow value starts with it exactly
 // when it shares at least that much with its own pair's prod value.
+// Classes are those of the part between them, the part that differs from
+// prod's value: a value that fits a shape is admitted (the converse holds
+// up to the classes of the text it shares with prod's value).
 type Fit struct {
 	Kind    Kind
 	Formats Format
@@ -31,19 +34,23 @@ func Relate(prod, shadow Value) Fit {
 	case Number:
 		f.Integer = shadow.integer()
 	case String:
-		f.Classes = ClassesOf(shadow.Text)
 		f.Len = uint8(min(len(shadow.Text), longLen))
 		if shadow.Clipped {
 			f.Len = longLen
 		} else {
 			f.Formats = Formats(shadow.Text)
 		}
+		// Classes are those of the part that differs from prod's value:
+		// the rest is prod's own text.
+		prefix, suffix := 0, 0
 		if prod.Kind == String {
-			f.Prefix = uint8(min(commonPrefix(prod.Text, shadow.Text), maxAffix))
+			prefix = commonPrefix(prod.Text, shadow.Text)
 			if !prod.Clipped && !shadow.Clipped {
-				f.Suffix = uint8(min(commonSuffix(prod.Text, shadow.Text), maxAffix))
+				suffix = commonSuffix(prod.Text, shadow.Text)
 			}
 		}
+		f.Prefix, f.Suffix = uint8(min(prefix, maxAffix)), uint8(min(suffix, maxAffix))
+		f.Classes = ClassesOf(shadow.Text[prefix:max(prefix, len(shadow.Text)-suffix)])
 	}
 	return f
 }

@@ -77,8 +77,15 @@ func (s Shape) Fits(v Value) bool {
 			if v.Clipped {
 				n = max(n, longLen)
 			}
-			return strings.HasPrefix(v.Text, s.Prefix) && (v.Clipped || strings.HasSuffix(v.Text, s.Suffix)) &&
-				n >= s.MinLen && (n <= s.MaxLen || s.MaxLen >= longLen) && s.classesAllow(ClassesOf(v.Text))
+			if !strings.HasPrefix(v.Text, s.Prefix) || !v.Clipped && !strings.HasSuffix(v.Text, s.Suffix) ||
+				n < s.MinLen || n > s.MaxLen && s.MaxLen < longLen {
+				return false
+			}
+			middle := v.Text[len(s.Prefix):]
+			if !v.Clipped {
+				middle = middle[:len(middle)-len(s.Suffix)]
+			}
+			return s.classesAllow(ClassesOf(middle))
 		}
 	case Number:
 		return !s.Integer || v.integer()
@@ -189,15 +196,20 @@ func Quote(s string) string {
 // has seen nothing. The shape it learns does not depend on the order of the
 // values: every field is a commutative, associative summary.
 type Learner struct {
-	Kinds      Kind    `json:"kinds"`
-	Strings    int64   `json:"strings,omitempty"`
-	Formats    Format  `json:"formats,omitempty"`
-	Classes    Classes `json:"classes,omitempty"`
-	MinLen     int     `json:"minLen,omitempty"`
-	MaxLen     int     `json:"maxLen,omitempty"`
-	Prefix     string  `json:"prefix,omitempty"`
-	Suffix     string  `json:"suffix,omitempty"`
-	NonInteger bool    `json:"nonInteger,omitempty"`
+	Kinds   Kind    `json:"kinds"`
+	Strings int64   `json:"strings,omitempty"`
+	Formats Format  `json:"formats,omitempty"`
+	Classes Classes `json:"classes,omitempty"`
+	// Head[k] is the union of the classes of every string without its
+	// first k bytes, Tail[k] without its last k: the classes of a
+	// template's varying part lie in Head[len(Prefix)] & Tail[len(Suffix)].
+	Head       [maxAffix + 1]Classes `json:"-"`
+	Tail       [maxAffix + 1]Classes `json:"-"`
+	MinLen     int                   `json:"minLen,omitempty"`
+	MaxLen     int                   `json:"maxLen,omitempty"`
+	Prefix     string                `json:"prefix,omitempty"`
+	Suffix     string                `json:"suffix,omitempty"`
+	NonInteger bool                  `json:"nonInteger,omitempty"`
 }
 
 // Add learns from one value.
@@ -211,8 +223,33 @@ func (l *Learner) Add(v Value) {
 		if v.Clipped {
 			n, formats, suffix = max(n, longLen), 0, ""
 		}
-		l.merge(Learner{Kinds: String, Strings: 1, Formats: formats, Classes: ClassesOf(v.Text), MinLen: n, MaxLen: n,
-			Prefix: clipPrefix(v.Text), Suffix: clipSuffix(suffix)})
+		one := Learner{Kinds: String, Strings: 1, Formats: formats, Classes: ClassesOf(v.Text), MinLen: n, MaxLen: n,
+			Prefix: clipPrefix(v.Text), Suffix: clipSuffix(suffix)}
+		var c Classes
+		for k := len(v.Text); k >= 0; k-- {
+			if k < len(v.Text) {
+				c |= ClassesOf(v.Text[k : k+1])
+			}
+			if k <= maxAffix {
+				one.Head[k] = c
+			}
+		}
+		c = 0
+		for k := len(v.Text); k >= 0; k-- {
+			if k < len(v.Text) {
+				c |= ClassesOf(v.Text[len(v.Text)-k-1 : len(v.Text)-k])
+			}
+			if k <= maxAffix {
+				one.Tail[k] = c
+			}
+		}
+		if v.Clipped {
+			one.Tail = [maxAffix + 1]Classes{}
+			for k := range one.Tail {
+				one.Tail[k] = one.Classes // the end is unknown
+			}
+		}
+		l.merge(one)
 	}
 }
 
@@ -227,13 +264,17 @@ func (l *Learner) Merge(o Learner) {
 
 func (l *Learner) merge(o Learner) {
 	if l.Strings == 0 {
-		l.Strings, l.Formats, l.Classes, l.MinLen, l.MaxLen, l.Prefix, l.Suffix =
-			o.Strings, o.Formats, o.Classes, o.MinLen, o.MaxLen, o.Prefix, o.Suffix
+		l.Strings, l.Formats, l.Classes, l.Head, l.Tail, l.MinLen, l.MaxLen, l.Prefix, l.Suffix =
+			o.Strings, o.Formats, o.Classes, o.Head, o.Tail, o.MinLen, o.MaxLen, o.Prefix, o.Suffix
 		return
 	}
 	l.Strings += o.Strings
 	l.Formats &= o.Formats
 	l.Classes |= o.Classes
+	for k := range l.Head {
+		l.Head[k] |= o.Head[k]
+		l.Tail[k] |= o.Tail[k]
+	}
 	l.MinLen, l.MaxLen = min(l.MinLen, o.MinLen), max(l.MaxLen, o.MaxLen)
 	l.Prefix = l.Prefix[:commonPrefix(l.Prefix, o.Prefix)]
 	l.Suffix = l.Suffix[len(l.Suffix)-commonSuffix(l.Suffix, o.Suffix):]
@@ -289,6 +330,7 @@ func (l *Learner) Shape(literal bool) Shape {
 			suffix = validUTF8Suffix(suffix[len(suffix)-max(0, l.MinLen-len(prefix)):])
 		}
 		s.Prefix, s.Suffix = prefix, suffix
+		s.Classes = l.Head[len(prefix)] & l.Tail[len(suffix)]
 	}
 	return s
 }
