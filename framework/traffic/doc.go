@@ -37,9 +37,10 @@
 // (application/x-www-form-urlencoded, the default, or multipart/form-data
 // with its boundary) become the request. The response (status, headers,
 // content.text, decoded when content.encoding is "base64") becomes
-// Exchange.Recorded; because HAR stores the body decoded, the recorded
+// Exchange.Recorded; HAR stores the body decoded, so the recorded
 // Content-Encoding, Content-Length and Transfer-Encoding headers are
-// dropped. A response with status 0 (a browser's failed or blocked
+// dropped (a body some recorder stored still encoded is decoded first, see
+// Recorded bodies). A response with status 0 (a browser's failed or blocked
 // request) counts as none. Fields starting with "_" and unknown fields are
 // ignored; a UTF-8 byte order mark is accepted.
 //
@@ -68,8 +69,19 @@
 // Blank lines are skipped but counted; lines end with "\n" or "\r\n"; a
 // line may not be longer than MaxLineBytes; a leading UTF-8 byte order
 // mark is ignored. Unknown fields are ignored.
-// A response body is stored as it was received on the wire (no decoding
-// is implied), so its Content-Encoding header stays meaningful.
+// A response body is stored as it was received on the wire, with its
+// Content-Encoding; the reader decodes it (see Recorded bodies).
+//
+// # Recorded bodies
+//
+// Every reader yields a recorded response body decoded, without
+// Content-Encoding or Content-Length. Recorders disagree on what they
+// store (HAR says decoded, some HAR writers store base64 of the gzip
+// bytes, JSONL and GoReplay keep the wire bytes, some tools decode and
+// keep the header), so the recorded Content-Encoding is undone, last
+// coding first, only where the body is still encoded: gzip by its magic
+// bytes, deflate and br when the body decodes as such. A body with gzip's
+// magic bytes that does not decode is a *RecordError.
 //
 // # Errors
 //

@@ -3,7 +3,6 @@ package traffic
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -320,15 +319,8 @@ func parseGorResponse(message *bufio.Reader, method string) (*framework.Response
 	if header == nil {
 		header = http.Header{}
 	}
-	if strings.EqualFold(strings.TrimSpace(header.Get("Content-Encoding")), "gzip") && len(body) > 0 {
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err == nil {
-			body, err = readBody(zr, -1)
-		}
-		if err != nil {
-			return nil, fieldError("response body", "gzip: %v", err)
-		}
-		header.Del("Content-Encoding")
+	if body, err = decodeRecordedBody(header, body); err != nil {
+		return nil, fieldError("response body", "%v", err)
 	}
 	for _, name := range responseDropped {
 		header.Del(name)

@@ -213,10 +213,6 @@ func (r *harResponse) response() (*framework.Response, error) {
 			return nil, err
 		}
 	}
-	for _, name := range responseDropped {
-		headers.header.Del(name)
-	}
-	resp.Header = nilIfEmpty(headers.header)
 	switch r.Content.Encoding {
 	case "":
 		resp.Body = nonEmpty([]byte(r.Content.Text))
@@ -229,5 +225,17 @@ func (r *harResponse) response() (*framework.Response, error) {
 	default:
 		return nil, fieldError("response.content.encoding", "unsupported %q (want \"base64\" or none)", r.Content.Encoding)
 	}
+	// HAR stores the body decoded, but some recorders store the encoded
+	// bytes (base64 of gzip): undo the recorded Content-Encoding when the
+	// body is still encoded.
+	body, err := decodeRecordedBody(headers.header, resp.Body)
+	if err != nil {
+		return nil, fieldError("response.content.text", "%v", err)
+	}
+	resp.Body = nonEmpty(body)
+	for _, name := range responseDropped {
+		headers.header.Del(name)
+	}
+	resp.Header = nilIfEmpty(headers.header)
 	return resp, nil
 }

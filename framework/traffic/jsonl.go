@@ -150,6 +150,13 @@ func decodeJSONL(line []byte) (framework.Exchange, error) {
 		if recorded.Body, err = jsonlBody("response", resp.Body, resp.BodyBase64); err != nil {
 			return ex, err
 		}
+		if recorded.Header != nil {
+			body, err := decodeRecordedBody(recorded.Header, recorded.Body)
+			if err != nil {
+				return ex, fieldError("response.body", "%v", err)
+			}
+			recorded.Body, recorded.Header = nonEmpty(body), nilIfEmpty(recorded.Header)
+		}
 		ex.Recorded = recorded
 	}
 	return ex, nil
