@@ -6,6 +6,7 @@ require (
 	cuelang.org/go v0.17.1
 	github.com/DataDog/sketches-go v1.4.8
 	github.com/andybalholm/brotli v1.3.0
+	github.com/aymanbagabas/go-udiff v0.4.1
 	github.com/chromedp/chromedp v0.23.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
 	github.com/google/renameio/v2 v2.0.2

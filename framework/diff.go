@@ -45,6 +45,11 @@ type Diff struct {
 	// Shadow is the shadow's value, rendered for display; empty when
 	// missing.
 	Shadow string `json:"shadow"`
+	// Excerpt is, for a difference between two text bodies, a unified
+	// diff excerpt of prod's and the shadow's lines (masks applied), at
+	// most a few dozen lines; empty otherwise. The discrepancy log and
+	// the HTML report show it; the aggregates do not keep it.
+	Excerpt string `json:"excerpt,omitempty"`
 }
 
 // Category groups differences that are the same problem: the kind and the

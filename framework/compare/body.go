@@ -67,12 +67,7 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 	if len(c.masks) > 0 && c.masked(nil, prodBody, shadowBody) {
 		return diffs
 	}
-	kind := framework.KindValue
-	if len(prodBody) != len(shadowBody) {
-		kind = framework.KindSize
-	}
-	return append(diffs, framework.Diff{Path: "body", Kind: kind,
-		Prod: clipBytes(prodBody), Shadow: clipBytes(shadowBody)})
+	return append(diffs, c.textDiff(prodBody, shadowBody))
 }
 
 // compareJSON compares two JSON bodies; ok is false when neither parses.

@@ -227,8 +227,8 @@ func TestCompareTextBodies(t *testing.T) {
 			name:   "long text is cut",
 			prod:   response(200, long+"x"),
 			shadow: response(200, long+"y"),
-			want:   []framework.Diff{d(kValue, "body", long[:120]+"…", long[:120]+"…")},
-			reason: "displayed bodies are cut at 120 bytes with an ellipsis",
+			want:   []framework.Diff{d(kValue, "body", "…"+long[:40]+"x", "…"+long[:40]+"y")},
+			reason: "a long line is shown from a little before its first differing byte, so the change is in view",
 		},
 		{
 			name:   "binary body",

@@ -35,7 +35,9 @@
 //     (application/x-www-form-urlencoded) are compared field by field at
 //     $.name. Text (text/*, XML, JavaScript, or valid UTF-8 without a
 //     Content-Type) is compared exactly after masks, at path "body" (size
-//     when the lengths differ, value otherwise). Anything else is binary:
+//     when the lengths differ, value otherwise); the values shown are the
+//     first differing line on each side, and Diff.Excerpt holds a bounded
+//     unified diff of the lines (see textDiff). Anything else is binary:
 //     compared by length and SHA-256, shown as the bytes when short and as
 //     length and digest when long.
 //

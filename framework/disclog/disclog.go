@@ -227,6 +227,11 @@ func (w *Writer) Add(pair *framework.Pair, diffs []framework.Diff) {
 	for _, d := range listed {
 		d.Prod = red.Value(d.Path, d.Prod)
 		d.Shadow = red.Value(d.Path, d.Shadow)
+		if e.Example {
+			d.Excerpt = red.Value(d.Path, d.Excerpt)
+		} else {
+			d.Excerpt = "" // examples only: the log's size must not grow by excerpts per pair
+		}
 		e.Diffs = append(e.Diffs, d)
 	}
 	if e.Example {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -186,4 +187,37 @@ func FuzzRead(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// TestExcerptOnExamplesOnly: a text body difference's unified-diff
+// excerpt is logged with the pairs logged in full, and left off the
+// others, so that the log does not grow by an excerpt per pair.
+func TestExcerptOnExamplesOnly(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf, Options{Examples: 1})
+	diff := framework.Diff{Path: "body", Kind: framework.KindValue, Prod: "line 2: b", Shadow: "line 2: B",
+		Excerpt: "--- prod\n+++ shadow\n@@ -1,2 +1,2 @@\n a\n-b\n+B\n"}
+	for i := range 3 {
+		w.Add(pairWith("home", fmt.Sprint("t.har: entry ", i+1), []byte("a\nb\n"), []byte("a\nB\n")), []framework.Diff{diff})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var withExcerpt, without int
+	for _, e := range readAll(t, buf.Bytes()) {
+		if e.Type != TypePair {
+			continue
+		}
+		switch {
+		case e.Example && e.Diffs[0].Excerpt == diff.Excerpt:
+			withExcerpt++
+		case !e.Example && e.Diffs[0].Excerpt == "":
+			without++
+		default:
+			t.Errorf("example %v with excerpt %q", e.Example, e.Diffs[0].Excerpt)
+		}
+	}
+	if withExcerpt != 1 || without != 2 {
+		t.Errorf("%d examples with the excerpt, %d other lines without, want 1 and 2", withExcerpt, without)
+	}
 }

@@ -296,6 +296,7 @@ func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff, kept *names
 			if redact != nil {
 				d.Prod, d.Shadow = redact(d.Path, d.Prod), redact(d.Path, d.Shadow)
 			}
+			d.Excerpt = "" // the log and the HTML report show it; results stay small
 			c.Example, c.Origin = d, pair.Exchange.Origin
 		}
 		c.Count++

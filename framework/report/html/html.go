@@ -27,6 +27,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/disclog"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
@@ -138,7 +140,35 @@ type pairView struct {
 	Prod, Shadow    sideView
 }
 
-type diffView struct{ Path, Kind, Prod, Shadow string }
+type diffView struct {
+	Path, Kind, Prod, Shadow string
+	Excerpt                  []excerptLine // a text body's unified diff
+}
+
+// excerptLine is one line of a unified diff: Class is "del" (prod only),
+// "add" (shadow only), "hunk" (@@ and ---/+++ headers) or "" (context).
+type excerptLine struct{ Text, Class string }
+
+// excerptLines splits a Diff's unified-diff excerpt into classed lines.
+func excerptLines(excerpt string) []excerptLine {
+	if excerpt == "" {
+		return nil
+	}
+	var out []excerptLine
+	for _, line := range strings.Split(strings.TrimSuffix(excerpt, "\n"), "\n") {
+		class := ""
+		switch {
+		case strings.HasPrefix(line, "---"), strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "@@"), strings.HasPrefix(line, "…"):
+			class = "hunk"
+		case strings.HasPrefix(line, "-"):
+			class = "del"
+		case strings.HasPrefix(line, "+"):
+			class = "add"
+		}
+		out = append(out, excerptLine{Text: clean(line), Class: class})
+	}
+	return out
+}
 
 type sideView struct {
 	Head  string
@@ -268,7 +298,7 @@ func pair(e disclog.Entry) pairView {
 	}
 	prodMarks, shadowMarks := map[string]bool{}, map[string]bool{}
 	for _, d := range e.Diffs {
-		pv.Diffs = append(pv.Diffs, diffView{Path: clean(d.Path), Kind: string(d.Kind), Prod: clean(orNone(d.Prod)), Shadow: clean(orNone(d.Shadow))})
+		pv.Diffs = append(pv.Diffs, diffView{Path: clean(d.Path), Kind: string(d.Kind), Prod: clean(orNone(d.Prod)), Shadow: clean(orNone(d.Shadow)), Excerpt: excerptLines(d.Excerpt)})
 		prodMarks[d.Path], shadowMarks[d.Path] = true, true
 	}
 	if e.MoreDiffs > 0 {
@@ -322,9 +352,10 @@ func side(r *disclog.Response, marks map[string]bool) sideView {
 	return sideView{Head: head, Lines: lines}
 }
 
-// jsonLines pretty-prints a JSON document (keys sorted), marking the lines
-// whose location is, or lies under, a differing path; nil if text is not
-// JSON.
+// jsonLines pretty-prints a JSON document as the service sent it: members
+// in their order, strings and numbers byte for byte (escapes kept), only
+// the indentation changed; the lines whose location is, or lies under, a
+// differing path are marked. It returns nil if text is not one JSON value.
 func jsonLines(text string, marks map[string]bool) []lineView {
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
@@ -338,13 +369,18 @@ func jsonLines(text string, marks map[string]bool) []lineView {
 			marked = append(marked, resolveKeyed(v, loc))
 		}
 	}
-	p := printer{marked: marked}
-	p.value(v, nil, "", "", false)
+	p := printer{marked: marked, dec: jsontext.NewDecoder(strings.NewReader(text), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))}
+	if err := p.value(nil, "", ""); err != nil {
+		return nil
+	}
 	return p.lines
 }
 
+// printer writes a JSON document one line per value, reading its tokens
+// so that every scalar keeps the bytes it was sent with.
 type printer struct {
 	marked [][]fieldpath.Step
+	dec    *jsontext.Decoder
 	lines  []lineView
 }
 
@@ -370,39 +406,65 @@ func (p *printer) emit(text string, loc []fieldpath.Step) {
 	p.lines = append(p.lines, lineView{Text: clean(text), Diff: p.isMarked(loc)})
 }
 
-// value prints v at loc, on a line starting with indent+prefix and ending
-// with a comma when more follows.
-func (p *printer) value(v any, loc []fieldpath.Step, indent, prefix string, comma bool) {
-	end := ""
-	if comma {
-		end = ","
+// comma ends the last line with a comma when another member or element
+// follows.
+func (p *printer) comma(closing jsontext.Kind) {
+	if p.dec.PeekKind() != closing {
+		p.lines[len(p.lines)-1].Text += ","
 	}
-	switch t := v.(type) {
-	case map[string]any:
-		if len(t) == 0 {
-			p.emit(indent+prefix+"{}"+end, loc)
-			return
+}
+
+// value prints the next value at loc, on a line starting with
+// indent+prefix.
+func (p *printer) value(loc []fieldpath.Step, indent, prefix string) error {
+	switch kind := p.dec.PeekKind(); kind {
+	case '{', '[':
+		if _, err := p.dec.ReadToken(); err != nil {
+			return err
 		}
-		p.emit(indent+prefix+"{", loc)
-		keys := sortedKeys(t)
-		for i, k := range keys {
-			name, _ := json.Marshal(k)
-			p.value(t[k], append(loc[:len(loc):len(loc)], fieldpath.Key(k)), indent+"  ", string(name)+": ", i < len(keys)-1)
+		closing, open, shut := jsontext.Kind('}'), "{", "}"
+		if kind == '[' {
+			closing, open, shut = ']', "[", "]"
 		}
-		p.emit(indent+"}"+end, loc)
-	case []any:
-		if len(t) == 0 {
-			p.emit(indent+prefix+"[]"+end, loc)
-			return
+		if p.dec.PeekKind() == closing {
+			p.dec.ReadToken()
+			p.emit(indent+prefix+open+shut, loc)
+			return nil
 		}
-		p.emit(indent+prefix+"[", loc)
-		for i, x := range t {
-			p.value(x, append(loc[:len(loc):len(loc)], fieldpath.Index(i)), indent+"  ", "", i < len(t)-1)
+		p.emit(indent+prefix+open, loc)
+		for i := 0; p.dec.PeekKind() != closing; i++ {
+			if p.dec.PeekKind() == 0 {
+				_, err := p.dec.ReadToken()
+				return err
+			}
+			step, name := fieldpath.Index(i), ""
+			if kind == '{' {
+				raw, err := p.dec.ReadValue()
+				if err != nil {
+					return err
+				}
+				name = string(raw) + ": "
+				key, err := jsontext.AppendUnquote(nil, raw)
+				if err != nil {
+					return err
+				}
+				step = fieldpath.Key(string(key))
+			}
+			if err := p.value(append(loc[:len(loc):len(loc)], step), indent+"  ", name); err != nil {
+				return err
+			}
+			p.comma(closing)
 		}
-		p.emit(indent+"]"+end, loc)
+		p.dec.ReadToken()
+		p.emit(indent+shut, loc)
+		return nil
 	default:
-		s, _ := json.Marshal(t)
-		p.emit(indent+prefix+string(s)+end, loc)
+		raw, err := p.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		p.emit(indent+prefix+string(raw), loc)
+		return nil
 	}
 }
 
