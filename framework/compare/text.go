@@ -28,13 +28,22 @@ const (
 // Excerpt is a unified diff of the lines (github.com/aymanbagabas/go-udiff,
 // the Go tools' diff). The masks that apply to the whole body are applied
 // to each line first, so that masked values neither show as changes nor
-// hide the real one. Only the first MaxTextDiffInput bytes of each body
+// hide the real one. A body that looks like JSON or a form is shown from
+// its start instead, without an excerpt, because the outputs redact such
+// bodies whole. Only the first MaxTextDiffInput bytes of each body
 // are diffed, and the excerpt is cut at MaxExcerptLines lines. The kind is
 // size when the bodies' lengths differ, value otherwise.
 func (c *Comparator) textDiff(prodBody, shadowBody []byte) framework.Diff {
 	d := framework.Diff{Path: "body", Kind: framework.KindValue}
 	if len(prodBody) != len(shadowBody) {
 		d.Kind = framework.KindSize
+	}
+	if structured(prodBody) || structured(shadowBody) {
+		// JSON that did not parse, or a form: shown from its start, whole,
+		// so that redaction can parse it (or withhold it) before output;
+		// a line or an excerpt out of it could carry a secret member.
+		d.Prod, d.Shadow = clipBytes(prodBody), clipBytes(shadowBody)
+		return d
 	}
 	cut := len(prodBody) > MaxTextDiffInput || len(shadowBody) > MaxTextDiffInput
 	prod := c.maskLines(splitLines(prodBody[:min(len(prodBody), MaxTextDiffInput)]))
@@ -59,6 +68,20 @@ func (c *Comparator) textDiff(prodBody, shadowBody []byte) framework.Diff {
 	d.Shadow = prefix + window(s, at, first < len(shadow))
 	d.Excerpt = excerpt(strings.Join(prod, ""), strings.Join(shadow, ""), cut)
 	return d
+}
+
+// structured reports whether a text body looks like a JSON document (or
+// starts with a byte order mark) or a form: the outputs redact such a body
+// as a whole (framework/redact), never line by line.
+func structured(body []byte) bool {
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\ufeff")), " \t\r\n")
+	switch {
+	case len(trimmed) < len(body) && bytes.HasPrefix(body, []byte("\ufeff")):
+		return true
+	case len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['):
+		return true
+	}
+	return bytes.IndexByte(trimmed, '=') >= 0 && !bytes.ContainsAny(trimmed, " \t\r\n{}<>\"")
 }
 
 // splitLines splits text after each "\\n", keeping it.

@@ -98,3 +98,17 @@ func TestTextDiffIsBounded(t *testing.T) {
 		t.Errorf("prod shown as %q", got[0].Prod)
 	}
 }
+
+// TestStructuredTextStaysWhole: JSON that does not parse (or a form),
+// compared as text, is shown from its start and without an excerpt, so
+// that the outputs can redact it as a whole instead of leaking a secret
+// member line by line.
+func TestStructuredTextStaysWhole(t *testing.T) {
+	for _, body := range []string{"{\n\"token\": \"s3cret-1\",\n\"a\": 1\n", "\ufeff{\"password\":\"p-1\"}\n{}", "user=ada&token=t-1"} {
+		shadow := strings.Replace(body, "1", "2", 1)
+		got := mustCompile(t, framework.Rules{}).Compare(response(200, body, "Content-Type: text/plain"), response(200, shadow, "Content-Type: text/plain"))
+		if len(got) != 1 || got[0].Excerpt != "" || got[0].Prod != clipString(body) {
+			t.Errorf("%q: %s excerpt %q", body, formatDiffs(got), got[0].Excerpt)
+		}
+	}
+}
