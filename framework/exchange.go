@@ -55,6 +55,9 @@ type Response struct {
 	// ErrKind classifies Err for counting ("refused", "timeout", "reset",
 	// "tls", "redirect", "other"); empty when Err is nil.
 	ErrKind string
+	// Retries is how many times the request was sent again after a
+	// failed attempt (see Target.Retries).
+	Retries int
 }
 
 // Failed reports whether the target gave no HTTP response at all.

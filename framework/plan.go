@@ -92,6 +92,10 @@ type Target struct {
 	// recording instead of the network (prod only): a release can be gated
 	// with only the shadow running.
 	Recorded bool
+	// Retries is how many times an idempotent request that failed at the
+	// transport level, or got 429, is sent again: at most Retries+1
+	// attempts reach the target.
+	Retries int
 }
 
 // PathRewrite replaces the prefix From of a request path with To: From

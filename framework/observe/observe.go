@@ -169,6 +169,10 @@ type Endpoint struct {
 	// Filtered counts the endpoint's requests the mirror mode did not
 	// send, by reason ("sampled out", "not selected").
 	Filtered map[string]int64 `json:"filtered,omitempty"`
+	// ProdRetries and ShadowRetries count the attempts sent again after a
+	// transport failure or a 429 (Target.Retries).
+	ProdRetries   int64 `json:"prodRetries,omitempty"`
+	ShadowRetries int64 `json:"shadowRetries,omitempty"`
 	// ProdErrors and ShadowErrors count failures by kind: transport error
 	// kinds ("refused", "timeout", ...) and "5xx" for server errors.
 	ProdErrors   map[string]int64 `json:"prodErrors"`
@@ -261,6 +265,8 @@ func newEndpoint(name string) *Endpoint {
 
 func (e *Endpoint) add(pair *framework.Pair, diffs []framework.Diff, kept *names, redact func(path, value string) string) {
 	e.Requests++
+	e.ProdRetries += int64(pair.Prod.Retries)
+	e.ShadowRetries += int64(pair.Shadow.Retries)
 	countErrors(e.ProdErrors, &pair.Prod)
 	countErrors(e.ShadowErrors, &pair.Shadow)
 	if pair.Prod.Failed() {
@@ -372,6 +378,8 @@ func (e *Endpoint) Merge(other *Endpoint) {
 		}
 		e.Filtered[reason] += n
 	}
+	e.ProdRetries += other.ProdRetries
+	e.ShadowRetries += other.ShadowRetries
 	for k, v := range other.ProdErrors {
 		e.ProdErrors[k] += v
 	}

@@ -39,8 +39,8 @@ func testPlan(t testing.TB, prod, shadow string, n int) *framework.Plan {
 	dir := t.TempDir()
 	return &framework.Plan{
 		Dir:     dir,
-		Prod:    framework.Target{Name: "prod", URL: prod, Timeout: 5 * time.Second},
-		Shadow:  framework.Target{Name: "shadow", URL: shadow, Timeout: 5 * time.Second},
+		Prod:    framework.Target{Name: "prod", URL: prod, Timeout: 5 * time.Second, Retries: 2},
+		Shadow:  framework.Target{Name: "shadow", URL: shadow, Timeout: 5 * time.Second, Retries: 2},
 		Traffic: []framework.TrafficSource{{Format: "jsonl", Path: writeTraffic(t, dir, n)}},
 		Mirror:  framework.Mirror{Mode: "full", Concurrency: 4, Writes: "skip", MaxBodyBytes: 1 << 20},
 		Endpoints: []framework.Endpoint{{

@@ -17,6 +17,7 @@ type (
 		URL     string            `json:"url"`
 		Timeout string            `json:"timeout"`
 		Headers map[string]string `json:"headers"`
+		Retries int               `json:"retries"`
 	}
 	rawTraffic struct {
 		HAR   *string `json:"har"`
@@ -143,7 +144,7 @@ func (d *decoder) target(name string) framework.Target {
 	if len(raw.Headers) == 0 {
 		raw.Headers = nil
 	}
-	return framework.Target{Name: name, URL: raw.URL, Timeout: timeout, Headers: raw.Headers}
+	return framework.Target{Name: name, URL: raw.URL, Timeout: timeout, Headers: raw.Headers, Retries: raw.Retries}
 }
 
 func (d *decoder) traffic() []framework.TrafficSource {

@@ -37,12 +37,12 @@ func TestLoadFull(t *testing.T) {
 	if plan.Dir != filepath.Join("testdata", "good", "full") {
 		t.Errorf("Dir = %q", plan.Dir)
 	}
-	wantProd := framework.Target{Name: "prod", URL: "http://127.0.0.1:9001", Timeout: 5 * time.Second}
+	wantProd := framework.Target{Name: "prod", URL: "http://127.0.0.1:9001", Timeout: 5 * time.Second, Retries: 2}
 	if !reflect.DeepEqual(plan.Prod, wantProd) {
-		t.Errorf("Prod = %+v, want %+v (schema default timeout)", plan.Prod, wantProd)
+		t.Errorf("Prod = %+v, want %+v (schema default timeout and retries)", plan.Prod, wantProd)
 	}
 	wantShadow := framework.Target{Name: "shadow", URL: "http://127.0.0.1:9002/v2", Timeout: 1500 * time.Millisecond,
-		Headers: map[string]string{"Authorization": "Bearer ${SHADOW_TOKEN}"}}
+		Headers: map[string]string{"Authorization": "Bearer ${SHADOW_TOKEN}"}, Retries: 0}
 	if !reflect.DeepEqual(plan.Shadow, wantShadow) {
 		t.Errorf("Shadow = %+v, want %+v", plan.Shadow, wantShadow)
 	}

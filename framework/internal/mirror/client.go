@@ -44,6 +44,45 @@ type Client struct {
 
 type idempotentKey struct{}
 
+// attemptsKey holds, in a request's context, the *int counting the
+// attempts sent.
+type attemptsKey struct{}
+
+// attempts is the transport of a target's client: it counts each attempt,
+// and stops net/http's Transport from resending a request on its own.
+// That Transport sends an idempotent request again, without telling its
+// caller, when a reused keep-alive connection fails before the answer; a
+// target that resets every connection would then see more attempts than
+// Target.Retries allows, and the retries would go uncounted. A request it
+// must not replay is one whose body it cannot rewind: requests without a
+// body get an empty one (methods that carry none, so nothing changes on
+// the wire), and GetBody is dropped. Only a request that was never written
+// is still sent again by net/http, which the target cannot notice.
+type attempts struct{ base http.RoundTripper }
+
+func (t attempts) RoundTrip(req *http.Request) (*http.Response, error) {
+	if n, ok := req.Context().Value(attemptsKey{}).(*int); ok {
+		*n++
+	}
+	once := *req // a RoundTripper must not change the caller's request
+	once.GetBody = nil
+	if (once.Body == nil || once.Body == http.NoBody) && bodiless(once.Method) {
+		once.Body, once.ContentLength = io.NopCloser(strings.NewReader("")), 0
+	}
+	return t.base.RoundTrip(&once)
+}
+
+// bodiless reports whether net/http sends a request of this method with an
+// empty body exactly as one without a body: no Content-Length and no
+// chunked encoding (net/http's requestMethodUsuallyLacksBody).
+func bodiless(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete, http.MethodOptions, "PROPFIND", "SEARCH":
+		return true
+	}
+	return false
+}
+
 // NewClient builds the client of one target with its own transport and a
 // pool sized for the given concurrency.
 func NewClient(target framework.Target, concurrency int, maxBody int64) *Client {
@@ -65,14 +104,14 @@ func NewClient(target framework.Target, concurrency int, maxBody int64) *Client 
 	}
 	client := retryablehttp.NewClient()
 	client.HTTPClient = &http.Client{
-		Transport: transport,
+		Transport: attempts{transport},
 		Timeout:   target.Timeout,
 		// A redirect is part of the response being compared; it is never
 		// followed (so a redirect loop cannot stall a run either).
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	client.Logger = nil
-	client.RetryMax = 2
+	client.RetryMax = max(target.Retries, 0)
 	client.RetryWaitMin = 20 * time.Millisecond
 	client.RetryWaitMax = 200 * time.Millisecond
 	client.Backoff = retryablehttp.LinearJitterBackoff
@@ -130,19 +169,21 @@ func Idempotent(method string) bool {
 // failure in Response.Err. It never returns a nil response.
 func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Response {
 	start := time.Now()
-	httpReq, err := c.build(ctx, req)
+	sent := 0
+	httpReq, err := c.build(context.WithValue(ctx, attemptsKey{}, &sent), req)
 	if err != nil {
 		return framework.Response{Err: err, ErrKind: "request", Latency: time.Since(start)}
 	}
 	resp, err := c.http.Do(httpReq)
+	retries := max(sent-1, 0)
 	if err != nil {
-		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: time.Since(start)}
+		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: time.Since(start), Retries: retries}
 	}
 	defer resp.Body.Close()
 	body, truncated, err := readCapped(resp.Body, resp.ContentLength, c.maxBody)
 	latency := time.Since(start)
 	if err != nil {
-		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: latency, Status: 0}
+		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: latency, Status: 0, Retries: retries}
 	}
 	return framework.Response{
 		Status:    resp.StatusCode,
@@ -150,6 +191,7 @@ func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Respo
 		Body:      body,
 		Truncated: truncated,
 		Latency:   latency,
+		Retries:   retries,
 	}
 }
 

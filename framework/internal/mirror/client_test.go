@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -19,7 +20,7 @@ import (
 )
 
 func target(url string) framework.Target {
-	return framework.Target{Name: "shadow", URL: url, Timeout: 2 * time.Second}
+	return framework.Target{Name: "shadow", URL: url, Timeout: 2 * time.Second, Retries: 2}
 }
 
 func TestDoSendsRequestWithTargetHeaders(t *testing.T) {
@@ -221,8 +222,8 @@ func TestShadowRefusedIsOneAttempt(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	m := New(&framework.Plan{
-		Prod:   framework.Target{Name: "prod", URL: "http://" + addr, Timeout: time.Second},
-		Shadow: framework.Target{Name: "shadow", URL: "http://" + addr, Timeout: time.Second},
+		Prod:   framework.Target{Name: "prod", URL: "http://" + addr, Timeout: time.Second, Retries: 2},
+		Shadow: framework.Target{Name: "shadow", URL: "http://" + addr, Timeout: time.Second, Retries: 2},
 		Mirror: framework.Mirror{Concurrency: 1},
 	})
 	var prodAttempts, shadowAttempts atomic.Int64
@@ -234,5 +235,71 @@ func TestShadowRefusedIsOneAttempt(t *testing.T) {
 	}
 	if shadowAttempts.Load() != 1 || prodAttempts.Load() != 3 {
 		t.Errorf("attempts: shadow %d (want 1), prod %d (want 3: RetryMax 2)", shadowAttempts.Load(), prodAttempts.Load())
+	}
+}
+
+// TestRetriesAreExactAndCounted: a GET that the server resets every time
+// reaches it exactly retries+1 times, even when the client's pool holds
+// reused keep-alive connections (on which net/http's Transport would
+// resend the request by itself), and the response counts the retries.
+func TestRetriesAreExactAndCounted(t *testing.T) {
+	for _, retries := range []int{0, 1, 2, 4} {
+		var resets atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/reset" {
+				resets.Add(1)
+				if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+					conn.(*net.TCPConn).SetLinger(0) // a real RST
+					conn.Close()
+				}
+				return
+			}
+			time.Sleep(20 * time.Millisecond) // keep the warm-up requests overlapping
+			io.WriteString(w, "ok")
+		}))
+		tg := target(srv.URL)
+		tg.Retries = retries
+		c := NewClient(tg, 8, 0)
+		// Fill the pool with idle keep-alive connections.
+		done := make(chan struct{})
+		for range 8 {
+			go func() {
+				c.Do(context.Background(), &framework.Request{Method: "GET", URL: "/ok"})
+				done <- struct{}{}
+			}()
+		}
+		for range 8 {
+			<-done
+		}
+		for _, method := range []string{"GET", "DELETE"} {
+			resets.Store(0)
+			resp := c.Do(context.Background(), &framework.Request{Method: method, URL: "/reset"})
+			if resp.ErrKind != "reset" {
+				t.Errorf("retries %d, %s: kind %q (%v), want reset", retries, method, resp.ErrKind, resp.Err)
+			}
+			if got := resets.Load(); got != int64(retries+1) || resp.Retries != retries {
+				t.Errorf("retries %d, %s: the server saw %d attempts and the response counts %d retries; want %d and %d",
+					retries, method, got, resp.Retries, retries+1, retries)
+			}
+		}
+		srv.Close()
+	}
+}
+
+// TestEmptyBodyChangesNothingOnTheWire: the empty body that stops net/http
+// from resending a request adds no Content-Length or Transfer-Encoding.
+func TestEmptyBodyChangesNothingOnTheWire(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" cl="+strconv.FormatInt(r.ContentLength, 10)+" te="+strings.Join(r.TransferEncoding, ",")+" h="+r.Header.Get("Content-Length"))
+	}))
+	defer srv.Close()
+	c := NewClient(target(srv.URL), 1, 0)
+	for _, m := range []string{"GET", "HEAD", "DELETE", "OPTIONS", "PUT", "POST"} {
+		c.Do(context.Background(), &framework.Request{Method: m, URL: "/"})
+	}
+	want := []string{"GET cl=0 te= h=", "HEAD cl=0 te= h=", "DELETE cl=0 te= h=", "OPTIONS cl=0 te= h=", "PUT cl=0 te= h=0", "POST cl=0 te= h=0"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests as received:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
