@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -108,6 +109,9 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	}
 	defer out.discard()
 	opt.limits.apply(plan)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(runner.MemoryLimit(plan))
+	}
 	signals := catchSignals()
 	defer signals.stop()
 	term := console(opt.outputs, stdout, stderr)

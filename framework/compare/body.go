@@ -15,12 +15,18 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 		return diffs
 	}
 	if prod.Truncated && shadow.Truncated {
-		// Both were cut at the cap: the prefixes say little about the
-		// whole bodies, and comparing them would report noise. A digest of
-		// the whole body would do better; the mirror does not provide one.
-		if len(prod.Body) != len(shadow.Body) {
+		// Both were cut at the cap: the parts read are compared byte for
+		// byte (parsing a cut document would report noise). Different
+		// bytes are a difference; equal ones are all that can be known, so
+		// the pair matches. A digest of the whole body would do better; the
+		// mirror does not provide one.
+		switch {
+		case len(prod.Body) != len(shadow.Body):
 			diffs = append(diffs, framework.Diff{Path: "body", Kind: framework.KindSize,
 				Prod: sizeNote(prod), Shadow: sizeNote(shadow)})
+		case !bytes.Equal(prod.Body, shadow.Body):
+			diffs = append(diffs, framework.Diff{Path: "body", Kind: framework.KindValue,
+				Prod: sizeNote(prod) + ": " + clipBytes(prod.Body), Shadow: sizeNote(shadow) + ": " + clipBytes(shadow.Body)})
 		}
 		return diffs
 	}

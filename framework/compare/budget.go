@@ -11,18 +11,21 @@ import (
 )
 
 // MaxJSONValues is how many values (objects, arrays, members, elements,
-// scalars) one JSON body may hold to be compared field by field. A tape
-// node takes about 36 bytes, so a dense 10 MB array of small numbers
-// would need some 180 MB per side; a body over the limit is compared by
-// length and SHA-256 digest instead, which still tells a match from a
-// difference exactly (the bodies are known to differ byte-wise by then).
-const MaxJSONValues = 1 << 20
+// scalars) one JSON body may hold to be compared field by field: about
+// 18 MiB of tape at 36 bytes a node, where a dense 10 MB array of small
+// numbers would need some 180 MB per side. A body over the limit is
+// compared by length and SHA-256 digest instead, which still tells a match
+// from a difference exactly (the bodies are known to differ byte-wise by
+// then).
+const MaxJSONValues = 1 << 19
 
-// tapeBudget bounds the tape nodes held by all comparisons of the process
-// at once: two bodies at the limit fit, so any pair can go ahead, and
-// larger pairs wait for each other instead of adding up. Small pairs
-// (smallTape nodes or fewer) do not wait.
-var tapeBudget = semaphore.NewWeighted(2 * MaxJSONValues)
+// TapeBudget is how many tape nodes all comparisons of the process hold at
+// once (two tapes at the limit, about 36 MiB): large pairs wait for each other instead of adding
+// up, and a pair that needs more than the whole budget takes all of it.
+// Small pairs (smallTape nodes or fewer) do not wait.
+const TapeBudget = 2 * MaxJSONValues
+
+var tapeBudget = semaphore.NewWeighted(TapeBudget)
 
 // smallTape is the weight under which a pair does not take from tapeBudget:
 // concurrency times this is small.
@@ -39,7 +42,7 @@ func tapeWeight(body []byte) int64 {
 // reserveTapes waits until the tapes of a pair fit in tapeBudget and
 // returns the function that gives them back.
 func reserveTapes(prod, shadow []byte) (release func()) {
-	w := tapeWeight(prod) + tapeWeight(shadow)
+	w := min(tapeWeight(prod)+tapeWeight(shadow), TapeBudget)
 	if w <= smallTape {
 		return func() {}
 	}

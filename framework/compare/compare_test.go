@@ -258,10 +258,17 @@ func TestCompareTextBodies(t *testing.T) {
 			reason: "ignoring the root ignores the whole body, JSON or not",
 		},
 		{
-			name:   "both truncated, same length",
+			name:   "both truncated, same length, different bytes",
 			prod:   &framework.Response{Status: 200, Body: []byte("aaaa"), Truncated: true},
 			shadow: &framework.Response{Status: 200, Body: []byte("bbbb"), Truncated: true},
-			reason: "when both bodies were cut, only lengths are compared",
+			want:   []framework.Diff{d(kValue, "body", "4 bytes (truncated): aaaa", "4 bytes (truncated): bbbb")},
+			reason: "bodies cut at the cap whose read parts differ do differ: counting them as a match would hide a shadow answering other huge bodies",
+		},
+		{
+			name:   "both truncated, same bytes",
+			prod:   &framework.Response{Status: 200, Body: []byte("aaaa"), Truncated: true},
+			shadow: &framework.Response{Status: 200, Body: []byte("aaaa"), Truncated: true},
+			reason: "equal parts are all that can be known of two cut bodies",
 		},
 		{
 			name:   "both truncated, different length",

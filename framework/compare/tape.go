@@ -130,6 +130,13 @@ func (t *tape) value(key span) error {
 	if i >= MaxJSONValues {
 		return errTooManyValues
 	}
+	if i == cap(t.nodes) {
+		// Double, up to the limit: append grows large slices by a
+		// quarter, which allocates five times the final tape on the way.
+		grown := make([]node, i, min(max(2*i, 256), MaxJSONValues))
+		copy(grown, t.nodes)
+		t.nodes = grown
+	}
 	t.nodes = append(t.nodes, node{key: key})
 	var n node
 	switch kind := t.dec.PeekKind(); kind {

@@ -8,17 +8,18 @@
 package mirror
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,7 +41,26 @@ type Client struct {
 	target  framework.Target
 	http    *retryablehttp.Client
 	maxBody int64
+	// refusedHold, when set, is how long after a refused connection the
+	// client fails requests as refused without dialling (see
+	// ShadowRefusedHold); refusedUntil is that deadline in Unix
+	// nanoseconds.
+	refusedHold  time.Duration
+	refusedUntil atomic.Int64
 }
+
+// ShadowRefusedHold is how long the shadow's client, after the shadow
+// refused a connection, fails requests as refused without dialling again.
+// A refused dial costs the runner as much as a whole answered request (a
+// socket, a connect, a close), and more time than a request on a kept-alive
+// connection: dialling a shadow that is down for every request made prod's
+// side of a run slower. A shadow that comes back is dialled again at most
+// this long after.
+const ShadowRefusedHold = 100 * time.Millisecond
+
+// errRefusedRecently is the failure of a request not sent because the
+// target refused a connection less than refusedHold ago.
+var errRefusedRecently = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 
 type idempotentKey struct{}
 
@@ -169,6 +189,10 @@ func Idempotent(method string) bool {
 // failure in Response.Err. It never returns a nil response.
 func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Response {
 	start := time.Now()
+	if c.refusedHold > 0 && start.UnixNano() < c.refusedUntil.Load() {
+		return framework.Response{Err: fmt.Errorf("%w (refused less than %s ago: not dialled again yet)", errRefusedRecently, c.refusedHold),
+			ErrKind: "refused", Latency: time.Since(start)}
+	}
 	sent := 0
 	httpReq, err := c.build(context.WithValue(ctx, attemptsKey{}, &sent), req)
 	if err != nil {
@@ -176,6 +200,9 @@ func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Respo
 	}
 	resp, err := c.http.Do(httpReq)
 	retries := max(sent-1, 0)
+	if err != nil && c.refusedHold > 0 && errors.Is(err, syscall.ECONNREFUSED) {
+		c.refusedUntil.Store(time.Now().Add(c.refusedHold).UnixNano())
+	}
 	if err != nil {
 		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: time.Since(start), Retries: retries}
 	}
@@ -239,22 +266,31 @@ func joinURL(base, originForm string) string {
 // A body of known length (length >= 0) is read into a buffer of its size,
 // not one grown by doubling.
 func readCapped(body io.Reader, length, limit int64) ([]byte, bool, error) {
-	var buf bytes.Buffer
+	size := int64(32 << 10)
 	if length >= 0 {
-		buf.Grow(int(min(length, limit)) + bytes.MinRead) // ReadFrom wants MinRead free to see the end
+		size = length + 1 // one more byte reads the end
 	}
-	n, err := buf.ReadFrom(io.LimitReader(body, limit))
-	if err != nil {
-		return nil, false, err
+	buf := make([]byte, 0, min(size, limit))
+	for int64(len(buf)) < limit {
+		if len(buf) == cap(buf) {
+			// Double, never past the cap: a body of unknown length costs
+			// at most twice its size on the way, and never more than
+			// the cap once read.
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
 	}
-	if n < limit {
-		return buf.Bytes(), false, nil
-	}
-	extra, err := io.CopyN(io.Discard, body, drainLimit)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return buf.Bytes(), extra > 0, nil
-	}
-	return buf.Bytes(), extra > 0, nil
+	extra, _ := io.CopyN(io.Discard, body, drainLimit)
+	return buf, extra > 0, nil
 }
 
 // Classify names the kind of a transport failure for counting: "refused",

@@ -303,3 +303,50 @@ func TestEmptyBodyChangesNothingOnTheWire(t *testing.T) {
 		t.Errorf("requests as received:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestShadowRefusedIsNotRedialled: after the shadow refused a connection,
+// requests within ShadowRefusedHold fail as refused without a dial (each
+// refused dial costs the runner as much as a whole answered request); once
+// the hold is over, a shadow that came back answers. Prod is always dialled.
+func TestShadowRefusedIsNotRedialled(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	m := New(&framework.Plan{
+		Prod:   framework.Target{Name: "prod", URL: "http://" + addr, Timeout: time.Second},
+		Shadow: framework.Target{Name: "shadow", URL: "http://" + addr, Timeout: time.Second},
+		Mirror: framework.Mirror{Concurrency: 1},
+	})
+	var prodAttempts, shadowAttempts atomic.Int64
+	m.Prod.http.RequestLogHook = func(_ retryablehttp.Logger, _ *http.Request, _ int) { prodAttempts.Add(1) }
+	m.Shadow.http.RequestLogHook = func(_ retryablehttp.Logger, _ *http.Request, _ int) { shadowAttempts.Add(1) }
+	start := time.Now()
+	const n = 20
+	for range n {
+		p, s := m.Send(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+		if p.ErrKind != "refused" || s.ErrKind != "refused" {
+			t.Fatalf("kinds %q %q, want refused on both sides", p.ErrKind, s.ErrKind)
+		}
+	}
+	if time.Since(start) < ShadowRefusedHold && shadowAttempts.Load() != 1 {
+		t.Errorf("shadow dialled %d times within the hold, want once", shadowAttempts.Load())
+	}
+	if prodAttempts.Load() != n {
+		t.Errorf("prod dialled %d times, want %d (prod is never held back)", prodAttempts.Load(), n)
+	}
+	// The shadow comes back on the same address.
+	l, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("address taken meanwhile: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "back") })}
+	go srv.Serve(l)
+	defer srv.Close()
+	time.Sleep(ShadowRefusedHold + 20*time.Millisecond)
+	if resp := m.Shadow.Do(context.Background(), &framework.Request{Method: "GET", URL: "/"}); resp.Err != nil || string(resp.Body) != "back" {
+		t.Errorf("after the hold: %v %q, want the shadow's answer", resp.Err, resp.Body)
+	}
+}

@@ -19,6 +19,7 @@ func New(plan *framework.Plan) *Mirror {
 		Shadow: NewClient(plan.Shadow, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
 	}
 	m.Shadow.SetRetryPolicy(ShadowRetryPolicy)
+	m.Shadow.refusedHold = ShadowRefusedHold
 	return m
 }
 

@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/shadowtest/shadowtest/framework/disclog"
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// The hostile shadows of fixtures/bench, small: the bench measures peak
+// RSS at 10,000 requests; these keep a generous heap bound on a few dozen,
+// with the default body cap (10 MiB) and concurrency 8.
+
+// The heap bound of these tests is the memory limit the CLI sets
+// (MemoryLimit: two bodies at the cap per request in flight, the
+// comparison tapes, an allowance) plus what the test's own servers hold,
+// plus a generous margin for the collector's lag.
+const hostileMargin = 96 << 20
+
+// denseBody is a JSON array of about size bytes of the digit d.
+func denseBody(size int, d byte) []byte {
+	b := make([]byte, 0, size+2)
+	b = append(b, '[', d)
+	for len(b) < size {
+		b = append(b, ',', d)
+	}
+	return append(b, ']')
+}
+
+// hostileRun replays n requests at concurrency 8 with the default body cap
+// under the memory limit the CLI sets, the servers' own data (served
+// bytes) added to it, and checks the heap's growth against that bound.
+func hostileRun(t *testing.T, n int, served int64, prod, shadow http.Handler) (*observe.Endpoint, *disclog.Writer) {
+	t.Helper()
+	p, _ := serve(t, prod)
+	s, _ := serve(t, shadow)
+	plan := testPlan(t, p.URL, s.URL, n)
+	plan.Mirror.Concurrency = 8
+	plan.Mirror.MaxBodyBytes = 10 << 20
+	limit := MemoryLimit(plan) + served
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+	results := observe.NewResults(plan.Endpoints)
+	log := disclog.NewWriter(discard{}, disclog.Options{})
+	var err error
+	peak := peakHeap(func() { err = Run(context.Background(), plan, results, Options{Observe: log.Add}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("heap peak +%d MiB, limit %d MiB", peak>>20, limit>>20)
+	if bound := uint64(limit + hostileMargin); peak > bound {
+		t.Errorf("heap grew by %d MiB, want under %d MiB", peak>>20, bound>>20)
+	}
+	return results.Endpoint("items"), log
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// TestHostileDenseArrays: 8-12 MB dense arrays on both sides, different at
+// every element: every pair differs, whether compared by digest (over
+// compare.MaxJSONValues values) or by its first 10 MiB (both cut).
+func TestHostileDenseArrays(t *testing.T) {
+	var bodies [5][2][]byte
+	var once sync.Once
+	handler := func(side int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			once.Do(func() {
+				for i := range bodies {
+					bodies[i][0], bodies[i][1] = denseBody((8+i)<<20, '1'), denseBody((8+i)<<20, '2')
+				}
+			})
+			i, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/items/"))
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(bodies[i%5][side])
+		})
+	}
+	const n = 24
+	e, _ := hostileRun(t, n, 2*(8+9+10+11+12)<<20, handler(0), handler(1))
+	if e.Pairs != n || e.Matches != 0 {
+		t.Errorf("%d pairs, %d matches; want %d and none (every pair differs)", e.Pairs, e.Matches, n)
+	}
+}
+
+// TestHostileRandomKeys: 50 random keys in every shadow answer leave a
+// bounded number of categories and examples, and exact counts.
+func TestHostileRandomKeys(t *testing.T) {
+	shadow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, `{"path":%q,"name":"widget","price":12.5`, r.URL.Path)
+		key := make([]byte, 8)
+		for i := range 50 {
+			rand.Read(key)
+			fmt.Fprintf(&b, `,"k%s":%d`, hex.EncodeToString(key), i)
+		}
+		b.WriteByte('}')
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b.Bytes())
+	})
+	const n = 600
+	e, log := hostileRun(t, n, 0, http.HandlerFunc(item), shadow)
+	if e.Pairs != n || e.Matches != 0 {
+		t.Errorf("%d pairs, %d matches; want %d and none", e.Pairs, e.Matches, n)
+	}
+	if len(e.Categories) > observe.FoldAfter+1 || e.Categories["extra $.*"] == nil || e.Categories["extra $.*"].Count != n {
+		t.Errorf("%d categories (extra $.*: %+v), want at most %d, the random keys folded into one counting every pair",
+			len(e.Categories), e.Categories["extra $.*"], observe.FoldAfter+1)
+	}
+	if got := len(log.Examples()); got > disclog.MaxExamples {
+		t.Errorf("%d examples kept, want at most %d", got, disclog.MaxExamples)
+	}
+}
+
+// TestHostileEndlessBody: a shadow body that never ends is cut at the cap,
+// each pair differs, and the heap stays bounded.
+func TestHostileEndlessBody(t *testing.T) {
+	shadow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		chunk := bytes.Repeat([]byte("1,"), 32<<10)
+		w.Write([]byte("["))
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	const n = 24
+	e, _ := hostileRun(t, n, 0, http.HandlerFunc(item), shadow)
+	if e.Pairs != n || e.Matches != 0 || len(e.ShadowErrors) != 0 {
+		t.Errorf("%d pairs, %d matches, shadow errors %v; want %d, none, none", e.Pairs, e.Matches, e.ShadowErrors, n)
+	}
+}
