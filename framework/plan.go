@@ -291,6 +291,12 @@ type Rules struct {
 	// comparison, so that a small compressed body cannot expand without
 	// limit; 0 means 64 MiB. The runner sets it to the mirror's body cap.
 	MaxDecodedBytes int64 `json:"maxDecodedBytes"`
+	// TextTokens compares text bodies line by line and token by token,
+	// reporting a changed token at "body:LINE:TOKEN" instead of the whole
+	// body, so that noise learning can learn the tokens that vary in prod
+	// while the rest must match. The runner sets it for endpoints that
+	// learn noise.
+	TextTokens bool `json:"textTokens,omitempty"`
 }
 
 // ShapeRule is a declared shape: a format name ("uuid", "rfc3339",

@@ -61,6 +61,8 @@ func noiseFile(plan *framework.Plan, results *observe.Results) []byte {
 			switch {
 			case report.WritableNoise(n):
 				lines = append(lines, fmt.Sprintf("\t%s: %s // prod differed in %d of %d probes", report.CUEString(n.Path), n.Rule, n.Count, e.Probes))
+			case n.Decision == observe.NoiseHidden && strings.HasPrefix(n.Path, "body:"):
+				notes = append(notes, fmt.Sprintf("// %s: noise of shape %s (line:token of the text body): a mask at \"$\" makes it explicit", n.Path, n.Shape))
 			case n.Decision == observe.NoiseHidden:
 				notes = append(notes, fmt.Sprintf("// %s: noise of shape %s, which a shape rule cannot say: add it to ignore to make it explicit", n.Path, n.Shape))
 			default:

@@ -25,7 +25,9 @@ import (
 //     shadow drops the port ("127.0.0.1"), a real API change;
 //   - /stamp/{id} has nothing else: its differences are all noise;
 //   - /broken/{id}: the shadow returns "req-ID" instead of a UUID for one
-//     id in three.
+//     id in three;
+//   - /page/{id} is the same as HTML (text, not JSON): the shadow writes
+//     "ID" instead of "id" in the fixed text for one id in five.
 func echoService(shadow bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kind, idText, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -49,6 +51,14 @@ func echoService(shadow bool) http.Handler {
 				body["origin"], _, _ = net.SplitHostPort(r.RemoteAddr)
 			}
 		case "stamp":
+		case "page":
+			label := "id"
+			if shadow && id%5 == 0 {
+				label = "ID"
+			}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, "<html><body>\n<p>%s %d</p>\n<p>request %s at %s</p>\n</body></html>\n", label, id, body["requestId"], body["at"])
+			return
 		case "broken":
 			if shadow && id%3 == 0 {
 				body["requestId"] = "req-" + idText
@@ -69,7 +79,7 @@ func shapeSpec(t *testing.T, n int) string {
 	dir := t.TempDir()
 	var traffic strings.Builder
 	for i := range n {
-		for _, kind := range []string{"echo", "stamp", "broken"} {
+		for _, kind := range []string{"echo", "stamp", "broken", "page"} {
 			fmt.Fprintf(&traffic, `{"request":{"method":"GET","url":"/%s/%d"}}`+"\n", kind, i)
 		}
 	}
@@ -84,6 +94,7 @@ defaults: {
 endpoints: echo: path:   "/echo/{id}"
 endpoints: stamp: path:  "/stamp/{id}"
 endpoints: broken: path: "/broken/{id}"
+endpoints: page: path:   "/page/{id}"
 `
 	for name, data := range map[string]string{"traffic.jsonl": traffic.String(), "shadow.cue": spec} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
@@ -102,7 +113,9 @@ var categoryLine = regexp.MustCompile(`(?m)^\s+(\S+ \S+): (\d+) pairs`)
 // shadow drops the port. The same run, repeated ten times, gives the same
 // JUnit verdicts, and reports the change as "shape $.origin" every time;
 // the UUID and the timestamp are learned as noise with zero rules, and a
-// shadow that returns a non-UUID requestId is caught.
+// shadow that returns a non-UUID requestId is caught. In an HTML page, the
+// varying tokens are learned the same way and a change in the fixed text
+// still counts: the whole body is never noise.
 func TestShapeVerdictsAreStable(t *testing.T) {
 	prod := httptest.NewServer(echoService(false))
 	defer prod.Close()
@@ -114,6 +127,7 @@ func TestShapeVerdictsAreStable(t *testing.T) {
 		"shadowtest.echo/echo: match rate >= 0.99 (min 10 pairs)":     "failed shape $.origin: 30",
 		"shadowtest.stamp/stamp: match rate >= 0.99 (min 10 pairs)":   "passed",
 		"shadowtest.broken/broken: match rate >= 0.99 (min 10 pairs)": "failed shape $.requestId: 10",
+		"shadowtest.page/page: match rate >= 0.99 (min 10 pairs)":     "failed value body:2:4: 6",
 		"shadowtest.run/run: replays all traffic":                     "passed",
 	}
 	var first map[string]string
@@ -156,6 +170,8 @@ func TestShapeVerdictsAreStable(t *testing.T) {
 			"stamp $.at: noise, shape rfc3339",
 			"echo $.requestId: noise, shape uuid",
 			"broken $.requestId: noise, shape uuid",
+			"page body:3:6: noise, shape uuid",
+			"page body:3:10: noise, shape rfc3339",
 		} {
 			if !strings.Contains(r.stdout, line) {
 				t.Errorf("run %d: stdout lacks %q:\n%s", run, line, r.stdout)

@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
@@ -72,6 +73,11 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 	}
 	if len(c.masks) > 0 && c.masked(nil, prodBody, shadowBody) {
 		return diffs
+	}
+	if c.textTokens && utf8.Valid(prodBody) && utf8.Valid(shadowBody) {
+		if d, ok := c.tokenDiffs(diffs, prodBody, shadowBody); ok {
+			return d
+		}
 	}
 	return append(diffs, c.textDiff(prodBody, shadowBody))
 }

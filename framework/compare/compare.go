@@ -31,6 +31,7 @@ type Comparator struct {
 	digestAbove   int64           // bodies larger than this compare by digest (0: never)
 	maxDecoded    int64           // cap of a decompressed body
 	keyedRules    bool            // some rule path names a keyed-set element
+	textTokens    bool            // text bodies compare by line and token
 }
 
 // Compile checks and compiles rules. Every path is parsed once; an invalid
@@ -104,6 +105,7 @@ func Compile(rules framework.Rules) (*Comparator, error) {
 	for _, p := range ignore {
 		c.keyedRules = c.keyedRules || p.HasKeyed()
 	}
+	c.textTokens = rules.TextTokens
 	if err := c.compileRules(rules); err != nil {
 		return nil, err
 	}

@@ -59,10 +59,10 @@ type noiseState struct {
 }
 
 // noisePathOK reports whether differences at path can ever be noise: body
-// values and headers, never the status, a transport failure or a whole
-// (text) body.
+// values, headers and the tokens or lines of a text body ("body:3:2"),
+// never the status, a transport failure or a whole body.
 func noisePathOK(path string) bool {
-	return strings.HasPrefix(path, "$") || strings.HasPrefix(path, "header:")
+	return strings.HasPrefix(path, "$") || strings.HasPrefix(path, "header:") || strings.HasPrefix(path, "body:")
 }
 
 // sides returns prod's and the shadow's values of a difference.

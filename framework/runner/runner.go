@@ -82,6 +82,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	comparators := make([]*compare.Comparator, len(plan.Endpoints))
 	for i, e := range plan.Endpoints {
 		rules := e.Rules
+		rules.TextTokens = rules.TextTokens || e.Noise.Probe > 0 // noise learns text bodies token by token
 		if rules.MaxDecodedBytes == 0 {
 			rules.MaxDecodedBytes = plan.Mirror.MaxBodyBytes // a gzip bomb expands no further than the body cap
 		}
