@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -250,5 +251,48 @@ func TestAbortMessageRedactsQueryByName(t *testing.T) {
 		if strings.Contains(out, "SECRET-KEY") || strings.Contains(out, "?<redacted>") {
 			t.Errorf("%s: the api_key leaks, or the whole query is hidden:\n%s", name, out)
 		}
+	}
+}
+
+// TestVetJSON: vet --json prints one JSON object per problem, with the
+// position and CUE path an editor needs, and nothing for a valid spec.
+func TestVetJSON(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "s.cue"), []byte("package shadow\n\nmirror: writes: \"all\"\nendpoints: x: {path: \"/x\", cache: 1}\n"), 0o644)
+	r := shadowtest(t, "vet", "--json", dir)
+	if r.code != 2 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 2 and JSON on stdout", r.code, r.stderr)
+	}
+	type problem struct {
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Col     int    `json:"col"`
+		Path    string `json:"path"`
+		Message string `json:"message"`
+	}
+	var got []problem
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var p problem
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", line, err)
+		}
+		got = append(got, p)
+	}
+	want := []problem{
+		{File: filepath.Join(dir, "s.cue"), Line: 3, Col: 17, Path: "mirror.writes"},
+		{File: filepath.Join(dir, "s.cue"), Line: 4, Col: 28, Path: "endpoints.x.cache"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%s", len(got), len(want), r.stdout)
+	}
+	for i := range want {
+		g := got[i]
+		if g.File != want[i].File || g.Line != want[i].Line || g.Col != want[i].Col || g.Path != want[i].Path || g.Message == "" {
+			t.Errorf("problem %d: %+v, want %+v with a message", i, g, want[i])
+		}
+	}
+	r = shadowtest(t, "vet", "--json", "specs/demo")
+	if r.code != 0 || r.stdout != "" {
+		t.Errorf("valid spec: exit %d, stdout %q; want 0 and nothing", r.code, r.stdout)
 	}
 }

@@ -1,16 +1,23 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/shadowtest/shadowtest/framework/spec"
 )
 
+const vetExamples = `  shadowtest vet specs/
+  shadowtest vet -t env=staging specs/
+  shadowtest vet --json specs/ | jq -r '"\(.file):\(.line):\(.col): \(.message)"'`
+
 func vetCommand(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("vet", "SPECDIR [-t key=value]", "  shadowtest vet specs/\n  shadowtest vet -t env=staging specs/", stdout, stderr)
+	fs := newFlagSet("vet", "SPECDIR [-t key=value]", vetExamples, stdout, stderr)
 	var tags tagFlags
 	fs.Var(&tags, "t", tagUsage)
+	asJSON := fs.Bool("json", false, "print each problem as one JSON object per line on stdout ({file, line, col, path, message}), nothing when the spec is valid; for editors and bots")
 	positional, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -20,10 +27,39 @@ func vetCommand(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	plan, err := spec.Load(positional[0], spec.Options{Tags: tags})
-	if err != nil {
+	switch {
+	case err != nil && *asJSON:
+		writeProblemsJSON(stdout, err)
+		return exitInvalid
+	case err != nil:
 		fmt.Fprintln(stderr, err)
 		return exitInvalid
+	case *asJSON:
+		return exitPass
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d endpoints)\n", positional[0], len(plan.Endpoints))
 	return exitPass
+}
+
+// vetProblem is one line of vet --json. File, line and col are empty and
+// zero for a problem that has no place in a file (a bad -t value).
+type vetProblem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+}
+
+// writeProblemsJSON writes a Load error as JSON lines, one per problem.
+func writeProblemsJSON(w io.Writer, err error) {
+	enc := json.NewEncoder(w)
+	var specErr *spec.Error
+	if !errors.As(err, &specErr) {
+		enc.Encode(vetProblem{Message: err.Error()})
+		return
+	}
+	for _, p := range specErr.Problems {
+		enc.Encode(vetProblem{File: p.Pos.File, Line: p.Pos.Line, Col: p.Pos.Col, Path: p.Path, Message: p.Message})
+	}
 }
