@@ -108,6 +108,7 @@ type endpointView struct {
 	MatchRate                              string
 	Failed                                 bool
 	Verdicts                               []verdictView
+	Held                                   int // thresholds that passed
 	ProdP50, ShadowP50, ProdP99, ShadowP99 string
 	Chart                                  template.HTML
 	ProdErrors, ShadowErrors               int64
@@ -143,6 +144,9 @@ type pairView struct {
 type diffView struct {
 	Path, Kind, Prod, Shadow string
 	Excerpt                  []excerptLine // a text body's unified diff
+	// Noise marks a difference at a path learned as noise from prod: not
+	// counted against the shadow.
+	Noise bool
 }
 
 // excerptLine is one line of a unified diff: Class is "del" (prod only),
@@ -198,6 +202,14 @@ func build(d Data) view {
 	failed, skipped, total := 0, 0, 0
 	for _, verdict := range r.Verdicts {
 		byEndpoint[verdict.Endpoint] = append(byEndpoint[verdict.Endpoint], verdict)
+		if r.Endpoint(verdict.Endpoint) == nil {
+			// Not a threshold: "run: replays all traffic" (or a shard
+			// check); an abort is shown on its own.
+			if !verdict.Passed() && !verdict.Skipped() && v.Aborted == "" {
+				v.Aborted = clean(firstLine(verdict.Message))
+			}
+			continue
+		}
 		switch {
 		case verdict.Skipped():
 			skipped++
@@ -264,8 +276,15 @@ func build(d Data) view {
 				ev.Failed = true
 			}
 			ev.Verdicts = append(ev.Verdicts, vv)
+			if vv.Class == "passed" {
+				ev.Held++
+			}
 		}
 		ev.Chart = chart(e, scale)
+		hiddenNoise := map[string]bool{}
+		for _, n := range e.NoisePaths() {
+			hiddenNoise[n.Path] = n.Decision == observe.NoiseHidden
+		}
 		for _, c := range e.TopCategories(0) {
 			cv := categoryView{Name: clean(c.Name), Count: c.Count, Path: clean(c.Example.Path), Prod: clean(orNone(c.Example.Prod)), Shadow: clean(orNone(c.Example.Shadow)), Origin: clean(c.Origin)}
 			for _, entry := range examples[e.Name][c.Name] {
@@ -273,7 +292,7 @@ func build(d Data) view {
 					break
 				}
 				shown++
-				cv.Pairs = append(cv.Pairs, pair(entry))
+				cv.Pairs = append(cv.Pairs, pair(entry, hiddenNoise))
 			}
 			ev.Categories = append(ev.Categories, cv)
 		}
@@ -291,14 +310,17 @@ func build(d Data) view {
 	return v
 }
 
-func pair(e disclog.Entry) pairView {
+// pair renders one example pair; differences at a path learned as noise
+// (hiddenNoise, by folded path) are marked as not counted.
+func pair(e disclog.Entry, hiddenNoise map[string]bool) pairView {
 	pv := pairView{Origin: clean(e.Origin)}
 	if e.Request != nil {
 		pv.Request = clean(e.Request.Method + " " + e.Request.URL)
 	}
 	prodMarks, shadowMarks := map[string]bool{}, map[string]bool{}
 	for _, d := range e.Diffs {
-		pv.Diffs = append(pv.Diffs, diffView{Path: clean(d.Path), Kind: string(d.Kind), Prod: clean(orNone(d.Prod)), Shadow: clean(orNone(d.Shadow)), Excerpt: excerptLines(d.Excerpt)})
+		pv.Diffs = append(pv.Diffs, diffView{Path: clean(d.Path), Kind: string(d.Kind), Prod: clean(orNone(d.Prod)), Shadow: clean(orNone(d.Shadow)), Excerpt: excerptLines(d.Excerpt),
+			Noise: hiddenNoise[framework.FoldIndices(d.Path)]})
 		prodMarks[d.Path], shadowMarks[d.Path] = true, true
 	}
 	if e.MoreDiffs > 0 {
@@ -583,4 +605,11 @@ func keyEquals(member any, value string, isString bool) bool {
 		return strconv.FormatBool(m) == value
 	}
 	return false
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
