@@ -34,6 +34,10 @@ const maxNames = 8192
 type names struct {
 	children map[string]map[string]struct{}
 	count    int
+	// folded caches the folded form of category names seen (at most
+	// maxNames): folding decisions never change once made, and the same
+	// paths differ pair after pair.
+	folded map[string]string
 }
 
 // keep reports whether the member name under parent stays in category
@@ -62,17 +66,32 @@ func (n *names) keep(parent, name string) bool {
 // path with indices and surplus member names folded, or OtherCategory once
 // MaxCategories are kept.
 func (e *Endpoint) category(d framework.Diff, kept *names) string {
-	name := d.Category()
-	if kind, path, ok := strings.Cut(name, " "); ok && strings.HasPrefix(path, "$") {
-		// Names are remembered per kind: random extra keys fill "extra $"
-		// and leave "value $.price" its name.
-		keep := func(parent, member string) bool { return kept.keep(kind+" "+parent, member) }
-		if folded := fieldpath.FoldKeys(path, keep); folded != path {
-			name = kind + " " + folded
-		}
-	}
+	name := kept.fold(d.Category())
 	if _, ok := e.Categories[name]; !ok && len(e.Categories) >= MaxCategories {
 		return OtherCategory
 	}
 	return name
+}
+
+// fold returns a category name with surplus member names folded.
+func (n *names) fold(name string) string {
+	if folded, ok := n.folded[name]; ok {
+		return folded
+	}
+	folded := name
+	if kind, path, ok := strings.Cut(name, " "); ok && strings.HasPrefix(path, "$") {
+		// Names are remembered per kind: random extra keys fill "extra $"
+		// and leave "value $.price" its name.
+		keep := func(parent, member string) bool { return n.keep(kind+" "+parent, member) }
+		if p := fieldpath.FoldKeys(path, keep); p != path {
+			folded = kind + " " + p
+		}
+	}
+	if n.folded == nil {
+		n.folded = map[string]string{}
+	}
+	if len(n.folded) < maxNames {
+		n.folded[name] = folded
+	}
+	return folded
 }

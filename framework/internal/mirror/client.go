@@ -268,7 +268,7 @@ func joinURL(base, originForm string) string {
 func readCapped(body io.Reader, length, limit int64) ([]byte, bool, error) {
 	size := int64(32 << 10)
 	if length >= 0 {
-		size = length + 1 // one more byte reads the end
+		size = min(length, limit) + 1 // one more byte reads the end; a huge Content-Length is cut first
 	}
 	buf := make([]byte, 0, min(size, limit))
 	for int64(len(buf)) < limit {

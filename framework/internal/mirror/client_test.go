@@ -350,3 +350,19 @@ func TestShadowRefusedIsNotRedialled(t *testing.T) {
 		t.Errorf("after the hold: %v %q, want the shadow's answer", resp.Err, resp.Body)
 	}
 }
+
+// TestReadCappedLyingLength: a Content-Length far beyond the cap (or the
+// largest int64) allocates no more than the cap, and a body shorter than
+// its announced length is read as it is.
+func TestReadCappedLyingLength(t *testing.T) {
+	for _, length := range []int64{1 << 62, 9223372036854775807, 5} {
+		body, truncated, err := readCapped(strings.NewReader(strings.Repeat("x", 3000)), length, 1024)
+		if err != nil || len(body) != 1024 || cap(body) > 1025 || !truncated {
+			t.Errorf("length %d: %d bytes (cap %d), truncated %v, %v; want the 1024-byte cap, truncated", length, len(body), cap(body), truncated, err)
+		}
+	}
+	body, truncated, err := readCapped(strings.NewReader("short"), 100, 1024)
+	if err != nil || string(body) != "short" || truncated {
+		t.Errorf("short body: %q %v %v", body, truncated, err)
+	}
+}
