@@ -47,7 +47,7 @@ func runOutputs(t *testing.T, dir string, env []string, args ...string) (int, ma
 	args = append(args, "--junit", files["junit"], "--results", files["results"], "--log", files["log"], "--html", files["html"])
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
+	cmd.Env = append(append(env, os.Environ()...), "NO_COLOR=1") // env first: /proc/self/environ starts with it
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -290,5 +290,88 @@ report: redact: ["$.users[id=7].password"]
 	}
 	if t.Failed() {
 		t.Logf("stdout:\n%s\nstderr:\n%s", outputs["stdout"], outputs["stderr"])
+	}
+}
+
+// TestTargetURLSecretsNeverPrinted: credentials and query values in a
+// target URL, from the spec or from -t, do not reach any output when prod
+// is unreachable and the run aborts with "prod unreachable at URL".
+func TestTargetURLSecretsNeverPrinted(t *testing.T) {
+	for _, from := range []string{"spec", "-t"} {
+		t.Run(from, func(t *testing.T) {
+			s := secrets{}
+			dir := t.TempDir()
+			closed := strings.TrimPrefix(closedPort(t), "http://")
+			target := "http://svc:" + s.new(from+" URL password") + "@" + closed + "/base?api_key=" + s.new(from+" URL query") + "&v=1"
+			specURL, args := target, []string{"run", "."}
+			if from == "-t" {
+				specURL = "http://127.0.0.1:1"
+				args = append(args, "-t", "prod="+target)
+			}
+			os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(`{"request":{"method":"GET","url":"/a"}}`+"\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {
+	prod: url: *"`+specURL+`" | string @tag(prod)
+	shadow: url: "http://`+closed+`"
+}
+traffic: [{jsonl: "traffic.jsonl"}]
+endpoints: all: {method: "GET", path: "/a"}
+`), 0o644)
+			code, outputs := runOutputs(t, dir, nil, args...)
+			if code != exitAborted || !bytes.Contains(outputs["stderr"], []byte("prod unreachable at http://"+closed+"/base?…")) {
+				t.Fatalf("exit %d, want 3 and a message naming the target without its secrets\nstderr:\n%s", code, outputs["stderr"])
+			}
+			assertNoSecret(t, outputs, s)
+		})
+	}
+}
+
+// TestBadRecordErrorsQuoteNoSecret: a malformed record's error, in every
+// output, names the file, record and byte offset and quotes at most a
+// short masked snippet, never the record's URL.
+func TestBadRecordErrorsQuoteNoSecret(t *testing.T) {
+	s := secrets{}
+	dir := t.TempDir()
+	prod, shadow := hostile(t, "prod", secrets{}), hostile(t, "shadow", secrets{})
+	bad := `{"request":{"method":"GET","url":"/a?token=` + s.new("token in a bad URL") + ` x"}}`
+	badGor := "1 b 1764064800000000000\nGET /b?jwt=" + s.new("jwt in a bad .gor request line") + " HTTP/9\r\n\r\n"
+	os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(`{"request":{"method":"GET","url":"/a"}}`+"\n"+bad+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "traffic.gor"), []byte(badGor), 0o644)
+	os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {prod: url: "`+prod.URL+`", shadow: url: "`+shadow.URL+`"}
+traffic: [{jsonl: "traffic.jsonl"}, {gor: "traffic.gor"}]
+endpoints: all: {method: "GET", path: "/{p}"}
+`), 0o644)
+	code, outputs := runOutputs(t, dir, nil, "run", ".")
+	if code != exitInvalid || !bytes.Contains(outputs["stderr"], []byte("traffic.jsonl: line 2 (byte 41): request.url: ")) {
+		t.Errorf("exit %d, want 2 and the file, line and byte\nstderr:\n%s", code, outputs["stderr"])
+	}
+	assertNoSecret(t, outputs, s)
+	code, outputs = runOutputs(t, dir, nil, "run", ".", "--skip-bad-records")
+	if !bytes.Contains(outputs["stderr"], []byte("skipped bad record: ")) {
+		t.Errorf("exit %d: the skipped records are not reported\nstderr:\n%s", code, outputs["stderr"])
+	}
+	assertNoSecret(t, outputs, s)
+}
+
+// TestTrafficPathMustBeARegularFile: a spec naming /proc/self/environ (or
+// a device or FIFO) as traffic is refused without printing any of it.
+func TestTrafficPathMustBeARegularFile(t *testing.T) {
+	for _, format := range []string{"gor", "jsonl", "har"} {
+		t.Run(format, func(t *testing.T) {
+			s := secrets{}
+			env := "S=" + s.new("the first variable of the environment")
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {prod: url: "http://127.0.0.1:1", shadow: url: "http://127.0.0.1:1"}
+traffic: [{`+format+`: "/proc/self/environ"}]
+endpoints: all: {method: "GET", path: "/{p}"}
+`), 0o644)
+			code, outputs := runOutputs(t, dir, []string{env}, "run", ".")
+			if code != exitInvalid || !bytes.Contains(outputs["stderr"], []byte("not a regular file")) {
+				t.Errorf("exit %d, want 2 and a refusal\nstderr:\n%s", code, outputs["stderr"])
+			}
+			assertNoSecret(t, outputs, s)
+		})
 	}
 }

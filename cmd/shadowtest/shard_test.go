@@ -77,7 +77,7 @@ func TestSkipBadRecordsOfTheBinary(t *testing.T) {
 	specs := specDirWithTraffic(t, lines)
 	args := []string{"run", specs, "-t", "prod=" + prodURL, "-t", "shadow=" + prodURL, "--junit", filepath.Join(t.TempDir(), "j.xml")}
 	r := shadowtest(t, args...)
-	if r.code != exitInvalid || !strings.Contains(r.stderr, "traffic.jsonl: line 11: request.url: missing") {
+	if r.code != exitInvalid || !strings.Contains(r.stderr, "traffic.jsonl: line 11 (byte ") || !strings.Contains(r.stderr, "): request.url: missing") {
 		t.Errorf("a malformed record: exit %d, stderr %s; want 2 naming the file and line", r.code, r.stderr)
 	}
 	r = shadowtest(t, append(args, "--skip-bad-records")...)

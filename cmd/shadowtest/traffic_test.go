@@ -45,7 +45,7 @@ func TestTrafficConvert(t *testing.T) {
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte("{\"request\":{\"method\":\"GET\",\"url\":\"/a\"}}\n{\"request\":{\"url\":\"/b\"}}\n{\"request\":{\"method\":\"GET\",\"url\":\"/c\"}}\n"), 0o644)
 	code, _, stderr = runCLI(t, "traffic", "convert", bad, filepath.Join(dir, "x.jsonl"))
-	if code != exitInvalid || !strings.Contains(stderr, "bad.jsonl: line 2: request.method: missing") {
+	if code != exitInvalid || !strings.Contains(stderr, "bad.jsonl: line 2 (byte 41): request.method: missing") {
 		t.Errorf("a malformed record: exit %d, %s; want 2 naming the file and line", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.jsonl")); err == nil {

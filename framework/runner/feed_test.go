@@ -305,7 +305,7 @@ func TestBadRecords(t *testing.T) {
 	plan := jsonlPlan(t, lines)
 	_, _, _, err := feedAll(t, plan, FeedOptions{})
 	var input *InputError
-	if !errors.As(err, &input) || !strings.HasSuffix(err.Error(), "t.jsonl: line 2: request.method: missing") {
+	if !errors.As(err, &input) || !strings.HasSuffix(err.Error(), "t.jsonl: line 2 (byte 47): request.method: missing") {
 		t.Errorf("without --skip-bad-records: %v, want an input error naming the file and line", err)
 	}
 	var log bytes.Buffer
@@ -313,7 +313,7 @@ func TestBadRecords(t *testing.T) {
 	if err != nil || len(origins) != 2 || results.BadRecords != 2 {
 		t.Errorf("with --skip-bad-records: err %v, %d sent, %d bad; want nil, 2, 2", err, len(origins), results.BadRecords)
 	}
-	if !strings.Contains(log.String(), "t.jsonl: line 3: ") {
+	if !strings.Contains(log.String(), "t.jsonl: line 3 (byte 78): ") {
 		t.Errorf("the skipped records are not logged with their line: %s", log.String())
 	}
 }

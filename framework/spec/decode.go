@@ -82,6 +82,7 @@ func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	if d.get(&report, nil, cue.Str("report")) {
 		plan.Report = framework.ReportSettings{Redact: report.Redact, Secrets: report.Secrets, Examples: report.Examples, BaselineMargin: report.BaselineMargin}
 	}
+	d.checkPaths()
 	if err := newError(d.problems); err != nil {
 		return nil, err
 	}

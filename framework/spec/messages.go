@@ -218,8 +218,11 @@ func durationMessage(value string) string {
 	return fmt.Sprintf(`invalid duration %s (want Go syntax such as "250ms", "3s" or "1m30s")`, value)
 }
 
+// pathWant says what a path looks like.
+const pathWant = `want "$" followed by .field, ."any name", [*], [N], [field=value] or ..field, or header:Name`
+
 func pathMessage(value string) string {
-	return fmt.Sprintf(`invalid path %s (want "$" followed by .field, [*], [N] or ..field, or header:Name)`, value)
+	return fmt.Sprintf(`invalid path %s (%s)`, value, pathWant)
 }
 
 // patternMessage returns the description of the schema pattern e failed, or

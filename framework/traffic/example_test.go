@@ -32,7 +32,7 @@ func ExampleNewJSONLReader() {
 	}
 	// Output:
 	// traffic.jsonl: line 1 GET /users/7?x=1 map[] false
-	// error: traffic.jsonl: line 3: request.url: missing
+	// error: traffic.jsonl: line 3 (byte 116): request.url: missing
 	// traffic.jsonl: line 4 POST /users map[] true
 }
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // fieldError reports a problem with one field of a record, for example
@@ -69,7 +71,7 @@ func parseTime(field, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fieldError(field, "%q is not an RFC 3339 time", s)
+		return time.Time{}, fieldError(field, "%s is not an RFC 3339 time", scrub.Snippet([]byte(s), nil))
 	}
 	return t, nil
 }
@@ -98,7 +100,7 @@ func checkMethod(field, method string) (string, error) {
 		return "", missing(field)
 	}
 	if !isToken(method) {
-		return "", fieldError(field, "%q is not an HTTP method", method)
+		return "", fieldError(field, "%s is not an HTTP method", scrub.Snippet([]byte(method), nil))
 	}
 	return strings.ToUpper(method), nil
 }
@@ -113,14 +115,14 @@ func originForm(field, raw string) (string, error) {
 	}
 	target, _, _ := strings.Cut(raw, "#")
 	if strings.ContainsAny(target, " \t\r\n\x00\x7f") {
-		return "", fieldError(field, "%q contains white space or control characters", raw)
+		return "", fieldError(field, "%s contains white space or control characters", scrub.Snippet([]byte(raw), nil))
 	}
 	if strings.HasPrefix(target, "/") {
 		return target, nil
 	}
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return "", fieldError(field, "%q is neither an absolute URL nor a path", raw)
+		return "", fieldError(field, "%s is neither an absolute URL nor a path", scrub.Snippet([]byte(raw), nil))
 	}
 	_, rest, _ := strings.Cut(target, "://")
 	i := strings.IndexAny(rest, "/?")
@@ -151,7 +153,7 @@ func (h *headerList) add(index int, name, value string) error {
 		}
 	}
 	if !isToken(name) {
-		return fieldError(at, "%q is not a valid header name", name)
+		return fieldError(at, "%s is not a valid header name", scrub.Snippet([]byte(name), nil))
 	}
 	if strings.ContainsAny(value, "\r\n\x00") {
 		return fieldError(at, "value of %s contains CR, LF or NUL", name)

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // GorSeparator is the line that ends every record of a GoReplay file.
@@ -53,6 +54,7 @@ type gorReader struct {
 	name      string
 	maxRecord int
 	record    int    // number of the last record read
+	start     int64  // byte offset where the last record read starts
 	buf       []byte // the current record, reused
 	eof       bool
 	err       error // sticky: a read failed
@@ -188,13 +190,14 @@ func (g *gorReader) readRecord() {
 }
 
 func (g *gorReader) recordError(err error) error {
-	return &RecordError{File: g.name, Record: g.record, Unit: "record", Err: err}
+	return &RecordError{File: g.name, Record: g.record, Unit: "record", Offset: g.start + 1, Err: err}
 }
 
 // readPayload reads up to and including the next separator line and
 // returns what came before it, without the newline that precedes the
 // separator. The last record may lack a separator.
 func (g *gorReader) readPayload() (payload []byte, tooLong bool, err error) {
+	g.start = g.lines.offset
 	g.buf = g.buf[:0]
 	read := false
 	for {
@@ -252,19 +255,19 @@ func isGorSeparator(line []byte) bool {
 func parseGorMeta(meta string) (kind byte, id string, when time.Time, latency time.Duration, err error) {
 	fields := strings.Fields(meta)
 	if len(fields) != 3 && len(fields) != 4 {
-		return 0, "", time.Time{}, 0, fieldError("meta line", "%q: want \"TYPE ID TIMESTAMP [LATENCY]\"", truncate(meta, 80))
+		return 0, "", time.Time{}, 0, fieldError("meta line", "%s: want \"TYPE ID TIMESTAMP [LATENCY]\"", scrub.Snippet([]byte(meta), nil))
 	}
 	if len(fields[0]) != 1 || fields[0][0] < '1' || fields[0][0] > '3' {
-		return 0, "", time.Time{}, 0, fieldError("meta line", "type %q: want 1 (request), 2 (response) or 3 (replayed response)", truncate(fields[0], 20))
+		return 0, "", time.Time{}, 0, fieldError("meta line", "type %s: want 1 (request), 2 (response) or 3 (replayed response)", scrub.Snippet([]byte(fields[0]), nil))
 	}
 	ns, err := strconv.ParseInt(fields[2], 10, 64)
 	if err != nil || ns < 0 {
-		return 0, "", time.Time{}, 0, fieldError("meta line", "timestamp %q: want nanoseconds since 1970", truncate(fields[2], 40))
+		return 0, "", time.Time{}, 0, fieldError("meta line", "timestamp %s: want nanoseconds since 1970", scrub.Snippet([]byte(fields[2]), nil))
 	}
 	if len(fields) == 4 {
 		l, err := strconv.ParseInt(fields[3], 10, 64)
 		if err != nil || l < 0 || l >= 1e15 {
-			return 0, "", time.Time{}, 0, fieldError("meta line", "latency %q: want nanoseconds (under 11 days)", truncate(fields[3], 40))
+			return 0, "", time.Time{}, 0, fieldError("meta line", "latency %s: want nanoseconds (under 11 days)", scrub.Snippet([]byte(fields[3]), nil))
 		}
 		latency = time.Duration(l)
 	}
@@ -351,19 +354,29 @@ func readBody(r io.Reader, length int64) ([]byte, error) {
 	return body, nil
 }
 
-// cleanHTTPError names a truncated message plainly.
+// cleanHTTPError names a truncated message plainly, and replaces what
+// net/http quotes of the message (a request line, a header line) with a
+// short snippet, secrets masked.
 func cleanHTTPError(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return errors.New("message ends early (shorter than its Content-Length or chunks)")
 	}
-	return err
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '"'); i >= 0 {
+		quoted := msg[i:]
+		if j := strings.LastIndexByte(quoted, '"'); j > 0 {
+			quoted = quoted[:j+1]
+		}
+		content, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			content = strings.Trim(quoted, `"`)
+		}
+		return errors.New(msg[:i] + scrub.Snippet([]byte(content), nil))
 	}
-	return s[:n] + "..."
+	if i := strings.Index(msg, ": "); i >= 0 {
+		return errors.New(msg[:i+2] + scrub.Snippet([]byte(msg[i+2:]), nil))
+	}
+	return err
 }
 
 // checkHeader validates headers parsed by net/http, which accepts some

@@ -28,6 +28,7 @@ type harReader struct {
 	dec     *json.Decoder
 	bomLen  int64 // bytes skipped before the decoder's input
 	entries int   // entries decoded so far
+	entryAt int64 // byte offset where the last entry read starts
 	started bool
 	done    bool
 	err     error // sticky: the stream cannot continue
@@ -58,6 +59,7 @@ func (h *harReader) Next() (framework.Exchange, error) {
 		return framework.Exchange{}, io.EOF
 	}
 	h.entries++
+	h.entryAt = h.dec.InputOffset() + h.bomLen
 	var e harEntry
 	if err := h.dec.Decode(&e); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -80,7 +82,7 @@ func (h *harReader) Next() (framework.Exchange, error) {
 func (h *harReader) Close() error { return nil }
 
 func (h *harReader) recordError(err error) error {
-	return &RecordError{File: h.name, Record: h.entries, Unit: "entry", Err: err}
+	return &RecordError{File: h.name, Record: h.entries, Unit: "entry", Offset: h.entryAt + 1, Err: err}
 }
 
 // recordOrFileError classifies an error from decoding an entry: broken

@@ -120,7 +120,7 @@ func checkOutcome(t *testing.T, results []result, name string, want []string, re
 		}
 	}
 	last := results[len(results)-1]
-	if last.err == nil || last.err.Error() != want[len(want)-1] {
+	if last.err == nil || errText(last.err) != want[len(want)-1] {
 		t.Fatalf("got %s\nwant error %q (%s)", describe(last), want[len(want)-1], reason)
 	}
 	var recordErr *RecordError
@@ -166,7 +166,7 @@ func TestHARErrors(t *testing.T) {
 		got := "no error"
 		for _, r := range readAll(t, NewHARReader(strings.NewReader(tt.input), "x.har"), 10) {
 			if r.err != nil {
-				got = r.err.Error()
+				got = errText(r.err)
 				break
 			}
 		}

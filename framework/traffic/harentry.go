@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // harEntry holds the parts of a HAR 1.2 entry shadowtest uses. Other
@@ -113,7 +114,7 @@ func (r *harRequest) request() (framework.Request, error) {
 		mimeType := r.PostData.MimeType
 		if req.Body != nil && mimeType != "" && headers.header.Get("Content-Type") == "" {
 			if err := headers.add(-1, "Content-Type", mimeType); err != nil {
-				return req, fieldError("request.postData.mimeType", "%q is not a valid Content-Type", mimeType)
+				return req, fieldError("request.postData.mimeType", "%s is not a valid Content-Type", scrub.Snippet([]byte(mimeType), nil))
 			}
 		}
 	}
@@ -133,7 +134,7 @@ func (p *harPostData) body() ([]byte, error) {
 		mediaType, err = "application/x-www-form-urlencoded", nil
 	}
 	if err != nil {
-		return nil, fieldError("request.postData.mimeType", "%q: %v", p.MimeType, err)
+		return nil, fieldError("request.postData.mimeType", "%s: %v", scrub.Snippet([]byte(p.MimeType), nil), err)
 	}
 	switch mediaType {
 	case "application/x-www-form-urlencoded":
@@ -169,7 +170,7 @@ func multipartBody(params []harParam, boundary string) ([]byte, error) {
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	if err := w.SetBoundary(boundary); err != nil {
-		return nil, fieldError("request.postData.mimeType", "multipart boundary %q: %v", boundary, err)
+		return nil, fieldError("request.postData.mimeType", "multipart boundary %s: %v", scrub.Snippet([]byte(boundary), nil), err)
 	}
 	for _, p := range params {
 		// Quoted like browsers and mime/multipart's CreateFormFile do.
@@ -223,7 +224,7 @@ func (r *harResponse) response() (*framework.Response, error) {
 		}
 		resp.Body = body
 	default:
-		return nil, fieldError("response.content.encoding", "unsupported %q (want \"base64\" or none)", r.Content.Encoding)
+		return nil, fieldError("response.content.encoding", "unsupported %s (want \"base64\" or none)", scrub.Snippet([]byte(r.Content.Encoding), nil))
 	}
 	// HAR stores the body decoded, but some recorders store the encoded
 	// bytes (base64 of gzip): undo the recorded Content-Encoding when the

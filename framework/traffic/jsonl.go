@@ -55,6 +55,7 @@ type jsonlReader struct {
 	name    string
 	maxLine int
 	line    int   // number of the last line read
+	start   int64 // byte offset where the last line read starts
 	err     error // sticky: a read failed or the input ended
 }
 
@@ -90,13 +91,14 @@ func (j *jsonlReader) Next() (framework.Exchange, error) {
 func (j *jsonlReader) Close() error { return nil }
 
 func (j *jsonlReader) recordError(err error) error {
-	return &RecordError{File: j.name, Record: j.line, Unit: "line", Err: err}
+	return &RecordError{File: j.name, Record: j.line, Unit: "line", Offset: j.start + 1, Err: err}
 }
 
 // readLine reads the next line without its line ending. A line longer
 // than maxLine is consumed but not kept: tooLong reports it. The last line
 // may lack a newline; io.EOF comes only when no bytes are left.
 func (j *jsonlReader) readLine() (line []byte, tooLong bool, err error) {
+	j.start = j.lines.offset
 	line, tooLong, err = j.lines.next()
 	if err != nil {
 		return nil, false, err

@@ -82,7 +82,7 @@ func TestJSONLErrors(t *testing.T) {
 	for _, tt := range tests {
 		_, err := NewJSONLReader(strings.NewReader(tt.line), "t.jsonl").Next()
 		want := "t.jsonl: line 1: " + tt.want
-		if err == nil || err.Error() != want {
+		if err == nil || errText(err) != want {
 			t.Errorf("%s:\ngot  %v\nwant %s", tt.reason, err, want)
 		}
 	}

@@ -14,6 +14,8 @@ type lines struct {
 	br  *bufio.Reader
 	max int
 	buf []byte // a line longer than br's buffer, reused
+	// offset is how many bytes the lines returned so far took.
+	offset int64
 }
 
 func newLines(r io.Reader, size, max int) *lines {
@@ -25,6 +27,7 @@ func newLines(r io.Reader, size, max int) *lines {
 // next call. io.EOF comes only when no bytes are left.
 func (l *lines) next() (line []byte, tooLong bool, err error) {
 	chunk, err := l.br.ReadSlice('\n')
+	l.offset += int64(len(chunk))
 	if !errors.Is(err, bufio.ErrBufferFull) {
 		if errors.Is(err, io.EOF) && len(chunk) > 0 {
 			err = nil
@@ -41,6 +44,7 @@ func (l *lines) next() (line []byte, tooLong bool, err error) {
 	l.buf = append(l.buf[:0], chunk...)
 	for errors.Is(err, bufio.ErrBufferFull) {
 		chunk, err = l.br.ReadSlice('\n')
+		l.offset += int64(len(chunk))
 		if !tooLong && len(l.buf)+len(chunk) > l.max {
 			tooLong, l.buf = true, l.buf[:0]
 		}

@@ -46,13 +46,21 @@ type RecordError struct {
 	// Unit is "entry" for HAR files, "line" for JSONL files and "record"
 	// for GoReplay files.
 	Unit string
+	// Offset is the 1-based byte position in the (decompressed) file where
+	// the record starts; 0 when unknown.
+	Offset int64
 	// Err says what is wrong, starting with the field when one is at
-	// fault ("request.method: missing").
+	// fault ("request.method: missing"). It quotes the record's content
+	// only as a short, escaped snippet with secrets masked
+	// (scrub.Snippet).
 	Err error
 }
 
-// Error formats the error as "file: unit N: problem".
+// Error formats the error as "file: unit N (byte B): problem".
 func (e *RecordError) Error() string {
+	if e.Offset > 0 {
+		return fmt.Sprintf("%s (byte %d): %v", origin(e.File, e.Unit, e.Record), e.Offset, e.Err)
+	}
 	return fmt.Sprintf("%s: %v", origin(e.File, e.Unit, e.Record), e.Err)
 }
 
@@ -158,12 +166,20 @@ func FormatOf(path string) string {
 // when its name ends in ".gz" or its content starts with the gzip magic
 // bytes. pos, when set, prefixes errors about the file.
 func OpenFile(path string, newReader func(io.Reader, string) Reader, pos framework.Position) (Reader, error) {
+	// Checked before opening too: opening a FIFO would wait for a writer.
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%straffic file %s: %w", positionPrefix(pos), path, ErrNotRegular)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		var pathErr *os.PathError
 		if errors.As(err, &pathErr) {
 			err = pathErr.Err // the path is already in the message
 		}
+		return nil, fmt.Errorf("%straffic file %s: %w", positionPrefix(pos), path, err)
+	}
+	if err := checkRegular(f, path); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("%straffic file %s: %w", positionPrefix(pos), path, err)
 	}
 	br := bufio.NewReaderSize(f, 256<<10)
@@ -177,6 +193,36 @@ func OpenFile(path string, newReader func(io.Reader, string) Reader, pos framewo
 		src = &gzipErrors{zr: zr, name: path}
 	}
 	return &fileReader{Reader: newReader(src, path), file: f}, nil
+}
+
+// ErrNotRegular says a traffic path names something other than a regular
+// file: a device, a FIFO, a directory, or a file of /proc, /sys or /dev.
+// Such a path would let a spec print whatever the machine holds there (the
+// environment, a secret) in a format error, so it is refused.
+var ErrNotRegular = errors.New("not a regular file (a device, FIFO, directory or /proc, /sys or /dev entry): name a recording")
+
+// checkRegular refuses anything but a regular file outside the kernel's
+// pseudo file systems.
+func checkRegular(f *os.File, path string) error {
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return ErrNotRegular
+	}
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	if abs, err := filepath.Abs(resolved); err == nil {
+		for _, dir := range []string{"/proc/", "/sys/", "/dev/"} {
+			if strings.HasPrefix(abs, dir) {
+				return ErrNotRegular
+			}
+		}
+	}
+	return nil
 }
 
 // gzipErrors names the file in a decompression error, which would
