@@ -53,7 +53,7 @@ func TestEncodedRecordedBodies(t *testing.T) {
 				if res.err != nil {
 					var path string
 					for p, w := range tt.want {
-						if strings.HasPrefix(w, "error: ") && strings.Contains(res.err.Error(), strings.TrimPrefix(w, "error: ")) {
+						if strings.HasPrefix(w, "error: ") && strings.Contains(errText(res.err), strings.TrimPrefix(w, "error: ")) {
 							path = p
 						}
 					}
