@@ -109,6 +109,7 @@ type endpointView struct {
 	Failed                                 bool
 	Verdicts                               []verdictView
 	Held                                   int // thresholds that passed
+	Judged                                 int // thresholds that passed or failed (not skipped)
 	ProdP50, ShadowP50, ProdP99, ShadowP99 string
 	Chart                                  template.HTML
 	ProdErrors, ShadowErrors               int64
@@ -278,6 +279,9 @@ func build(d Data) view {
 			ev.Verdicts = append(ev.Verdicts, vv)
 			if vv.Class == "passed" {
 				ev.Held++
+			}
+			if vv.Class != "skipped" {
+				ev.Judged++
 			}
 		}
 		ev.Chart = chart(e, scale)

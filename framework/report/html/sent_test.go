@@ -118,3 +118,29 @@ func TestReportSentBytesInChromium(t *testing.T) {
 		t.Fatalf("a recorded script ran: %q", pwned)
 	}
 }
+
+// TestReportSkippedIsNotFailed: thresholds the spec's own policy left
+// without traffic show as skipped with the reason, and the verdict is not
+// a failure.
+func TestReportSkippedIsNotFailed(t *testing.T) {
+	results := observe.NewResults([]framework.Endpoint{{Name: "create-user", Method: "POST", Path: "/users"}})
+	for range 12 {
+		results.AddSkipped("create-user")
+	}
+	results.Verdicts = []framework.Verdict{{Endpoint: "create-user", Threshold: "match rate >= 0.99 (min 1 pairs)", State: "skipped",
+		Message: "skipped: 12 requests not sent under writes: skip"}}
+	var page bytes.Buffer
+	if err := reporthtml.Write(&page, reporthtml.Data{Results: results}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"12 requests not sent under writes: skip", `class="badge skipped"`, "1 skipped by the spec&#39;s own policy"} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	for _, bad := range []string{"FAILED", "0 of 1 held"} {
+		if strings.Contains(page.String(), bad) {
+			t.Errorf("the page shows %q for a skipped threshold", bad)
+		}
+	}
+}
