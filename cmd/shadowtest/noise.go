@@ -19,6 +19,7 @@ import (
 // JUnit and the HTML report show).
 func writeNoiseRules(w io.Writer, results *observe.Results) {
 	first := true
+	var rules []string
 	for _, e := range results.Endpoints {
 		if e.Probes == 0 || len(e.Noise) == 0 {
 			continue
@@ -38,8 +39,12 @@ func writeNoiseRules(w io.Writer, results *observe.Results) {
 			fmt.Fprintf(w, "  %s %s: %s: %s\n", e.Name, n.Path, n.Decision, n.Reason)
 		}
 		if rule := report.NoiseRule(e); rule != "" {
-			fmt.Fprintf(w, "  paste into the spec, or write it with run --write-noise FILE (the values may differ, their shape must hold):\n    %s\n", rule)
+			rules = append(rules, rule)
 		}
+	}
+	if len(rules) > 0 {
+		fmt.Fprintf(w, "Rules that make it explicit (the values may differ, their shape must hold); run --write-noise FILE writes them:\n  %s\n",
+			strings.Join(rules, "\n  "))
 	}
 }
 
