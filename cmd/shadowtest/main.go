@@ -38,6 +38,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "replay traffic to prod and shadow, compare, assert thresholds", runCommand},
+		{"proxy", "live shadow: proxy to prod, mirror to the shadow, compare, metrics", proxyCommand},
 		{"vet", "check a spec directory against the schema", vetCommand},
 		{"init", "write starter specs from recorded traffic (init --from TRAFFIC DIR)", initCommand},
 		{"traffic", "convert a HAR, GoReplay or JSONL recording to JSONL (traffic convert IN OUT)", trafficCommand},

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -165,47 +163,10 @@ func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, res
 	return sent, nil
 }
 
-// send applies the mode, the write policy and the recorded prod
-// check to a request of endpoint i; it counts a request it drops and may
-// add the dry-run header.
+// send applies the mode, the write policy and the recorded prod check to
+// a request of endpoint i (see Admit).
 func send(plan *framework.Plan, i int, ex *framework.Exchange, results *observe.Results, opt FeedOptions) bool {
-	endpoint := plan.Endpoints[i].Name
-	m := &plan.Mirror
-	switch m.Mode {
-	case "selective":
-		if !slices.Contains(m.Endpoints, endpoint) {
-			results.AddFiltered(endpoint, "not selected")
-			return false
-		}
-	case "sampled":
-		if !Sampled(&ex.Request, m.Rate, m.Seed) {
-			results.AddFiltered(endpoint, "sampled out")
-			return false
-		}
-	}
-	if unsafeMethod(ex.Request.Method) {
-		switch m.Writes {
-		case "isolated":
-		case "dry-run":
-			ex.Request.Header = ex.Request.Header.Clone()
-			if ex.Request.Header == nil {
-				ex.Request.Header = http.Header{}
-			}
-			ex.Request.Header.Set(m.DryRunHeader[0], m.DryRunHeader[1])
-		case "record-only":
-			results.AddRecordedOnly(endpoint)
-			logf(opt.Log, "record-only: %s %s (endpoint %s, %s) not sent\n", ex.Request.Method, redactQuery(ex.Request.URL), endpoint, ex.Origin)
-			return false
-		default: // "skip"
-			results.AddSkipped(endpoint)
-			return false
-		}
-	}
-	if plan.Prod.Recorded && ex.Recorded == nil {
-		results.AddNoRecording(endpoint)
-		return false
-	}
-	return true
+	return Admit(plan, i, ex, results, opt.Log) == ""
 }
 
 // unsafeMethod reports whether a method writes: such requests are sent only

@@ -16,14 +16,14 @@ import (
 // is noise (observe.AddNoise). Only safe requests (GET, HEAD, OPTIONS) are
 // probed: a write is never sent to prod twice. Never when prod answers
 // from the recording, and only when prod answered.
-func probeNoise(ctx context.Context, m *mirror.Mirror, plan *framework.Plan, endpoint *framework.Endpoint, c *compare.Comparator, ex *framework.Exchange, first *framework.Response, results *observe.Results) {
+func probeNoise(ctx context.Context, prod *mirror.Client, plan *framework.Plan, endpoint *framework.Endpoint, c *compare.Comparator, ex *framework.Exchange, first *framework.Response, results *observe.Results) {
 	if endpoint.Noise.Probe <= 0 || first.Failed() || plan.Prod.Recorded || !safeMethod(ex.Request.Method) {
 		return
 	}
 	if !probed(ex, endpoint.Noise.Probe) {
 		return
 	}
-	second := m.Prod.Do(ctx, &ex.Request)
+	second := prod.Do(ctx, &ex.Request)
 	if second.Failed() || ctx.Err() != nil {
 		return
 	}

@@ -23,7 +23,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/compare"
 	"github.com/shadowtest/shadowtest/framework/internal/mirror"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/selector"
@@ -79,18 +78,9 @@ type job struct {
 // returns an *InputError for unreadable traffic, an *AbortError when the run
 // stopped early (results then hold what was gathered), or nil.
 func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, opt Options) error {
-	comparators := make([]*compare.Comparator, len(plan.Endpoints))
-	for i, e := range plan.Endpoints {
-		rules := e.Rules
-		rules.TextTokens = rules.TextTokens || e.Noise.Probe > 0 // noise learns text bodies token by token
-		if rules.MaxDecodedBytes == 0 {
-			rules.MaxDecodedBytes = plan.Mirror.MaxBodyBytes // a gzip bomb expands no further than the body cap
-		}
-		c, err := compare.Compile(rules)
-		if err != nil {
-			return &InputError{Err: fmt.Errorf("%s: endpoint %q: %w", e.Pos, e.Name, err)}
-		}
-		comparators[i] = c
+	comparators, err := Comparators(plan)
+	if err != nil {
+		return &InputError{Err: err}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -165,7 +155,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 				}
 				diffs, more := comparators[j.endpoint].CompareCounting(&pair.Prod, &pair.Shadow)
 				pair.MoreDiffs = more
-				probeNoise(ctx, m, plan, endpoint, comparators[j.endpoint], &j.exchange, &pair.Prod, results)
+				probeNoise(ctx, m.Prod, plan, endpoint, comparators[j.endpoint], &j.exchange, &pair.Prod, results)
 				results.Add(&pair, diffs)
 				if opt.Observe != nil {
 					opt.Observe(&pair, diffs)

@@ -3,6 +3,8 @@ package mirror
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -75,3 +77,26 @@ var errNoRecording = errNoRecordingType{}
 type errNoRecordingType struct{}
 
 func (errNoRecordingType) Error() string { return "the recording has no response for this request" }
+
+// Rewrite points a request that a proxy forwards (out, a copy of the
+// client's request) at the target, with the target's rewrites applied as
+// Do applies them: the path prefix, the removed headers, the Host (the
+// client's, unless the target removes it) and the target's own headers.
+func (c *Client) Rewrite(out *http.Request) error {
+	target, err := url.Parse(joinURL(c.target.URL, c.rewritePath(out.URL.RequestURI())))
+	if err != nil {
+		return err
+	}
+	out.URL = target
+	c.removeHeaders(out.Header)
+	out.Host = c.host(&framework.Request{Host: out.Host})
+	for name, value := range c.target.Headers {
+		expanded := os.ExpandEnv(value)
+		if strings.EqualFold(name, "Host") {
+			out.Host = expanded
+			continue
+		}
+		out.Header.Set(name, expanded)
+	}
+	return nil
+}

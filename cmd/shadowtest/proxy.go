@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/google/renameio/v2"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/live"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/report"
+	"github.com/shadowtest/shadowtest/framework/runner"
+	"github.com/shadowtest/shadowtest/framework/spec"
+	"github.com/shadowtest/shadowtest/framework/suite"
+)
+
+// Defaults of the proxy's listeners.
+const (
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultAdmin           = "127.0.0.1:9090"
+	DefaultAdminTokenEnv   = "SHADOWTEST_ADMIN_TOKEN"
+	DefaultResultsInterval = 10 * time.Second
+)
+
+const proxyExamples = `  shadowtest proxy specs/ -t prod=http://127.0.0.1:8081 -t shadow=http://127.0.0.1:8082 --duration 10m
+  SHADOWTEST_ADMIN_TOKEN=s3cret shadowtest proxy specs/ --listen :8080 --admin 127.0.0.1:9090 --results live.json
+  curl -X POST -H "Authorization: Bearer $SHADOWTEST_ADMIN_TOKEN" 127.0.0.1:9090/kill`
+
+type proxyOptions struct {
+	listen, admin, tokenEnv string
+	duration, every         time.Duration
+	queue                   int
+	probeProd               bool
+	mode                    string
+	rate                    float64
+	limits                  limitOptions
+	outputs                 outputOptions
+}
+
+func proxyCommand(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("proxy", "SPECDIR [flags]", proxyExamples, stdout, stderr)
+	var opt proxyOptions
+	fs.StringVar(&opt.listen, "listen", DefaultListen, "serve client traffic on `ADDR`; every request goes to prod, a copy to the shadow")
+	fs.StringVar(&opt.admin, "admin", DefaultAdmin, "serve /metrics, /status and the controls (POST /kill, /resume, /rate?value=R) on `ADDR`")
+	fs.StringVar(&opt.tokenEnv, "admin-token-env", DefaultAdminTokenEnv, "environment `VARIABLE` holding the bearer token of the admin POST endpoints (unset: control only by signal and kill file)")
+	fs.DurationVar(&opt.duration, "duration", 0, "end the session after this long and judge it (0: until SIGTERM or SIGINT)")
+	fs.DurationVar(&opt.every, "results-every", DefaultResultsInterval, "rewrite --results this often during the session, so that shadowtest report works mid-session")
+	fs.IntVar(&opt.queue, "queue", 0, "copies waiting for a shadow worker before new ones are dropped (0: 4 per worker)")
+	fs.BoolVar(&opt.probeProd, "probe-prod", false, "let endpoints with noise.probe send that fraction of their safe requests to prod a second time (adds load to prod)")
+	fs.StringVar(&opt.mode, "mode", "", "override mirror.mode: full, sampled or selective")
+	fs.Float64Var(&opt.rate, "rate", 0, "override mirror.rate, the fraction the sampled mode mirrors (0 < rate <= 1)")
+	opt.limits.register(fs)
+	opt.outputs.register(fs)
+	var tags tagFlags
+	fs.Var(&tags, "t", tagUsage)
+	positional, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
+	}
+	if err := checkOutputFlags(fs, outputFlags...); err != nil {
+		fmt.Fprintf(stderr, "shadowtest proxy: %v\n", err)
+		return exitInvalid
+	}
+	if len(positional) != 1 {
+		fmt.Fprintln(stderr, "shadowtest proxy: want exactly one spec directory, e.g. shadowtest proxy specs/ -t prod=http://127.0.0.1:8081")
+		return exitInvalid
+	}
+	load := func() (*framework.Plan, error) {
+		plan, err := spec.Load(positional[0], spec.Options{Tags: tags})
+		if err != nil {
+			return nil, err
+		}
+		feed := feedOptions{mode: opt.mode, rate: opt.rate}
+		if _, err := feed.apply(plan, nil); err != nil {
+			return nil, err
+		}
+		if plan.Mirror.Mode == "replay" {
+			plan.Mirror.Mode = "full" // live traffic has its own pace
+		}
+		opt.limits.apply(plan)
+		return plan, nil
+	}
+	plan, err := load()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitInvalid
+	}
+	return proxySession(plan, load, opt, stdout, stderr)
+}
+
+// proxySession runs a live session until --duration, SIGTERM or SIGINT,
+// then judges what it gathered in the suite, exactly as run does.
+func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), opt proxyOptions, stdout, stderr io.Writer) int {
+	results := observe.NewResults(plan.Endpoints)
+	stampOrigin(results, plan, runner.Shard{})
+	out, err := opt.outputs.open(plan, results, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
+	defer out.discard()
+
+	// Signals are caught before anything listens: SIGTERM and SIGINT end
+	// the session (and are judged), SIGUSR1 and SIGUSR2 trip and reset the
+	// kill switch, SIGHUP reloads the spec.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	shadow, err := live.New(plan, results, live.Options{QueueSize: opt.queue, ProbeProd: opt.probeProd, Observe: out.observe(), Seen: out.seen, Log: stderr})
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
+	defer shadow.Close()
+	took, err := shadow.SelfTest()
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: kill switch self-test failed: %v\n", err)
+		return exitAborted
+	}
+	fmt.Fprintf(stderr, "shadowtest: kill switch self-test: mirroring stopped %s after the trip; reset\n", took.Round(time.Microsecond))
+
+	front, err := net.Listen("tcp", opt.listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: --listen %s: %v\n", opt.listen, err)
+		return exitInvalid
+	}
+	admin, err := net.Listen("tcp", opt.admin)
+	if err != nil {
+		front.Close()
+		fmt.Fprintf(stderr, "shadowtest: --admin %s: %v\n", opt.admin, err)
+		return exitInvalid
+	}
+	token := os.Getenv(opt.tokenEnv)
+	if token != "" {
+		out.redactor.Learn(&framework.Request{Header: http.Header{"Authorization": {"Bearer " + token}}}, nil)
+	}
+	frontServer := &http.Server{Handler: live.NewProxy(shadow), ReadHeaderTimeout: 30 * time.Second}
+	adminServer := &http.Server{Handler: live.Admin(shadow, token), ReadHeaderTimeout: 10 * time.Second}
+	go frontServer.Serve(front)
+	go adminServer.Serve(admin)
+	fmt.Fprintf(stderr, "shadowtest: proxying %s -> prod %s, mirroring to shadow %s; admin on %s\n",
+		front.Addr(), runner.DisplayURL(plan.Prod.URL), runner.DisplayURL(plan.Shadow.URL), admin.Addr())
+
+	var timeout <-chan time.Time
+	if opt.duration > 0 {
+		timeout = time.After(opt.duration)
+	}
+	var tick <-chan time.Time
+	if wanted(opt.outputs.results) && opt.outputs.results != stdoutName && opt.every > 0 {
+		t := time.NewTicker(opt.every)
+		defer t.Stop()
+		tick = t.C
+	}
+	ended := ""
+session:
+	for {
+		select {
+		case <-timeout:
+			ended = fmt.Sprintf("--duration %s elapsed", opt.duration)
+			break session
+		case <-tick:
+			data, err := resultsJSON(results)
+			if err == nil {
+				err = renameio.WriteFile(opt.outputs.results, data, 0o644)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "shadowtest: --results %s not rewritten: %v\n", opt.outputs.results, err)
+			}
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGUSR1:
+				if shadow.Switch().Trip(live.TriggerSignal, "SIGUSR1 received") {
+					fmt.Fprintf(stderr, "shadowtest: %s\n", shadow.Switch().Status().LastTrip)
+				}
+			case syscall.SIGUSR2:
+				if shadow.Switch().Resume() {
+					fmt.Fprintln(stderr, "shadowtest: SIGUSR2 received: kill switch reset, mirroring resumed")
+				}
+			case syscall.SIGHUP:
+				next, err := reload()
+				if err == nil {
+					err = shadow.Reload(next)
+				}
+				if err != nil {
+					fmt.Fprintf(stderr, "shadowtest: SIGHUP: spec not reloaded, the old one stays in force: %v\n", err)
+				} else {
+					fmt.Fprintln(stderr, "shadowtest: SIGHUP: spec reloaded")
+				}
+			default:
+				ended = signalName(sig) + " received"
+				break session
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "shadowtest: %s: session ended, judging it\n", ended)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	frontServer.Shutdown(ctx) // clients in flight get prod's answer
+	cancel()
+	shadow.Close()
+	adminServer.Close()
+
+	var sessionErr error
+	if st := shadow.Switch().Status(); st.Killed {
+		sessionErr = &runner.AbortError{Reason: st.LastTrip + " (still tripped when the session ended)"}
+		results.Snapshot(func(r *observe.Results) { r.Aborted = st.LastTrip })
+	}
+	term := console(opt.outputs, stdout, stderr)
+	outcome, err := suite.Run(context.Background(), suite.Config{
+		Plan:           plan,
+		Results:        results,
+		Replay:         func(context.Context) error { return sessionErr },
+		IsAbort:        isAbort,
+		NoColor:        !report.UseColor(os.Stdout),
+		Baseline:       out.baseline,
+		BaselineMargin: plan.Report.BaselineMargin,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
+	if outcome.ReplayErr != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", outcome.ReplayErr)
+	}
+	files, failed := out.finish(outcome)
+	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: useColor(term, stdout)}
+	fmt.Fprintln(term)
+	summary.Write(term)
+	writeFeedCounts(term, results, runner.FeedOptions{})
+	return reportWriteFailures(stderr, "shadowtest", failed, exitCode(outcome))
+}
+
+// resultsJSON is the results so far, as --results holds them.
+func resultsJSON(results *observe.Results) ([]byte, error) {
+	var buf bytes.Buffer
+	err := results.Write(&buf)
+	return buf.Bytes(), err
+}

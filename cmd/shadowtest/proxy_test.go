@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// liveSession is a `shadowtest proxy` process in front of two loopback
+// services.
+type liveSession struct {
+	t                    *testing.T
+	dir                  string
+	cmd                  *exec.Cmd
+	stdout               bytes.Buffer
+	stderr               syncBuffer
+	front, admin         string
+	shadowHits, prodHits atomic.Int64
+	exited               chan error
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startLive writes a spec for prod and shadow answering with the given
+// prices and starts a proxy session on free ports.
+func startLive(t *testing.T, prodPrice, shadowPrice string, extra ...string) *liveSession {
+	t.Helper()
+	s := &liveSession{t: t, dir: t.TempDir(), exited: make(chan error, 1)}
+	answer := func(price string, hits *atomic.Int64) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"path":%q,"price":%s}`, r.URL.Path, price)
+		}
+	}
+	prod := httptest.NewServer(answer(prodPrice, &s.prodHits))
+	t.Cleanup(prod.Close)
+	shadow := httptest.NewServer(answer(shadowPrice, &s.shadowHits))
+	t.Cleanup(shadow.Close)
+	os.WriteFile(filepath.Join(s.dir, "shadow.cue"), []byte(fmt.Sprintf(`package shadow
+
+targets: {
+	prod: url:   %q
+	shadow: url: %q
+}
+mirror: concurrency: 4
+endpoints: items: {path: "/items/{id}", thresholds: minSamples: 5}
+`, prod.URL, shadow.URL)), 0o644)
+	args := append([]string{"proxy", s.dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", filepath.Join(s.dir, "junit.xml"), "--results", filepath.Join(s.dir, "results.json")}, extra...)
+	s.cmd = exec.Command(binary, args...)
+	s.cmd.Env = append(os.Environ(), "NO_COLOR=1", "SHADOWTEST_ADMIN_TOKEN=admin-secret-token")
+	s.cmd.Stdout = &s.stdout
+	pr, pw := io.Pipe()
+	s.cmd.Stderr = pw
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.exited <- s.cmd.Wait(); pw.Close() }()
+	t.Cleanup(func() { s.cmd.Process.Kill() })
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.stderr.Write([]byte(line + "\n"))
+			if rest, ok := strings.CutPrefix(line, "shadowtest: proxying "); ok {
+				fields := strings.Fields(rest)
+				s.front, s.admin = "http://"+fields[0], "http://"+fields[len(fields)-1]
+				close(ready)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the proxy did not start: %s", s.stderr.String())
+	}
+	return s
+}
+
+func (s *liveSession) get(path string) string {
+	s.t.Helper()
+	resp, err := http.Get(s.front + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// stop sends sig and returns the exit code.
+func (s *liveSession) stop(sig os.Signal) int {
+	s.t.Helper()
+	s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("the session did not end: %s", s.stderr.String())
+	}
+	return s.cmd.ProcessState.ExitCode()
+}
+
+func TestProxySessionIsJudgedOnSIGTERM(t *testing.T) {
+	for _, tc := range []struct {
+		name, shadowPrice string
+		code              int
+	}{
+		{"matching shadow passes", "12.5", exitPass},
+		{"differing shadow fails", "13", exitFail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startLive(t, "12.5", tc.shadowPrice)
+			for i := range 10 {
+				if got, want := s.get(fmt.Sprintf("/items/%d", i)), fmt.Sprintf(`{"path":"/items/%d","price":12.5}`, i); got != want {
+					t.Fatalf("client got %q, want prod's %q", got, want)
+				}
+			}
+			for deadline := time.Now().Add(10 * time.Second); s.shadowHits.Load() < 10 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if code := s.stop(syscall.SIGTERM); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, s.stdout.String(), s.stderr.String())
+			}
+			results, err := observe.ReadFile(filepath.Join(s.dir, "results.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := results.Endpoint("items"); e.Pairs != 10 {
+				t.Fatalf("pairs %d, want 10", e.Pairs)
+			}
+			junit, err := os.ReadFile(filepath.Join(s.dir, "junit.xml"))
+			if err != nil || !bytes.Contains(junit, []byte("match rate")) {
+				t.Fatalf("junit: %v %s", err, junit)
+			}
+			if !strings.Contains(s.stderr.String(), "kill switch self-test: mirroring stopped") {
+				t.Fatalf("no self-test line: %s", s.stderr.String())
+			}
+		})
+	}
+}
+
+func TestProxySessionEndsAfterDuration(t *testing.T) {
+	s := startLive(t, "1", "1", "--duration", "2s")
+	for i := range 6 {
+		s.get(fmt.Sprintf("/items/%d", i))
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("--duration did not end the session")
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != exitPass {
+		t.Fatalf("exit %d\n%s", code, s.stderr.String())
+	}
+}

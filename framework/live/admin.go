@@ -1,0 +1,112 @@
+package live
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// Status is what the admin GET /status returns.
+type Status struct {
+	SwitchStatus
+	// Mode and SamplingRate are the mirror mode in force and the fraction
+	// of matched requests it mirrors.
+	Mode         string  `json:"mode"`
+	SamplingRate float64 `json:"samplingRate"`
+	// Queue is how many copies wait for a shadow worker, of QueueSize.
+	Queue     int `json:"queue"`
+	QueueSize int `json:"queueSize"`
+	// Endpoints are the compared and matched pairs so far.
+	Endpoints []EndpointStatus `json:"endpoints"`
+}
+
+// EndpointStatus is one endpoint's pairs so far.
+type EndpointStatus struct {
+	Name      string  `json:"name"`
+	Pairs     int64   `json:"pairs"`
+	Matched   int64   `json:"matched"`
+	MatchRate float64 `json:"matchRate"`
+}
+
+// Status returns the session's state.
+func (s *Shadow) Status() Status {
+	plan := s.Plan()
+	st := Status{SwitchStatus: s.kill.Status(), Mode: plan.Mirror.Mode, SamplingRate: samplingRate(plan), Queue: len(s.queue), QueueSize: cap(s.queue)}
+	s.results.Snapshot(func(r *observe.Results) {
+		for _, e := range r.Endpoints {
+			st.Endpoints = append(st.Endpoints, EndpointStatus{Name: e.Name, Pairs: e.Pairs, Matched: e.Matches, MatchRate: e.MatchRate()})
+		}
+	})
+	return st
+}
+
+// Admin returns the admin handler of a session: GET /metrics (Prometheus),
+// GET /status (JSON), and, with "Authorization: Bearer TOKEN", POST /kill,
+// POST /resume and POST /rate?value=R. With an empty token the POST
+// endpoints answer 403: control is never open to anyone who can connect.
+func Admin(s *Shadow, token string) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry(), promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(s.Status())
+	})
+	control := func(do func(r *http.Request) (string, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if token == "" {
+				http.Error(w, "control is off: start the proxy with its admin token in the environment (see --admin-token-env)", http.StatusForbidden)
+				return
+			}
+			given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(given), []byte(token)) != 1 {
+				http.Error(w, "want Authorization: Bearer <admin token>", http.StatusUnauthorized)
+				return
+			}
+			msg, err := do(r)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			fmt.Fprintln(w, msg)
+		}
+	}
+	mux.HandleFunc("POST /kill", control(func(r *http.Request) (string, error) {
+		reason := r.URL.Query().Get("reason")
+		if reason == "" {
+			reason = "POST /kill from " + r.RemoteAddr
+		}
+		if !s.kill.Trip(TriggerAdmin, reason) {
+			return "already stopped: " + s.kill.Status().LastTrip, nil
+		}
+		s.logf("shadowtest: %s\n", s.kill.Status().LastTrip)
+		return "mirroring stopped", nil
+	}))
+	mux.HandleFunc("POST /resume", control(func(*http.Request) (string, error) {
+		if !s.kill.Resume() {
+			return "mirroring was not stopped", nil
+		}
+		s.logf("shadowtest: kill switch reset from the admin endpoint: mirroring resumed\n")
+		return "mirroring resumed", nil
+	}))
+	mux.HandleFunc("POST /rate", control(func(r *http.Request) (string, error) {
+		v, err := strconv.ParseFloat(r.URL.Query().Get("value"), 64)
+		if err != nil {
+			return "", fmt.Errorf("want POST /rate?value=R with 0 < R <= 1")
+		}
+		if err := s.SetRate(v); err != nil {
+			return "", err
+		}
+		s.logf("shadowtest: sampling rate set to %g from the admin endpoint\n", v)
+		return fmt.Sprintf("sampling rate %g", v), nil
+	}))
+	return mux
+}

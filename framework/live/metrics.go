@@ -1,0 +1,130 @@
+package live
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Label values with a meaning of their own.
+const (
+	// UnmatchedEndpoint is the endpoint label of requests no endpoint covers.
+	UnmatchedEndpoint = "(unmatched)"
+	// OtherLabel stands for the label values past a metric's cardinality
+	// cap.
+	OtherLabel = "(other)"
+)
+
+// Cardinality caps: a hostile client or shadow cannot grow the metrics
+// without bound.
+const (
+	maxUnmatchedRoutes       = 100
+	maxCategoriesPerEndpoint = 50
+)
+
+// Reasons a copy of an admitted request is dropped to protect prod, as
+// the reason label of shadowtest_live_dropped_requests_total shows them.
+// Requests the spec's policy does not mirror are counted in
+// shadowtest_live_skipped_requests_total with runner.Admit's reasons, or
+// SkipUpgrade.
+const (
+	SkipUpgrade     = "upgrade"
+	DropQueueFull   = "queue full"
+	DropBodyTooBig  = "body over cap"
+	DropBodyUnread  = "body not read by prod"
+	DropKilled      = "kill switch"
+	DropRateLimited = "rate limit"
+)
+
+// metrics are the live side's Prometheus metrics, on a registry of their
+// own (Shadow.Registry).
+type metrics struct {
+	registry *prometheus.Registry
+
+	proxied, mirrored, compared, matched *prometheus.CounterVec
+	skipped, dropped                     *prometheus.CounterVec
+	unmatched                            *prometheus.CounterVec
+	discrepancies                        *prometheus.CounterVec
+	prodLatency, shadowLatency           *prometheus.HistogramVec
+	shadowErrors                         *prometheus.CounterVec
+	killed                               prometheus.Gauge
+	trips                                *prometheus.CounterVec
+	samplingRate                         prometheus.Gauge
+	added                                prometheus.Histogram
+
+	mu         sync.Mutex
+	routes     map[string]bool
+	categories map[string]map[string]bool
+}
+
+// latencyBuckets cover 100 µs to 10 s.
+var latencyBuckets = prometheus.ExponentialBucketsRange(0.0001, 10, 16)
+
+func newMetrics(queueLen func() float64) *metrics {
+	r := prometheus.NewRegistry()
+	f := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "shadowtest", Subsystem: "live", Name: name, Help: help}, labels)
+		r.MustRegister(c)
+		return c
+	}
+	m := &metrics{registry: r, routes: map[string]bool{}, categories: map[string]map[string]bool{}}
+	m.proxied = f("proxied_requests_total", "Requests forwarded to prod, by spec endpoint.", "endpoint")
+	m.mirrored = f("mirrored_requests_total", "Copies queued for the shadow, by endpoint.", "endpoint")
+	m.skipped = f("skipped_requests_total", "Requests of an endpoint not mirrored by the spec's policy (write policy, sampled out, not selected, record-only, upgrade), by endpoint and reason.", "endpoint", "reason")
+	m.dropped = f("dropped_requests_total", "Copies dropped to protect prod (queue full, body over cap, kill switch, rate limit), by endpoint and reason.", "endpoint", "reason")
+	m.unmatched = f("unmatched_requests_total", "Requests no spec endpoint covers, by method and path template (at most 100 routes, then (other)).", "route")
+	m.compared = f("compared_pairs_total", "Prod and shadow answer pairs compared, by endpoint.", "endpoint")
+	m.matched = f("matched_pairs_total", "Compared pairs that matched under the endpoint's rules, by endpoint.", "endpoint")
+	m.discrepancies = f("discrepancies_total", "Differing pairs by endpoint and discrepancy category, folded as in reports (at most 50 categories per endpoint, then (other)).", "endpoint", "category")
+	m.shadowErrors = f("shadow_errors_total", "Shadow requests that got no HTTP answer, by kind (refused, timeout, reset, tls, other).", "kind")
+	m.trips = f("kill_switch_trips_total", "Kill switch trips by trigger (the start-up self-test counts as self-test).", "trigger")
+	h := func(name, help string) *prometheus.HistogramVec {
+		v := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "shadowtest", Subsystem: "live", Name: name, Help: help, Buckets: latencyBuckets}, []string{"endpoint"})
+		r.MustRegister(v)
+		return v
+	}
+	m.prodLatency = h("prod_latency_seconds", "Prod's latency for mirrored requests, request sent to body read, by endpoint.")
+	m.shadowLatency = h("shadow_latency_seconds", "The shadow's latency, request sent to body read, by endpoint.")
+	m.added = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "shadowtest", Subsystem: "live", Name: "proxy_added_latency_seconds", Help: "Time the proxy adds on the prod path: the handler's time minus prod's round trip.",
+		Buckets: prometheus.ExponentialBucketsRange(0.00001, 1, 16)})
+	m.killed = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "kill_switch_tripped", Help: "1 while the kill switch stops mirroring, else 0."})
+	m.samplingRate = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "sampling_rate", Help: "Fraction of matched requests mirrored by the mirror mode (1 in full mode)."})
+	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "queue_length", Help: "Copies waiting for a shadow worker."}, queueLen)
+	r.MustRegister(m.added, m.killed, m.samplingRate, queue,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// route bounds the unmatched routes' label values.
+func (m *metrics) route(label string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.routes[label] {
+		return label
+	}
+	if len(m.routes) >= maxUnmatchedRoutes {
+		return OtherLabel
+	}
+	m.routes[label] = true
+	return label
+}
+
+// category bounds an endpoint's category label values.
+func (m *metrics) category(endpoint, category string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := m.categories[endpoint]
+	if seen == nil {
+		seen = map[string]bool{}
+		m.categories[endpoint] = seen
+	}
+	if seen[category] {
+		return category
+	}
+	if len(seen) >= maxCategoriesPerEndpoint {
+		return OtherLabel
+	}
+	seen[category] = true
+	return category
+}

@@ -1,0 +1,282 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/internal/mirror"
+)
+
+// Proxy is the prod path: an httputil.ReverseProxy to the prod target that
+// streams prod's answer to the client unchanged (status, headers, body,
+// trailers; a 502 when prod cannot be reached) and hands a copy of each
+// request, with prod's answer, to the Shadow after the client has it.
+// Upgrade requests (WebSocket) pass through to prod and are not mirrored.
+type Proxy struct {
+	shadow  *Shadow
+	reverse *httputil.ReverseProxy
+	maxBody int64
+}
+
+// NewProxy returns the proxy in front of the shadow session's prod target.
+func NewProxy(s *Shadow) *Proxy {
+	plan := s.Plan()
+	prod := mirror.NewClient(plan.Prod, 0, 0) // only its rewrites are used here
+	transport := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   1024,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// Prod's bytes go to the client as they are: the proxy never asks
+		// for gzip on the client's behalf nor decodes it.
+		DisableCompression: true,
+	}
+	p := &Proxy{shadow: s, maxBody: plan.Mirror.MaxBodyBytes}
+	if p.maxBody <= 0 {
+		p.maxBody = mirror.DefaultMaxBodyBytes
+	}
+	p.reverse = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"] // SetXForwarded appends to it
+			pr.SetXForwarded()
+			pr.Out.Host = pr.In.Host
+			if err := prod.Rewrite(pr.Out); err != nil {
+				pr.Out.URL.Host = "" // unreachable: the error handler answers 502
+			}
+		},
+		Transport:  &timedTransport{next: transport},
+		BufferPool: bufferPool{},
+		ErrorLog:   nil,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if st, ok := r.Context().Value(stateKey{}).(*exchangeState); ok {
+				st.err = err
+			}
+			w.WriteHeader(http.StatusBadGateway)
+		},
+	}
+	return p
+}
+
+// ServeHTTP forwards r to prod and mirrors it.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if r.Header.Get("Upgrade") != "" {
+		p.shadow.metrics.proxied.WithLabelValues(UnmatchedEndpoint).Inc()
+		p.reverse.ServeHTTP(w, r)
+		return
+	}
+	req := requestOf(r)
+	t := p.shadow.begin(&req)
+	st := &exchangeState{}
+	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	if t == nil {
+		p.reverse.ServeHTTP(w, r)
+		p.shadow.metrics.added.Observe(st.added(start).Seconds())
+		return
+	}
+	var body *teeBody
+	if r.Body != nil && r.Body != http.NoBody {
+		body = &teeBody{ReadCloser: r.Body, limit: p.maxBody, length: r.ContentLength}
+		r.Body = body
+	}
+	rec := &recorder{ResponseWriter: w, limit: p.maxBody}
+	p.reverse.ServeHTTP(rec, r)
+	total := st.added(start)
+	dropReason := ""
+	if body != nil {
+		req.Body, dropReason = body.copy()
+	}
+	prod := rec.response(st)
+	p.shadow.offer(t, framework.Exchange{Time: start, Request: req, Recorded: &prod}, dropReason)
+	p.shadow.metrics.added.Observe(total.Seconds())
+}
+
+// stateKey carries an exchange's timings and prod error through the
+// reverse proxy.
+type stateKey struct{}
+
+type exchangeState struct {
+	mu            sync.Mutex
+	sent, done    time.Time
+	err           error
+	roundTripDone bool
+}
+
+// added is the handler's time so far minus prod's round trip: what the
+// proxy adds on the prod path.
+func (st *exchangeState) added(start time.Time) time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	total := time.Since(start)
+	if st.sent.IsZero() {
+		return total
+	}
+	done := st.done
+	if done.IsZero() {
+		done = time.Now()
+	}
+	return max(total-done.Sub(st.sent), 0)
+}
+
+func (st *exchangeState) latency() time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.sent.IsZero() || st.done.IsZero() {
+		return 0
+	}
+	return st.done.Sub(st.sent)
+}
+
+// timedTransport stamps when the request leaves for prod and when prod's
+// body has been read.
+type timedTransport struct{ next http.RoundTripper }
+
+func (t *timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	st, _ := r.Context().Value(stateKey{}).(*exchangeState)
+	if st == nil {
+		return t.next.RoundTrip(r)
+	}
+	st.mu.Lock()
+	st.sent = time.Now()
+	st.mu.Unlock()
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		st.stamp()
+		return resp, err
+	}
+	resp.Body = &timedBody{ReadCloser: resp.Body, st: st}
+	return resp, nil
+}
+
+func (st *exchangeState) stamp() {
+	st.mu.Lock()
+	if st.done.IsZero() {
+		st.done = time.Now()
+	}
+	st.mu.Unlock()
+}
+
+type timedBody struct {
+	io.ReadCloser
+	st *exchangeState
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.st.stamp()
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error {
+	b.st.stamp()
+	return b.ReadCloser.Close()
+}
+
+// teeBody keeps a copy of the request body, up to limit bytes, as prod's
+// transport reads it.
+type teeBody struct {
+	io.ReadCloser
+	buf    bytes.Buffer
+	limit  int64
+	length int64 // the request's Content-Length, -1 when unknown
+	over   bool
+	eof    bool
+}
+
+func (b *teeBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 && !b.over {
+		if int64(b.buf.Len()+n) > b.limit {
+			b.over = true
+			b.buf = bytes.Buffer{}
+		} else {
+			b.buf.Write(p[:n])
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		b.eof = true
+	}
+	return n, err
+}
+
+// copy returns the body read, or why it cannot be mirrored.
+func (b *teeBody) copy() ([]byte, string) {
+	switch {
+	case b.over:
+		return nil, DropBodyTooBig
+	case !b.eof && (b.length < 0 || int64(b.buf.Len()) != b.length):
+		return nil, DropBodyUnread
+	}
+	return b.buf.Bytes(), ""
+}
+
+// recorder passes prod's answer to the client and keeps its status,
+// headers and up to limit bytes of its body.
+type recorder struct {
+	http.ResponseWriter
+	limit     int64
+	status    int
+	header    http.Header
+	body      bytes.Buffer
+	truncated bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		r.ResponseWriter.WriteHeader(code) // 100 Continue, 103 Early Hints: passed on, not the answer
+		return
+	}
+	if r.status == 0 {
+		r.status = code
+		r.header = r.ResponseWriter.Header().Clone()
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.WriteHeader(http.StatusOK)
+	}
+	if !r.truncated {
+		if room := r.limit - int64(r.body.Len()); int64(len(p)) > room {
+			r.body.Write(p[:max(room, 0)])
+			r.truncated = true
+		} else {
+			r.body.Write(p)
+		}
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController (which ReverseProxy flushes with)
+// reach the server's writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// response is prod's answer as the comparator sees it.
+func (r *recorder) response(st *exchangeState) framework.Response {
+	if st.err != nil {
+		return framework.Response{Err: st.err, ErrKind: mirror.Classify(st.err), Latency: st.latency()}
+	}
+	return framework.Response{Status: r.status, Header: r.header, Body: r.body.Bytes(), Truncated: r.truncated, Latency: st.latency()}
+}
+
+// bufferPool recycles the reverse proxy's copy buffers.
+type bufferPool struct{}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *buffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }

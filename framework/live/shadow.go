@@ -1,0 +1,451 @@
+// Package live is shadowtest's live side: a mirroring reverse proxy (and a
+// Go middleware) that returns prod's answer to the client untouched, sends
+// a copy of the request to the shadow asynchronously, compares the two
+// answers under the spec's rules, and exports Prometheus metrics.
+//
+// It reuses the replay's stages: the spec's selectors, modes and write
+// policies decide what is mirrored (runner.Admit), the shadow target's own
+// client, timeout and retries send the copy, the same comparator judges the
+// pair and the same aggregates (observe.Results) gather the outcomes, so a
+// live session ends with the same JUnit, results and reports as a run.
+// Only the source differs: prod's answer is the proxied response instead of
+// a second request.
+//
+// The prod path never waits on the shadow: copies go through a bounded
+// queue to a fixed pool of workers, and a copy that does not fit is dropped
+// and counted. A kill switch stops mirroring within milliseconds.
+package live
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/compare"
+	"github.com/shadowtest/shadowtest/framework/internal/mirror"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/runner"
+	"github.com/shadowtest/shadowtest/framework/selector"
+)
+
+// DefaultQueuePerWorker sizes the copy queue when Options.QueueSize is 0:
+// this many waiting copies per shadow worker.
+const DefaultQueuePerWorker = 4
+
+// Options tune a live session beyond what the plan says.
+type Options struct {
+	// QueueSize bounds the copies waiting for a shadow worker; 0 means
+	// DefaultQueuePerWorker per worker (mirror.concurrency workers).
+	QueueSize int
+	// ProbeProd lets endpoints with noise.probe send that fraction of
+	// their safe requests (GET, HEAD, OPTIONS) to prod a second time to
+	// learn noise. Off by default: it adds load to a live prod.
+	ProbeProd bool
+	// Observe, when set, is called with every compared pair (for the
+	// discrepancy log). It must be safe for concurrent use.
+	Observe runner.Observer
+	// Seen, when set, is called with every exchange before its copy is
+	// sent, so that the outputs' scrubber knows its secrets.
+	Seen func(*framework.Exchange)
+	// Record, when set, is called with every proxied exchange of a
+	// matched endpoint, with prod's answer, whether or not it is mirrored
+	// (the recorder). It must not block.
+	Record func(*framework.Exchange)
+	// Log receives kill switch events and record-only lines; nil discards
+	// them.
+	Log io.Writer
+}
+
+// Shadow is the asynchronous half of the live side: it decides which
+// proxied exchanges are mirrored, queues their copies, sends them to the
+// shadow, compares and aggregates. Proxy and Middleware feed it.
+type Shadow struct {
+	opt     Options
+	results *observe.Results
+	config  atomic.Pointer[config]
+	prod    *mirror.Client
+	shadow  *mirror.Client
+	queue   chan job
+	kill    *Switch
+	metrics *metrics
+	count   atomic.Int64 // exchanges seen, for their Origin
+	stop    context.CancelFunc
+	ctx     context.Context
+	workers sync.WaitGroup
+	closed  sync.Once
+	// gate keeps offers from sending on the queue once Close closed it.
+	gate    sync.RWMutex
+	closing bool
+}
+
+// config is what a spec reload replaces.
+type config struct {
+	plan        *framework.Plan
+	sel         *selector.Selector
+	comparators []*compare.Comparator
+	window      *runner.Window
+	limiter     *rate.Limiter
+}
+
+type job struct {
+	config   *config
+	endpoint int
+	exchange framework.Exchange
+}
+
+// New starts a live session's shadow side for plan, adding outcomes to
+// results. Call Close to stop it. The plan's targets are fixed for the
+// session; Reload replaces the rest.
+func New(plan *framework.Plan, results *observe.Results, opt Options) (*Shadow, error) {
+	if plan.Prod.Recorded {
+		return nil, fmt.Errorf("targets.prod.recorded: a live session takes prod's answers from the proxied traffic; remove it")
+	}
+	cfg, err := newConfig(plan)
+	if err != nil {
+		return nil, err
+	}
+	workers := max(plan.Mirror.Concurrency, 1)
+	size := opt.QueueSize
+	if size <= 0 {
+		size = DefaultQueuePerWorker * workers
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Shadow{
+		opt:     opt,
+		results: results,
+		prod:    mirror.NewClient(plan.Prod, workers, plan.Mirror.MaxBodyBytes),
+		shadow:  mirror.NewClient(plan.Shadow, workers, plan.Mirror.MaxBodyBytes),
+		queue:   make(chan job, size),
+		kill:    newSwitch(ctx),
+		ctx:     ctx,
+		stop:    stop,
+	}
+	s.shadow.SetRetryPolicy(mirror.ShadowRetryPolicy)
+	s.metrics = newMetrics(func() float64 { return float64(len(s.queue)) })
+	s.kill.onTrip = func(trigger string) {
+		s.metrics.killed.Set(1)
+		s.metrics.trips.WithLabelValues(trigger).Inc()
+	}
+	s.kill.onResume = func() {
+		s.metrics.killed.Set(0)
+		if c := s.config.Load(); c != nil {
+			c.window = runner.NewWindow(c.plan.Mirror.KillSwitch) // a fresh start: old failures do not trip again
+		}
+	}
+	s.setConfig(cfg)
+	if f := plan.Mirror.KillSwitch.File; f != "" {
+		go s.kill.watchFile(ctx, f)
+	}
+	for range workers {
+		s.workers.Go(s.work)
+	}
+	return s, nil
+}
+
+func newConfig(plan *framework.Plan) (*config, error) {
+	comparators, err := runner.Comparators(plan)
+	if err != nil {
+		return nil, err
+	}
+	c := &config{plan: plan, sel: selector.New(plan.Endpoints), comparators: comparators, window: runner.NewWindow(plan.Mirror.KillSwitch)}
+	if plan.Mirror.RPS > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(plan.Mirror.RPS), max(1, int(plan.Mirror.RPS/10)))
+	}
+	return c, nil
+}
+
+func (s *Shadow) setConfig(c *config) {
+	s.config.Store(c)
+	s.metrics.samplingRate.Set(samplingRate(c.plan))
+}
+
+func samplingRate(plan *framework.Plan) float64 {
+	if plan.Mirror.Mode == "sampled" {
+		return plan.Mirror.Rate
+	}
+	return 1
+}
+
+// Reload replaces the endpoints, rules and mirror settings with plan's,
+// for the requests that follow. The targets stay those of the session's
+// start. The endpoints must keep their names: the aggregates are per
+// endpoint, and a verdict over two different sets would mean nothing.
+func (s *Shadow) Reload(plan *framework.Plan) error {
+	old := s.config.Load().plan
+	if len(plan.Endpoints) != len(old.Endpoints) {
+		return fmt.Errorf("the reloaded spec has %d endpoints, the session %d: restart the session to change endpoints", len(plan.Endpoints), len(old.Endpoints))
+	}
+	for i := range plan.Endpoints {
+		if plan.Endpoints[i].Name != old.Endpoints[i].Name {
+			return fmt.Errorf("endpoint %d is %q in the reloaded spec, %q in the session: restart the session to change endpoints", i+1, plan.Endpoints[i].Name, old.Endpoints[i].Name)
+		}
+	}
+	if plan.Prod.Recorded {
+		return fmt.Errorf("targets.prod.recorded: a live session takes prod's answers from the proxied traffic; remove it")
+	}
+	c, err := newConfig(plan)
+	if err != nil {
+		return err
+	}
+	s.setConfig(c)
+	return nil
+}
+
+// SetRate changes the fraction of matched requests that are mirrored, at
+// once: rate 1 mirrors every request (mode full), a smaller rate switches
+// to the sampled mode with that rate.
+func (s *Shadow) SetRate(rate float64) error {
+	if !(rate > 0 && rate <= 1) {
+		return fmt.Errorf("rate %v: want 0 < rate <= 1", rate)
+	}
+	old := s.config.Load()
+	plan := *old.plan
+	if rate == 1 {
+		plan.Mirror.Mode, plan.Mirror.Rate = "full", 1
+	} else {
+		plan.Mirror.Mode, plan.Mirror.Rate = "sampled", rate
+	}
+	c := *old
+	c.plan = &plan
+	s.setConfig(&c)
+	return nil
+}
+
+// Plan returns the plan in force.
+func (s *Shadow) Plan() *framework.Plan { return s.config.Load().plan }
+
+// Switch returns the session's kill switch.
+func (s *Shadow) Switch() *Switch { return s.kill }
+
+// Registry returns the registry of the session's metrics.
+func (s *Shadow) Registry() *prometheus.Registry { return s.metrics.registry }
+
+// Results returns the session's aggregates.
+func (s *Shadow) Results() *observe.Results { return s.results }
+
+// Close stops taking copies, lets the workers finish the queued ones for
+// at most the shadow target's timeout (then cancels what is left), and
+// applies the learned noise to the aggregates.
+func (s *Shadow) Close() {
+	s.closed.Do(func() {
+		s.gate.Lock()
+		s.closing = true
+		close(s.queue)
+		s.gate.Unlock()
+		done := make(chan struct{})
+		go func() { s.workers.Wait(); close(done) }()
+		grace := s.Plan().Shadow.Timeout
+		if grace <= 0 {
+			grace = 5 * time.Second
+		}
+		select {
+		case <-done:
+		case <-time.After(grace):
+			s.stop()
+			<-done
+		}
+		s.stop()
+		s.results.ApplyNoise()
+	})
+}
+
+// ticket is a request's endpoint, chosen before prod is called, so that a
+// request that will not be mirrored is not copied at all.
+type ticket struct {
+	config   *config
+	endpoint int
+	name     string
+}
+
+// begin selects the endpoint of a request (its body is not needed) and
+// counts it as proxied; it returns nil, after counting why, when the
+// request will not be mirrored whatever its body.
+func (s *Shadow) begin(req *framework.Request) *ticket {
+	c := s.config.Load()
+	i := c.sel.Match(req)
+	if i < 0 {
+		label := req.Method + " " + selector.Template(req.URL)
+		s.results.AddUnmatched(label)
+		s.metrics.proxied.WithLabelValues(UnmatchedEndpoint).Inc()
+		s.metrics.unmatched.WithLabelValues(s.metrics.route(label)).Inc()
+		return nil
+	}
+	name := c.plan.Endpoints[i].Name
+	s.metrics.proxied.WithLabelValues(name).Inc()
+	return &ticket{config: c, endpoint: i, name: name}
+}
+
+// offer decides, with the whole request and prod's answer in hand, whether
+// the copy goes to the shadow, and queues it without ever blocking.
+// dropReason, when not empty, says why the copy cannot be sent (body over
+// the cap, body not read).
+func (s *Shadow) offer(t *ticket, ex framework.Exchange, dropReason string) {
+	ex.Origin = "live request " + strconv.FormatInt(s.count.Add(1), 10)
+	if s.opt.Record != nil && dropReason == "" {
+		s.opt.Record(&ex)
+	}
+	plan := t.config.plan
+	if reason := runner.Admit(plan, t.endpoint, &ex, s.results, s.opt.Log); reason != "" {
+		s.metrics.skipped.WithLabelValues(t.name, reason).Inc()
+		return
+	}
+	switch {
+	case dropReason != "":
+	case s.kill.Killed():
+		dropReason = DropKilled
+	case t.config.limiter != nil && !t.config.limiter.Allow():
+		dropReason = DropRateLimited
+	}
+	if dropReason == "" {
+		s.gate.RLock()
+		defer s.gate.RUnlock()
+		if s.closing {
+			return // the session is over
+		}
+		select {
+		case s.queue <- job{config: t.config, endpoint: t.endpoint, exchange: ex}:
+			s.metrics.mirrored.WithLabelValues(t.name).Inc()
+			return
+		default:
+			dropReason = DropQueueFull
+		}
+	}
+	s.metrics.dropped.WithLabelValues(t.name, dropReason).Inc()
+}
+
+// work sends queued copies to the shadow until the queue is closed.
+func (s *Shadow) work() {
+	for j := range s.queue {
+		if s.ctx.Err() != nil {
+			continue // closing: drain
+		}
+		s.mirror(j)
+	}
+}
+
+func (s *Shadow) mirror(j job) {
+	endpoint := &j.config.plan.Endpoints[j.endpoint]
+	if s.kill.Killed() {
+		s.metrics.dropped.WithLabelValues(endpoint.Name, DropKilled).Inc()
+		return
+	}
+	ctx := s.kill.context()
+	if s.opt.Seen != nil {
+		s.opt.Seen(&j.exchange)
+	}
+	pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange, Prod: *j.exchange.Recorded}
+	pair.Shadow = s.shadow.Do(ctx, &j.exchange.Request)
+	if ctx.Err() != nil && pair.Shadow.ErrKind == "canceled" {
+		s.metrics.dropped.WithLabelValues(endpoint.Name, DropKilled).Inc()
+		return // cut by the kill switch or the end of the session: not the shadow's fault
+	}
+	if pair.Shadow.Failed() {
+		s.metrics.shadowErrors.WithLabelValues(pair.Shadow.ErrKind).Inc()
+	} else {
+		s.metrics.shadowLatency.WithLabelValues(endpoint.Name).Observe(pair.Shadow.Latency.Seconds())
+	}
+	if !pair.Prod.Failed() {
+		s.metrics.prodLatency.WithLabelValues(endpoint.Name).Observe(pair.Prod.Latency.Seconds())
+	}
+	if w := s.config.Load().window; w.Enabled() {
+		if trigger, detail := w.Add(&pair.Shadow); trigger != "" && s.kill.Trip(trigger, detail) {
+			s.logf("shadowtest: %s\n", s.kill.Status().LastTrip)
+		}
+	}
+	c := j.config.comparators[j.endpoint]
+	diffs, more := c.CompareCounting(&pair.Prod, &pair.Shadow)
+	pair.MoreDiffs = more
+	if s.opt.ProbeProd {
+		runner.ProbeNoise(ctx, s.prod, j.config.plan, endpoint, c, &j.exchange, &pair.Prod, s.results)
+	}
+	s.results.Add(&pair, diffs)
+	s.metrics.compared.WithLabelValues(endpoint.Name).Inc()
+	if len(diffs) == 0 {
+		s.metrics.matched.WithLabelValues(endpoint.Name).Inc()
+	}
+	for _, category := range pair.Categories {
+		s.metrics.discrepancies.WithLabelValues(endpoint.Name, s.metrics.category(endpoint.Name, category)).Inc()
+	}
+	if s.opt.Observe != nil {
+		s.opt.Observe(&pair, diffs)
+	}
+}
+
+func (s *Shadow) logf(format string, args ...any) {
+	if s.opt.Log != nil {
+		fmt.Fprintf(s.opt.Log, format, args...)
+	}
+}
+
+// SelfTest trips the kill switch and resumes it once, as the shadow
+// pattern asks before any shadow traffic: it returns how long mirroring
+// took to stop, measured from the trip to the moment a copy offered
+// after it is refused and the shadow requests' context is cancelled.
+func (s *Shadow) SelfTest() (time.Duration, error) {
+	if s.kill.Killed() {
+		return 0, fmt.Errorf("the kill switch is already tripped (%s): resume it before the self-test", s.kill.Status().LastTrip)
+	}
+	ctx := s.kill.context()
+	start := time.Now()
+	s.kill.Trip(TriggerSelfTest, "start-up check")
+	<-ctx.Done()
+	refused := s.kill.Killed()
+	took := time.Since(start)
+	s.kill.Resume()
+	if !refused {
+		return took, fmt.Errorf("the kill switch did not stop mirroring")
+	}
+	return took, nil
+}
+
+// hopHeaders are the hop-by-hop headers (RFC 9110 §7.6.1) that are never
+// part of a mirrored request.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// requestOf is the framework request of an incoming one, its body left
+// out, its hop-by-hop headers removed.
+func requestOf(r *http.Request) framework.Request {
+	h := r.Header.Clone()
+	for _, f := range h.Values("Connection") {
+		for _, name := range splitComma(f) {
+			h.Del(name)
+		}
+	}
+	for _, name := range hopHeaders {
+		h.Del(name)
+	}
+	return framework.Request{Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host, Header: h}
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if f := trimSpace(s[start:i]); f != "" {
+				out = append(out, f)
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
