@@ -241,6 +241,7 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 	case media == "application/x-www-form-urlencoded":
 		out, err := r.form(body)
 		if err != nil {
+			r.params(string(body), "&") // what looks secret is still learned
 			return nil, decoded, fmt.Errorf("%w: form body does not parse (%v)", ErrWithheld, err)
 		}
 		return out, decoded, nil
@@ -514,5 +515,14 @@ func (r *Redactor) Text(s string) string {
 // (api_key, token, password, pwd, jwt, tok%65n...) and URL credentials in
 // a URL, absolute or in origin form.
 func (r *Redactor) URL(u string) string {
-	return r.Text(u)
+	base, query, ok := strings.Cut(u, "?")
+	if !ok {
+		return r.Text(u)
+	}
+	query, fragment, hasFragment := strings.Cut(query, "#")
+	out := r.Text(base) + "?" + r.params(query, "&")
+	if hasFragment {
+		out += "#" + fragment
+	}
+	return out
 }

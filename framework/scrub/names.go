@@ -9,10 +9,10 @@ import (
 
 // Words are the words that make a name secret. A name is split into words
 // on "-", "_", ".", spaces and camelCase after percent-decoding, and is
-// secret when one of its words is one of these, starts or ends with one
-// or contains one (accessToken, oauth, passwd, sessionid); "key" counts
-// only as a word or at the end of one (apikey, not keyboard), "sig" only as
-// a word, and "author" and "authority" are not "auth".
+// secret when one of its words contains one of these (accessToken, oauth,
+// passwd, sessionid); "key" counts only as a word or at the end of one
+// (apikey, not keyboard), "sig" only as a word, and "author" and
+// "authority" are not "auth".
 var Words = [...]string{"auth", "token", "key", "secret", "passw", "pwd", "jwt", "session", "cookie", "signature", "sig", "credential", "bearer"}
 
 // Names decides which names (headers, query parameters, cookies, form
@@ -77,7 +77,8 @@ func secretWord(w string) bool {
 		case k == "sig":
 			// only the whole word: design, signal and sight are not secret
 		case k == "auth":
-			if strings.HasSuffix(w, k) || strings.HasPrefix(w, k) && (!strings.HasPrefix(w, "author") || strings.HasPrefix(w, "authoriz") || strings.HasPrefix(w, "authoris")) {
+			author := strings.Contains(w, "author") && !strings.Contains(w, "authoriz") && !strings.Contains(w, "authoris")
+			if strings.Contains(w, k) && !author {
 				return true
 			}
 		case k == "key":

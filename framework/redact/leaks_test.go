@@ -1,0 +1,186 @@
+package redact
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/scrub"
+)
+
+const secret = "Zk0123456789secret"
+
+func build(t testing.TB, paths ...string) (*Redactor, *scrub.Scrubber) {
+	t.Helper()
+	sc := scrub.New()
+	r, err := Build(Options{Paths: paths, Scrubber: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, sc
+}
+
+// TestKeyedSetPath: a report.redact path inside a keyed unordered set
+// masks the element's field in a difference and in a whole body.
+func TestKeyedSetPath(t *testing.T) {
+	r, _ := build(t, "$.users[id=7].pin")
+	if got := r.Value("$.users[id=7].pin", `"`+secret+`"`); got != Mask {
+		t.Errorf("a difference at the keyed path: %q", got)
+	}
+	if got := r.Value("$.users[id=7]", `{"id":7,"pin":"`+secret+`"}`); strings.Contains(got, secret) {
+		t.Errorf("a difference at the keyed element: %q", got)
+	}
+	body := r.Body([]byte(`{"users":[{"id":8,"pin":"1234"},{"id":7,"pin":"` + secret + `"}]}`))
+	if strings.Contains(string(body), secret) || !strings.Contains(string(body), "1234") {
+		t.Errorf("a body: only element 7's pin is masked: %s", body)
+	}
+}
+
+// TestSecretNames: names matched by words, percent-decoded, and secrets
+// inside other headers' URLs.
+func TestSecretNames(t *testing.T) {
+	r, sc := build(t)
+	h := r.Header(http.Header{
+		"X-Authorization": {secret + "1"}, "Api_key": {secret + "2"},
+		"Referer":  {"https://a.example/list?page=2&token=" + secret + "3"},
+		"Location": {"https://cb.example/?access_token=" + secret + "4&state=x"},
+		"Link":     {"<https://u:" + secret + "5@h.example/>; rel=next"},
+	})
+	for name, values := range h {
+		if strings.Contains(values[0], secret) {
+			t.Errorf("%s: %q", name, values[0])
+		}
+	}
+	if got := h.Get("Referer"); got != "https://a.example/list?page=2&token="+Mask {
+		t.Errorf("Referer keeps its harmless parts: %q", got)
+	}
+	u := r.URL("/x?pwd=" + secret + "6&jwt=" + secret + "7&tok%65n=" + secret + "8&page=2")
+	if strings.Contains(u, secret) || !strings.Contains(u, "page=2") {
+		t.Errorf("URL: %q", u)
+	}
+	// Every value masked is known by value afterwards.
+	for i := 1; i <= 8; i++ {
+		v := secret + string(rune('0'+i))
+		if got := sc.String("echo " + v); strings.Contains(got, v) {
+			t.Errorf("value %d not registered: %q", i, got)
+		}
+	}
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// TestBodyOfDecodesOrWithholds: bodies are decoded before redaction, and a
+// JSON or form body that cannot be parsed is withheld, never returned.
+func TestBodyOfDecodesOrWithholds(t *testing.T) {
+	r, _ := build(t)
+	jsonType := http.Header{"Content-Type": {"application/json"}}
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	out, decoded, err := r.BodyOf(http.Header{"Content-Encoding": {"gzip"}, "Content-Type": {"application/json"}}, gz([]byte(`{"token":"`+secret+`","n":1}`)))
+	if err != nil || decoded != "gzip" || strings.Contains(string(out), secret) || !strings.Contains(string(out), `"n":1`) {
+		t.Errorf("gzip body: %s, %q, %v", out, decoded, err)
+	}
+	out, _, err = r.BodyOf(form, []byte("user=ada&password="+secret))
+	if err != nil || string(out) != "user=ada&password="+Mask {
+		t.Errorf("form body: %s, %v", out, err)
+	}
+	for _, tc := range []struct {
+		header http.Header
+		body   string
+		reason string
+	}{
+		{jsonType, "\ufeff{\"password\":\"" + secret + "\"}", "a BOM"},
+		{jsonType, `{"a":1}{"secret":"` + secret + `"}`, "concatenated documents"},
+		{http.Header{}, strings.Repeat("[", 10001) + `"` + secret + `"` + strings.Repeat("]", 10001), "nested deeper than the parser's limit"},
+		{form, "password=" + secret + "&x=%zz", "a form with a bad escape"},
+		{http.Header{"Content-Encoding": {"gzip"}}, "not gzip " + secret, "a body that does not decode"},
+	} {
+		out, _, err := r.BodyOf(tc.header, []byte(tc.body))
+		if !errors.Is(err, ErrWithheld) || out != nil {
+			t.Errorf("%s: got %q, %v; want it withheld", tc.reason, out, err)
+		}
+	}
+	if got := r.Value("body", "\ufeff{\"password\":\""+secret+"\"}"); strings.Contains(got, secret) || !strings.HasPrefix(got, "(withheld") {
+		t.Errorf("a text difference holding unparseable JSON: %q", got)
+	}
+}
+
+// TestLearnKnownValues: a request's credentials (Basic decoded) are known
+// by value before any answer is written.
+func TestLearnKnownValues(t *testing.T) {
+	r, sc := build(t)
+	basic := base64.StdEncoding.EncodeToString([]byte("ada:" + secret))
+	r.Learn(&framework.Request{URL: "/a?api_key=" + secret + "Q", Header: http.Header{"Authorization": {"Basic " + basic}, "Cookie": {"sid=" + secret + "C; theme=dark"}}})
+	for _, echo := range []string{secret, "ada:" + secret, secret + "Q", secret + "C", basic} {
+		if got := sc.String("shadow said " + echo); strings.Contains(got, secret) {
+			t.Errorf("%q survives: %q", echo, got)
+		}
+	}
+}
+
+// FuzzRedact checks the property the outputs rely on: a secret placed under
+// a secret name in a header, a query, a form or a JSON body never comes out
+// of the redactor, nor out of the scrubber afterwards, in any position.
+func FuzzRedact(f *testing.F) {
+	f.Add(secret, "token", "prefix ", 0)
+	f.Add("p@ss w0rd!", "X-Api-Key", "", 1)
+	f.Add("aGVsbG8gd29ybGQ=", "client_secret", "x", 2)
+	f.Add("s3cr3tvalue", "accessToken", "echo:", 3)
+	f.Fuzz(func(t *testing.T, value, name, around string, where int) {
+		if len(value) < scrub.MinLen || strings.ContainsAny(value, "[]") || !utf8.ValidString(value) || !Default().names.Secret(name) {
+			return
+		}
+		r, sc := build(t)
+		var outputs []string
+		where = (where%4 + 4) % 4
+		switch where {
+		case 0:
+			outputs = append(outputs, strings.Join(r.Header(http.Header{name: {value}})[name], ""))
+		case 1:
+			outputs = append(outputs, r.URL("/p?"+urlEscape(name)+"="+urlEscape(value)))
+		case 2:
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, []byte(urlEscape(name)+"="+urlEscape(value)))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		case 3:
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(`{"`+jsonEscape(name)+`":"`+jsonEscape(value)+`"}`))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		}
+		outputs = append(outputs, around+value+around) // an echo elsewhere
+		var buf bytes.Buffer
+		w := sc.Writer(&buf)
+		for _, o := range outputs {
+			w.Write([]byte(o))
+		}
+		w.Flush()
+		for _, form := range scrub.Forms(value) {
+			if len(form) >= scrub.MinLen && strings.Contains(buf.String(), form) {
+				t.Fatalf("%q under %q (position %d) leaks as %q: %q", value, name, where, form, buf.String())
+			}
+		}
+	})
+}
+
+func urlEscape(s string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D", "+", "%2B", " ", "+", "#", "%23").Replace(s)
+}
+
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
