@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"cuelang.org/go/cue"
 
@@ -10,7 +11,7 @@ import (
 )
 
 // checkPaths parses every response path of the spec (ignore, tolerance,
-// unordered, masks, errors.by, report.redact) with fieldpath, the one
+// shape, unordered, masks, errors.by, report.redact) with fieldpath, the one
 // parser of the path grammar: the schema's #Path only checks that a path
 // starts with $ or header:, so that the grammar has one definition.
 func (d *decoder) checkPaths() {
@@ -32,10 +33,15 @@ func (d *decoder) rulePaths(base ...cue.Selector) {
 	d.pathList(at(cue.Str("unordered")), "path", true)
 	d.pathList(at(cue.Str("masks")), "path", false) // a plain mask is a pattern
 	d.checkPath(at(cue.Str("errors"), cue.Str("by")))
-	if iter, err := d.value.LookupPath(cue.MakePath(at(cue.Str("tolerance"))...)).Fields(); err == nil {
-		for iter.Next() {
-			path := at(cue.Str("tolerance"), iter.Selector())
-			d.parsePath(path, iter.Selector().Unquoted())
+	for _, keyed := range []string{"tolerance", "shape"} {
+		if iter, err := d.value.LookupPath(cue.MakePath(at(cue.Str(keyed))...)).Fields(); err == nil {
+			for iter.Next() {
+				path := at(cue.Str(keyed), iter.Selector())
+				d.parsePath(path, iter.Selector().Unquoted())
+				if keyed == "shape" && strings.HasPrefix(iter.Selector().Unquoted(), "header:") {
+					d.report(path, d.pos(path...), "shape rules apply to body values, not headers: use a body path such as \"$.requestId\"")
+				}
+			}
 		}
 	}
 }

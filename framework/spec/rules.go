@@ -1,12 +1,14 @@
 package spec
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
 	"cuelang.org/go/cue"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/internal/shape"
 )
 
 // Raw forms of the comparison rules beyond ignore, headers and tolerance.
@@ -91,6 +93,16 @@ func (d *decoder) shapeRules(e *framework.Endpoint, from []cue.Selector, rules *
 		switch rule := rule.(type) {
 		case string:
 			r.Format = rule
+			if _, err := shape.Declared(rule, ""); err != nil {
+				at := append(append([]cue.Selector{}, from...), cue.Str("shape"), cue.Str(text))
+				names := append(shape.FormatNames(), "string", "number")
+				hint := ""
+				if guess := closest(rule, names); guess != "" {
+					hint = fmt.Sprintf("; did you mean %q?", guess)
+				}
+				d.report(at, d.pos(at...), "unknown shape %q (want one of %s, or {pattern: \"RE2\"}%s)", rule, strings.Join(names, ", "), hint)
+				continue
+			}
 		case map[string]any:
 			r.Pattern, _ = rule["pattern"].(string)
 		}
