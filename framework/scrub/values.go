@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"html"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/google/btree"
 )
 
 // Mask replaces every secret.
@@ -39,8 +42,9 @@ type Scrubber struct {
 	mu      sync.RWMutex
 	values  map[string]bool
 	forms   map[string]bool
-	index   map[uint32][]string // first 4 bytes -> forms, longest first
-	heads   map[string]bool     // the first 1-3 bytes of every form
+	lengths map[uint32][]int      // first 4 bytes -> lengths of the forms, longest first
+	sorted  *btree.BTreeG[string] // every form, for prefix look-ups
+	heads   map[string]bool       // the first 1-3 bytes of every form
 	pairs   [1 << 16 / 64]uint64
 	longest int
 	dropped int
@@ -48,7 +52,8 @@ type Scrubber struct {
 
 // New returns an empty Scrubber.
 func New() *Scrubber {
-	return &Scrubber{values: map[string]bool{}, forms: map[string]bool{}, index: map[uint32][]string{}, heads: map[string]bool{}}
+	return &Scrubber{values: map[string]bool{}, forms: map[string]bool{}, lengths: map[uint32][]int{},
+		sorted: btree.NewOrderedG[string](32), heads: map[string]bool{}}
 }
 
 // Add registers secret values. Values shorter than MinLen are ignored.
@@ -110,10 +115,16 @@ func (s *Scrubber) addForm(f string) {
 		return
 	}
 	s.forms[f] = true
+	s.sorted.ReplaceOrInsert(f)
+	// Many values may share their start (every JWT starts with the same
+	// header): the index keeps their distinct lengths only, so that a
+	// look-up costs a few map probes, not a walk over every value.
 	k := binary.LittleEndian.Uint32([]byte(f[:4]))
-	list := append(s.index[k], f)
-	sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
-	s.index[k] = list
+	if ls := s.lengths[k]; !slices.Contains(ls, len(f)) {
+		ls = append(ls, len(f))
+		sort.Sort(sort.Reverse(sort.IntSlice(ls)))
+		s.lengths[k] = ls
+	}
 	for n := 1; n < 4; n++ {
 		s.heads[f[:n]] = true
 	}
@@ -127,11 +138,51 @@ func (s *Scrubber) addForm(f string) {
 // and its standard and URL-safe base64 forms at each of the three byte
 // alignments it may have inside a longer base64 text (Basic credentials,
 // a base64 body), without the characters that depend on its neighbours.
+// Outputs nest escapes (a JSON body kept as a JSON string in the log,
+// shown by html/template in the report), so each of these forms is also
+// given once and twice escaped for JSON, HTML and html/template.
 func Forms(v string) []string {
-	forms := []string{v, url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v)}
-	if q, err := json.Marshal(v); err == nil {
-		forms = append(forms, string(q[1:len(q)-1]))
+	base := baseForms(v)
+	seen := map[string]bool{}
+	var forms []string
+	add := func(f string) {
+		if !seen[f] {
+			seen[f] = true
+			forms = append(forms, f)
+		}
 	}
+	for _, f := range base {
+		add(f)
+		for _, outer := range outerEscapes {
+			once := outer(f)
+			add(once)
+			for _, again := range outerEscapes {
+				add(again(once))
+			}
+		}
+	}
+	return forms
+}
+
+// outerEscapes are the escapes an output applies to text it embeds.
+var outerEscapes = []func(string) string{
+	jsonEscape,
+	html.EscapeString,
+	// html/template (the HTML report) escapes + too.
+	func(s string) string { return strings.ReplaceAll(html.EscapeString(s), "+", "&#43;") },
+}
+
+// jsonEscape returns s as encoding/json writes it inside a string.
+func jsonEscape(s string) string {
+	q, err := json.Marshal(s)
+	if err != nil {
+		return s
+	}
+	return string(q[1 : len(q)-1])
+}
+
+func baseForms(v string) []string {
+	forms := []string{v, url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v), jsonEscape(v)}
 	q := strconv.Quote(v)
 	forms = append(forms, q[1:len(q)-1])
 	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
@@ -206,16 +257,17 @@ func (s *Scrubber) scan(text []byte, match func(start, end int)) (lastEnd int) {
 			continue
 		}
 		n := 0
-		for _, f := range s.index[binary.LittleEndian.Uint32(text[i:i+4])] {
-			if len(f) <= len(text)-i && string(text[i:i+len(f)]) == f {
-				n = len(f)
+		lengths := s.lengths[binary.LittleEndian.Uint32(text[i:i+4])]
+		for _, l := range lengths {
+			if l <= len(text)-i && s.forms[string(text[i:i+l])] {
+				n = l
 				break
 			}
+		}
+		if len(lengths) > 0 {
 			// A value cut for display ("abcd…", "abcd...") still
 			// shows the start of the secret: mask the start too.
-			if l := commonPrefix(text[i:], f); l >= MinLen && l < len(f) && isCut(text[i+l:]) {
-				n = max(n, l)
-			}
+			n = max(n, s.cutPrefix(text[i:]))
 		}
 		if n == 0 {
 			i++
@@ -228,19 +280,37 @@ func (s *Scrubber) scan(text []byte, match func(start, end int)) (lastEnd int) {
 	return lastEnd
 }
 
-func commonPrefix(b []byte, f string) int {
-	n := min(len(b), len(f))
-	for i := 0; i < n; i++ {
-		if b[i] != f[i] {
-			return i
+// cutPrefix returns the length of the longest start of b that is followed
+// by the mark of a value cut for display ("…", "...") and is a proper
+// prefix of a form at least MinLen long, or 0. Callers hold s.mu.
+func (s *Scrubber) cutPrefix(b []byte) int {
+	b = b[:min(len(b), s.longest)]
+	n := 0
+	for _, mark := range [][]byte{[]byte("…"), []byte("...")} {
+		for from := MinLen; from < len(b); {
+			j := bytes.Index(b[from:], mark)
+			if j < 0 {
+				break
+			}
+			j += from
+			if s.hasLongerForm(b[:j]) {
+				n = max(n, j)
+			}
+			from = j + 1
 		}
 	}
 	return n
 }
 
-// isCut reports whether b starts with the mark of a value cut for display.
-func isCut(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("…")) || bytes.HasPrefix(b, []byte("..."))
+// hasLongerForm reports whether some form starts with p and is longer.
+// Callers hold s.mu.
+func (s *Scrubber) hasLongerForm(p []byte) bool {
+	found := false
+	s.sorted.AscendGreaterOrEqual(string(p), func(f string) bool {
+		found = len(f) > len(p) && f[:len(p)] == string(p)
+		return false
+	})
+	return found
 }
 
 // scrub replaces the forms in b. With hold set, it also returns how many
@@ -280,10 +350,8 @@ func (s *Scrubber) heldTail(b []byte) int {
 			}
 			continue
 		}
-		for _, f := range s.index[binary.LittleEndian.Uint32(tail[:4])] {
-			if len(f) > len(tail) && f[:len(tail)] == string(tail) {
-				return len(tail)
-			}
+		if len(s.lengths[binary.LittleEndian.Uint32(tail[:4])]) > 0 && s.hasLongerForm(tail) {
+			return len(tail)
 		}
 	}
 	return 0

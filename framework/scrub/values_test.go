@@ -3,10 +3,14 @@ package scrub
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"html"
+	"html/template"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestScrubFormsOfAValue(t *testing.T) {
@@ -145,4 +149,67 @@ func FuzzScrub(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestScrubNestedForms: outputs nest encodings. The log stores a body that
+// a service JSON-escaped as a JSON string (escaped twice), and the HTML
+// report passes text through html/template, which also writes + as &#43;
+// (a base64 token's + included). Each of these forms must be scrubbed.
+func TestScrubNestedForms(t *testing.T) {
+	const secret = "tok+9/Ab&c<d>Qz=Secret"
+	s := New()
+	s.Add(secret)
+	jsonEscape := func(v string) string { q, _ := json.Marshal(v); return string(q[1 : len(q)-1]) }
+	page := template.Must(template.New("").Parse(`<pre>{{.}}</pre>`))
+	htmlTemplate := func(v string) string {
+		var b strings.Builder
+		page.Execute(&b, v)
+		return b.String()
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte("u:" + secret))
+	for _, tc := range []struct{ text, reason string }{
+		{htmlTemplate("Bearer " + secret), "html/template text (+ as &#43;)"},
+		{htmlTemplate(`{"t":"` + jsonEscape(secret) + `"}`), "a JSON body shown by html/template"},
+		{jsonEscape(`{"t":"` + jsonEscape(secret) + `"}`), "a JSON body stored as a JSON string in the log"},
+		{htmlTemplate(jsonEscape(`{"t":"` + jsonEscape(secret) + `"}`)), "the log's JSON shown by html/template"},
+		{htmlTemplate(url.PathEscape(secret)), "path-escaped in html/template"},
+		{jsonEscape(html.EscapeString(secret)), "HTML-escaped by the service, JSON-escaped in the log"},
+		{htmlTemplate("Basic " + basic), "base64 (with + or /) in html/template"},
+	} {
+		out := s.String(tc.text)
+		if strings.Contains(out, "Qz=Secret") || strings.Contains(decodeAll(html.UnescapeString(out)), secret) {
+			t.Errorf("%s: secret survives in %q", tc.reason, out)
+		}
+	}
+}
+
+// TestManyValuesWithOneStart: a recording with a fresh JWT per request
+// registers MaxValues secrets that all start alike (the JWT header).
+// Registering them and scrubbing output that is full of such starts must
+// stay fast: a look-up walking every value of a common start took minutes.
+func TestManyValuesWithOneStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("registers MaxValues values")
+	}
+	const header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+	start := time.Now()
+	s := New()
+	var text strings.Builder
+	for i := 0; i < MaxValues; i++ {
+		jwt := fmt.Sprintf("%seyJzdWIiOi%d.sig+%x/%d", header, i, i*7919, i)
+		s.Add(jwt)
+		if i%10 == 0 {
+			fmt.Fprintf(&text, "seen %s and %s… cut\n", jwt, jwt[:len(header)+12])
+		}
+	}
+	out := s.String(text.String())
+	if elapsed := time.Since(start); elapsed > 40*time.Second {
+		t.Errorf("registering %d values with one start and scrubbing took %v", MaxValues, elapsed)
+	}
+	if strings.Contains(out, "sig+") || strings.Contains(out, "sig&#43;") {
+		t.Errorf("a value survived: %.200q", out)
+	}
+	if strings.Contains(out, header) {
+		t.Errorf("a value cut for display survived: %.200q", out)
+	}
 }
