@@ -184,3 +184,76 @@ func TestProxySessionEndsAfterDuration(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, s.stderr.String())
 	}
 }
+
+func TestProxySignalsDriveTheKillSwitch(t *testing.T) {
+	s := startLive(t, "1", "1")
+	s.get("/items/1")
+	waitFor(t, "the first copy", func() bool { return s.shadowHits.Load() == 1 })
+	s.cmd.Process.Signal(syscall.SIGUSR1)
+	waitFor(t, "the trip", func() bool { return strings.Contains(s.stderr.String(), "kill switch tripped by signal") })
+	for i := range 5 {
+		if got := s.get(fmt.Sprintf("/items/%d", i)); !strings.Contains(got, `"price":1`) {
+			t.Fatalf("client got %q while the switch was tripped", got)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := s.shadowHits.Load(); n != 1 {
+		t.Fatalf("the shadow got %d requests, want none after SIGUSR1", n)
+	}
+	status := s.adminGet("/status")
+	if !strings.Contains(status, `"killed": true`) || !strings.Contains(status, "SIGUSR1 received") {
+		t.Fatalf("/status: %s", status)
+	}
+	s.cmd.Process.Signal(syscall.SIGUSR2)
+	waitFor(t, "the reset", func() bool { return strings.Contains(s.stderr.String(), "kill switch reset") })
+	for i := range 5 {
+		s.get(fmt.Sprintf("/items/%d", i))
+	}
+	waitFor(t, "mirroring again", func() bool { return s.shadowHits.Load() == 6 })
+	if code := s.stop(syscall.SIGTERM); code != exitPass {
+		t.Fatalf("exit %d: %s", code, s.stderr.String())
+	}
+	if strings.Contains(s.stderr.String()+s.stdout.String(), "admin-secret-token") {
+		t.Fatal("the admin token reached the output")
+	}
+}
+
+func TestProxySIGHUPKeepsTheOldSpecOnError(t *testing.T) {
+	s := startLive(t, "1", "1")
+	specFile := filepath.Join(s.dir, "shadow.cue")
+	good, _ := os.ReadFile(specFile)
+	os.WriteFile(specFile, append(good, []byte("mirror: bogus: 1\n")...), 0o644)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the refusal", func() bool { return strings.Contains(s.stderr.String(), "spec not reloaded, the old one stays in force") })
+	s.get("/items/1")
+	waitFor(t, "the old spec mirroring", func() bool { return s.shadowHits.Load() == 1 })
+
+	// A valid change (sampling rate) is taken.
+	os.WriteFile(specFile, append(good, []byte("mirror: {mode: \"sampled\", rate: 0.5}\n")...), 0o644)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the reload", func() bool { return strings.Contains(s.stderr.String(), "SIGHUP: spec reloaded") })
+	if status := s.adminGet("/status"); !strings.Contains(status, `"samplingRate": 0.5`) {
+		t.Fatalf("/status after reload: %s", status)
+	}
+	s.stop(syscall.SIGTERM)
+}
+
+func (s *liveSession) adminGet(path string) string {
+	s.t.Helper()
+	resp, err := http.Get(s.admin + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
