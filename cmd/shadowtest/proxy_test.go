@@ -224,7 +224,9 @@ func TestProxySIGHUPKeepsTheOldSpecOnError(t *testing.T) {
 	good, _ := os.ReadFile(specFile)
 	os.WriteFile(specFile, append(good, []byte("mirror: bogus: 1\n")...), 0o644)
 	s.cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, "the refusal", func() bool { return strings.Contains(s.stderr.String(), "spec not reloaded, the old one stays in force") })
+	waitFor(t, "the refusal", func() bool {
+		return strings.Contains(s.stderr.String(), "spec not reloaded, the old one stays in force")
+	})
 	s.get("/items/1")
 	waitFor(t, "the old spec mirroring", func() bool { return s.shadowHits.Load() == 1 })
 

@@ -2,9 +2,9 @@ package live
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
