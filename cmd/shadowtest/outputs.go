@@ -87,17 +87,35 @@ func checkOutputFlags(fs *flag.FlagSet, outputs ...string) error {
 	if len(toStdout) > 1 {
 		errs = append(errs, fmt.Errorf("%s all ask for stdout: at most one output can go there", strings.Join(toStdout, ", ")))
 	}
-	byPath := map[string]string{}
+	type seen struct {
+		flag, path string
+		info       os.FileInfo
+	}
+	var files []seen
 	for _, name := range outputs {
 		f := fs.Lookup(name)
 		if f == nil || !wanted(f.Value.String()) || f.Value.String() == stdoutName {
 			continue
 		}
 		path := filepath.Clean(f.Value.String())
-		if other, ok := byPath[path]; ok {
-			errs = append(errs, fmt.Errorf("--%s and --%s both write %s: give each output its own file", other, name, path))
+		this := seen{name, path, nil}
+		if abs, err := filepath.Abs(path); err == nil {
+			if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+				this.path = filepath.Join(dir, filepath.Base(abs))
+			}
 		}
-		byPath[path] = name
+		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+			this.info = info
+		}
+		for _, other := range files {
+			// A symlink or a hard link to one file (the same name
+			// through a linked folder too) is one file as well.
+			if other.path == this.path || this.info != nil && other.info != nil && os.SameFile(this.info, other.info) {
+				errs = append(errs, fmt.Errorf("--%s and --%s both write %s: give each output its own file", other.flag, name, path))
+				break
+			}
+		}
+		files = append(files, this)
 	}
 	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -249,5 +250,36 @@ func TestTrafficConvertInPlace(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("files left: %v", entries)
+	}
+}
+
+// TestOutputFlagsOneFileByLink: two outputs that reach one file through a
+// symlink (or a hard link, or a folder's symlink) would overwrite each
+// other, leaving the log where the CI reads the JUnit: refused like two
+// outputs given the same name.
+func TestOutputFlagsOneFileByLink(t *testing.T) {
+	dir := t.TempDir()
+	junit := filepath.Join(dir, "junit.xml")
+	if err := os.WriteFile(junit, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(junit, filepath.Join(dir, "link.xml"))
+	os.Link(junit, filepath.Join(dir, "hard.xml"))
+	os.Symlink(dir, filepath.Join(dir, "again"))
+	for _, other := range []string{"link.xml", "hard.xml", "again/junit.xml", "again/new.jsonl", "./again/../junit.xml"} {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		fs.String("junit", "", "")
+		fs.String("log", "", "")
+		fs.Parse([]string{"--junit", junit, "--log", filepath.Join(dir, other)})
+		err := checkOutputFlags(fs, "junit", "log")
+		if other == "again/new.jsonl" {
+			if err != nil {
+				t.Errorf("%s: %v", other, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "both write") {
+			t.Errorf("--junit %s --log %s: %v, want both write", junit, other, err)
+		}
 	}
 }
