@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,14 @@ func (s secrets) new(position string) string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	v := "Zk" + hex.EncodeToString(b)
+	s[position] = v
+	return v
+}
+
+// newToken is new for a base64-looking token, whose "+", "/" and "="
+// every output format escapes its own way.
+func (s secrets) newToken(position string) string {
+	v := s.new(position) + "+/="
 	s[position] = v
 	return v
 }
@@ -71,7 +80,7 @@ func runOutputs(t *testing.T, dir string, env []string, args ...string) (int, ma
 // string escapes undone, every base64-looking run decoded, and gzip or
 // brotli streams found in those decoded.
 func decodedForms(data []byte) [][]byte {
-	forms := [][]byte{data}
+	forms := [][]byte{data, []byte(html.UnescapeString(string(data)))}
 	if u, err := url.QueryUnescape(string(data)); err == nil {
 		forms = append(forms, []byte(u))
 	} else if u, err := url.PathUnescape(string(data)); err == nil {
@@ -206,7 +215,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	s := secrets{}
 	prod, shadow := hostile(t, "prod", s), hostile(t, "shadow", s)
 	dir := t.TempDir()
-	envToken, basic := s.new("${SHADOW_TOKEN}"), s.new("Basic password in a target header")
+	envToken, basic := s.newToken("${SHADOW_TOKEN}"), s.newToken("Basic password in a target header")
 	userinfo := s.new("target URL password")
 	prodURL := strings.Replace(prod.URL, "http://", "http://svc:"+userinfo+"@", 1)
 
@@ -283,7 +292,10 @@ report: redact: ["$.users[id=7].password"]
 		t.Errorf("the log should show decoded gzip bodies and withhold unparseable ones:\n%.3000s", outputs["log"])
 	}
 	assertNoSecret(t, outputs, s)
-	for _, name := range []string{"stdout", "stderr"} {
+	if !bytes.Contains(outputs["html"], []byte(`\u202eshadow ok`)) {
+		t.Errorf("the HTML does not show the shadow's bidi override as a visible escape")
+	}
+	for _, name := range []string{"stdout", "stderr", "html"} {
 		if i := bytes.IndexAny(outputs[name], "\x1b\x07\x7f\u202e\u0085"); i >= 0 {
 			t.Errorf("%s: a raw control character or bidi override at byte %d: %q", name, i, outputs[name][max(0, i-40):min(len(outputs[name]), i+40)])
 		}

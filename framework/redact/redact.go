@@ -313,7 +313,7 @@ func (r *Redactor) Value(path, value string) string {
 	if value == "" {
 		return value
 	}
-	if name, ok := strings.CutPrefix(path, "header:"); ok {
+	if name, ok := headerName(path); ok {
 		if r.IsSensitiveHeader(name) {
 			r.learn(value)
 			return Mask
@@ -333,6 +333,15 @@ func (r *Redactor) Value(path, value string) string {
 		return r.Text(value)
 	}
 	return string(out)
+}
+
+// headerName returns the header a difference's path names, parsed by
+// fieldpath; a header name fieldpath rejects is still a header.
+func headerName(path string) (string, bool) {
+	if p, err := fieldpath.Parse(path); err == nil {
+		return p.Header(), p.IsHeader()
+	}
+	return strings.CutPrefix(path, "header:")
 }
 
 // bodyText masks a whole body shown as text (the "body" of a pair whose

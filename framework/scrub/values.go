@@ -134,7 +134,8 @@ func (s *Scrubber) addForm(f string) {
 }
 
 // Forms returns the forms of a secret value that are scrubbed: the value,
-// its URL-encoded (query and path), JSON-escaped and HTML-escaped forms,
+// its URL-encoded (query and path, upper- and lower-case hex),
+// JSON-escaped and HTML-escaped forms,
 // and its standard and URL-safe base64 forms at each of the three byte
 // alignments it may have inside a longer base64 text (Basic credentials,
 // a base64 body), without the characters that depend on its neighbours.
@@ -183,6 +184,7 @@ func jsonEscape(s string) string {
 
 func baseForms(v string) []string {
 	forms := []string{v, url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v), jsonEscape(v)}
+	forms = append(forms, lowerHex(url.QueryEscape(v)), lowerHex(url.PathEscape(v)))
 	q := strconv.Quote(v)
 	forms = append(forms, q[1:len(q)-1])
 	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
@@ -198,6 +200,22 @@ func baseForms(v string) []string {
 		}
 	}
 	return forms
+}
+
+// lowerHex writes the percent-escapes of s with lower-case hex digits, as
+// some clients do.
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			for j := i + 1; j <= i+2; j++ {
+				if 'A' <= b[j] && b[j] <= 'F' {
+					b[j] += 'a' - 'A'
+				}
+			}
+		}
+	}
+	return string(b)
 }
 
 // String returns text with every known secret form replaced by Mask.

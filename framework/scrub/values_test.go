@@ -25,6 +25,8 @@ func TestScrubFormsOfAValue(t *testing.T) {
 		{"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("user:"+secret)), "inside base64 at an offset"},
 		{"x" + base64.URLEncoding.EncodeToString([]byte("ab"+secret+"cd")), "URL-safe base64, another offset"},
 		{"<td>" + html.EscapeString(secret), "HTML-escaped"},
+		{"<td>s3cr3t/Value&#43;=&amp;&lt;x&gt;</td>", "escaped by html/template, + included"},
+		{"q=s3cr3t%2fValue%2b%3d%26%3cx%3e", "percent-encoded with lower-case hex"},
 	} {
 		out := s.String(tc.text)
 		if !strings.Contains(out, Mask) {
