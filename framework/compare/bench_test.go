@@ -86,6 +86,36 @@ var orderRules = framework.Rules{
 	Masks:     []framework.Mask{{Path: "$.items[*].href", Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`}},
 }
 
+// orderShapeRules are the five rules with shape rules where the values
+// may differ: the request id must look like one, the creation time must be
+// a time, and each item's href keeps its shape instead of being masked.
+var orderShapeRules = framework.Rules{
+	Shape: map[string]framework.ShapeRule{
+		"$.requestId":       {Pattern: `^req-[0-9]+$`},
+		"$.createdAt":       {Format: "rfc3339"},
+		"$.items[*].href":   {Pattern: `^/catalog/[0-9a-f-]{36}/items/[0-9]+$`},
+		"$.customer.email":  {Format: "string"},
+		"$.shipping.street": {Format: "string"},
+	},
+	Tolerance: map[string]framework.Tolerance{"$..price": {Abs: 0.01}, "$.total": {Abs: 0.05}},
+	Unordered: []framework.Unordered{{Path: "$.items", Key: "sku"}},
+}
+
+// BenchmarkCompareShapes compares the order pair under orderShapeRules.
+func BenchmarkCompareShapes(b *testing.B) {
+	prodBody, shadowBody := orderPair()
+	c := mustCompile(b, orderShapeRules)
+	prod, shadow := jsonResponse(string(prodBody)), jsonResponse(string(shadowBody))
+	if diffs := c.Compare(prod, shadow); len(diffs) != 2 {
+		b.Fatalf("want the one planted diff, got:\n%s", formatDiffs(diffs))
+	}
+	b.SetBytes(int64(len(prodBody) + len(shadowBody)))
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Compare(prod, shadow)
+	}
+}
+
 // BenchmarkCompareRules compares the ~3 KB order pair under five rules.
 // Compare it with BenchmarkDecodeBoth, run side by side.
 func BenchmarkCompareRules(b *testing.B) {
@@ -118,9 +148,9 @@ func BenchmarkDecodeBoth(b *testing.B) {
 
 var ratio = flag.Bool("ratio", false, "TestCompareDecodeRatio: measure and print compare time / decode time")
 
-// TestCompareDecodeRatio measures BenchmarkCompareRules against
-// BenchmarkDecodeBoth in one process and prints the ratio of their times per
-// operation. The two alternate in short rounds, so that load from other
+// TestCompareDecodeRatio measures BenchmarkCompareRules and
+// BenchmarkCompareShapes against BenchmarkDecodeBoth in one process and
+// prints the ratio of their times per operation. The two alternate in short rounds, so that load from other
 // processes hits both alike, and the medians over the rounds are compared.
 // It measures only with -ratio (timing has no place in ordinary test runs):
 //
@@ -131,29 +161,37 @@ func TestCompareDecodeRatio(t *testing.T) {
 	if !*ratio {
 		t.Skip("measures only with -ratio")
 	}
-	c := mustCompile(t, orderRules)
-	prod, shadow := jsonResponse(string(prodBody)), jsonResponse(string(shadowBody))
-	const rounds, perRound = 41, 200
-	compareTimes, decodeTimes, ratios := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
-	for r := range rounds {
-		start := time.Now()
-		for range perRound {
-			c.Compare(prod, shadow)
+	for _, set := range []struct {
+		name  string
+		rules framework.Rules
+	}{{"five rules", orderRules}, {"shape rules", orderShapeRules}} {
+		c := mustCompile(t, set.rules)
+		prod, shadow := jsonResponse(string(prodBody)), jsonResponse(string(shadowBody))
+		if diffs := c.Compare(prod, shadow); len(diffs) != 2 {
+			t.Fatalf("%s: want the one planted diff, got:\n%s", set.name, formatDiffs(diffs))
 		}
-		compareTimes[r] = float64(time.Since(start)) / perRound
-		start = time.Now()
-		for range perRound {
-			var p, s any
-			if json.Unmarshal(prodBody, &p) != nil || json.Unmarshal(shadowBody, &s) != nil {
-				t.Fatal("invalid JSON")
+		const rounds, perRound = 41, 200
+		compareTimes, decodeTimes, ratios := make([]float64, rounds), make([]float64, rounds), make([]float64, rounds)
+		for r := range rounds {
+			start := time.Now()
+			for range perRound {
+				c.Compare(prod, shadow)
 			}
+			compareTimes[r] = float64(time.Since(start)) / perRound
+			start = time.Now()
+			for range perRound {
+				var p, s any
+				if json.Unmarshal(prodBody, &p) != nil || json.Unmarshal(shadowBody, &s) != nil {
+					t.Fatal("invalid JSON")
+				}
+			}
+			decodeTimes[r] = float64(time.Since(start)) / perRound
+			ratios[r] = compareTimes[r] / decodeTimes[r]
 		}
-		decodeTimes[r] = float64(time.Since(start)) / perRound
-		ratios[r] = compareTimes[r] / decodeTimes[r]
+		allocs := testing.AllocsPerRun(100, func() { c.Compare(prod, shadow) })
+		fmt.Printf("%s: compare %.0f ns/op (%.0f allocs/op) | decode both %.0f ns/op | ratio of medians %.3f | median ratio %.3f\n",
+			set.name, median(compareTimes), allocs, median(decodeTimes), median(compareTimes)/median(decodeTimes), median(ratios))
 	}
-	allocs := testing.AllocsPerRun(100, func() { c.Compare(prod, shadow) })
-	fmt.Printf("compare %.0f ns/op (%.0f allocs/op) | decode both %.0f ns/op | ratio of medians %.3f | median ratio %.3f\n",
-		median(compareTimes), allocs, median(decodeTimes), median(compareTimes)/median(decodeTimes), median(ratios))
 }
 
 func median(xs []float64) float64 {

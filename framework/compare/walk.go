@@ -284,12 +284,12 @@ func (w *walker) report(kind framework.DiffKind, p, s int32) {
 			kind = framework.KindShape
 		}
 	}
-	if kind == framework.KindValue && w.prod.nodes[p].kind == kindString && lostFormat(w.prod.bytes(w.prod.nodes[p].value), w.shad.bytes(w.shad.nodes[s].value)) {
-		kind = framework.KindShape
-	}
 	if w.quiet {
 		w.differs = true
 		return
+	}
+	if kind == framework.KindValue && w.prod.nodes[p].kind == kindString && lostFormat(w.prod.bytes(w.prod.nodes[p].value), w.shad.bytes(w.shad.nodes[s].value)) {
+		kind = framework.KindShape
 	}
 	if w.full() {
 		return
