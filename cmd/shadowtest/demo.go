@@ -66,6 +66,12 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
 		return exitInvalid
 	}
+	if opt.noise != "" {
+		if opt.noise, err = filepath.Abs(opt.noise); err != nil {
+			fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
+			return exitInvalid
+		}
+	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)

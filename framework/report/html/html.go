@@ -1,8 +1,8 @@
 // Package html writes the HTML report: one self-contained file (styles and
 // script embedded, no network, no CDN) with an overview of the endpoints,
 // every discrepancy category with example pairs side by side and the
-// differing paths highlighted, and the noise paths with a suggested ignore
-// rule.
+// differing paths highlighted, and the noise paths with what was decided
+// there and the shape rule that makes it explicit.
 //
 // Every recorded byte goes through html/template's contextual escaping, and
 // invalid UTF-8 is replaced first, so a recorded body holding <script>,
