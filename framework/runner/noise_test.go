@@ -155,3 +155,35 @@ func TestNoiseLearning(t *testing.T) {
 		t.Errorf("carts: the token is noise")
 	}
 }
+
+// TestNoiseOfTheConnection: a service that echoes the client's address
+// (its port changes with the connection) is compared with an identical
+// shadow. The shadow is always asked on another connection, so the port
+// always differs between prod and the shadow; the probe must ask prod on a
+// connection of its own too, or prod would differ from itself only when
+// the pool happened to open a new one, and the Fisher test would count the
+// path in some runs and not in others (with one connection: every run).
+func TestNoiseOfTheConnection(t *testing.T) {
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"origin":%q,"path":%q}`, r.RemoteAddr, r.URL.Path)
+	})
+	prod := httptest.NewServer(echo)
+	defer prod.Close()
+	shadow := httptest.NewServer(echo)
+	defer shadow.Close()
+	for _, concurrency := range []int{1, 4} {
+		plan := noisePlan(t, prod.URL, shadow.URL, 20, 1)
+		plan.Mirror.Concurrency = concurrency
+		results := observe.NewResults(plan.Endpoints)
+		if err := Run(context.Background(), plan, results, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		orders := results.Endpoint("get-order")
+		n := orders.Noise["$.origin"]
+		if n == nil || n.Reported || n.Count != orders.Probes || orders.MatchRate() != 1 {
+			t.Errorf("concurrency %d: $.origin changes with the connection, in prod as between prod and the shadow: want hidden noise in every probe and match rate 1, got %+v (probes %d), match rate %.3f",
+				concurrency, n, orders.Probes, orders.MatchRate())
+		}
+	}
+}

@@ -10,13 +10,20 @@ import (
 // Mirror sends each request to both targets concurrently.
 type Mirror struct {
 	Prod, Shadow *Client
+	// Probe asks prod a second time for noise learning, from a pool of
+	// its own: the shadow is always asked on other connections than prod,
+	// so a probe must be too, or a value tied to the connection (the
+	// client's port) would differ in prod only when the pool happens to
+	// open a new one, and noise decisions would change from run to run.
+	Probe *Client
 }
 
-// New builds the two clients of a plan, each with its own pool.
+// New builds the clients of a plan, each with its own pool.
 func New(plan *framework.Plan) *Mirror {
 	m := &Mirror{
 		Prod:   NewClient(plan.Prod, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
 		Shadow: NewClient(plan.Shadow, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
+		Probe:  NewClient(plan.Prod, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
 	}
 	m.Shadow.SetRetryPolicy(ShadowRetryPolicy)
 	m.Shadow.refusedHold = ShadowRefusedHold
