@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,6 +43,8 @@ type proxyOptions struct {
 	probeProd               bool
 	mode                    string
 	rate                    float64
+	record                  string
+	recordRate              float64
 	limits                  limitOptions
 	outputs                 outputOptions
 }
@@ -58,6 +61,8 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opt.probeProd, "probe-prod", false, "let endpoints with noise.probe send that fraction of their safe requests to prod a second time (adds load to prod)")
 	fs.StringVar(&opt.mode, "mode", "", "override mirror.mode: full, sampled or selective")
 	fs.Float64Var(&opt.rate, "rate", 0, "override mirror.rate, the fraction the sampled mode mirrors (0 < rate <= 1)")
+	fs.StringVar(&opt.record, "record", "", "record the proxied exchanges of the spec's endpoints, scrubbed, to `FILE` in shadowtest's JSONL format (.gz: gzipped); init --from and run read it")
+	fs.Float64Var(&opt.recordRate, "record-rate", 1, "the fraction of exchanges --record keeps (deterministic by request)")
 	opt.limits.register(fs)
 	opt.outputs.register(fs)
 	var tags tagFlags
@@ -116,7 +121,23 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	shadow, err := live.New(plan, results, live.Options{QueueSize: opt.queue, ProbeProd: opt.probeProd, Observe: out.observe(), Seen: out.seen, Log: stderr})
+	liveOpt := live.Options{QueueSize: opt.queue, ProbeProd: opt.probeProd, Observe: out.observe(), Seen: out.seen, Log: stderr}
+	var recorder *live.Recorder
+	if opt.record != "" {
+		if !(opt.recordRate > 0 && opt.recordRate <= 1) {
+			fmt.Fprintf(stderr, "shadowtest: --record-rate %v: want 0 < rate <= 1\n", opt.recordRate)
+			return exitInvalid
+		}
+		f, err := os.Create(opt.record)
+		if err != nil {
+			fmt.Fprintf(stderr, "shadowtest: --record %s cannot be written: %v\n", opt.record, err)
+			return exitInvalid
+		}
+		recorder = live.NewRecorder(f, strings.HasSuffix(opt.record, ".gz"), opt.recordRate, out.redactor, scrubberOf(stdout))
+		defer recorder.Close()
+		liveOpt.Record = recorder.Record
+	}
+	shadow, err := live.New(plan, results, liveOpt)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
 		return exitInvalid
@@ -208,6 +229,13 @@ session:
 	cancel()
 	shadow.Close()
 	adminServer.Close()
+	if recorder != nil {
+		if err := recorder.Close(); err != nil {
+			fmt.Fprintf(stderr, "shadowtest: --record %s: %v\n", opt.record, err)
+		}
+		written, dropped, withheld := recorder.Counts()
+		fmt.Fprintf(stderr, "shadowtest: recorded %d exchange(s) to %s (%d dropped: queue full; %d withheld: not redactable, cut at the body cap, or prod failed)\n", written, opt.record, dropped, withheld)
+	}
 
 	var sessionErr error
 	if st := shadow.Switch().Status(); st.Killed {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"compress/gzip"
 	"bytes"
 	"fmt"
 	"io"
@@ -257,5 +258,64 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+func TestProxyRecordingRoundTrip(t *testing.T) {
+	const token, apiKey, cookie = "sk-live-4f9a8b7c6d5e4f3a", "key-0a1b2c3d4e5f", "sess-9z8y7x6w5v"
+	rec := filepath.Join(t.TempDir(), "live.jsonl.gz")
+	s := startLive(t, "12.5", "12.5", "--record", rec)
+	for i := range 12 {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/items/%d?api_key=%s", s.front, i, apiKey), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Cookie", "session="+cookie)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	s.get("/nowhere") // not an endpoint of the spec: not recorded
+	if code := s.stop(syscall.SIGTERM); code != exitPass {
+		t.Fatalf("proxy exit %d: %s", code, s.stderr.String())
+	}
+	if !strings.Contains(s.stderr.String(), "recorded 12 exchange(s)") {
+		t.Fatalf("recorder count: %s", s.stderr.String())
+	}
+	f, err := os.Open(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(zr)
+	f.Close()
+	for _, secret := range []string{token, apiKey, cookie} {
+		if bytes.Contains(plain, []byte(secret)) {
+			t.Fatalf("the recording holds a secret %q:\n%s", secret, plain)
+		}
+	}
+	t.Logf("first line: %s", bytes.SplitN(plain, []byte("\n"), 2)[0])
+	if n := bytes.Count(plain, []byte("\n")); n != 12 {
+		t.Fatalf("%d lines recorded, want 12", n)
+	}
+
+	// init --from reads the recording, run replays it against the same
+	// services.
+	specs := filepath.Join(t.TempDir(), "specs")
+	if r := shadowtest(t, "init", "--from", rec, specs); r.code != exitPass {
+		t.Fatalf("init: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	prod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"path":%q,"price":12.5}`, r.URL.Path)
+	}))
+	defer prod.Close()
+	r := shadowtest(t, "run", specs, "-t", "prod="+prod.URL, "-t", "shadow="+prod.URL, "--junit", filepath.Join(specs, "junit.xml"))
+	t.Logf("run: %s", r.stdout)
+	if r.code != exitPass || !strings.Contains(r.stdout, "12") {
+		t.Fatalf("run over the recording: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
