@@ -338,6 +338,26 @@ endpoints: all: {method: "GET", path: "/a"}
 	}
 }
 
+// TestInvalidTargetURLIsShownWithoutSecrets: a -t URL or a spec URL that
+// is rejected is quoted without its credentials and query.
+func TestInvalidTargetURLIsShownWithoutSecrets(t *testing.T) {
+	s := secrets{}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {
+	prod: url: *"http://127.0.0.1:1" | string @tag(prod)
+	shadow: url: "ftp://svc:`+s.new("spec URL password")+`@h/?key=`+s.new("spec URL query")+`"
+}
+traffic: [{jsonl: "t.jsonl"}]
+endpoints: all: {method: "GET", path: "/a"}
+`), 0o644)
+	code, outputs := runOutputs(t, dir, nil, "run", ".", "-t", "prod=ftp://svc:"+s.new("-t URL password")+"@h/?key="+s.new("-t URL query"))
+	if code != exitInvalid || !bytes.Contains(outputs["stderr"], []byte(`invalid -t prod="ftp://[REDACTED]@h/?…"`)) {
+		t.Errorf("exit %d, want 2 and the URL without its secrets\nstderr:\n%s", code, outputs["stderr"])
+	}
+	assertNoSecret(t, outputs, s)
+}
+
 // TestBadRecordErrorsQuoteNoSecret: a malformed record's error, in every
 // output, names the file, record and byte offset and quotes at most a
 // short masked snippet, never the record's URL.

@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/mirror"
 	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/framework/selector"
 )
 
@@ -188,17 +188,6 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	return nil
 }
 
-// DisplayURL is a target URL as messages show it: scheme, host and path,
-// without credentials, query or fragment, which may hold secrets.
-func DisplayURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(target URL)"
-	}
-	hadQuery := u.RawQuery != "" || u.ForceQuery
-	u.User, u.RawQuery, u.Fragment, u.ForceQuery = nil, "", "", false
-	if hadQuery {
-		return u.String() + "?…"
-	}
-	return u.String()
-}
+// DisplayURL is a target URL as messages show it: without credentials,
+// query or fragment, which may hold secrets (see scrub.URL).
+func DisplayURL(raw string) string { return scrub.URL(raw) }

@@ -137,3 +137,26 @@ func Snippet(b []byte, names *Names) string {
 	}
 	return out
 }
+
+// URL shows a URL in a message without what may be secret: credentials
+// become Mask, and the query and fragment are dropped ("?…" says there was
+// one). It works on text that does not parse as a URL too, and escapes the
+// result with Line.
+func URL(raw string) string {
+	rest := raw
+	if i := strings.Index(rest, "://"); i >= 0 {
+		authority := rest[i+3:]
+		if end := strings.IndexByte(authority, '/'); end >= 0 {
+			authority = authority[:end]
+		}
+		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+			rest = rest[:i+3] + Mask + rest[i+3+at:]
+		}
+	} else if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = Mask + rest[at:]
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i] + "?…"
+	}
+	return Line(rest)
+}

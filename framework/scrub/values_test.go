@@ -215,3 +215,17 @@ func TestManyValuesWithOneStart(t *testing.T) {
 		t.Errorf("a value cut for display survived: %.200q", out)
 	}
 }
+
+func TestURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://u:pw@h:1/base?api_key=k#f": "http://[REDACTED]@h:1/base?…",
+		"http://u:p@ss@h/":                 "http://[REDACTED]@h/",
+		"ftp://h/x":                        "ftp://h/x",
+		"u:pw@localhost:8081":              "[REDACTED]@localhost:8081",
+		"http://h/a\x1b[2J":                `http://h/a\u001b[2J`,
+	} {
+		if got := URL(in); got != want {
+			t.Errorf("URL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"cuelang.org/go/mod/module"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/schemas"
 )
 
@@ -129,7 +130,7 @@ func checkTargets(targets map[string]string) []Problem {
 		}
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			problems = append(problems, Problem{Path: path, Message: fmt.Sprintf("invalid -t %s=%q (want an http:// or https:// URL with a host)", name, raw)})
+			problems = append(problems, Problem{Path: path, Message: fmt.Sprintf("invalid -t %s=%q (want an http:// or https:// URL with a host)", name, scrub.URL(raw))})
 		}
 	}
 	return problems

@@ -12,6 +12,7 @@ import (
 	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/token"
 
+	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/schemas"
 )
 
@@ -189,6 +190,9 @@ var patterns = []struct {
 	{"#Duration:", durationMessage},
 	{"#Path:", pathMessage},
 	{"url: =~", func(v string) string {
+		if raw, err := strconv.Unquote(v); err == nil {
+			v = strconv.Quote(scrub.URL(raw)) // credentials and query may be secret
+		}
 		return fmt.Sprintf("invalid URL %s (want http:// or https://, a host, an optional port and path prefix)", v)
 	}},
 	{"dryRunHeader: *", func(v string) string {
