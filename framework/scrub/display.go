@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -117,20 +118,35 @@ func sgrLen(p []byte) int {
 // SnippetLen is the most bytes of a record that an error message quotes.
 const SnippetLen = 32
 
+// snippetWindow is how much of a record Snippet masks before it cuts.
+const snippetWindow = SnippetLen + 96
+
+// userinfoRE finds the password of a URL's userinfo.
+var userinfoRE = regexp.MustCompile(`(://[^/\s:@]*:)[^/\s@]+@`)
+
 // Snippet quotes the start of untrusted input (a bad record, a file that is
 // not traffic) for an error message: at most SnippetLen bytes, values after
 // "=" or ":" masked when their name is a secret by names (Default when
 // nil), escaped with Line, in double quotes, with "..." when cut.
 func Snippet(b []byte, names *Names) string {
-	cut := len(b) > SnippetLen
+	// Mask on more than is quoted: a token cut at SnippetLen would be too
+	// short to look like one ("wJalrXUtnFE" of an AWS secret key).
+	cut := len(b) > snippetWindow
 	if cut {
-		b = b[:SnippetLen]
+		b = b[:snippetWindow]
 	}
-	s := string(b)
 	if names == nil {
 		names = Default()
 	}
-	s = names.maskPairs(s)
+	s := names.maskPairs(userinfoRE.ReplaceAllString(string(b), "${1}"+Mask+"@"))
+	if len(s) > SnippetLen {
+		end := SnippetLen
+		// Never show part of a mask: end after it.
+		if i := strings.LastIndex(s[:end], "["); i >= 0 && strings.HasPrefix(s[i:], Mask) && i+len(Mask) > end {
+			end = i + len(Mask)
+		}
+		s, cut = s[:end], true
+	}
 	out := `"` + Line(s) + `"`
 	if cut {
 		out += "..."

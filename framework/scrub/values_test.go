@@ -117,6 +117,11 @@ func TestSnippet(t *testing.T) {
 		{"GET /x?token=abcdef&page=2", `"GET /x?token=[REDACTED]&page=2"`},
 		{"root:$y$j9T$ab12cd34ef56gh:19000", `"root:[REDACTED]:19000"`},
 		{"\x1b[2J" + strings.Repeat("a", 40), `"\u001b[2J` + strings.Repeat("a", 28) + `"...`},
+		// A token that the cut leaves shorter than a token looks is
+		// recognised on the whole line, before the cut.
+		{"AKIA7FK2MQ9XLP3ZVB8N wJalrXUtnFEMI/K7MDENG/bPx3RfiCYzz\n", `"[REDACTED] [REDACTED]\u000a"`},
+		{"https://x-access-token:ghs_7fK2mQ9xLp3ZvB8nR4tY6wA1cD@github.com\n", `"https://x-access-token:[REDACTED]"...`},
+		{"https://bot:hunterhunter@example.com/x", `"https://bot:[REDACTED]@example.c"...`},
 	} {
 		if got := Snippet([]byte(tc.in), nil); got != tc.want {
 			t.Errorf("Snippet(%q) = %s, want %s", tc.in, got, tc.want)
