@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -19,5 +22,24 @@ func TestVersionLine(t *testing.T) {
 		if got := versionLine(tt.info); got != tt.want {
 			t.Errorf("got %q, want %q (%s)", got, tt.want, tt.reason)
 		}
+	}
+}
+
+// TestVersionFromLinker builds the binary as a release does, with the
+// version and commit set by -ldflags, and runs `shadowtest version`.
+func TestVersionFromLinker(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "shadowtest")
+	build := exec.Command("go", "build", "-o", bin,
+		"-ldflags", "-X main.version=v1.4.2 -X main.commit=0123456789abcdef0123456789abcdef01234567", ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("shadowtest version: %v\n%s", err, out)
+	}
+	want := "shadowtest v1.4.2 (commit 0123456789abcdef0123456789abcdef01234567, " + runtime.Version() + ")\n"
+	if string(out) != want {
+		t.Errorf("shadowtest version printed %q, want %q", out, want)
 	}
 }
