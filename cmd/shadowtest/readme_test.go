@@ -3,8 +3,13 @@ package main
 import (
 	"flag"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/shadowtest/shadowtest/framework/spec"
 )
@@ -52,4 +57,310 @@ func TestReferenceIsCurrent(t *testing.T) {
 		return
 	}
 	t.Errorf("%s's spec reference is stale: run go test ./cmd/shadowtest -run Reference -args -update-reference", path)
+}
+
+// tutorialBlock is one fenced code block of the README's tutorial.
+type tutorialBlock struct {
+	lang, text string
+}
+
+// transcript is one command of a tutorial block and the output it shows.
+type transcript struct {
+	command string
+	shown   []string
+}
+
+// TestTutorial follows the README's tutorial word for word: it runs the
+// shell lines of step 1 in a scratch directory beside a "clone" (a link to
+// this repository), then every `$ ` command of the transcripts with the
+// built binary, makes the edits the tutorial describes, and checks each
+// exit code and that every output line the README shows is printed, in
+// order. Latencies are compared as "a duration" and the example pair after
+// "e.g." as "a pair at that path"; a shown line ending in "..." must start
+// the printed line; "..." alone stands for lines left out.
+// The demo services run on free ports instead of 8081 and 8082, passed
+// with -t, so that the test never collides with a demo already running.
+func TestTutorial(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	start := strings.Index(readme, "## Tutorial")
+	if start < 0 {
+		t.Fatal("README.md has no Tutorial section")
+	}
+	section := readme[start:]
+	if end := strings.Index(section[3:], "\n## "); end >= 0 {
+		section = section[:end+3]
+	}
+	blocks := tutorialBlocks(section)
+
+	root := t.TempDir()
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(repo, filepath.Join(root, "shadowtest")); err != nil {
+		t.Fatal(err)
+	}
+	work := root
+	var transcripts [][]transcript
+	var edits tutorialBlock
+	for _, b := range blocks {
+		switch {
+		case b.lang == "sh" && strings.Contains(b.text, "mkdir shop-shadow"):
+			for _, line := range strings.Split(strings.TrimSpace(b.text), "\n") {
+				cmd := exec.Command("bash", "-e", "-c", line)
+				cmd.Dir = work
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("step 1: %s: %v\n%s", line, err, out)
+				}
+				if dir, ok := strings.CutPrefix(line, "mkdir "); ok {
+					work = filepath.Join(work, strings.Fields(dir)[0])
+				}
+			}
+		case b.lang == "cue":
+			edits = b
+		case b.lang == "" && strings.HasPrefix(b.text, "$ "):
+			transcripts = append(transcripts, parseTranscript(b.text))
+		}
+	}
+	if filepath.Base(work) != "shop-shadow" {
+		t.Fatalf("the tutorial's step 1 does not create the scratch directory shop-shadow")
+	}
+	if len(transcripts) != 4 || edits.text == "" {
+		t.Fatalf("the tutorial has %d transcripts and edits %q; this test follows 4 (init and vet, run, run with noise, run with the regression) and one block of edits", len(transcripts), edits.text)
+	}
+
+	prod, shadow := startDemo(t, false)
+	run := func(step string, tr transcript, wantCode int) {
+		t.Helper()
+		command := tr.command
+		if strings.HasPrefix(command, "shadowtest run ") {
+			command += " -t prod=" + prod + " -t shadow=" + shadow
+		}
+		cmd := exec.Command("bash", "-c", command)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if exit, ok := err.(*exec.ExitError); ok {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != wantCode {
+			t.Errorf("%s: %s exited %d, want %d\n%s", step, tr.command, code, wantCode, out)
+		}
+		if missing := missingLines(tr.shown, string(out)); missing != "" {
+			t.Errorf("%s: %s does not print the README's line\n  %q\n(in this order); it printed:\n%s", step, tr.command, missing, out)
+		}
+	}
+
+	for _, tr := range transcripts[0] {
+		run("step 2", tr, 0)
+	}
+	run("step 3", transcripts[1][0], 1)
+
+	if !strings.Contains(section, "add `noise: probe: 0.2` to `defaults`") {
+		t.Fatal("the tutorial no longer says to add noise: probe: 0.2 to defaults; update this test")
+	}
+	editFile(t, filepath.Join(work, "specs", "shadow.cue"), "\tthresholds: {matchRate: 0.99, minSamples: 1}\n", "\tthresholds: {matchRate: 0.99, minSamples: 1}\n\tnoise: probe: 0.2\n")
+	run("step 3, with noise", transcripts[2][0], 1)
+
+	// Step 4: each line of the cue block replaces, in the file named
+	// above it, the commented-out line init wrote for the same field.
+	file := ""
+	for _, line := range strings.Split(strings.TrimSpace(edits.text), "\n") {
+		if name, ok := strings.CutPrefix(line, "// "); ok && strings.HasPrefix(name, "specs/") {
+			file = filepath.Join(work, name)
+			continue
+		}
+		field, _, _ := strings.Cut(line, ":")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var old string
+		for _, l := range strings.SplitAfter(string(data), "\n") {
+			if strings.HasPrefix(l, "\t// "+field+":") {
+				old = l
+			}
+		}
+		if old == "" {
+			t.Fatalf("step 4: %s has no commented-out %s line to replace", file, field)
+		}
+		editFile(t, file, old, "\t"+line+"\n")
+	}
+	run("step 4", transcript{command: "shadowtest run specs/"}, 0)
+	prod, shadow = startDemo(t, true)
+	run("step 4, with the regression", transcripts[3][0], 1)
+}
+
+func editFile(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s does not contain %q:\n%s", path, old, data)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var fence = regexp.MustCompile("(?ms)^( *)```([a-z]*)\n(.*?)^ *```\n")
+
+// tutorialBlocks returns the fenced blocks of a README section, unindented.
+func tutorialBlocks(section string) []tutorialBlock {
+	var out []tutorialBlock
+	for _, m := range fence.FindAllStringSubmatch(section, -1) {
+		indent := m[1]
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSuffix(m[3], "\n"), "\n") {
+			lines = append(lines, strings.TrimPrefix(l, indent))
+		}
+		out = append(out, tutorialBlock{m[2], strings.Join(lines, "\n") + "\n"})
+	}
+	return out
+}
+
+// parseTranscript splits a block of "$ command" lines, each followed by the
+// output it shows.
+func parseTranscript(text string) []transcript {
+	var out []transcript
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if command, ok := strings.CutPrefix(line, "$ "); ok {
+			out = append(out, transcript{command: command})
+			continue
+		}
+		out[len(out)-1].shown = append(out[len(out)-1].shown, line)
+	}
+	return out
+}
+
+var duration = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)?(ns|µs|us|ms|s)\b`)
+
+// example is the pair a summary line quotes after "e.g.": which pair comes
+// first depends on the order answers come back in.
+var example = regexp.MustCompile(`e\.g\. (\$[^:]*): prod .*`)
+
+// normalized masks durations and examples and collapses runs of spaces, so
+// that a latency column of another width still matches.
+func normalized(line string) string {
+	line = example.ReplaceAllString(line, "e.g. $1: EXAMPLE")
+	return strings.Join(strings.Fields(duration.ReplaceAllString(line, "D")), " ")
+}
+
+// missingLines returns the first shown line that the output does not print
+// after the lines matched before it, or "".
+func missingLines(shown []string, output string) string {
+	printed := strings.Split(output, "\n")
+	i := 0
+	for _, want := range shown {
+		if strings.TrimSpace(want) == "..." {
+			continue
+		}
+		prefix, isPrefix := strings.CutSuffix(want, "...")
+		w := normalized(prefix)
+		found := false
+		for ; i < len(printed); i++ {
+			got := normalized(printed[i])
+			if got == w || (isPrefix && strings.HasPrefix(got, w)) {
+				found = true
+				i++
+				break
+			}
+		}
+		if !found {
+			return want
+		}
+	}
+	return ""
+}
+
+// TestReadmeStaysShort keeps the README a README; details belong in
+// schemas/REFERENCE.md (users) or CONTRIBUTING.md (developers).
+func TestReadmeStaysShort(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n > 400 {
+		t.Errorf("README.md has %d lines, more than 400: move details to schemas/REFERENCE.md or CONTRIBUTING.md and link them", n)
+	}
+}
+
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// TestDocLinksResolve checks every relative link of the README, the
+// reference and CONTRIBUTING.md: the file or directory exists and, for a
+// #fragment, the target has a heading with that GitHub anchor.
+func TestDocLinksResolve(t *testing.T) {
+	for _, doc := range []string{"README.md", "schemas/REFERENCE.md", "CONTRIBUTING.md"} {
+		path := filepath.Join("../..", doc)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range mdLink.FindAllStringSubmatch(string(data), -1) {
+			link := m[1]
+			if strings.Contains(link, "://") || strings.HasPrefix(link, "mailto:") {
+				continue
+			}
+			file, fragment, _ := strings.Cut(link, "#")
+			target := path
+			if file != "" {
+				target = filepath.Join(filepath.Dir(path), file)
+			}
+			info, err := os.Stat(target)
+			if err != nil {
+				t.Errorf("%s: link %s: %v", doc, link, err)
+				continue
+			}
+			if info.IsDir() {
+				if fragment != "" {
+					t.Errorf("%s: link %s: a fragment on a directory", doc, link)
+				}
+				continue
+			}
+			content, err := os.ReadFile(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fragment != "" && !slices.Contains(anchors(string(content)), fragment) {
+				t.Errorf("%s: link %s: %s has no heading with the anchor #%s", doc, link, file, fragment)
+			}
+		}
+	}
+}
+
+// anchors returns the GitHub anchors of a Markdown file's headings: lower
+// case, punctuation dropped, spaces as hyphens.
+func anchors(markdown string) []string {
+	var out []string
+	inFence := false
+	for _, line := range strings.Split(markdown, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inFence = !inFence
+		}
+		if inFence || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		title := strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#")))
+		var b strings.Builder
+		for _, r := range title {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
