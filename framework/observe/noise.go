@@ -395,6 +395,9 @@ func literalOK(path string, l *shape.Learner, redact func(path, value string) st
 	if redact == nil {
 		return true
 	}
+	// Redaction matches concrete locations: a folded [*] stands for any
+	// element, the first will do.
+	path = strings.ReplaceAll(path, "[*]", "[0]")
 	return redact(path, l.Prefix) == l.Prefix && redact(path, l.Suffix) == l.Suffix && redact(path, "x") == "x"
 }
 

@@ -142,6 +142,27 @@ func TestUndecidedSettle(t *testing.T) {
 	}
 }
 
+// TestRedactedTemplateKeepsNoText: a learned template at a redacted path
+// (an array element's field included) shows no literal text: a shared
+// prefix of secrets could give them away.
+func TestRedactedTemplateKeepsNoText(t *testing.T) {
+	r := NewResults([]framework.Endpoint{{Name: "e", Noise: framework.Noise{Probe: 1}}})
+	r.Redact = func(path, value string) string {
+		if strings.HasSuffix(path, ".secret") && strings.Contains(path, "[0]") {
+			return "[REDACTED]"
+		}
+		return value
+	}
+	for i := range 6 {
+		r.AddNoise("e", []framework.Diff{value("$.items[2].secret", fmt.Sprintf("sk-live-%04d", i), fmt.Sprintf("sk-live-%04d", i+50))})
+	}
+	r.ApplyNoise()
+	n := r.Endpoint("e").Noise["$.items[*].secret"]
+	if n == nil || strings.Contains(n.Shape, "sk-") || strings.Contains(n.Rule, "sk-") {
+		t.Errorf("the learned shape of a redacted path shows its text: %+v", n)
+	}
+}
+
 // TestFisherGreater checks the test against values computed by hand
 // (hypergeometric upper tails).
 func TestFisherGreater(t *testing.T) {
