@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -18,6 +19,9 @@ import (
 // a key. Hidden fields elsewhere (helpers at the top or in an endpoint) are
 // left alone, and so is what is inside them.
 func (l *loader) hiddenKeys(value cue.Value) []Problem {
+	if !l.hidden {
+		return nil // most specs have none: no need to walk the whole value
+	}
 	var problems []Problem
 	var walk func(v cue.Value, path []cue.Selector)
 	walk = func(v cue.Value, path []cue.Selector) {
@@ -71,6 +75,25 @@ func (l *loader) hiddenKeys(value cue.Value) []Problem {
 	}
 	walk(value, nil)
 	return problems
+}
+
+// hasHiddenLabel reports whether a file declares a field labelled with a
+// hidden identifier (_x) or a definition (#x) anywhere.
+func hasHiddenLabel(file *ast.File) bool {
+	found := false
+	ast.Walk(file, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		if f, ok := n.(*ast.Field); ok {
+			if id, ok := f.Label.(*ast.Ident); ok && (strings.HasPrefix(id.Name, "_") || strings.HasPrefix(id.Name, "#")) && id.Name != "_" {
+				found = true
+				return false
+			}
+		}
+		return true
+	}, nil)
+	return found
 }
 
 // keysAreData reports whether the struct v is a map: the schema gives it a

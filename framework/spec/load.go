@@ -144,6 +144,7 @@ type loader struct {
 	spec    cue.Value         // #Spec, for messages that list what is allowed
 	user    cue.Value         // the user's files alone, for messages about what they hold
 	pkg     string            // the package of the user's files, "" without a clause
+	hidden  bool              // some user file declares a hidden field or a definition
 }
 
 // evaluate loads the directory and returns it unified with #Spec, with
@@ -221,6 +222,7 @@ func (l *loader) instances() ([]*build.Instance, error) {
 		}
 		for _, file := range inst.Files {
 			l.index(file)
+			l.hidden = l.hidden || hasHiddenLabel(file)
 			if filepath.Dir(file.Filename) == l.absDir {
 				userFiles++
 			}
