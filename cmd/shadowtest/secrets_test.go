@@ -330,7 +330,7 @@ traffic: [{jsonl: "traffic.jsonl"}]
 endpoints: all: {method: "GET", path: "/a"}
 `), 0o644)
 			code, outputs := runOutputs(t, dir, nil, args...)
-			if code != exitAborted || !bytes.Contains(outputs["stderr"], []byte("prod unreachable at http://"+closed+"/base?…")) {
+			if code != exitAborted || !bytes.Contains(outputs["stderr"], []byte("prod unreachable at http://[REDACTED]@"+closed+"/base?…")) {
 				t.Fatalf("exit %d, want 3 and a message naming the target without its secrets\nstderr:\n%s", code, outputs["stderr"])
 			}
 			assertNoSecret(t, outputs, s)
