@@ -79,7 +79,9 @@ func (s *Summary) Write(w io.Writer) error {
 		case judged > 0:
 			verdict = s.paint(verdict, green)
 		}
-		if skips > 0 {
+		// Thresholds skipped because the replay failed are not the
+		// policy's doing; the failure below says why.
+		if reason := skipReason(byEndpoint[e.Name]); skips > 0 && !strings.HasPrefix(reason, "not judged: the replay failed") {
 			skipped = append(skipped, fmt.Sprintf("  %s: %d threshold(s) skipped: %s", e.Name, skips, skipReason(byEndpoint[e.Name])))
 		}
 		withheld, _ := e.Withheld()

@@ -200,7 +200,7 @@ func testcase(group string, spec types.SpecReport, declared string, d time.Durat
 	if declared != "" {
 		at += "\n" + declared
 	}
-	msg := clean(spec.Failure.Message)
+	msg := clean(skipMessage(spec))
 	switch {
 	case spec.State == types.SpecStatePassed:
 	case spec.State.Is(types.SpecStateSkipped | types.SpecStatePending):
@@ -475,6 +475,16 @@ func illegalInXML(r rune) bool {
 	return false
 }
 
+// skipMessage is a test case's failure message, with Ginkgo's words for a
+// threshold skipped after its group's replay failed ("Spec skipped because a
+// BeforeAll node failed") said in the user's terms.
+func skipMessage(spec types.SpecReport) string {
+	if spec.State.Is(types.SpecStateSkipped) && strings.Contains(spec.Failure.Message, "BeforeAll node failed") {
+		return "not judged: the replay failed (see the test case in error)"
+	}
+	return spec.Failure.Message
+}
+
 // Verdicts lists the outcome of every threshold test case of a report, in
 // suite order.
 func Verdicts(report types.Report) []framework.Verdict {
@@ -484,7 +494,7 @@ func Verdicts(report types.Report) []framework.Verdict {
 			continue
 		}
 		group := groupOf(spec)
-		out = append(out, framework.Verdict{Endpoint: group, Threshold: spec.LeafNodeText, State: spec.State.String(), Message: spec.Failure.Message, Location: where(spec.LeafNodeLocation)})
+		out = append(out, framework.Verdict{Endpoint: group, Threshold: spec.LeafNodeText, State: spec.State.String(), Message: skipMessage(spec), Location: where(spec.LeafNodeLocation)})
 	}
 	return out
 }

@@ -33,7 +33,9 @@ type xmlSuites struct {
 			Error *struct {
 				Message string `xml:"message,attr"`
 			} `xml:"error"`
-			Skipped *struct{} `xml:"skipped"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
 		} `xml:"testcase"`
 		SystemOut string `xml:"system-out"`
 	} `xml:"testsuite"`
@@ -173,6 +175,11 @@ func TestInputErrorFailsEveryCase(t *testing.T) {
 				}
 			case c.Skipped == nil:
 				t.Errorf("%s / %s passed although the replay failed", s.Name, c.Name)
+			case !strings.Contains(c.Skipped.Message, "the replay failed") || strings.Contains(c.Skipped.Message, "BeforeAll"):
+				// Ginkgo's "Spec skipped because a BeforeAll node failed"
+				// says nothing to a user; the summary listed it as skipped
+				// "by the spec's own policy".
+				t.Errorf("%s / %s: skipped with %q, want a reason that names the failed replay", s.Name, c.Name, c.Skipped.Message)
 			}
 		}
 	}
