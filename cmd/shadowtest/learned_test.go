@@ -93,3 +93,22 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestWriteNoiseKeepsOtherFiles: --write-noise given a spec file (a typo,
+// or the spec's own shadow.cue) replaced it with the rules, exit 0; it is
+// refused before the run, and the file is left as it was. A file that
+// --write-noise wrote before is replaced (TestNoiseLearnedFromProd).
+func TestWriteNoiseKeepsOtherFiles(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "shadow.cue")
+	const mine = "package shadow\n\ntargets: prod: url: \"http://127.0.0.1:1\"\n"
+	if err := os.WriteFile(spec, []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := shadowtest(t, "run", "specs/demo", "-t", "prod=http://127.0.0.1:1", "--junit", "none", "--write-noise", spec)
+	if r.code != exitInvalid || !strings.Contains(r.stderr, "not written by --write-noise") {
+		t.Errorf("exit %d, want 2 with the reason\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got, _ := os.ReadFile(spec); string(got) != mine {
+		t.Errorf("the spec file was replaced:\n%s", got)
+	}
+}

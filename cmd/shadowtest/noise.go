@@ -2,10 +2,11 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -54,7 +55,7 @@ func writeNoiseRules(w io.Writer, results *observe.Results) {
 // all of them.
 func noiseFile(plan *framework.Plan, results *observe.Results) []byte {
 	var b bytes.Buffer
-	b.WriteString("// Noise learned from prod by `shadowtest run --write-noise`. Each shape rule says:\n" +
+	b.WriteString(noiseHeader + " Each shape rule says:\n" +
 		"// the value may differ from prod's, but must keep this shape. Review it like code;\n" +
 		"// delete a rule to count its differences again.\n")
 	if plan.Package != "" {
@@ -88,12 +89,34 @@ func noiseFile(plan *framework.Plan, results *observe.Results) []byte {
 	return b.Bytes()
 }
 
-// writeNoiseFile writes noiseFile to path.
-func writeNoiseFile(path string, plan *framework.Plan, results *observe.Results) error {
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
+// noiseHeader starts every file --write-noise writes.
+const noiseHeader = "// Noise learned from prod by `shadowtest run --write-noise`."
+
+// checkNoiseTarget refuses, before a run, a --write-noise file that exists
+// and was not written by --write-noise: a spec file or any other file
+// given by mistake would be replaced by the rules.
+func checkNoiseTarget(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	return os.WriteFile(path, noiseFile(plan, results), 0o644)
+	if err != nil {
+		return fmt.Errorf("--write-noise %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, len(noiseHeader))
+	n, _ := io.ReadFull(f, head)
+	if string(head[:n]) != noiseHeader {
+		return fmt.Errorf("--write-noise %s: the file exists and was not written by --write-noise (a spec file?); it is not replaced: give a new file name", path)
+	}
+	return nil
+}
+
+// writeNoiseFile writes noiseFile to path, whole or not at all, scrubbed
+// like every output.
+func writeNoiseFile(path string, stdout io.Writer, plan *framework.Plan, results *observe.Results) error {
+	return writeOutput(path, stdout, func(w io.Writer) error {
+		_, err := w.Write(noiseFile(plan, results))
+		return err
+	})
 }

@@ -39,7 +39,7 @@ func (o *runOptions) register(fs interface {
 	Float64Var(*float64, string, float64, string)
 	BoolVar(*bool, string, bool, string)
 }) {
-	fs.StringVar(&o.noise, "write-noise", "", "write the noise learned from prod as CUE shape rules to `FILE` (same package as the spec; review it, then keep it next to the spec)")
+	fs.StringVar(&o.noise, "write-noise", "", "write the noise learned from prod as CUE shape rules to `FILE` (same package as the spec; review it, then keep it next to the spec; an existing file that --write-noise did not write is not replaced)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "abort the run after this long (0: no limit); results so far are written")
 	o.limits.register(fs)
 	o.outputs.register(fs)
@@ -100,6 +100,12 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
 		return exitInvalid
 	}
+	if opt.noise != "" {
+		if err := checkNoiseTarget(opt.noise); err != nil {
+			fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+			return exitInvalid
+		}
+	}
 	results := observe.NewResults(plan.Endpoints)
 	stampOrigin(results, plan, feed.Shard)
 	out, err := opt.outputs.open(plan, results, stdout)
@@ -141,7 +147,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	}
 	files, failed := out.finish(outcome)
 	if opt.noise != "" {
-		if err := writeNoiseFile(opt.noise, plan, results); err != nil {
+		if err := writeNoiseFile(opt.noise, stdout, plan, results); err != nil {
 			failed = append(failed, fmt.Errorf("--write-noise %s not written: %w", opt.noise, err))
 		} else {
 			files = append(files, "noise rules: "+opt.noise)
