@@ -109,3 +109,21 @@ func FuzzDecodeRecordedBody(f *testing.F) {
 		}
 	})
 }
+
+// TestStaleEncodingKeepsText: a body stored decoded under a stale
+// Content-Encoding stays as it is, even when the text happens to be a
+// valid brotli or raw deflate stream (these inputs were decoded to
+// garbage by a first version that tried every body).
+func TestStaleEncodingKeepsText(t *testing.T) {
+	for _, tt := range []struct{ coding, body string }{
+		{"br", "3"}, {"br", "="}, {"br", "9"},
+		{"deflate", "{uhj4 3l=n>]2xeh7zbceklxd[n=:bpamo98>}3"},
+		{"gzip", `{"id":7}`}, {"gzip, br", "<html></html>"},
+	} {
+		h := http.Header{"Content-Encoding": {tt.coding}}
+		got, err := decodeRecordedBody(h, []byte(tt.body))
+		if err != nil || string(got) != tt.body {
+			t.Errorf("%s %q: got %q, %v; want the text unchanged", tt.coding, tt.body, got, err)
+		}
+	}
+}
