@@ -58,12 +58,13 @@ func escape(s, keep string) string {
 
 // terminalBytes escapes what a Terminal writer must not pass: control
 // characters other than newline and tab, DEL, C1 controls and bidi
-// overrides, except a carriage return that starts the write and SGR colour
-// sequences (ESC [ digits and semicolons m).
+// overrides, and bytes that are not UTF-8 (\xNN), except a carriage return
+// that starts the write and SGR colour sequences (ESC [ digits and
+// semicolons m).
 func terminalBytes(p []byte) []byte {
 	safe := true
 	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 && c != '\n' && c != '\t' || c == 0x7f || c >= 0xc2 {
+		if c := p[i]; c < 0x20 && c != '\n' && c != '\t' || c >= 0x7f {
 			safe = false
 			break
 		}
@@ -87,9 +88,13 @@ func terminalBytes(p []byte) []byte {
 			}
 		}
 		r, size := utf8.DecodeRune(p[i:])
-		if unsafeRune(r) {
+		switch {
+		case r == utf8.RuneError && size == 1:
+			// A stray byte: 0x9b alone is CSI to an 8-bit terminal.
+			b = fmt.Appendf(b, `\x%02x`, p[i])
+		case unsafeRune(r):
 			b = fmt.Appendf(b, `\u%04x`, r)
-		} else {
+		default:
 			b = append(b, p[i:i+size]...)
 		}
 		i += size

@@ -101,9 +101,9 @@ func TestTerminalEscapes(t *testing.T) {
 	var out bytes.Buffer
 	w := New().Terminal(&out)
 	w.Write([]byte("\rprogress \x1b[32mok\x1b[0m\n"))
-	w.Write([]byte("value \x1b]0;pwned\x07 \x1b[2J\rfake\u202eevil\x7f\u0085\n"))
+	w.Write([]byte("value \x1b]0;pwned\x07 \x1b[2J\rfake\u202eevil\x7f\u0085\x9b2J é\n"))
 	w.Flush()
-	want := "\rprogress \x1b[32mok\x1b[0m\n" + `value \u001b]0;pwned\u0007 \u001b[2J\u000dfake\u202eevil\u007f\u0085` + "\n"
+	want := "\rprogress \x1b[32mok\x1b[0m\n" + `value \u001b]0;pwned\u0007 \u001b[2J\u000dfake\u202eevil\u007f\u0085\x9b2J é` + "\n"
 	if out.String() != want {
 		t.Errorf("got  %q\nwant %q", out.String(), want)
 	}
