@@ -14,9 +14,11 @@
 // signature, credential, bearer), so that the redact package masks its
 // value where it stands.
 //
-// Display, Line and Snippet escape untrusted text for a terminal: C0 and
-// C1 control characters, DEL and Unicode bidi overrides become visible
-// \u escapes.
+// Display, Line and Snippet escape untrusted text for a terminal or a
+// page: C0 and C1 control characters, DEL and Unicode bidi overrides become
+// visible \u escapes; Snippet also cuts and masks a bad record's quote, and
+// URL shows a URL without its credentials and query. A Terminal writer
+// applies the same escaping to everything written to stdout and stderr.
 //
 // The package does not parse bodies or know about spec paths; the redact
 // package does that and registers what it masks here.
