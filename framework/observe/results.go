@@ -61,6 +61,45 @@ func (r *Results) UnmarshalJSON(data []byte) error {
 	}
 	r.runs = max(f.Runs, 1)
 	r.index()
+	return r.checkCounts()
+}
+
+// maxCount bounds every count of a results file: far more than a run can
+// reach, and far from overflowing when shards add up.
+const maxCount = 1 << 50
+
+// checkCounts refuses counts no run can produce (negative, more matches
+// than pairs, a category in more pairs than there are): a damaged or
+// edited file would otherwise pass a gate with a match rate of 9.
+func (r *Results) checkCounts() error {
+	bad := func(n int64) bool { return n < 0 || n > maxCount }
+	for _, e := range r.Endpoints {
+		counts := []int64{e.Requests, e.Pairs, e.Matches, e.Skipped, e.RecordedOnly, e.NoRecording, e.ProdRetries, e.ShadowRetries, e.Probes}
+		for _, m := range []map[string]int64{e.ProdErrors, e.ShadowErrors, e.Filtered} {
+			for _, n := range m {
+				counts = append(counts, n)
+			}
+		}
+		for _, c := range e.Categories {
+			counts = append(counts, c.Count)
+			if c.Count > e.Pairs {
+				return fmt.Errorf("endpoint %q: category %q counts %d pairs of %d: the file is damaged", e.Name, c.Name, c.Count, e.Pairs)
+			}
+		}
+		for _, n := range counts {
+			if bad(n) {
+				return fmt.Errorf("endpoint %q: count %d is out of range: the file is damaged", e.Name, n)
+			}
+		}
+		if e.Matches > e.Pairs {
+			return fmt.Errorf("endpoint %q: %d matches of %d pairs: the file is damaged", e.Name, e.Matches, e.Pairs)
+		}
+	}
+	for _, n := range r.Unmatched {
+		if bad(n) {
+			return fmt.Errorf("unmatched count %d is out of range: the file is damaged", n)
+		}
+	}
 	return nil
 }
 

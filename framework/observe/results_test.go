@@ -87,6 +87,11 @@ func TestResultsFileErrors(t *testing.T) {
 		{"a newer version", `{"format":"shadowtest-results","version":99}`, `version 99 is not supported`},
 		{"broken JSON", `{"format":`, `unexpected EOF`},
 		{"wrong type", `{"format":"shadowtest-results","version":1,"endpoints":[{"pairs":"x"}]}`, `cannot unmarshal`},
+		// A damaged or edited shard must not pass a gate through merge.
+		{"more matches than pairs", `{"format":"shadowtest-results","version":2,"endpoints":[{"name":"a","pairs":3,"matches":27}]}`, `27 matches of 3 pairs`},
+		{"a negative count", `{"format":"shadowtest-results","version":2,"endpoints":[{"name":"a","pairs":-5}]}`, `out of range`},
+		{"a count that overflows when shards add up", `{"format":"shadowtest-results","version":2,"endpoints":[{"name":"a","pairs":4611686018427387904}]}`, `out of range`},
+		{"a category in more pairs than there are", `{"format":"shadowtest-results","version":2,"endpoints":[{"name":"a","pairs":2,"categories":{"value $.x":{"name":"value $.x","count":5}}}]}`, `counts 5 pairs of 2`},
 	} {
 		_, err := Decode(strings.NewReader(tc.doc))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
