@@ -96,6 +96,10 @@ func TestBodyOfDecodesOrWithholds(t *testing.T) {
 	if err != nil || string(out) != "user=ada&password="+Mask {
 		t.Errorf("form body: %s, %v", out, err)
 	}
+	out, _, err = r.BodyOf(http.Header{}, []byte("user=ada&pwd="+secret))
+	if err != nil || string(out) != "user=ada&pwd="+Mask {
+		t.Errorf("a form without Content-Type: %s, %v", out, err)
+	}
 	for _, tc := range []struct {
 		header http.Header
 		body   string

@@ -252,6 +252,9 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 			return nil, decoded, fmt.Errorf("%w: JSON body does not parse as one document (%v)", ErrWithheld, err)
 		}
 		return out, decoded, nil
+	case media == "" && looksLikeForm(string(trimmed)):
+		// No Content-Type: name=value pairs are masked as in a form.
+		return []byte(r.params(string(body), "&")), decoded, nil
 	}
 	return body, decoded, nil
 }
