@@ -116,6 +116,19 @@ func TestBodyOfDecodesOrWithholds(t *testing.T) {
 			t.Errorf("%s: got %q, %v; want it withheld", tc.reason, out, err)
 		}
 	}
+	// A withheld body's secrets are still learned: a shadow that echoes
+	// the request body must not print them.
+	for _, tc := range []struct{ body, reason string }{
+		{"\ufeff{\"password\":\"" + secret + "B\"}", "a BOM"},
+		{`{"a":1}{"secret":"` + secret + `C"}`, "concatenated documents"},
+	} {
+		r, sc := build(t)
+		r.BodyOf(jsonType, []byte(tc.body))
+		echo := "echo " + tc.body
+		if got := sc.String(echo); strings.Contains(got, secret) {
+			t.Errorf("%s: the withheld body's secret was not learned: %q", tc.reason, got)
+		}
+	}
 	if got := r.Value("body", "\ufeff{\"password\":\""+secret+"\"}"); strings.Contains(got, secret) || !strings.HasPrefix(got, "(withheld") {
 		t.Errorf("a text difference holding unparseable JSON: %q", got)
 	}

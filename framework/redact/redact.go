@@ -249,6 +249,7 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') || bytes.HasPrefix(body, []byte("\xef\xbb\xbf")):
 		out, err := r.document(body)
 		if err != nil {
+			r.learnDocuments(body) // a shadow may echo it: what is secret is still learned
 			return nil, decoded, fmt.Errorf("%w: JSON body does not parse as one document (%v)", ErrWithheld, err)
 		}
 		return out, decoded, nil
@@ -275,6 +276,22 @@ func (r *Redactor) document(body []byte) ([]byte, error) {
 		return body, nil
 	}
 	return json.Marshal(v)
+}
+
+// learnDocuments walks the JSON documents of a body that document refused
+// (a BOM before it, several documents one after the other) so that the
+// values it would have masked are learned by value; it stops at the first
+// thing that does not parse.
+func (r *Redactor) learnDocuments(body []byte) {
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
+	dec.UseNumber()
+	for {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return
+		}
+		r.walk(v, nil)
+	}
 }
 
 // form masks the values of secret fields of a form-encoded body.
