@@ -202,6 +202,28 @@ type Mirror struct {
 	RPS float64
 	// KillSwitch stops shadow traffic when the shadow misbehaves.
 	KillSwitch KillSwitch
+	// Ramp, when set, raises the live proxy's sampling rate step by step
+	// while the thresholds hold (shadowtest proxy only).
+	Ramp *Ramp
+}
+
+// Ramp is a gradual rollout of live mirroring: the sampling rate starts
+// at Steps[0] and moves to the next step once the current one has lasted
+// MinDuration with at least MinPairs compared pairs and every threshold
+// holding; a failing threshold steps back (or trips the kill switch).
+type Ramp struct {
+	// Steps are the sampling rates, increasing, each in (0, 1].
+	Steps []float64
+	// MinDuration is the least time spent at a step before advancing.
+	MinDuration time.Duration
+	// MinPairs is the least number of pairs compared at a step before
+	// it is judged.
+	MinPairs int
+	// OnFailure is "step back" (return to the previous step and hold
+	// there; at the first step, trip the kill switch) or "kill".
+	OnFailure string
+	// Pos is where the ramp is declared.
+	Pos Position
 }
 
 // KillSwitch says when to stop sending shadow traffic. A tripped switch

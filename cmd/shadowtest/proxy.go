@@ -121,7 +121,9 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	liveOpt := live.Options{QueueSize: opt.queue, ProbeProd: opt.probeProd, Observe: out.observe(), Seen: out.seen, Log: stderr}
+	var ramp proxyRamp // mirror.ramp, when the spec has one
+	defer ramp.close()
+	liveOpt := live.Options{QueueSize: opt.queue, ProbeProd: opt.probeProd, Observe: ramp.observe(out.observe()), Seen: out.seen, Log: stderr}
 	var recorder *live.Recorder
 	if opt.record != "" {
 		if !(opt.recordRate > 0 && opt.recordRate <= 1) {
@@ -149,6 +151,10 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 		return exitAborted
 	}
 	fmt.Fprintf(stderr, "shadowtest: kill switch self-test: mirroring stopped %s after the trip; reset\n", took.Round(time.Microsecond))
+	if err := ramp.start(plan, shadow, stderr); err != nil {
+		fmt.Fprintf(stderr, "shadowtest: mirror.ramp: %v\n", err)
+		return exitInvalid
+	}
 
 	front, err := net.Listen("tcp", opt.listen)
 	if err != nil {
@@ -211,6 +217,9 @@ session:
 				next, err := reload()
 				if err == nil {
 					err = shadow.Reload(next)
+				}
+				if err == nil {
+					err = ramp.reapply(shadow) // the ramp's rate stays in force
 				}
 				if err != nil {
 					fmt.Fprintf(stderr, "shadowtest: SIGHUP: spec not reloaded, the old one stays in force: %v\n", err)

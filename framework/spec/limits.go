@@ -15,6 +15,13 @@ type (
 	rawLimits struct {
 		RPS        *float64       `json:"rps"`
 		KillSwitch *rawKillSwitch `json:"killSwitch"`
+		Ramp       *rawRamp       `json:"ramp"`
+	}
+	rawRamp struct {
+		Steps       []float64 `json:"steps"`
+		MinDuration string    `json:"minDuration"`
+		MinPairs    int       `json:"minPairs"`
+		OnFailure   string    `json:"onFailure"`
 	}
 	rawKillSwitch struct {
 		ShadowErrorRate float64 `json:"shadowErrorRate"`
@@ -43,6 +50,9 @@ func (d *decoder) mirrorLimits(m *framework.Mirror) {
 	if raw.RPS != nil {
 		m.RPS = *raw.RPS
 	}
+	if raw.Ramp != nil {
+		m.Ramp = d.ramp(append(path, cue.Str("ramp")), raw.Ramp)
+	}
 	if raw.KillSwitch == nil {
 		return
 	}
@@ -52,6 +62,20 @@ func (d *decoder) mirrorLimits(m *framework.Mirror) {
 		at := append(path, cue.Str("killSwitch"), cue.Str("shadowLatency"))
 		m.KillSwitch.ShadowLatency = d.positiveDuration(at, ks.ShadowLatency)
 	}
+}
+
+// ramp decodes mirror.ramp and checks what the schema cannot: steps
+// strictly increasing.
+func (d *decoder) ramp(path []cue.Selector, raw *rawRamp) *framework.Ramp {
+	r := &framework.Ramp{Steps: raw.Steps, MinPairs: raw.MinPairs, OnFailure: raw.OnFailure, Pos: d.pos(path...)}
+	r.MinDuration = d.positiveDuration(append(path, cue.Str("minDuration")), raw.MinDuration)
+	for i := 1; i < len(r.Steps); i++ {
+		if r.Steps[i] <= r.Steps[i-1] {
+			at := append(path, cue.Str("steps"), cue.Index(i))
+			d.report(at, d.pos(at...), "ramp steps must increase: step %d (%g) is not above step %d (%g); for example steps: [0.01, 0.05, 0.25, 1.0]", i+1, r.Steps[i], i, r.Steps[i-1])
+		}
+	}
+	return r
 }
 
 // latencyThresholds decodes the error-rate and latency thresholds of the
