@@ -76,8 +76,11 @@ type attemptsKey struct{}
 // Target.Retries allows, and the retries would go uncounted. A request it
 // must not replay is one whose body it cannot rewind: requests without a
 // body get an empty one (methods that carry none, so nothing changes on
-// the wire), and GetBody is dropped. Only a request that was never written
-// is still sent again by net/http, which the target cannot notice.
+// the wire: net/http reads it once, sees it empty and sends no body; only
+// if that read took over 200ms, on a machine too loaded to schedule it,
+// would it send an empty chunked body), and GetBody is dropped. Only a
+// request that was never written is still sent again by net/http, which
+// the target cannot notice.
 type attempts struct{ base http.RoundTripper }
 
 func (t attempts) RoundTrip(req *http.Request) (*http.Response, error) {
