@@ -48,6 +48,11 @@ const MaxExamples = 200
 // lists; the rest are counted in MoreDiffs.
 const MaxLineDiffs = 10
 
+// MaxRedactBytes is the largest body an example shows: a larger one is
+// withheld (its size and SHA-256 only), since redacting it would parse the
+// whole document into memory.
+const MaxRedactBytes = 1 << 20
+
 // Entry types.
 const (
 	// TypePair is a line describing one differing pair.
@@ -262,6 +267,14 @@ func (w *Writer) response(r *framework.Response) *Response {
 func (w *Writer) body(header http.Header, b []byte, cutAtCapture bool) *Body {
 	if len(b) == 0 {
 		return nil
+	}
+	if len(b) > MaxRedactBytes {
+		// Redaction parses the whole document into memory (a dense 10 MB
+		// array takes hundreds of MB), and the log keeps only its first
+		// bytes anyway.
+		sum := sha256.Sum256(b)
+		return &Body{Size: len(b), SHA256: hex.EncodeToString(sum[:]), CutAtCapture: cutAtCapture,
+			Withheld: fmt.Sprintf("%s: larger than %d bytes, not parsed for redaction", redact.ErrWithheld, MaxRedactBytes)}
 	}
 	redacted, decoded, err := w.opt.Redactor.BodyOf(header, b)
 	if err != nil {

@@ -221,3 +221,64 @@ func TestExcerptOnExamplesOnly(t *testing.T) {
 		t.Errorf("%d examples with the excerpt, %d other lines without, want 1 and 2", withExcerpt, without)
 	}
 }
+
+// TestExamplesCappedOverTheRun: a shadow inventing a category per pair gets
+// at most MaxExamples pairs logged in full; the other lines list at most
+// MaxLineDiffs differences and count the rest, the runner's count of
+// differences not kept included.
+func TestExamplesCappedOverTheRun(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf, Options{})
+	for i := range MaxExamples + 50 {
+		p := pairWith("a", fmt.Sprint(i), []byte(`{}`), []byte(`{}`))
+		p.MoreDiffs = 7
+		var diffs []framework.Diff
+		for k := range 30 {
+			diffs = append(diffs, framework.Diff{Path: fmt.Sprintf("$.p%d.k%d", i, k), Kind: framework.KindExtra})
+		}
+		w.Add(p, diffs)
+	}
+	w.Close()
+	if n := len(w.Examples()); n != MaxExamples {
+		t.Errorf("%d examples kept, want %d", n, MaxExamples)
+	}
+	var examples, lines int
+	for _, e := range readAll(t, buf.Bytes()) {
+		if e.Type != TypePair {
+			continue
+		}
+		lines++
+		switch {
+		case e.Example:
+			examples++
+			if len(e.Diffs) != 30 || e.MoreDiffs != 7 {
+				t.Errorf("example: %d diffs, %d more; want 30 and 7", len(e.Diffs), e.MoreDiffs)
+			}
+		case len(e.Diffs) != MaxLineDiffs || e.MoreDiffs != 30-MaxLineDiffs+7:
+			t.Errorf("line: %d diffs, %d more; want %d and %d", len(e.Diffs), e.MoreDiffs, MaxLineDiffs, 30-MaxLineDiffs+7)
+		}
+	}
+	if examples != MaxExamples || lines != MaxExamples+50 {
+		t.Errorf("%d examples in %d pair lines, want %d in %d", examples, lines, MaxExamples, MaxExamples+50)
+	}
+}
+
+// TestLargeBodyWithheld: an example body over MaxRedactBytes is not parsed
+// for redaction (that would hold the whole document in memory): only its
+// size and digest are logged.
+func TestLargeBodyWithheld(t *testing.T) {
+	big := append([]byte(`["`), bytes.Repeat([]byte("x"), MaxRedactBytes)...)
+	big = append(big, `"]`...)
+	var buf bytes.Buffer
+	w := NewWriter(&buf, Options{})
+	w.Add(pairWith("a", "o", big, []byte(`[]`)), []framework.Diff{{Path: "$", Kind: framework.KindValue}})
+	w.Close()
+	e := readAll(t, buf.Bytes())[0]
+	sum := sha256.Sum256(big)
+	if b := e.Prod.Body; b.Text != "" || b.Size != len(big) || b.SHA256 != hex.EncodeToString(sum[:]) || !strings.Contains(b.Withheld, "larger than") {
+		t.Errorf("large body logged as %+v, want withheld with its size and digest", b)
+	}
+	if e.Shadow.Body.Text != "[]" {
+		t.Errorf("small body %+v, want it shown", e.Shadow.Body)
+	}
+}
