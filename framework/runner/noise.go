@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"hash/fnv"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/compare"
@@ -30,18 +29,20 @@ func probeNoise(ctx context.Context, prod *mirror.Client, plan *framework.Plan, 
 	results.AddNoise(endpoint.Name, c.Compare(first, &second))
 }
 
-// probed decides by a hash of the record, so the same traffic probes the
-// same requests on every run and in every shard.
+// probed decides by a hash of the request and its recorded time, as shards
+// do, so the same traffic probes the same requests on every run, in every
+// shard and wherever the spec is: not by the record's origin, which names
+// the file as the run reached it (from another working directory or CI
+// workspace, other requests were probed and noise decided otherwise).
 func probed(ex *framework.Exchange, rate float64) bool {
 	if rate >= 1 {
 		return true
 	}
-	h := fnv.New64a()
-	h.Write([]byte(ex.Origin))
-	h.Write([]byte{0})
-	h.Write([]byte(ex.Request.Method + " " + ex.Request.URL))
-	return float64(h.Sum64()>>11)/(1<<53) < rate
+	h := requestHash(&ex.Request, probeSalt^uint64(ex.Time.UnixNano()))
+	return float64(h>>11)/(1<<53) < rate
 }
+
+const probeSalt = 0x165667b19e3779f9
 
 // safeMethod reports whether a method only reads (RFC 9110 §9.2.1).
 func safeMethod(method string) bool {

@@ -187,3 +187,23 @@ func TestNoiseOfTheConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestProbedWherever: which requests are probed must not depend on the
+// path the traffic file was reached by (the record's origin): the same
+// spec run from another working directory, or in a CI workspace with
+// another path, probed other requests and decided noise otherwise.
+func TestProbedWherever(t *testing.T) {
+	differ := 0
+	for i := range 1000 {
+		at := time.Unix(1700000000, int64(i)*1e6)
+		req := framework.Request{Method: "GET", URL: fmt.Sprintf("/orders/%d", i%50)}
+		here := framework.Exchange{Origin: fmt.Sprintf("specs/t.jsonl: line %d", i+1), Time: at, Request: req}
+		there := framework.Exchange{Origin: fmt.Sprintf("/builds/ci/job-7/specs/t.jsonl: line %d", i+1), Time: at, Request: req}
+		if probed(&here, 0.25) != probed(&there, 0.25) {
+			differ++
+		}
+	}
+	if differ > 0 {
+		t.Errorf("%d of 1000 requests probed or not depending on the traffic file's path", differ)
+	}
+}

@@ -332,7 +332,25 @@ func (l *Learner) Shape(literal bool) Shape {
 		s.Prefix, s.Suffix = prefix, suffix
 		s.Classes = l.Head[len(prefix)] & l.Tail[len(suffix)]
 	}
+	s.widen()
 	return s
+}
+
+// widen turns the length range of a template's varying part, as seen,
+// into one that another sample of the same values keeps: from 1 (0 when
+// it was seen empty) to half as long again as the longest seen. The range seen is a
+// sample's: a value of the same generator falls outside it now and then
+// (a random number with fewer digits), and a shadow identical to prod
+// would fail with a "shape" difference in some runs and not in others.
+// Prefix, suffix and character classes still say what the value is.
+func (s *Shape) widen() {
+	if s.MaxLen >= longLen {
+		return
+	}
+	fixed := len(s.Prefix) + len(s.Suffix)
+	lo, hi := s.MinLen-fixed, s.MaxLen-fixed
+	s.MinLen = fixed + min(lo, 1)
+	s.MaxLen = min(fixed+hi+max(hi/2, 1), longLen)
 }
 
 func validUTF8Prefix(s string) string {
