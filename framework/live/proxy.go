@@ -85,21 +85,33 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.shadow.metrics.added.Observe(st.added(start).Seconds())
 		return
 	}
-	var body *teeBody
-	if r.Body != nil && r.Body != http.NoBody {
-		body = &teeBody{ReadCloser: r.Body, limit: p.maxBody, length: r.ContentLength}
-		r.Body = body
-	}
+	body := teeRequest(r, p.maxBody)
 	rec := &recorder{ResponseWriter: w, limit: p.maxBody}
 	p.reverse.ServeHTTP(rec, r)
 	total := st.added(start)
+	p.shadow.finish(t, start, req, body, rec.response(st.err, st.latency()))
+	p.shadow.metrics.added.Observe(total.Seconds())
+}
+
+// teeRequest makes r's body keep a copy of what is read, up to limit;
+// nil when r has no body.
+func teeRequest(r *http.Request, limit int64) *teeBody {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	body := &teeBody{ReadCloser: r.Body, limit: limit, length: r.ContentLength}
+	r.Body = body
+	return body
+}
+
+// finish hands the exchange, with the body read and prod's answer, to
+// the shadow side.
+func (s *Shadow) finish(t *ticket, start time.Time, req framework.Request, body *teeBody, prod framework.Response) {
 	dropReason := ""
 	if body != nil {
 		req.Body, dropReason = body.copy()
 	}
-	prod := rec.response(st)
-	p.shadow.offer(t, framework.Exchange{Time: start, Request: req, Recorded: &prod}, dropReason)
-	p.shadow.metrics.added.Observe(total.Seconds())
+	s.offer(t, framework.Exchange{Time: start, Request: req, Recorded: &prod}, dropReason)
 }
 
 // stateKey carries an exchange's timings and prod error through the
@@ -266,11 +278,15 @@ func (r *recorder) Write(p []byte) (int, error) {
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // response is prod's answer as the comparator sees it.
-func (r *recorder) response(st *exchangeState) framework.Response {
-	if st.err != nil {
-		return framework.Response{Err: st.err, ErrKind: mirror.Classify(st.err), Latency: st.latency()}
+func (r *recorder) response(err error, latency time.Duration) framework.Response {
+	if err != nil {
+		return framework.Response{Err: err, ErrKind: mirror.Classify(err), Latency: latency}
 	}
-	return framework.Response{Status: r.status, Header: r.header, Body: r.body.Bytes(), Truncated: r.truncated, Latency: st.latency()}
+	status, header := r.status, r.header
+	if status == 0 { // the handler wrote nothing: net/http answers 200
+		status, header = http.StatusOK, r.ResponseWriter.Header().Clone()
+	}
+	return framework.Response{Status: status, Header: header, Body: r.body.Bytes(), Truncated: r.truncated, Latency: latency}
 }
 
 // bufferPool recycles the reverse proxy's copy buffers.

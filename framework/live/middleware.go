@@ -1,0 +1,44 @@
+package live
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework/internal/mirror"
+)
+
+// Middleware mirrors the requests an application serves itself, for teams
+// that shadow from inside the service rather than through the proxy. The
+// application's own answer goes to its client as written, and is what
+// the shadow's answer is compared with; the copy is sent asynchronously
+// through the session's queue, compared with the same comparator and
+// counted in the same metrics and aggregates. It never blocks or alters
+// the application's response: the only work on the request path is
+// keeping a copy of the bodies (up to mirror.maxBodyBytes) and a
+// non-blocking queue send. Upgrade requests pass through unmirrored.
+func (s *Shadow) Middleware(next http.Handler) http.Handler {
+	limit := s.Plan().Mirror.MaxBodyBytes
+	if limit <= 0 {
+		limit = mirror.DefaultMaxBodyBytes
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		req := requestOf(r)
+		t := s.begin(&req)
+		if t == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body := teeRequest(r, limit)
+		rec := &recorder{ResponseWriter: w, limit: limit}
+		served := time.Now()
+		next.ServeHTTP(rec, r)
+		latency := time.Since(served)
+		s.finish(t, start, req, body, rec.response(nil, latency))
+		s.metrics.added.Observe(max(time.Since(start)-latency, 0).Seconds())
+	})
+}
