@@ -171,3 +171,15 @@ func TestSetRateChangesSamplingAtRuntime(t *testing.T) {
 		t.Fatalf("sampled out %d + mirrored %d != 400", sampled, mirrored)
 	}
 }
+
+// sum adds up every series of the named counter.
+func sum(t testing.TB, s *Shadow, name string) float64 {
+	t.Helper()
+	var total float64
+	if f := scrape(t, s)[name]; f != nil {
+		for _, m := range f.Metric {
+			total += m.GetCounter().GetValue()
+		}
+	}
+	return total
+}
