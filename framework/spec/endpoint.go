@@ -2,8 +2,10 @@ package spec
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/token"
@@ -77,6 +79,9 @@ func (d *decoder) endpoint(name cue.Selector, raw, defaults rawRules) framework.
 		Path:   raw.Path,
 		Pos:    d.pos(path...),
 	}
+	if problem := nameProblem(e.Name); problem != "" {
+		d.report(path, e.Pos, "endpoint %s %s", strconv.Quote(e.Name), problem)
+	}
 	e.Rules = framework.Rules{
 		Ignore:    *or(raw.Ignore, defaults.Ignore),
 		Headers:   *or(raw.Headers, defaults.Headers),
@@ -132,4 +137,21 @@ func tolerances(raw map[string]rawTolerance) map[string]framework.Tolerance {
 		out[path] = framework.Tolerance{Abs: t.Abs, Rel: t.Rel, Skew: skew}
 	}
 	return out
+}
+
+// reservedNames are shadowtest's own test groups in the JUnit and the
+// summary (suite.RunGroup, suite.AlsoGroup).
+var reservedNames = []string{"run", "also"}
+
+// nameProblem says what is wrong with an endpoint name, or "".
+func nameProblem(name string) string {
+	if slices.Contains(reservedNames, name) {
+		return "has the name of shadowtest's own test group in the JUnit and the summary (the replay's own test would count as the endpoint's): rename it"
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 {
+			return "has a control or bidi character, which would rewrite what a terminal or a CI page shows around it: rename it"
+		}
+	}
+	return ""
 }
