@@ -91,7 +91,11 @@ func (c *Comparator) compareJSON(diffs []framework.Diff, prodBody, shadowBody []
 		defer prodTape.put()
 	}
 	if prodErr == errTooManyValues {
-		return append(diffs, tooManyValuesDiff(prodBody, shadowBody)), true
+		shadowTape, shadowErr := parseTape(shadowBody) // to say whether it is over too
+		if shadowTape != nil {
+			shadowTape.put()
+		}
+		return append(diffs, tooManyValuesDiff(prodBody, shadowBody, true, shadowErr == errTooManyValues)), true
 	}
 	shadowTape, shadowErr := parseTape(shadowBody)
 	if shadowTape != nil {
@@ -99,7 +103,7 @@ func (c *Comparator) compareJSON(diffs []framework.Diff, prodBody, shadowBody []
 	}
 	switch {
 	case shadowErr == errTooManyValues:
-		return append(diffs, tooManyValuesDiff(prodBody, shadowBody)), true
+		return append(diffs, tooManyValuesDiff(prodBody, shadowBody, false, true)), true
 	case prodErr == nil && shadowErr == nil:
 		w := walker{c: c, prod: prodTape, shad: shadowTape, diffs: diffs, loc: make([]fieldpath.Step, 0, 16)}
 		if errorPair {

@@ -76,6 +76,12 @@ func TestTooManyJSONValues(t *testing.T) {
 	// One side small: still one diff, whichever side is large.
 	if diffs := c.Compare(jsonResponse(`[1]`), jsonResponse(big)); len(diffs) != 1 || diffs[0].Kind != framework.KindSize {
 		t.Errorf("small prod, large shadow: %v, want one size diff", diffs)
+	} else if strings.Contains(diffs[0].Prod, "JSON values") || !strings.Contains(diffs[0].Shadow, "JSON values") {
+		// "prod 3 bytes (over 524288 JSON values)" said the wrong side.
+		t.Errorf("small prod, large shadow: only the large side is over the limit: %+v", diffs[0])
+	}
+	if diffs := c.Compare(jsonResponse(big), jsonResponse(`[1]`)); len(diffs) != 1 || strings.Contains(diffs[0].Shadow, "JSON values") || !strings.Contains(diffs[0].Prod, "JSON values") {
+		t.Errorf("large prod, small shadow: only the large side is over the limit: %+v", diffs)
 	}
 	// The tape stops at the limit instead of holding every value.
 	huge := denseArray(4*MaxJSONValues, 0)

@@ -51,12 +51,19 @@ func reserveTapes(prod, shadow []byte) (release func()) {
 }
 
 // tooManyValuesDiff compares two JSON bodies, one of them over
-// MaxJSONValues, by length and digest.
-func tooManyValuesDiff(prod, shadow []byte) framework.Diff {
+// MaxJSONValues, by length and digest; the note says which side is over.
+func tooManyValuesDiff(prod, shadow []byte, prodOver, shadowOver bool) framework.Diff {
 	kind := framework.KindValue
 	if len(prod) != len(shadow) {
 		kind = framework.KindSize
 	}
-	note := " (over " + strconv.Itoa(MaxJSONValues) + " JSON values: compared by digest)"
-	return framework.Diff{Path: "body", Kind: kind, Prod: digest(prod) + note, Shadow: digest(shadow) + note}
+	over := " (over " + strconv.Itoa(MaxJSONValues) + " JSON values: compared by digest)"
+	d := framework.Diff{Path: "body", Kind: kind, Prod: digest(prod), Shadow: digest(shadow)}
+	if prodOver {
+		d.Prod += over
+	}
+	if shadowOver {
+		d.Shadow += over
+	}
+	return d
 }
