@@ -130,6 +130,7 @@ func New(plan *framework.Plan, results *observe.Results, opt Options) (*Shadow, 
 		stop:    stop,
 	}
 	s.shadow.SetRetryPolicy(mirror.ShadowRetryPolicy)
+	s.shadow.HoldOffRefused(mirror.ShadowRefusedHold) // a refused dial costs as much as an answered copy: do not dial a down shadow for every request
 	s.metrics = newMetrics(func() float64 { return float64(len(s.queue)) })
 	s.kill.onTrip = func(trigger string) {
 		s.metrics.killed.Set(1)

@@ -176,6 +176,11 @@ func ShadowRetryPolicy(ctx context.Context, resp *http.Response, err error) (boo
 	return RetryPolicy(ctx, resp, err)
 }
 
+// HoldOffRefused makes the client, after a refused connection, fail
+// requests as refused without dialling for d (ShadowRefusedHold for a
+// shadow); 0 dials every time.
+func (c *Client) HoldOffRefused(d time.Duration) { c.refusedHold = d }
+
 // SetRetryPolicy replaces the client's retry policy.
 func (c *Client) SetRetryPolicy(policy retryablehttp.CheckRetry) { c.http.CheckRetry = policy }
 

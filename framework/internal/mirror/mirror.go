@@ -26,7 +26,7 @@ func New(plan *framework.Plan) *Mirror {
 		Probe:  NewClient(plan.Prod, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
 	}
 	m.Shadow.SetRetryPolicy(ShadowRetryPolicy)
-	m.Shadow.refusedHold = ShadowRefusedHold
+	m.Shadow.HoldOffRefused(ShadowRefusedHold)
 	return m
 }
 
