@@ -369,9 +369,11 @@ func (s *Shadow) mirror(j job) {
 		runner.ProbeNoise(ctx, s.prod, j.config.plan, endpoint, c, &j.exchange, &pair.Prod, s.results)
 	}
 	s.results.Add(&pair, diffs)
-	s.metrics.compared.WithLabelValues(endpoint.Name).Inc()
-	if len(diffs) == 0 {
-		s.metrics.matched.WithLabelValues(endpoint.Name).Inc()
+	if !pair.Prod.Failed() { // without prod's answer there is nothing to compare (a prod error)
+		s.metrics.compared.WithLabelValues(endpoint.Name).Inc()
+		if len(diffs) == 0 {
+			s.metrics.matched.WithLabelValues(endpoint.Name).Inc()
+		}
 	}
 	for _, category := range pair.Categories {
 		s.metrics.discrepancies.WithLabelValues(endpoint.Name, s.metrics.category(endpoint.Name, category)).Inc()
