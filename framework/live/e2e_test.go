@@ -78,9 +78,6 @@ func TestDemoBehindTheProxyUnderLoad(t *testing.T) {
 			if m.Success != 1 || len(m.Errors) > 0 {
 				t.Fatalf("prod's answers through the proxy: success %v, errors %v, status codes %v", m.Success, m.Errors, m.StatusCodes)
 			}
-			if m.Latencies.P99 > time.Second {
-				t.Fatalf("prod path p99 %v through the proxy", m.Latencies.P99)
-			}
 			s.Close()
 			var pairs int64
 			for _, e := range s.Results().Endpoints {
