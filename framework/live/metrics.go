@@ -35,6 +35,7 @@ const (
 	DropBodyUnread  = "body not read by prod"
 	DropKilled      = "kill switch"
 	DropRateLimited = "rate limit"
+	DropSessionEnd  = "session ended"
 )
 
 // metrics are the live side's Prometheus metrics, on a registry of their

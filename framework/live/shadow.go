@@ -327,7 +327,8 @@ func (s *Shadow) offer(t *ticket, ex framework.Exchange, dropReason string) {
 func (s *Shadow) work() {
 	for j := range s.queue {
 		if s.ctx.Err() != nil {
-			continue // closing: drain
+			s.metrics.dropped.WithLabelValues(j.config.plan.Endpoints[j.endpoint].Name, DropSessionEnd).Inc()
+			continue // the session ended before this copy's turn
 		}
 		s.mirror(j)
 	}
