@@ -34,6 +34,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework/internal/mirror"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/runner"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/framework/selector"
 )
 
@@ -274,7 +275,7 @@ func (s *Shadow) begin(req *framework.Request) *ticket {
 	c := s.config.Load()
 	i := c.sel.Match(req)
 	if i < 0 {
-		label := req.Method + " " + selector.Template(req.URL)
+		label := req.Method + " " + scrub.PathTokens(selector.Template(req.URL)) // a label never shows a token in the path
 		s.results.AddUnmatched(label)
 		s.metrics.proxied.WithLabelValues(UnmatchedEndpoint).Inc()
 		s.metrics.unmatched.WithLabelValues(s.metrics.route(label)).Inc()

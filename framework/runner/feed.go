@@ -13,6 +13,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/redact"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/framework/selector"
 	"github.com/shadowtest/shadowtest/framework/traffic"
 )
@@ -138,7 +139,7 @@ func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, res
 			}
 			i := sel.Match(&ex.Request)
 			if i < 0 {
-				results.AddUnmatched(ex.Request.Method + " " + selector.Template(ex.Request.URL))
+				results.AddUnmatched(ex.Request.Method + " " + scrub.PathTokens(selector.Template(ex.Request.URL)))
 				continue
 			}
 			if !send(plan, i, &ex, results, opt) {

@@ -182,3 +182,17 @@ func countDigits(s string) int {
 	}
 	return n
 }
+
+// PathTokens masks the segments of a URL path that look like credentials
+// (long runs of letters and digits mixed: a password-reset token, a JWT,
+// an API key), for labels built from paths that no rule describes, such
+// as the method and template unmatched requests are counted under.
+func PathTokens(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if tokenRE.FindString(p) == p && p != "" && countDigits(p) >= 2 && strings.ContainsFunc(p, unicode.IsLetter) {
+			parts[i] = Mask
+		}
+	}
+	return strings.Join(parts, "/")
+}

@@ -44,3 +44,18 @@ func TestNamesByWords(t *testing.T) {
 		}
 	}
 }
+
+func TestPathTokens(t *testing.T) {
+	tests := []struct{ in, want, reason string }{
+		{"GET /reset/Zx8vQm2KpL9nR4tW7yB1cD5fG3hJ6kM0", "GET /reset/" + Mask, "a reset token"},
+		{"/k/sk_live_51HqLyjWDarjtT1zdp7dcXYZ/x", "/k/" + Mask + "/x", "an API key between segments"},
+		{"/t/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmN", "/t/" + Mask, "a JWT"},
+		{"/users/{id}/orders", "/users/{id}/orders", "templates and words stay"},
+		{"/api/v2/healthcheck-endpoint", "/api/v2/healthcheck-endpoint", "a long word with one digit stays"},
+	}
+	for _, tt := range tests {
+		if got := PathTokens(tt.in); got != tt.want {
+			t.Errorf("PathTokens(%q) = %q, want %q (%s)", tt.in, got, tt.want, tt.reason)
+		}
+	}
+}
