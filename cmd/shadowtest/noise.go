@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"cuelang.org/go/cue/format"
+
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/report"
@@ -85,6 +87,11 @@ func noiseFile(plan *framework.Plan, results *observe.Results) []byte {
 		if len(lines) > 0 {
 			fmt.Fprintf(&b, "endpoints: %s: shape: {\n%s\n}\n", report.CUEString(e.Name), strings.Join(lines, "\n"))
 		}
+	}
+	// Laid out as cue fmt lays it out (keys aligned), so that a repository
+	// checking `cue fmt --check` accepts the file as written.
+	if out, err := format.Source(b.Bytes()); err == nil {
+		return out
 	}
 	return b.Bytes()
 }
