@@ -11,6 +11,9 @@ import (
 const (
 	// UnmatchedEndpoint is the endpoint label of requests no endpoint covers.
 	UnmatchedEndpoint = "(unmatched)"
+	// UpgradeEndpoint is the endpoint label of upgrade requests
+	// (WebSocket), passed through to prod and never mirrored.
+	UpgradeEndpoint = "(upgrade)"
 	// OtherLabel stands for the label values past a metric's cardinality
 	// cap.
 	OtherLabel = "(other)"
@@ -26,10 +29,8 @@ const (
 // Reasons a copy of an admitted request is dropped to protect prod, as
 // the reason label of shadowtest_live_dropped_requests_total shows them.
 // Requests the spec's policy does not mirror are counted in
-// shadowtest_live_skipped_requests_total with runner.Admit's reasons, or
-// SkipUpgrade.
+// shadowtest_live_skipped_requests_total with runner.Admit's reasons.
 const (
-	SkipUpgrade     = "upgrade"
 	DropQueueFull   = "queue full"
 	DropBodyTooBig  = "body over cap"
 	DropBodyUnread  = "body not read by prod"

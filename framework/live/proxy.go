@@ -72,7 +72,7 @@ func NewProxy(s *Shadow) *Proxy {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if r.Header.Get("Upgrade") != "" {
-		p.shadow.metrics.proxied.WithLabelValues(UnmatchedEndpoint).Inc()
+		p.shadow.metrics.proxied.WithLabelValues(UpgradeEndpoint).Inc()
 		p.reverse.ServeHTTP(w, r)
 		return
 	}

@@ -254,6 +254,9 @@ func TestProxyPassesUpgradesWithoutMirroring(t *testing.T) {
 	if shadow.n.Load() != 0 {
 		t.Fatal("an upgrade was mirrored")
 	}
+	if got := counter(t, s, "shadowtest_live_proxied_requests_total", map[string]string{"endpoint": UpgradeEndpoint}); got != 1 {
+		t.Fatalf("proxied upgrades = %v, want 1", got)
+	}
 }
 
 func TestProxyAnswers502WhenProdIsDown(t *testing.T) {
