@@ -321,7 +321,7 @@ type Rules struct {
 	TextTokens bool `json:"textTokens,omitempty"`
 }
 
-// ShapeRule is a declared shape: a format name ("uuid", "rfc3339",
+// ShapeRule is a declared shape: a format name ("uuid", "rfc3339", "httpdate",
 // "ipport", "ip", "integer", "decimal", "hex", "base64", "string",
 // "number") or, when Pattern is set, a string matching that RE2 pattern.
 type ShapeRule struct {

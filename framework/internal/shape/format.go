@@ -1,5 +1,5 @@
 // Package shape describes the shape of a response value: its JSON kind,
-// a recognised string format (UUID, RFC 3339 time, IP address...) or a
+// a recognised string format (UUID, RFC 3339 or HTTP time, IP address...) or a
 // template (fixed prefix and suffix around a varying part), and whether a
 // number is an integer. Noise learning uses it to say "this field may
 // differ, but must keep prod's shape", and the comparator uses it for the
@@ -38,6 +38,12 @@ const (
 	// Base64 is standard or URL-safe base64, padded or not, at least 4
 	// characters.
 	Base64
+	// HTTPDate is an HTTP date (RFC 9110 §5.6.7: "Mon, 30 Nov 2026
+	// 02:30:05 GMT", the obsolete RFC 850 and asctime forms) or RFC 1123
+	// with a numeric zone. Without it, such a time was learned as a
+	// template whose fixed prefix held the day and minute of the run, a
+	// rule that --write-noise wrote and that failed the runs after.
+	HTTPDate
 )
 
 // formatNames are the names the spec uses, in order of preference: the
@@ -46,7 +52,7 @@ var formatNames = []struct {
 	f    Format
 	name string
 }{
-	{UUID, "uuid"}, {RFC3339, "rfc3339"}, {IPPort, "ipport"}, {IP, "ip"},
+	{UUID, "uuid"}, {RFC3339, "rfc3339"}, {HTTPDate, "httpdate"}, {IPPort, "ipport"}, {IP, "ip"},
 	{Integer, "integer"}, {Decimal, "decimal"}, {Hex, "hex"}, {Base64, "base64"},
 }
 
@@ -55,7 +61,7 @@ var formatNames = []struct {
 // own, with no learning: a UUID replaced by a name, a host:port by a bare
 // host. Integer text, hex and base64 are not: "123" and "abc" fit them by
 // chance.
-const Strong = UUID | RFC3339 | IPPort | IP
+const Strong = UUID | RFC3339 | HTTPDate | IPPort | IP
 
 // FormatNames lists the names ParseFormat accepts, most specific first.
 func FormatNames() []string {
@@ -130,6 +136,9 @@ func StrongFormats(s string) Format {
 	if isTime(s) {
 		f |= RFC3339
 	}
+	if isHTTPDate(s) {
+		f |= HTTPDate
+	}
 	if !ipChars(s) {
 		return f
 	}
@@ -182,6 +191,22 @@ func isTime(s string) bool {
 	}
 	_, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
 	return err == nil
+}
+
+// httpDateLayouts are the forms of an HTTP date, and RFC 1123 with a
+// numeric zone.
+var httpDateLayouts = []string{time.RFC1123, time.RFC1123Z, time.RFC850, time.ANSIC}
+
+func isHTTPDate(s string) bool {
+	if len(s) < len("Mon Jan 2 15:04:05 2006") || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, layout := range httpDateLayouts {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func isIPPort(s string) bool {

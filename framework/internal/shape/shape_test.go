@@ -19,6 +19,11 @@ func TestFormats(t *testing.T) {
 		{"2026-11-30T01:02:03Z", "rfc3339", "RFC 3339 without fraction"},
 		{"2026-11-30T01:02:03.123456789+01:00", "rfc3339", "with fraction and offset"},
 		{"2026-11-30 01:02:03Z", "rfc3339", "RFC 3339 allows a space for T"},
+		{"Mon, 30 Nov 2026 02:30:05 GMT", "httpdate", "HTTP date (IMF-fixdate)"},
+		{"Monday, 30-Nov-26 02:30:05 GMT", "httpdate", "obsolete RFC 850 HTTP date"},
+		{"Mon Nov 30 02:30:05 2026", "httpdate", "asctime HTTP date"},
+		{"Mon, 30 Nov 2026 02:30:05 +0100", "httpdate", "RFC 1123 with a numeric zone"},
+		{"Mon, 30 Nov 2026", "", "a date alone is no HTTP date"},
 		{"127.0.0.1:40224", "ipport", "IPv4 with a port"},
 		{"[::1]:8080", "ipport", "IPv6 with a port"},
 		{"127.0.0.1", "ip", "IPv4 without a port"},
@@ -194,4 +199,24 @@ func FuzzFromDisplay(f *testing.F) {
 			t.Errorf("FromDisplay(%q) = %+v", strconv.Quote(display), v)
 		}
 	})
+}
+
+// TestHTTPDateIsAFormat: HTTP dates seen within one minute were learned
+// as a template whose fixed prefix held that minute
+// ("^Mon, 30 Nov 2026 02:30:[0-9A-Z\\s]{1,3} GMT$"), and --write-noise
+// wrote it as a rule that every later run broke. They are a format.
+func TestHTTPDateIsAFormat(t *testing.T) {
+	var l Learner
+	for _, v := range []string{"Mon, 30 Nov 2026 02:30:05 GMT", "Mon, 30 Nov 2026 02:30:06 GMT", "Mon, 30 Nov 2026 02:30:41 GMT"} {
+		l.Add(Value{Kind: String, Text: v})
+	}
+	s := l.Shape(true)
+	if rule, ok := s.Rule(); !ok || rule != `"httpdate"` {
+		t.Fatalf("learned %s, rule %s; want the httpdate format", s, rule)
+	}
+	for v, want := range map[string]bool{"Tue, 01 Dec 2026 09:00:00 GMT": true, "2026-12-01T09:00:00Z": false, "Tue, 01 Dec 2026": false} {
+		if got := s.Fits(Value{Kind: String, Text: v}); got != want {
+			t.Errorf("%q fits %s: %v, want %v", v, s, got, want)
+		}
+	}
 }
