@@ -141,6 +141,9 @@ func TestMetricsCardinalityIsBounded(t *testing.T) {
 	if len(f.Metric) != maxUnmatchedRoutes+1 {
 		t.Fatalf("%d unmatched series, want at most %d plus %s", len(f.Metric), maxUnmatchedRoutes, OtherLabel)
 	}
+	if n := len(s.Results().Unmatched); n != maxUnmatchedRoutes+1 {
+		t.Fatalf("the results keep %d unmatched routes, want at most %d plus %s", n, maxUnmatchedRoutes, OtherLabel)
+	}
 }
 
 func TestSetRateChangesSamplingAtRuntime(t *testing.T) {

@@ -276,9 +276,12 @@ func (s *Shadow) begin(req *framework.Request) *ticket {
 	i := c.sel.Match(req)
 	if i < 0 {
 		label := req.Method + " " + scrub.PathTokens(selector.Template(req.URL)) // a label never shows a token in the path
+		// Capped: live traffic may hold any number of distinct paths,
+		// and neither the metrics nor the results may grow with them.
+		label = s.metrics.route(label)
 		s.results.AddUnmatched(label)
 		s.metrics.proxied.WithLabelValues(UnmatchedEndpoint).Inc()
-		s.metrics.unmatched.WithLabelValues(s.metrics.route(label)).Inc()
+		s.metrics.unmatched.WithLabelValues(label).Inc()
 		return nil
 	}
 	name := c.plan.Endpoints[i].Name
