@@ -91,16 +91,16 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 	return string(out)
 }
 
-// platforms are the release's targets, as .goreleaser.yaml declares them
-// (no Windows: see there).
+// platforms are the release's targets, as .goreleaser.yaml declares them.
 var platforms = []struct{ os, arch string }{
 	{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "amd64"}, {"darwin", "arm64"},
+	{"windows", "amd64"}, {"windows", "arm64"},
 }
 
 // TestGoReleaser releases a copy of this repository tagged v1.2.3 with the
 // pinned GoReleaser, everything but publishing (no network, no container
 // daemon, so no image either), and checks what a team would download: an
-// archive per platform (linux and darwin, amd64 and arm64) with the binary and the docs, checksums.txt that
+// archive per platform (linux, darwin and windows, amd64 and arm64) with the binary and the docs, checksums.txt that
 // matches them, a CycloneDX SBOM per binary, a static linux binary whose
 // `version` names the tag and the commit, and the CI templates' install
 // script installing it from a server laid out like the GitHub release.
@@ -125,12 +125,15 @@ func TestGoReleaser(t *testing.T) {
 		"GITHUB_TOKEN=", "GORELEASER_CURRENT_TAG=v1.2.3"}
 	started := time.Now()
 	run(t, src, env, goreleaser, "release", "--clean", "--skip=publish,announce,docker,validate", "--parallelism=2")
-	t.Logf("goreleaser release (4 binaries, archives, checksums, SBOMs): %s", time.Since(started).Round(time.Second))
+	t.Logf("goreleaser release (6 binaries, archives, checksums, SBOMs): %s", time.Since(started).Round(time.Second))
 	dist := filepath.Join(src, "dist")
 
 	sums := readChecksums(t, filepath.Join(dist, "checksums.txt"))
 	for _, p := range platforms {
-		archive := fmt.Sprintf("shadowtest_1.2.3_%s_%s.tar.gz", p.os, p.arch)
+		archive, exe := fmt.Sprintf("shadowtest_1.2.3_%s_%s.tar.gz", p.os, p.arch), "shadowtest"
+		if p.os == "windows" {
+			archive, exe = strings.TrimSuffix(archive, ".tar.gz")+".zip", "shadowtest.exe"
+		}
 		data, err := os.ReadFile(filepath.Join(dist, archive))
 		if err != nil {
 			t.Errorf("missing archive %s: %v", archive, err)
@@ -140,7 +143,7 @@ func TestGoReleaser(t *testing.T) {
 			t.Errorf("checksums.txt says %q for %s, the file's sha256 is %x", sums[archive], archive, got)
 		}
 		entries := archiveEntries(t, archive, data)
-		for _, want := range []string{"shadowtest", "README.md", "schemas/REFERENCE.md"} {
+		for _, want := range []string{exe, "README.md", "schemas/REFERENCE.md"} {
 			if !slices.Contains(entries, want) {
 				t.Errorf("%s lacks %s: it holds %v", archive, want, entries)
 			}

@@ -72,7 +72,7 @@ func catchSignals() *signals {
 	interrupts := make(chan os.Signal, 4)
 	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
 	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
+	notifySignals(usr1, killSignal)
 	s.stops = []chan os.Signal{interrupts, usr1}
 	s.interrupts = interrupts
 	go func() {
@@ -103,6 +103,20 @@ func (s *signals) interrupted() string {
 		}
 	}
 	return s.received
+}
+
+// notifySignals relays the given signals to c, leaving out those the
+// platform does not have (nil).
+func notifySignals(c chan<- os.Signal, sigs ...os.Signal) {
+	var have []os.Signal
+	for _, sig := range sigs {
+		if sig != nil {
+			have = append(have, sig)
+		}
+	}
+	if len(have) > 0 {
+		signal.Notify(c, have...)
+	}
 }
 
 func signalName(sig os.Signal) string {

@@ -14,8 +14,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/disclog"
 	"github.com/shadowtest/shadowtest/framework/observe"
@@ -307,7 +305,7 @@ func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) err
 type outputFile struct {
 	io.Writer
 	scrubbed *scrub.Writer
-	pending  *renameio.PendingFile
+	pending  *pendingFile
 	special  *os.File
 }
 
@@ -347,7 +345,7 @@ func openOutputFile(path string, stdout io.Writer) (*outputFile, error) {
 	if err := ensureDir(target); err != nil {
 		return nil, err
 	}
-	p, err := renameio.NewPendingFile(target, renameio.WithTempDir(filepath.Dir(target)), renameio.WithPermissions(0o666))
+	p, err := newPendingFile(target)
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) {

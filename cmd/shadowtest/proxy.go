@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/live"
 	"github.com/shadowtest/shadowtest/framework/observe"
@@ -118,7 +116,7 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	// the session (and are judged), SIGUSR1 and SIGUSR2 trip and reset the
 	// kill switch, SIGHUP reloads the spec.
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
+	notifySignals(sigs, os.Interrupt, syscall.SIGTERM, killSignal, resumeSignal, reloadSignal)
 	defer signal.Stop(sigs)
 
 	var ramp proxyRamp // mirror.ramp, when the spec has one
@@ -198,22 +196,22 @@ session:
 		case <-tick:
 			data, err := resultsJSON(results)
 			if err == nil {
-				err = renameio.WriteFile(opt.outputs.results, data, 0o644)
+				err = writeFileAtomically(opt.outputs.results, data, 0o644)
 			}
 			if err != nil {
 				fmt.Fprintf(stderr, "shadowtest: --results %s not rewritten: %v\n", opt.outputs.results, err)
 			}
 		case sig := <-sigs:
 			switch sig {
-			case syscall.SIGUSR1:
+			case killSignal:
 				if shadow.Switch().Trip(live.TriggerSignal, "SIGUSR1 received") {
 					fmt.Fprintf(stderr, "shadowtest: %s\n", shadow.Switch().Status().LastTrip)
 				}
-			case syscall.SIGUSR2:
+			case resumeSignal:
 				if shadow.Switch().Resume() {
 					fmt.Fprintln(stderr, "shadowtest: SIGUSR2 received: kill switch reset, mirroring resumed")
 				}
-			case syscall.SIGHUP:
+			case reloadSignal:
 				next, err := reload()
 				if err == nil {
 					err = shadow.Reload(next)
