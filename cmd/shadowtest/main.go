@@ -248,6 +248,28 @@ func editDistance(a, b string) int {
 // parseArgs parses flags that may come before or after the positional
 // arguments ("run specs/ --junit out.xml" and "run --junit out.xml specs/").
 // It returns the positional arguments, or the exit code to stop with.
+// parseSpecDirArgs parses the flags of a command that takes one spec
+// directory, checks the named output flags (see checkOutputFlags) and
+// returns the directory; on a mistake it has told stderr and returns the
+// exit code with ok false. example shows the command's use in the message.
+func parseSpecDirArgs(fs *flag.FlagSet, args []string, example string, stderr io.Writer, outputs ...string) (dir string, code int, ok bool) {
+	positional, code, ok := parseArgs(fs, args)
+	if !ok {
+		return "", code, false
+	}
+	if len(outputs) > 0 {
+		if err := checkOutputFlags(fs, outputs...); err != nil {
+			fmt.Fprintf(stderr, "shadowtest %s: %v\n", fs.Name(), err)
+			return "", exitInvalid, false
+		}
+	}
+	if len(positional) != 1 {
+		fmt.Fprintf(stderr, "shadowtest %s: want exactly one spec directory, e.g. %s\n", fs.Name(), example)
+		return "", exitInvalid, false
+	}
+	return positional[0], 0, true
+}
+
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 	var positional []string
 	for {

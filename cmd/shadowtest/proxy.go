@@ -65,20 +65,12 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	opt.outputs.register(fs)
 	var tags tagFlags
 	fs.Var(&tags, "t", tagUsage)
-	positional, code, ok := parseArgs(fs, args)
+	dir, code, ok := parseSpecDirArgs(fs, args, "shadowtest proxy specs/ -t prod=http://127.0.0.1:8081", stderr, outputFlags...)
 	if !ok {
 		return code
 	}
-	if err := checkOutputFlags(fs, outputFlags...); err != nil {
-		fmt.Fprintf(stderr, "shadowtest proxy: %v\n", err)
-		return exitInvalid
-	}
-	if len(positional) != 1 {
-		fmt.Fprintln(stderr, "shadowtest proxy: want exactly one spec directory, e.g. shadowtest proxy specs/ -t prod=http://127.0.0.1:8081")
-		return exitInvalid
-	}
 	load := func() (*framework.Plan, error) {
-		plan, err := spec.Load(positional[0], spec.Options{Tags: tags})
+		plan, err := spec.Load(dir, spec.Options{Tags: tags})
 		if err != nil {
 			return nil, err
 		}

@@ -52,19 +52,11 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	opt.register(fs)
 	var tags tagFlags
 	fs.Var(&tags, "t", tagUsage)
-	positional, code, ok := parseArgs(fs, args)
+	dir, code, ok := parseSpecDirArgs(fs, args, "shadowtest run specs/ --junit junit.xml", stderr, outputFlags...)
 	if !ok {
 		return code
 	}
-	if err := checkOutputFlags(fs, outputFlags...); err != nil {
-		fmt.Fprintf(stderr, "shadowtest run: %v\n", err)
-		return exitInvalid
-	}
-	if len(positional) != 1 {
-		fmt.Fprintln(stderr, "shadowtest run: want exactly one spec directory, e.g. shadowtest run specs/ --junit junit.xml")
-		return exitInvalid
-	}
-	plan, err := spec.Load(positional[0], spec.Options{Tags: tags})
+	plan, err := spec.Load(dir, spec.Options{Tags: tags})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid

@@ -18,15 +18,11 @@ func vetCommand(args []string, stdout, stderr io.Writer) int {
 	var tags tagFlags
 	fs.Var(&tags, "t", tagUsage)
 	asJSON := fs.Bool("json", false, "print each problem as one JSON object per line on stdout ({file, line, col, path, message}), nothing when the spec is valid; for editors and bots")
-	positional, code, ok := parseArgs(fs, args)
+	dir, code, ok := parseSpecDirArgs(fs, args, "shadowtest vet specs/", stderr)
 	if !ok {
 		return code
 	}
-	if len(positional) != 1 {
-		fmt.Fprintln(stderr, "shadowtest vet: want exactly one spec directory, e.g. shadowtest vet specs/")
-		return exitInvalid
-	}
-	plan, err := spec.Load(positional[0], spec.Options{Tags: tags})
+	plan, err := spec.Load(dir, spec.Options{Tags: tags})
 	switch {
 	case err != nil && *asJSON:
 		writeProblemsJSON(stdout, err)
@@ -37,7 +33,7 @@ func vetCommand(args []string, stdout, stderr io.Writer) int {
 	case *asJSON:
 		return exitPass
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d endpoints)\n", positional[0], len(plan.Endpoints))
+	fmt.Fprintf(stdout, "%s: ok (%d endpoints)\n", dir, len(plan.Endpoints))
 	return exitPass
 }
 
