@@ -79,9 +79,19 @@ targets: {
 mirror: concurrency: 4
 endpoints: items: {path: "/items/{id}", thresholds: minSamples: 5}
 `, prod.URL, shadow.URL)), 0o644)
-	args := append([]string{"proxy", s.dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", filepath.Join(s.dir, "junit.xml"), "--results", filepath.Join(s.dir, "results.json")}, extra...)
+	args := append([]string{"--results", filepath.Join(s.dir, "results.json")}, extra...)
+	s.start(args, "SHADOWTEST_ADMIN_TOKEN=admin-secret-token")
+	return s
+}
+
+// start runs the proxy on s.dir's spec on free ports, with --junit in s.dir
+// and the extra flags and environment, and waits until it listens.
+func (s *liveSession) start(extra []string, env ...string) {
+	t := s.t
+	t.Helper()
+	args := append([]string{"proxy", s.dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", filepath.Join(s.dir, "junit.xml")}, extra...)
 	s.cmd = exec.Command(binary, args...)
-	s.cmd.Env = append(os.Environ(), "NO_COLOR=1", "SHADOWTEST_ADMIN_TOKEN=admin-secret-token")
+	s.cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	s.cmd.Stdout = &s.stdout
 	pr, pw := io.Pipe()
 	s.cmd.Stderr = pw
@@ -108,7 +118,6 @@ endpoints: items: {path: "/items/{id}", thresholds: minSamples: 5}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("the proxy did not start: %s", s.stderr.String())
 	}
-	return s
 }
 
 func (s *liveSession) get(path string) string {

@@ -3,13 +3,10 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -45,34 +42,7 @@ endpoints: items: {path: "/items/{id}", thresholds: minSamples: 5}
 	if err := os.WriteFile(filepath.Join(s.dir, "shadow.cue"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.cmd = exec.Command(binary, "proxy", s.dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", filepath.Join(s.dir, "junit.xml"))
-	s.cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	s.cmd.Stdout = &s.stdout
-	pr, pw := io.Pipe()
-	s.cmd.Stderr = pw
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.exited <- s.cmd.Wait(); pw.Close() }()
-	t.Cleanup(func() { s.cmd.Process.Kill() })
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.stderr.Write([]byte(line + "\n"))
-			if rest, ok := strings.CutPrefix(line, "shadowtest: proxying "); ok {
-				fields := strings.Fields(rest)
-				s.front, s.admin = "http://"+fields[0], "http://"+fields[len(fields)-1]
-				close(ready)
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("the proxy did not start: %s", s.stderr.String())
-	}
+	s.start(nil)
 	return s
 }
 
