@@ -12,3 +12,12 @@ import "embed"
 //
 //go:embed demo
 var Demo embed.FS
+
+// GRPCDemo is the spec directory `shadowtest demo --grpc` runs: the gRPC
+// demo shop's v1 against its v2 (see fixtures/DIFFERENCES.md), with the
+// shop's .proto (shop.proto, which package fixtures/grpcdemo also compiles
+// to serve the shop) and its traffic at
+// ../../fixtures/traffic/grpcdemo.jsonl.
+//
+//go:embed grpcdemo
+var GRPCDemo embed.FS
