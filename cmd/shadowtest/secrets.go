@@ -4,9 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/envref"
 	"github.com/shadowtest/shadowtest/framework/redact"
 	"github.com/shadowtest/shadowtest/framework/scrub"
 )
@@ -40,11 +40,7 @@ func newRedactor(plan *framework.Plan, sc *scrub.Scrubber) (*redact.Redactor, er
 func learnPlan(plan *framework.Plan, red *redact.Redactor, sc *scrub.Scrubber) {
 	for _, t := range []*framework.Target{&plan.Prod, &plan.Shadow} {
 		for name, value := range t.Headers {
-			expanded := os.Expand(value, func(env string) string {
-				v := os.Getenv(env)
-				sc.Add(v)
-				return v
-			})
+			expanded := envref.ExpandFunc(value, func(v string) { sc.Add(v) })
 			if expanded != value {
 				sc.Add(expanded)
 			}

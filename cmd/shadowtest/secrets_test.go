@@ -17,8 +17,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/andybalholm/brotli"
@@ -279,7 +281,7 @@ endpoints: {
 report: redact: ["$.users[id=7].password"]
 `))
 	trace := s.new("${TRACE_SECRET} in a plain header")
-	code, outputs := runOutputs(t, dir, []string{"SHADOW_TOKEN=" + envToken, "TRACE_SECRET=" + trace}, "run", ".")
+	code, outputs := runOutputs(t, dir, []string{"SHADOW_TOKEN=" + envToken, "TRACE_SECRET=" + trace, "SHADOWTEST_ALLOW_ENV=TRACE_SECRET"}, "run", ".")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (the targets differ)\nstdout:\n%s\nstderr:\n%s", code, outputs["stdout"], outputs["stderr"])
 	}
@@ -406,4 +408,55 @@ endpoints: all: {method: "GET", path: "/{p}"}
 			assertNoSecret(t, outputs, s)
 		})
 	}
+}
+
+// TestSpecReadsOnlyAllowedEnvironment: a spec (which a pull request can
+// change) that references a CI secret in a target header is refused before
+// any request is sent, unless the job lists the variable in
+// SHADOWTEST_ALLOW_ENV; then its value is sent and still never printed.
+func TestSpecReadsOnlyAllowedEnvironment(t *testing.T) {
+	s := secrets{}
+	deployKey := s.new("CI deploy key")
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("X-Debug"))
+		mu.Unlock()
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(`{"request":{"method":"GET","url":"/a"}}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {
+	prod: url: "`+srv.URL+`"
+	shadow: {url: "`+srv.URL+`", headers: "X-Debug": "key=${CI_DEPLOY_KEY}"}
+}
+traffic: [{jsonl: "traffic.jsonl"}]
+endpoints: all: {method: "GET", path: "/a", thresholds: minSamples: 1}
+`), 0o644)
+
+	code, outputs := runOutputs(t, dir, []string{"CI_DEPLOY_KEY=" + deployKey, "SHADOWTEST_ALLOW_ENV="}, "run", ".")
+	if code != exitInvalid || !bytes.Contains(outputs["stderr"], []byte("spec.cue:4:")) ||
+		!bytes.Contains(outputs["stderr"], []byte("CI_DEPLOY_KEY")) || !bytes.Contains(outputs["stderr"], []byte("SHADOWTEST_ALLOW_ENV")) {
+		t.Fatalf("exit %d, want 2 naming the header's position, the variable and SHADOWTEST_ALLOW_ENV\nstderr:\n%s", code, outputs["stderr"])
+	}
+	mu.Lock()
+	if len(seen) != 0 {
+		t.Errorf("%d requests were sent by a refused spec", len(seen))
+	}
+	mu.Unlock()
+	assertNoSecret(t, outputs, s)
+
+	code, outputs = runOutputs(t, dir, []string{"CI_DEPLOY_KEY=" + deployKey, "SHADOWTEST_ALLOW_ENV=CI_DEPLOY_KEY"}, "run", ".")
+	if code != exitPass {
+		t.Fatalf("exit %d with the variable allowed, want 0\nstderr:\n%s", code, outputs["stderr"])
+	}
+	mu.Lock()
+	if !slices.Contains(seen, "key="+deployKey) {
+		t.Errorf("the allowed variable did not reach the shadow: %q", seen)
+	}
+	mu.Unlock()
+	assertNoSecret(t, outputs, s)
 }

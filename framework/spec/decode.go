@@ -8,6 +8,7 @@ import (
 	"cuelang.org/go/cue"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/envref"
 )
 
 // The raw types mirror the schema for cue.Value.Decode. Pointers mark the
@@ -144,6 +145,14 @@ func (d *decoder) target(name string) framework.Target {
 	}
 	if len(raw.Headers) == 0 {
 		raw.Headers = nil
+	}
+	for header, value := range raw.Headers {
+		if refused := envref.Refused(value); len(refused) > 0 {
+			at := append(path, cue.Str("headers"), cue.Str(header))
+			d.report(at, d.pos(at...), "%s reads the environment variable %s, which a spec may not read: "+
+				"a spec reads SHADOW_* and SHADOWTEST_* variables and those the CI job lists in %s (set it in the job, not in the spec)",
+				header, refused[0], envref.AllowVar)
+		}
 	}
 	return framework.Target{Name: name, URL: raw.URL, Timeout: timeout, Headers: raw.Headers, Retries: raw.Retries}
 }

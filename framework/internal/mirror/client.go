@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/envref"
 	"github.com/shadowtest/shadowtest/framework/redact"
 )
 
@@ -255,7 +256,7 @@ func (c *Client) build(ctx context.Context, req *framework.Request) (*retryableh
 		httpReq.Header.Set("Accept-Encoding", ae)
 	}
 	for name, value := range c.target.Headers {
-		expanded := os.ExpandEnv(value)
+		expanded := envref.Expand(value)
 		if strings.EqualFold(name, "Host") {
 			httpReq.Host = expanded
 			continue

@@ -4,10 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/envref"
 )
 
 // rewritePath applies the target's path prefix rewrite to an origin-form
@@ -91,7 +91,7 @@ func (c *Client) Rewrite(out *http.Request) error {
 	c.removeHeaders(out.Header)
 	out.Host = c.host(&framework.Request{Host: out.Host})
 	for name, value := range c.target.Headers {
-		expanded := os.ExpandEnv(value)
+		expanded := envref.Expand(value)
 		if strings.EqualFold(name, "Host") {
 			out.Host = expanded
 			continue

@@ -1,0 +1,77 @@
+// Package envref decides which environment variables a spec may read and
+// expands its ${NAME} references.
+//
+// A spec is code that a pull request can change, and the CI job that runs
+// it usually holds secrets of its own (cloud keys, registry tokens). A
+// target header such as "X-Debug: ${AWS_SECRET_ACCESS_KEY}" would send one
+// of them to whatever URL the spec names. So a spec reads only variables
+// whose names start with SHADOW_ or SHADOWTEST_, and those the job itself
+// lists in SHADOWTEST_ALLOW_ENV: the job, not the spec, decides what a spec
+// may read.
+package envref
+
+import (
+	"os"
+	"slices"
+	"strings"
+)
+
+// AllowVar names the environment variable listing, separated by commas or
+// spaces, the other variables a spec may read.
+const AllowVar = "SHADOWTEST_ALLOW_ENV"
+
+// Allowed reports whether a spec may read the environment variable name.
+func Allowed(name string) bool {
+	if strings.HasPrefix(name, "SHADOW_") || strings.HasPrefix(name, "SHADOWTEST_") {
+		return true
+	}
+	return slices.Contains(strings.FieldsFunc(os.Getenv(AllowVar), func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '\n'
+	}), name)
+}
+
+// Names returns the variables value refers to ($NAME and ${NAME}, as
+// os.Expand reads them), in order, each once.
+func Names(value string) []string {
+	var names []string
+	os.Expand(value, func(name string) string {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+		return ""
+	})
+	return names
+}
+
+// Refused returns the variables value refers to that a spec may not read.
+func Refused(value string) []string {
+	var refused []string
+	for _, name := range Names(value) {
+		if !Allowed(name) {
+			refused = append(refused, name)
+		}
+	}
+	return refused
+}
+
+// Expand replaces value's references by the variables' values. A reference
+// to a variable the spec may not read expands to nothing: spec.Load refuses
+// such a spec, so this only guards callers that skipped it.
+func Expand(value string) string {
+	return ExpandFunc(value, nil)
+}
+
+// ExpandFunc is Expand that also hands every value it reads to seen (when
+// not nil), so that the caller can register it as a secret.
+func ExpandFunc(value string, seen func(string)) string {
+	return os.Expand(value, func(name string) string {
+		if !Allowed(name) {
+			return ""
+		}
+		v := os.Getenv(name)
+		if seen != nil {
+			seen(v)
+		}
+		return v
+	})
+}
