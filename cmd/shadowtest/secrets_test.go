@@ -171,6 +171,7 @@ func hostile(t *testing.T, side string, s secrets) *httptest.Server {
 	bom, concat, deep, form := p("BOM password"), p("concatenated secret"), p("deep token"), p("form password")
 	location, cookie := p("Location access_token"), p("Set-Cookie")
 	xauth, apiKey := p("X-Authorization"), p("Api_Key")
+	soapToken, soapAttr := p("SOAP SessionToken"), p("SOAP password attribute")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		h := w.Header()
@@ -198,6 +199,9 @@ func hostile(t *testing.T, side string, s secrets) *httptest.Server {
 		case "form":
 			h.Set("Content-Type", "application/x-www-form-urlencoded")
 			fmt.Fprintf(w, "side=%s&password=%s", side, form)
+		case "soap":
+			h.Set("Content-Type", "application/soap+xml; charset=utf-8")
+			fmt.Fprintf(w, `<?xml version="1.0"?><s:Envelope xmlns:s="urn:s"><s:Body><LoginResult password=%q><side>%s</side><SessionToken>%s</SessionToken></LoginResult></s:Body></s:Envelope>`, soapAttr, side, soapToken)
 		case "spoof":
 			h.Set("Content-Type", "text/plain")
 			fmt.Fprintf(w, "%s\x1b[2J\x1b]0;owned\x07\r\u202eshadow ok\x7f\u0085", side)
@@ -228,7 +232,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		b, _ := json.Marshal(rec)
 		jsonl = append(jsonl, string(b))
 	}
-	for _, path := range []string{"keyed", "gzip", "br", "bom", "concat", "deep", "form", "spoof", "echo"} {
+	for _, path := range []string{"keyed", "gzip", "br", "bom", "concat", "deep", "form", "soap", "spoof", "echo"} {
 		line("GET", "/"+path+"?pwd="+q(path+" query pwd")+"&jwt="+q(path+" query jwt")+"&tok%65n="+q(path+" query tok%65n")+"&page=2",
 			map[string][]string{
 				"X-Authorization": {q(path + " request X-Authorization")},
@@ -240,6 +244,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	}
 	line("POST", "/login", map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}}, "user=ada&pwd="+q("form request pwd"))
 	line("POST", "/login", map[string][]string{"Content-Type": {"application/json"}}, `{"user":"ada","password":"`+q("JSON request password")+`"}`)
+	line("POST", "/soap", map[string][]string{"Content-Type": {"text/xml"}}, `<Login><User>ada</User><wsse:Password xmlns:wsse="urn:w">`+q("SOAP request wsse:Password")+`</wsse:Password></Login>`)
 	write := func(name string, data []byte) {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)

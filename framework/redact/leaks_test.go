@@ -5,8 +5,10 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -155,13 +157,15 @@ func FuzzRedact(f *testing.F) {
 	f.Add("p@ss w0rd!", "X-Api-Key", "", 1)
 	f.Add("aGVsbG8gd29ybGQ=", "client_secret", "x", 2)
 	f.Add("s3cr3tvalue", "accessToken", "echo:", 3)
+	f.Add("s3cr<&>value", "wsse.Password", "", 4)
+	f.Add("attr'\"value", "apiKey", "", 5)
 	f.Fuzz(func(t *testing.T, value, name, around string, where int) {
 		if len(value) < scrub.MinLen || strings.ContainsAny(value, "[]") || !utf8.ValidString(value) || !Default().names.Secret(name) {
 			return
 		}
 		r, sc := build(t)
 		var outputs []string
-		where = (where%4 + 4) % 4
+		where = (where%6 + 6) % 6
 		switch where {
 		case 0:
 			outputs = append(outputs, strings.Join(r.Header(http.Header{name: {value}})[name], ""))
@@ -174,6 +178,21 @@ func FuzzRedact(f *testing.F) {
 			}
 		case 3:
 			out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(`{"`+jsonEscape(name)+`":"`+jsonEscape(value)+`"}`))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		case 4, 5:
+			if !xmlName.MatchString(name) || strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 || r == 0xFFFE || r == 0xFFFF }) {
+				// not a name XML allows, or a value XML cannot carry
+				return
+			}
+			var escaped strings.Builder
+			xml.EscapeText(&escaped, []byte(value))
+			doc := `<r><` + name + `>` + escaped.String() + `</` + name + `></r>`
+			if where == 5 {
+				doc = `<r ` + name + `="` + escaped.String() + `"/>`
+			}
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/xml"}}, []byte(doc))
 			if err == nil {
 				outputs = append(outputs, string(out))
 			}
@@ -192,6 +211,8 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+var xmlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
 func urlEscape(s string) string {
 	return strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D", "+", "%2B", " ", "+", "#", "%23").Replace(s)

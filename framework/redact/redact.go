@@ -219,9 +219,9 @@ var ErrWithheld = errors.New("withheld")
 
 // BodyOf returns a body ready to print: its Content-Encoding undone, then
 // JSON members and form fields masked by the report.redact paths and by
-// name. decoded names the encoding undone ("" when none). When the body
-// cannot be decoded, or is JSON or a form (by Content-Type or by its first
-// byte) that cannot be parsed (a BOM, several documents, too deep, a bad
+// name, XML elements and attributes by name. decoded names the encoding undone ("" when none). When the body
+// cannot be decoded, or is JSON, XML or a form (by Content-Type or by its
+// first bytes) that cannot be parsed (a BOM, several documents, too deep, a bad
 // escape), it returns an error wrapping ErrWithheld saying why, and the
 // body must not be printed: only its size and digest.
 func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded string, err error) {
@@ -251,6 +251,12 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		if err != nil {
 			r.learnDocuments(body) // a shadow may echo it: what is secret is still learned
 			return nil, decoded, fmt.Errorf("%w: JSON body does not parse as one document (%v)", ErrWithheld, err)
+		}
+		return out, decoded, nil
+	case isXML(media) || media == "" && bytes.HasPrefix(trimmed, []byte("<?xml")):
+		out, err := r.xmlDocument(body)
+		if err != nil {
+			return nil, decoded, fmt.Errorf("%w: XML body does not parse as one document (%v)", ErrWithheld, err)
 		}
 		return out, decoded, nil
 	case media == "" && looksLikeForm(string(trimmed)):
@@ -378,6 +384,15 @@ func (r *Redactor) bodyText(value string) string {
 		return string(out)
 	case looksLikeForm(trimmed):
 		return r.params(trimmed, "&")
+	case strings.HasPrefix(trimmed, "<"):
+		out, err := r.xmlDocument([]byte(value))
+		switch {
+		case err == nil:
+			return r.Text(string(out))
+		case strings.HasPrefix(trimmed, "<?xml"):
+			return withheld([]byte(value), "XML text does not parse as one document")
+		}
+		// Markup that is not XML (an HTML page): masked as text.
 	}
 	return r.Text(value)
 }
