@@ -32,6 +32,9 @@ type Request struct {
 	Header http.Header
 	// Body is the request body, nil when there is none.
 	Body []byte
+	// RPC is set when the request is a gRPC call (see RPCCall); nil for
+	// HTTP.
+	RPC *RPCCall
 }
 
 // Response is one target's answer to a Request, or the transport failure
@@ -58,6 +61,9 @@ type Response struct {
 	// Retries is how many times the request was sent again after a
 	// failed attempt (see Target.Retries).
 	Retries int
+	// RPC is set on the answer to a gRPC call (see RPCStatus); nil for
+	// HTTP and for a transport failure.
+	RPC *RPCStatus
 }
 
 // Failed reports whether the target gave no HTTP response at all.

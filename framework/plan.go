@@ -42,6 +42,26 @@ type Plan struct {
 	// Report says what the discrepancy log, the results and the reports
 	// keep and hide.
 	Report ReportSettings
+	// GRPC says where the descriptors of gRPC endpoints come from; nil
+	// when the spec has no grpc block.
+	GRPC *GRPC
+}
+
+// GRPC says where the descriptors of the gRPC methods come from: .proto
+// files compiled at load time, a FileDescriptorSet, or server reflection
+// on prod. Exactly one of Protos, DescriptorSet and Reflection is set.
+type GRPC struct {
+	// Protos are .proto files, relative to Plan.Dir unless absolute.
+	Protos []string
+	// ImportPaths are where imports are looked up, relative to Plan.Dir
+	// unless absolute; empty means Plan.Dir.
+	ImportPaths []string
+	// DescriptorSet is a FileDescriptorSet file (protoc -o, buf build).
+	DescriptorSet string
+	// Reflection asks prod's server reflection service at run time.
+	Reflection bool
+	// Pos is where the grpc block is declared.
+	Pos Position
 }
 
 // ReportSettings say what the discrepancy log, the results and the reports
@@ -94,8 +114,24 @@ type Target struct {
 	Recorded bool
 	// Retries is how many times an idempotent request that failed at the
 	// transport level, or got 429, is sent again: at most Retries+1
-	// attempts reach the target.
+	// attempts reach the target. An RPC is retried only on UNAVAILABLE.
 	Retries int
+	// TLS configures the TLS client of an https:// or grpcs:// target.
+	TLS TLS
+}
+
+// TLS configures how a target's certificate is verified.
+type TLS struct {
+	// CA is a PEM file of the certificate authorities to trust instead
+	// of the system's, relative to Plan.Dir unless absolute; "" trusts
+	// the system's.
+	CA string
+	// ServerName is the name the certificate must be valid for, when it
+	// is not the URL's host.
+	ServerName string
+	// InsecureSkipVerify accepts any certificate: only when the spec says
+	// so.
+	InsecureSkipVerify bool
 }
 
 // PathRewrite replaces the prefix From of a request path with To: From
@@ -252,8 +288,18 @@ type Endpoint struct {
 	Name string `json:"name"`
 	// Method is the HTTP method, upper case.
 	Method string `json:"method"`
-	// Path is the path template, for example "/users/{id}".
+	// Path is the path template, for example "/users/{id}". For a gRPC
+	// endpoint it is "/" + GRPC, and Method is "POST".
 	Path string `json:"path"`
+	// GRPC is the full method a gRPC endpoint covers,
+	// "acme.users.v1.UserService/GetUser", where * matches any run of
+	// characters within the service or the method name; "" for HTTP.
+	GRPC string `json:"grpc,omitempty"`
+	// Idempotent lets a gRPC endpoint's calls be retried on UNAVAILABLE.
+	// Safe says they have no side effects: they are sent whatever
+	// mirror.writes says (as GET is), and may be retried.
+	Idempotent bool `json:"idempotent,omitempty"`
+	Safe       bool `json:"safe,omitempty"`
 	// Query and Header narrow the match: every predicate must hold.
 	Query  []Predicate `json:"query"`
 	Header []Predicate `json:"header"`

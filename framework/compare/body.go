@@ -46,7 +46,7 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 	if c.digestAbove > 0 && (int64(len(prodBody)) > c.digestAbove || int64(len(shadowBody)) > c.digestAbove) {
 		return append(diffs, c.digestDiff(prodBody, shadowBody))
 	}
-	errorPair := c.errorsBy != nil && (prod.Status < 200 || prod.Status > 299)
+	errorPair := c.errorsBy != nil && (prod.Status < 200 || prod.Status > 299 || prod.RPC != nil && prod.RPC.Code != 0)
 	switch bodyKind(prod.Header, prodBody, shadowBody) {
 	case bodyJSON:
 		d, ok := c.compareJSON(diffs, prodBody, shadowBody, prod.Truncated, shadow.Truncated, errorPair, more)

@@ -139,6 +139,18 @@ func (c *Comparator) CompareCounting(prod, shadow *framework.Response) (diffs []
 			Shadow: outcome(shadow),
 		}}, 0
 	}
+	if prod.RPC != nil || shadow.RPC != nil {
+		if p, s := rpcCode(prod), rpcCode(shadow); p != s {
+			return []framework.Diff{{Path: "status", Kind: framework.KindStatus, Prod: p, Shadow: s}}, 0
+		}
+		diffs = c.compareHeaders(diffs, prod.RPCMetadata(), shadow.RPCMetadata())
+		diffs = c.compareBody(diffs, prod, shadow, &more)
+		if len(diffs) > MaxDiffs {
+			more += len(diffs) - MaxDiffs
+			diffs = slices.Clip(diffs[:MaxDiffs])
+		}
+		return diffs, more
+	}
 	if prod.Status != shadow.Status {
 		return []framework.Diff{{
 			Path:   "status",
@@ -164,10 +176,19 @@ func outcome(r *framework.Response) string {
 	case r == nil:
 		return "no response"
 	case !r.Failed():
-		return "status " + strconv.Itoa(r.Status)
+		return "status " + rpcCode(r)
 	case r.ErrKind != "":
 		return clipString(r.ErrKind + ": " + r.Err.Error())
 	default:
 		return clipString(r.Err.Error())
 	}
+}
+
+// rpcCode is a response's status as a pair shows it: the gRPC code's name
+// ("NOT_FOUND") for an RPC, else the HTTP status.
+func rpcCode(r *framework.Response) string {
+	if r.RPC != nil {
+		return framework.RPCCodeName(r.RPC.Code)
+	}
+	return strconv.Itoa(r.Status)
 }

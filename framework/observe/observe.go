@@ -174,7 +174,8 @@ type Endpoint struct {
 	ProdRetries   int64 `json:"prodRetries,omitempty"`
 	ShadowRetries int64 `json:"shadowRetries,omitempty"`
 	// ProdErrors and ShadowErrors count failures by kind: transport error
-	// kinds ("refused", "timeout", ...) and "5xx" for server errors.
+	// kinds ("refused", "timeout", ...) and "5xx" for server errors
+	// (a gRPC server error counts under its code, "UNAVAILABLE").
 	ProdErrors   map[string]int64 `json:"prodErrors"`
 	ShadowErrors map[string]int64 `json:"shadowErrors"`
 	// Categories counts differing pairs by discrepancy category.
@@ -323,6 +324,8 @@ func countErrors(counts map[string]int64, r *framework.Response) {
 	switch {
 	case r.Failed():
 		counts[r.ErrKind]++
+	case r.RPC != nil && framework.RPCServerError(r.RPC.Code):
+		counts[framework.RPCCodeName(r.RPC.Code)]++ // a gRPC server error, by its code
 	case r.Status >= 500:
 		counts["5xx"]++
 	}

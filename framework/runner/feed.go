@@ -30,6 +30,10 @@ type FeedOptions struct {
 	// Log receives one line per request the "record-only" write policy
 	// did not send and per skipped bad record; nil discards them.
 	Log io.Writer
+
+	// prepare readies an RPC exchange with the descriptors (Run sets it);
+	// its error makes the record a bad one.
+	prepare func(*framework.Exchange) error
 }
 
 // Shard is the slice Index (1-based) of Count of the selected traffic. A
@@ -137,6 +141,17 @@ func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, res
 			if !opt.Shard.Has(&ex) {
 				continue
 			}
+			if ex.Request.RPC != nil {
+				if err := prepareRPC(&ex, opt.prepare); err != nil {
+					if !opt.SkipBadRecords {
+						reader.Close()
+						return sent, &InputError{Err: err}
+					}
+					results.AddBadRecord()
+					logf(opt.Log, "skipped bad record: %v\n", err)
+					continue
+				}
+			}
 			i := sel.Match(&ex.Request)
 			if i < 0 {
 				results.AddUnmatched(ex.Request.Method + " " + scrub.PathTokens(selector.Template(ex.Request.URL)))
@@ -164,10 +179,33 @@ func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, res
 	return sent, nil
 }
 
+// prepareRPC readies an RPC exchange for sending and comparing (canonical
+// bodies, the method's idempotency), or says why it cannot be sent.
+func prepareRPC(ex *framework.Exchange, prepare func(*framework.Exchange) error) error {
+	err := errors.New("an RPC record, but the spec has no grpc block: add grpc: {protos: [...]}")
+	if prepare != nil {
+		err = prepare(ex)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", ex.Origin, ex.Request.RPC.Method, err)
+	}
+	return nil
+}
+
 // send applies the mode, the write policy and the recorded prod check to
 // a request of endpoint i (see Admit).
 func send(plan *framework.Plan, i int, ex *framework.Exchange, results *observe.Results, opt FeedOptions) bool {
 	return Admit(plan, i, ex, results, opt.Log) == ""
+}
+
+// unsafeRequest reports whether a request writes: an unsafe HTTP method,
+// or an RPC whose method has side effects (neither the endpoint's safe
+// nor the proto's NO_SIDE_EFFECTS says otherwise).
+func unsafeRequest(req *framework.Request) bool {
+	if req.RPC != nil {
+		return !req.RPC.NoSideEffects
+	}
+	return unsafeMethod(req.Method)
 }
 
 // unsafeMethod reports whether a method writes: such requests are sent only

@@ -53,7 +53,7 @@ func (w *window) enabled() bool { return w.cfg.ShadowErrorRate > 0 || w.cfg.Shad
 // add records the shadow's response and returns a non-empty trigger and
 // detail once a threshold is crossed.
 func (w *window) add(shadow *framework.Response) (trigger, detail string) {
-	failed := shadow.Failed() || shadow.Status >= 500
+	failed := shadow.Failed() || shadow.Status >= 500 || shadow.RPC != nil && framework.RPCServerError(shadow.RPC.Code)
 	slow := w.cfg.ShadowLatency > 0 && !shadow.Failed() && shadow.Latency > w.cfg.ShadowLatency
 	if shadow.ErrKind == "timeout" && w.cfg.ShadowLatency > 0 {
 		slow = true // a timeout is the slowest answer of all

@@ -86,6 +86,15 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	defer cancel(nil)
 
 	m := mirror.New(plan)
+	rpcs, err := mirror.NewRPC(ctx, plan)
+	if err != nil {
+		return &InputError{Err: err}
+	}
+	if rpcs != nil {
+		defer rpcs.Close()
+		m.UseRPC(rpcs)
+		opt.Feed.prepare = rpcs.Descriptors.Prepare
+	}
 	sel := selector.New(plan.Endpoints)
 	jobs := make(chan job, plan.Mirror.Concurrency)
 	var prodAnswers, prodFailStreak atomic.Int64

@@ -47,7 +47,12 @@ func Admit(plan *framework.Plan, i int, ex *framework.Exchange, results *observe
 			return SampledOut
 		}
 	}
-	if unsafeMethod(ex.Request.Method) {
+	if call := ex.Request.RPC; call != nil {
+		// The endpoint's own marks add to the method's options.
+		call.Idempotent = call.Idempotent || plan.Endpoints[i].Idempotent
+		call.NoSideEffects = call.NoSideEffects || plan.Endpoints[i].Safe
+	}
+	if unsafeRequest(&ex.Request) {
 		switch m.Writes {
 		case "isolated":
 		case "dry-run":

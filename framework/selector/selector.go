@@ -8,6 +8,7 @@ package selector
 
 import (
 	"net/url"
+	pathpkg "path"
 	"slices"
 	"strings"
 
@@ -21,6 +22,7 @@ type Selector struct {
 
 type compiled struct {
 	index         int
+	grpc          string // the method pattern of a gRPC endpoint
 	method        string
 	segments      []string
 	params        []bool // params[i]: segment i is a {param}
@@ -37,7 +39,7 @@ func New(endpoints []framework.Endpoint) *Selector {
 		for j, p := range parts {
 			params[j] = len(p) >= 2 && strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}")
 		}
-		s.endpoints = append(s.endpoints, compiled{index: i, method: e.Method, segments: parts, params: params, query: e.Query, header: e.Header})
+		s.endpoints = append(s.endpoints, compiled{index: i, grpc: e.GRPC, method: e.Method, segments: parts, params: params, query: e.Query, header: e.Header})
 	}
 	return s
 }
@@ -54,7 +56,14 @@ func (s *Selector) Match(req *framework.Request) int {
 	parts := splitPath(path)
 	var query url.Values // parsed once, when a predicate needs it
 	for _, e := range s.endpoints {
-		if e.method != req.Method || !segmentsMatch(e.segments, e.params, parts) {
+		if (e.grpc != "") != (req.RPC != nil) {
+			continue // an RPC goes to gRPC endpoints only, and HTTP to HTTP
+		}
+		if req.RPC != nil {
+			if !MatchMethod(e.grpc, req.RPC.Method) {
+				continue
+			}
+		} else if e.method != req.Method || !segmentsMatch(e.segments, e.params, parts) {
 			continue
 		}
 		if len(e.query) > 0 && query == nil {
@@ -66,6 +75,15 @@ func (s *Selector) Match(req *framework.Request) int {
 		}
 	}
 	return -1
+}
+
+// MatchMethod reports whether a gRPC full method ("pkg.Service/Method")
+// matches an endpoint's pattern, where * matches any run of characters
+// other than "/" ("acme.users.v1.UserService/*", "acme.*/Get*"). A leading
+// slash on either is ignored.
+func MatchMethod(pattern, method string) bool {
+	ok, err := pathpkg.Match(strings.TrimPrefix(pattern, "/"), strings.TrimPrefix(method, "/"))
+	return ok && err == nil
 }
 
 func parseQuery(rawURL string) url.Values {

@@ -32,6 +32,9 @@ type (
 	rawRules struct {
 		Method     string                   `json:"method"`
 		Path       string                   `json:"path"`
+		GRPC       string                   `json:"grpc"`
+		Idempotent bool                     `json:"idempotent"`
+		Safe       bool                     `json:"safe"`
 		Ignore     *[]string                `json:"ignore"`
 		Headers    *[]string                `json:"headers"`
 		Tolerance  *map[string]rawTolerance `json:"tolerance"`
@@ -78,6 +81,7 @@ func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	d.mirrorModes(&plan.Mirror, plan.Endpoints)
 	d.targetRewrites(&plan.Prod)
 	d.targetRewrites(&plan.Shadow)
+	d.grpc(plan)
 	d.recordedNoise(plan)
 	var report rawReport
 	if d.get(&report, nil, cue.Str("report")) {

@@ -79,6 +79,7 @@ func (d *decoder) endpoint(name cue.Selector, raw, defaults rawRules) framework.
 		Path:   raw.Path,
 		Pos:    d.pos(path...),
 	}
+	d.endpointKind(&e, path, raw)
 	if problem := nameProblem(e.Name); problem != "" {
 		d.report(path, e.Pos, "endpoint %s %s", strconv.Quote(e.Name), problem)
 	}
@@ -154,4 +155,29 @@ func nameProblem(name string) string {
 		}
 	}
 	return ""
+}
+
+// endpointKind checks that the endpoint is either HTTP (path) or gRPC
+// (grpc), and fills a gRPC endpoint's method and path.
+func (d *decoder) endpointKind(e *framework.Endpoint, path []cue.Selector, raw rawRules) {
+	at := func(field string) []cue.Selector { return append(append([]cue.Selector{}, path...), cue.Str(field)) }
+	if raw.GRPC == "" {
+		if raw.Path == "" {
+			d.report(at("path"), orPos(d.pos(at("path")...), e.Pos), "required field not set (path for an HTTP endpoint, or grpc for a gRPC one)")
+		}
+		for _, field := range []string{"idempotent", "safe"} {
+			if _, ok := d.declared(cue.MakePath(at(field)...)); ok {
+				d.report(at(field), d.pos(at(field)...), "%s applies to gRPC endpoints; for HTTP the method says it", field)
+			}
+		}
+		return
+	}
+	for _, field := range []string{"path", "method"} {
+		if _, ok := d.declared(cue.MakePath(at(field)...)); ok {
+			d.report(at(field), d.pos(at(field)...), "a gRPC endpoint (grpc: %q) has no %s: remove it", raw.GRPC, field)
+		}
+	}
+	e.GRPC = raw.GRPC
+	e.Method, e.Path = "POST", "/"+raw.GRPC
+	e.Idempotent, e.Safe = raw.Idempotent || raw.Safe, raw.Safe
 }

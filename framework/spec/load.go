@@ -129,7 +129,7 @@ func checkTargets(targets map[string]string) []Problem {
 			continue
 		}
 		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if err != nil || !slices.Contains([]string{"http", "https", "grpc", "grpcs"}, u.Scheme) || u.Host == "" {
 			problems = append(problems, Problem{Path: path, Message: fmt.Sprintf("invalid -t %s=%q (want an http:// or https:// URL with a host)", name, scrub.URL(raw))})
 		}
 	}

@@ -193,12 +193,12 @@ var patterns = []struct {
 		if raw, err := strconv.Unquote(v); err == nil {
 			v = strconv.Quote(scrub.URL(raw)) // credentials and query may be secret
 		}
-		return fmt.Sprintf("invalid URL %s (want http:// or https://, a host, an optional port and path prefix)", v)
+		return fmt.Sprintf("invalid URL %s (want http:// or https://, a host, an optional port and path prefix; grpc:// or grpcs:// for gRPC)", v)
 	}},
 	{"dryRunHeader: *", func(v string) string {
 		return fmt.Sprintf(`invalid header %s (want "Name: value", for example "X-Shadow-Dry-Run: true")`, v)
 	}},
-	{"path: =~", func(v string) string {
+	{"path?: =~", func(v string) string {
 		return fmt.Sprintf(`invalid path template %s (must start with "/", for example "/users/{id}")`, v)
 	}},
 }

@@ -34,7 +34,8 @@ type (
 			From string `json:"from"`
 			To   string `json:"to"`
 		} `json:"pathPrefix"`
-		Recorded bool `json:"recorded"`
+		Recorded bool    `json:"recorded"`
+		TLS      *rawTLS `json:"tls"`
 	}
 )
 
@@ -96,6 +97,7 @@ func (d *decoder) targetRewrites(target *framework.Target) {
 		target.PathPrefix = framework.PathRewrite{From: raw.PathPrefix.From, To: raw.PathPrefix.To}
 	}
 	target.Recorded = raw.Recorded
+	d.targetTLS(target, raw.TLS)
 	if raw.Recorded && target.Name != "prod" {
 		recorded := append(path, cue.Str("recorded"))
 		d.report(recorded, orPos(d.pos(recorded...), d.pos(path...)),

@@ -19,7 +19,8 @@ const MaxLineBytes = 64 << 20
 // jsonlRecord is one line of shadowtest's JSONL format; see FORMAT.md.
 type jsonlRecord struct {
 	Time     string         `json:"time,omitempty"`
-	Request  *jsonlRequest  `json:"request"`
+	Request  *jsonlRequest  `json:"request,omitempty"`
+	RPC      *jsonlRPC      `json:"rpc,omitempty"`
 	Response *jsonlResponse `json:"response,omitempty"`
 }
 
@@ -32,11 +33,13 @@ type jsonlRequest struct {
 }
 
 type jsonlResponse struct {
-	Status     int         `json:"status"`
+	Status     int         `json:"status,omitempty"`
 	LatencyMs  float64     `json:"latencyMs,omitempty"`
 	Headers    http.Header `json:"headers,omitempty"`
 	Body       string      `json:"body,omitempty"`
 	BodyBase64 string      `json:"bodyBase64,omitempty"`
+	// The fields of an RPC response (see rpc.go).
+	*rpcResponse
 }
 
 // NewJSONLReader returns a Reader over shadowtest's JSONL format (one
@@ -119,6 +122,9 @@ func decodeJSONL(line []byte) (framework.Exchange, error) {
 	if ex.Time, err = parseTime("time", rec.Time); err != nil {
 		return ex, err
 	}
+	if rec.RPC != nil {
+		return ex, decodeRPC(&ex, &rec)
+	}
 	if rec.Request == nil {
 		return ex, missing("request")
 	}
@@ -139,6 +145,9 @@ func decodeJSONL(line []byte) (framework.Exchange, error) {
 		return ex, err
 	}
 	if resp := rec.Response; resp != nil {
+		if resp.rpcResponse != nil && (resp.Code != nil || resp.Messages != nil || resp.MessagesBase64 != nil) {
+			return ex, fieldError("response", "code and messages belong to an RPC record (rpc, not request)")
+		}
 		if resp.Status < 100 || resp.Status > 999 {
 			return ex, fieldError("response.status", "%d is not an HTTP status", resp.Status)
 		}

@@ -35,6 +35,9 @@ func WriteJSONL(w io.Writer, ex framework.Exchange) error {
 }
 
 func jsonlFromExchange(ex framework.Exchange) (*jsonlRecord, error) {
+	if ex.Request.RPC != nil {
+		return rpcFromExchange(ex)
+	}
 	if ex.Request.Method == "" || ex.Request.URL == "" {
 		return nil, errors.New("request method and URL are required")
 	}

@@ -16,6 +16,8 @@ type Mirror struct {
 	// client's port) would differ in prod only when the pool happens to
 	// open a new one, and noise decisions would change from run to run.
 	Probe *Client
+	// rpc sends RPC exchanges; nil for a plan without gRPC endpoints.
+	rpc *RPC
 }
 
 // New builds the clients of a plan, each with its own pool.

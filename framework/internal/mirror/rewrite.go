@@ -62,6 +62,9 @@ func (c *Client) host(req *framework.Request) string {
 // must not pass an exchange without a recorded response then. Otherwise it
 // is Send.
 func (m *Mirror) SendExchange(ctx context.Context, ex *framework.Exchange) (prod, shadow framework.Response) {
+	if ex.Request.RPC != nil {
+		return m.sendRPC(ctx, ex, m.Prod.target.Recorded)
+	}
 	if !m.Prod.target.Recorded {
 		return m.Send(ctx, &ex.Request)
 	}

@@ -1,0 +1,89 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/rpc"
+)
+
+// RPC holds the gRPC clients of a plan's targets and the descriptors
+// they use.
+type RPC struct {
+	Descriptors  *rpc.Descriptors
+	Prod, Shadow *rpc.Client
+}
+
+// NewRPC loads the plan's descriptors (files, or server reflection on
+// prod) and builds one gRPC client per target. It returns nil for a plan
+// without a grpc block.
+func NewRPC(ctx context.Context, plan *framework.Plan) (*RPC, error) {
+	if plan.GRPC == nil {
+		return nil, nil
+	}
+	desc, err := rpc.Load(ctx, plan)
+	if err != nil {
+		return nil, fmt.Errorf("grpc descriptors (%s): %w", plan.GRPC.Pos, err)
+	}
+	r := &RPC{Descriptors: desc}
+	if r.Prod, err = rpc.NewClient(plan.Prod, plan.Dir, desc, plan.Mirror.MaxBodyBytes); err != nil {
+		return nil, err
+	}
+	if r.Shadow, err = rpc.NewClient(plan.Shadow, plan.Dir, desc, plan.Mirror.MaxBodyBytes); err != nil {
+		r.Prod.Close()
+		return nil, err
+	}
+	r.Shadow.Shadow()
+	if plan.GRPC.Reflection {
+		rctx := ctx
+		if plan.Prod.Timeout > 0 {
+			var cancel context.CancelFunc
+			rctx, cancel = context.WithTimeout(ctx, 2*plan.Prod.Timeout)
+			defer cancel()
+		}
+		desc, err := rpc.FromReflection(rctx, r.Prod.Conn())
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("grpc reflection on prod (%s): %w", plan.GRPC.Pos, err)
+		}
+		r.Descriptors = desc
+		r.Prod.SetDescriptors(desc)
+		r.Shadow.SetDescriptors(desc)
+	}
+	return r, nil
+}
+
+// Close closes both connections.
+func (r *RPC) Close() error {
+	return errors.Join(r.Prod.Close(), r.Shadow.Close())
+}
+
+// UseRPC makes the mirror send RPC exchanges with r's clients.
+func (m *Mirror) UseRPC(r *RPC) { m.rpc = r }
+
+// errNoGRPC answers an RPC exchange in a plan without a grpc block.
+var errNoGRPC = errors.New("an RPC record, but the spec has no grpc block: add grpc: {protos: [...]}")
+
+// sendRPC sends an RPC to both targets (or only to the shadow when prod
+// answers from the recording), concurrently.
+func (m *Mirror) sendRPC(ctx context.Context, ex *framework.Exchange, recordedProd bool) (prod, shadow framework.Response) {
+	if m.rpc == nil {
+		fail := framework.Response{Err: errNoGRPC, ErrKind: "request"}
+		return fail, fail
+	}
+	if recordedProd {
+		shadow = m.rpc.Shadow.Do(ctx, &ex.Request)
+		if ex.Recorded == nil {
+			return framework.Response{Err: errNoRecording, ErrKind: "no-recording"}, shadow
+		}
+		return *ex.Recorded, shadow
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { shadow = m.rpc.Shadow.Do(ctx, &ex.Request) })
+	prod = m.rpc.Prod.Do(ctx, &ex.Request)
+	wg.Wait()
+	return prod, shadow
+}

@@ -1,0 +1,424 @@
+package rpc
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// DefaultMaxMessageBytes caps the response messages of one call when no
+// cap is given (the mirror's body cap applies otherwise).
+const DefaultMaxMessageBytes = 10 << 20
+
+// Client sends calls to one target over one gRPC connection (HTTP/2
+// multiplexes the calls in flight). Each target has its own client, so a
+// failing shadow cannot delay or alter prod's calls.
+type Client struct {
+	target  framework.Target
+	conn    *grpc.ClientConn
+	desc    *Descriptors
+	maxBody int64
+	// retryRefused is false for the shadow: a shadow that refused a
+	// connection is not retried (see mirror.ShadowRetryPolicy).
+	retryRefused bool
+}
+
+// Scheme says whether a target URL is one the gRPC client dials, and
+// with TLS: grpc:// and http:// are plaintext HTTP/2 (h2c), grpcs:// and
+// https:// use TLS.
+func Scheme(rawURL string) (ok, useTLS bool) {
+	scheme, _, _ := strings.Cut(rawURL, "://")
+	switch strings.ToLower(scheme) {
+	case "grpc", "http":
+		return true, false
+	case "grpcs", "https":
+		return true, true
+	}
+	return false, false
+}
+
+// NewClient builds the client of a target. dir resolves a relative CA
+// file. The connection is made lazily, at the first call; desc may be
+// set later with SetDescriptors (server reflection).
+func NewClient(target framework.Target, dir string, desc *Descriptors, maxBody int64) (*Client, error) {
+	if maxBody <= 0 {
+		maxBody = DefaultMaxMessageBytes
+	}
+	u, err := url.Parse(target.URL)
+	ok, useTLS := Scheme(target.URL)
+	if err != nil || !ok || u.Host == "" {
+		return nil, fmt.Errorf("%s target: %q is not a gRPC URL (want grpc://host:port or grpcs://host:port)", target.Name, target.URL)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), map[bool]string{false: "80", true: "443"}[useTLS])
+	}
+	creds := insecure.NewCredentials()
+	if useTLS {
+		cfg, err := tlsConfig(target.TLS, dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s target: %w", target.Name, err)
+		}
+		creds = credentials.NewTLS(cfg)
+	} else if target.TLS != (framework.TLS{}) {
+		return nil, fmt.Errorf("%s target: tls is set but %s is plaintext: use grpcs://", target.Name, u.Scheme)
+	}
+	conn, err := grpc.NewClient("passthrough:///"+host,
+		grpc.WithTransportCredentials(creds),
+		// Attempts are this client's to count: gRPC's own retries (and
+		// its transparent retries) would hide some from the results.
+		grpc.WithDisableRetry(),
+		grpc.WithDisableServiceConfig(),
+		grpc.WithStatsHandler(answered{}),
+		grpc.WithUserAgent("shadowtest"),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(min(maxBody, 1<<31-1))), grpc.MaxCallSendMsgSize(1<<31-1)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s target: %w", target.Name, err)
+	}
+	return &Client{target: target, conn: conn, desc: desc, maxBody: maxBody, retryRefused: true}, nil
+}
+
+// tlsConfig verifies the target's certificate against the spec's CA file
+// (or the system's), for its server name; it skips verification only
+// when the spec says insecureSkipVerify.
+func tlsConfig(t framework.TLS, dir string) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	if t.CA != "" {
+		pem, err := os.ReadFile(resolve(dir, t.CA))
+		if err != nil {
+			return nil, fmt.Errorf("tls.ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.ca: %s holds no PEM certificate", t.CA)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Conn is the client's connection (for server reflection).
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+// SetDescriptors sets the descriptors, once known (server reflection).
+func (c *Client) SetDescriptors(d *Descriptors) { c.desc = d }
+
+// Shadow makes the client the shadow's: a refused connection is not
+// retried.
+func (c *Client) Shadow() { c.retryRefused = false }
+
+// Backoff is the wait before retry n (1-based): linear with jitter, as
+// the HTTP client's.
+var Backoff = func(n int) time.Duration {
+	base := time.Duration(n) * 20 * time.Millisecond
+	return min(base+rand.N(base/2+1), 200*time.Millisecond)
+}
+
+// Do sends the call in req to the target and returns the response, never
+// nil: a transport failure (refused, reset, timeout, TLS, a target that
+// does not speak gRPC) in Response.Err, else the status, metadata and
+// messages (see framework.RPCStatus). A call is sent again only when it
+// failed with UNAVAILABLE (transport failures included, timeouts not) and
+// the call is idempotent (framework.RPCCall.Idempotent), at most
+// Target.Retries times.
+func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Response {
+	start := time.Now()
+	call := req.RPC
+	if call == nil {
+		return framework.Response{Err: errors.New("not an RPC"), ErrKind: "request"}
+	}
+	if c.desc == nil {
+		return framework.Response{Err: errors.New("no descriptors for " + call.Method), ErrKind: "request"}
+	}
+	md, err := c.desc.Method(call.Method)
+	if err != nil {
+		return framework.Response{Err: err, ErrKind: "request"}
+	}
+	messages, err := c.desc.messages(md.Input(), call.Messages, call.Wire)
+	if err != nil {
+		return framework.Response{Err: fmt.Errorf("request %w", err), ErrKind: "request"}
+	}
+	outgoing := c.metadata(req.Header)
+	retries := 0
+	for {
+		resp := c.once(ctx, md, outgoing, messages)
+		if retries >= c.target.Retries || !call.Idempotent || !c.retryable(&resp) || ctx.Err() != nil {
+			resp.Retries = retries
+			resp.Latency = time.Since(start)
+			return resp
+		}
+		retries++
+		t := time.NewTimer(Backoff(retries))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+}
+
+// retryable: UNAVAILABLE from the server, or a transport failure other
+// than a timeout (a refused connection too, except for the shadow).
+func (c *Client) retryable(r *framework.Response) bool {
+	switch {
+	case r.Err != nil:
+		return r.ErrKind == "reset" || r.ErrKind == "refused" && c.retryRefused
+	case r.RPC != nil:
+		return r.RPC.Code == int(codes.Unavailable)
+	}
+	return false
+}
+
+// reserved are request metadata names gRPC sets itself or that describe
+// the recorded connection, not the call.
+var reserved = map[string]bool{
+	"content-type": true, "te": true, "user-agent": true, "host": true, ":authority": true,
+	"connection": true, "content-length": true, "transfer-encoding": true, "accept-encoding": true,
+	"grpc-timeout": true, "grpc-encoding": true, "grpc-accept-encoding": true,
+}
+
+// metadata builds the outgoing metadata: the recorded one without
+// reserved names and the target's removeHeaders, then the target's
+// headers with ${ENV} expanded (never written anywhere). Binary (-bin)
+// values are recorded in base64, as on the wire.
+func (c *Client) metadata(recorded http.Header) metadata.MD {
+	md := metadata.MD{}
+	removed := func(name string) bool {
+		for _, r := range c.target.RemoveHeaders {
+			if strings.EqualFold(r, name) {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(name, value string) {
+		if strings.HasSuffix(name, "-bin") {
+			if raw, err := decodeBinaryHeader(value); err == nil {
+				value = string(raw)
+			}
+		}
+		md[name] = append(md[name], value)
+	}
+	for name, values := range recorded {
+		key := strings.ToLower(name)
+		if reserved[key] || strings.HasPrefix(key, "grpc-") || strings.HasPrefix(key, ":") || removed(key) {
+			continue
+		}
+		for _, v := range values {
+			add(key, v)
+		}
+	}
+	for name, value := range c.target.Headers {
+		key := strings.ToLower(name)
+		if reserved[key] {
+			continue
+		}
+		delete(md, key)
+		add(key, os.ExpandEnv(value))
+	}
+	return md
+}
+
+func decodeBinaryHeader(v string) ([]byte, error) {
+	if len(v)%4 == 0 {
+		return base64.StdEncoding.DecodeString(v)
+	}
+	return base64.RawStdEncoding.DecodeString(v)
+}
+
+// once sends one attempt.
+func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, outgoing metadata.MD, messages []*dynamicpb.Message) framework.Response {
+	attemptCtx, cancel := context.WithCancel(ctx)
+	if c.target.Timeout > 0 {
+		attemptCtx, cancel = context.WithTimeout(ctx, c.target.Timeout)
+	}
+	defer cancel()
+	seen := new(atomic.Bool)
+	attemptCtx = context.WithValue(metadata.NewOutgoingContext(attemptCtx, outgoing), answeredKey{}, seen)
+	desc := &grpc.StreamDesc{ServerStreams: md.IsStreamingServer(), ClientStreams: md.IsStreamingClient()}
+	fullMethod := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
+
+	var (
+		received  []*dynamicpb.Message
+		size      int64
+		truncated bool
+	)
+	stream, err := c.conn.NewStream(attemptCtx, desc, fullMethod)
+	if err == nil {
+		err = c.exchange(stream, desc, md.Output(), messages, &received, &size, &truncated)
+	}
+	if truncated {
+		cancel() // the rest of the stream is not read
+	}
+	var header, trailer metadata.MD
+	if stream != nil {
+		header, _ = stream.Header()
+		trailer = stream.Trailer()
+	}
+	if ferr := c.failure(ctx, attemptCtx, err, seen.Load()); ferr != nil {
+		return *ferr
+	}
+	resp := framework.Response{Status: http.StatusOK, Header: jsonHeader(toHeader(header)), Truncated: truncated, RPC: &framework.RPCStatus{Trailer: toHeader(trailer)}}
+	if err != nil {
+		st := status.Convert(err)
+		resp.RPC.Code, resp.RPC.Message = int(st.Code()), st.Message()
+		resp.Body = c.desc.StatusBody(int(st.Code()), st.Message(), st.Proto().GetDetails())
+		return resp
+	}
+	if !desc.ServerStreams && len(received) != 1 {
+		return framework.Response{Err: fmt.Errorf("%s answered OK with %d messages to a unary call", c.target.Name, len(received)), ErrKind: "protocol"}
+	}
+	body, berr := c.desc.Body(received, desc.ServerStreams)
+	if berr != nil {
+		return framework.Response{Err: berr, ErrKind: "protocol"}
+	}
+	resp.Body = body
+	return resp
+}
+
+// exchange sends the messages, closes the sending side and reads the
+// answers until the end of the stream (io.EOF: err is nil) or a status,
+// at most maxBody bytes of them (truncated is then set).
+func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, output protoreflect.MessageDescriptor, messages []*dynamicpb.Message, received *[]*dynamicpb.Message, size *int64, truncated *bool) error {
+	for _, m := range messages {
+		if err := stream.SendMsg(m); err != nil {
+			if errors.Is(err, io.EOF) {
+				break // the server ended the call: RecvMsg gives its status
+			}
+			return err
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		return err
+	}
+	for {
+		m := dynamicpb.NewMessage(output)
+		err := stream.RecvMsg(m)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		*size += int64(proto.Size(m))
+		if *size > c.maxBody {
+			*truncated = true
+			return nil
+		}
+		*received = append(*received, m)
+		if !desc.ServerStreams {
+			// A unary answer is one message; gRPC has checked the end
+			// of the stream already.
+			return nil
+		}
+	}
+}
+
+// failure turns an attempt's error into a transport failure when the
+// target did not answer with a status of its own: the connection was
+// refused or reset, the attempt timed out, TLS failed, the target is not
+// a gRPC server, or a message exceeded the body cap. It returns nil for a
+// status the server sent (or no error).
+func (c *Client) failure(parent, attempt context.Context, err error, answered bool) *framework.Response {
+	if err == nil {
+		return nil
+	}
+	st := status.Convert(err)
+	msg := st.Message()
+	kind := ""
+	switch {
+	case parent.Err() != nil:
+		kind = "canceled"
+	case errors.Is(attempt.Err(), context.DeadlineExceeded):
+		kind = "timeout"
+	case st.Code() == codes.ResourceExhausted && strings.Contains(msg, "larger than max"):
+		return &framework.Response{Err: fmt.Errorf("a response message is over the body cap of %d bytes (mirror.maxBodyBytes): %s", c.maxBody, msg), ErrKind: "too large"}
+	case answered:
+		return nil
+	case strings.Contains(msg, "connection refused"):
+		kind = "refused"
+	case strings.Contains(msg, "tls:") || strings.Contains(msg, "x509") || strings.Contains(msg, "authentication handshake failed"):
+		kind = "tls"
+	case st.Code() == codes.Unavailable:
+		kind = "reset"
+	default:
+		kind = "protocol" // the target answered, but not as a gRPC server
+	}
+	return &framework.Response{Err: fmt.Errorf("%s: %s", st.Code(), msg), ErrKind: kind}
+}
+
+// toHeader turns metadata into a header map: canonical names, binary
+// values in base64 as on the wire. Content-Type is left out: the
+// representation sets its own.
+func toHeader(md metadata.MD) http.Header {
+	if len(md) == 0 {
+		return nil
+	}
+	h := make(http.Header, len(md))
+	for name, values := range md {
+		if name == "content-type" {
+			continue
+		}
+		key := http.CanonicalHeaderKey(name)
+		for _, v := range values {
+			if strings.HasSuffix(name, "-bin") {
+				v = base64.RawStdEncoding.EncodeToString([]byte(v))
+			}
+			h[key] = append(h[key], v)
+		}
+	}
+	return h
+}
+
+// answered is a stats handler that marks, in a call's context, that the
+// target sent HTTP/2 headers or trailers for it: the call's status is
+// then the server's. A call that ends without either failed in transport.
+type answered struct{}
+
+type answeredKey struct{}
+
+func (answered) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (answered) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (answered) HandleConn(context.Context, stats.ConnStats)                       {}
+func (answered) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	switch s.(type) {
+	case *stats.InHeader, *stats.InTrailer:
+		if seen, ok := ctx.Value(answeredKey{}).(*atomic.Bool); ok {
+			seen.Store(true)
+		}
+	}
+}

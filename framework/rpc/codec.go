@@ -1,0 +1,238 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/shadowtest/shadowtest/framework"
+)
+
+// resolver finds message types for google.protobuf.Any: the descriptors'
+// own types first, then the ones compiled into the binary (google.rpc
+// error details).
+type resolver struct{ local *dynamicpb.Types }
+
+func (r resolver) FindMessageByName(name protoreflect.FullName) (protoreflect.MessageType, error) {
+	if t, err := r.local.FindMessageByName(name); err == nil {
+		return t, nil
+	}
+	return protoregistry.GlobalTypes.FindMessageByName(name)
+}
+
+func (r resolver) FindMessageByURL(url string) (protoreflect.MessageType, error) {
+	if t, err := r.local.FindMessageByURL(url); err == nil {
+		return t, nil
+	}
+	return protoregistry.GlobalTypes.FindMessageByURL(url)
+}
+
+func (r resolver) FindExtensionByName(name protoreflect.FullName) (protoreflect.ExtensionType, error) {
+	if t, err := r.local.FindExtensionByName(name); err == nil {
+		return t, nil
+	}
+	return protoregistry.GlobalTypes.FindExtensionByName(name)
+}
+
+func (r resolver) FindExtensionByNumber(message protoreflect.FullName, field protoreflect.FieldNumber) (protoreflect.ExtensionType, error) {
+	if t, err := r.local.FindExtensionByNumber(message, field); err == nil {
+		return t, nil
+	}
+	return protoregistry.GlobalTypes.FindExtensionByNumber(message, field)
+}
+
+func (d *Descriptors) resolver() resolver { return resolver{local: d.types} }
+
+// Canonical returns a message's canonical protojson: lowerCamelCase names,
+// default values left out, no insignificant space. protojson varies its
+// spacing on purpose; compacting it makes equal messages equal bytes.
+func (d *Descriptors) Canonical(m proto.Message) ([]byte, error) {
+	out, err := protojson.MarshalOptions{Resolver: d.resolver()}.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(out))
+	if err := json.Compact(&buf, out); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// FromJSON parses protojson (any accepted spelling: proto names, numbers
+// as strings...) into a new message of type md.
+func (d *Descriptors) FromJSON(md protoreflect.MessageDescriptor, data []byte) (*dynamicpb.Message, error) {
+	m := dynamicpb.NewMessage(md)
+	if err := (protojson.UnmarshalOptions{Resolver: d.resolver()}).Unmarshal(data, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// FromWire parses protobuf wire bytes into a new message of type md.
+func (d *Descriptors) FromWire(md protoreflect.MessageDescriptor, data []byte) (*dynamicpb.Message, error) {
+	m := dynamicpb.NewMessage(md)
+	if err := (proto.UnmarshalOptions{Resolver: d.resolver()}).Unmarshal(data, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// messages parses recorded messages (protojson, or wire bytes when wire)
+// of type md.
+func (d *Descriptors) messages(md protoreflect.MessageDescriptor, raw [][]byte, wire bool) ([]*dynamicpb.Message, error) {
+	out := make([]*dynamicpb.Message, len(raw))
+	for i, data := range raw {
+		var err error
+		if wire {
+			out[i], err = d.FromWire(md, data)
+		} else {
+			out[i], err = d.FromJSON(md, data)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("message %d is not a %s: %w", i+1, md.FullName(), err)
+		}
+	}
+	return out, nil
+}
+
+// Body is the canonical body of a list of messages: the one message of a
+// call that is not a stream on that side, else the JSON array of them all.
+func (d *Descriptors) Body(messages []*dynamicpb.Message, stream bool) ([]byte, error) {
+	if !stream && len(messages) == 1 {
+		return d.Canonical(messages[0])
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, m := range messages {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		b, err := d.Canonical(m)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(b)
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
+}
+
+// StatusBody is the body of a response that ended with a code other than
+// OK: the google.rpc.Status as protojson ({"code":5,"message":"...",
+// "details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo",...}]}),
+// so that errors.by can read "$.details[0].reason". A detail of a type
+// neither the descriptors nor shadowtest know is shown as its type URL and
+// its wire bytes in base64 ("value").
+func (d *Descriptors) StatusBody(code int, message string, details []*anypb.Any) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"code":`)
+	buf.WriteString(strconv.Itoa(code))
+	if message != "" {
+		buf.WriteString(`,"message":`)
+		quoted, _ := json.Marshal(message)
+		buf.Write(quoted)
+	}
+	if len(details) > 0 {
+		buf.WriteString(`,"details":[`)
+		for i, detail := range details {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if b, err := d.Canonical(detail); err == nil {
+				buf.Write(b)
+				continue
+			}
+			url, _ := json.Marshal(detail.GetTypeUrl())
+			fmt.Fprintf(&buf, `{"@type":%s,"value":"%s"}`, url, base64.StdEncoding.EncodeToString(detail.GetValue()))
+		}
+		buf.WriteByte(']')
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
+
+// statusDetails parses grpc-status-details-bin (a google.rpc.Status in
+// wire bytes) into its details; nil when absent or unreadable.
+func statusDetails(wire []byte) []*anypb.Any {
+	if len(wire) == 0 {
+		return nil
+	}
+	var st spb.Status
+	if proto.Unmarshal(wire, &st) != nil {
+		return nil
+	}
+	return st.GetDetails()
+}
+
+// jsonHeader is the Content-Type of every RPC body, so that the JSON
+// comparator and every rule apply.
+func jsonHeader(h http.Header) http.Header {
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Content-Type", "application/json")
+	return h
+}
+
+// Prepare readies an exchange read from a recording for sending and
+// comparing: it finds the method (an error when the descriptors lack
+// it), fills the call's idempotency from the method's options, and
+// replaces the request body and the recorded response's body with their
+// canonical protojson. HTTP exchanges are left alone.
+func (d *Descriptors) Prepare(ex *framework.Exchange) error {
+	call := ex.Request.RPC
+	if call == nil {
+		return nil
+	}
+	if d == nil {
+		return errors.New("no descriptors: add a grpc block to the spec (protos, descriptorSet or reflection)")
+	}
+	md, err := d.Method(call.Method)
+	if err != nil {
+		return err
+	}
+	call.NoSideEffects, call.Idempotent = Idempotency(md)
+	in, err := d.messages(md.Input(), call.Messages, call.Wire)
+	if err != nil {
+		return fmt.Errorf("request %w", err)
+	}
+	if ex.Request.Body, err = d.Body(in, md.IsStreamingClient()); err != nil {
+		return err
+	}
+	if r := ex.Recorded; r != nil && r.RPC != nil {
+		return d.prepareResponse(md, r)
+	}
+	return nil
+}
+
+// prepareResponse sets a recorded RPC response's canonical body.
+func (d *Descriptors) prepareResponse(md protoreflect.MethodDescriptor, r *framework.Response) error {
+	r.Status = http.StatusOK
+	r.Header = jsonHeader(r.Header.Clone())
+	if r.RPC.Code != 0 {
+		r.Body = d.StatusBody(r.RPC.Code, r.RPC.Message, statusDetails(r.RPC.Details))
+		return nil
+	}
+	out, err := d.messages(md.Output(), r.RPC.Messages, r.RPC.Wire)
+	if err != nil {
+		return fmt.Errorf("response %w", err)
+	}
+	if !md.IsStreamingServer() && len(out) != 1 {
+		return fmt.Errorf("response: %s is unary but %d messages were recorded with code OK", md.FullName(), len(out))
+	}
+	r.Body, err = d.Body(out, md.IsStreamingServer())
+	return err
+}

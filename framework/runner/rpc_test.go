@@ -1,0 +1,210 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/shadowtest/shadowtest/framework/internal/grpctest"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/spec"
+)
+
+// rpcService answers the test service as version v ("v1" is prod, "v2"
+// the shadow): v2 changes the request id (ignored), the balance by a float
+// artefact (tolerated), the order of the user list (unordered), and
+// answers GetUser 13 with UNAVAILABLE (a regression).
+func rpcService(v string, calls *atomic.Int64) grpctest.Handler {
+	return func(c *grpctest.Call) error {
+		if calls != nil {
+			calls.Add(1)
+		}
+		method := strings.TrimPrefix(c.Method, "acme.users.v1.UserService/")
+		switch method {
+		case "GetUser":
+			id := c.Field("id")
+			if id == "404" {
+				reason := "USER_NOT_FOUND"
+				st, _ := status.New(codes.NotFound, "user "+v+" says no").WithDetails(&errdetails.ErrorInfo{Reason: reason})
+				return st.Err()
+			}
+			if id == "13" && v == "v2" {
+				return status.Error(codes.Unavailable, "backend down")
+			}
+			balance := "10.1"
+			if v == "v2" {
+				balance = "10.100000000000001"
+			}
+			c.SetHeader("x-api-version", "1")
+			return c.Send(fmt.Sprintf(`{"user":{"id":%q,"email":"ada@example.com","balance":%s},"requestId":"%s-%s"}`, id, balance, v, id))
+		case "ListUsers":
+			ids := []string{"1", "2", "3"}
+			if v == "v2" {
+				slices.Reverse(ids)
+			}
+			for _, id := range ids {
+				if err := c.Send(fmt.Sprintf(`{"id":%q}`, id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		case "CreateUser":
+			return c.Send(`{"id":"new"}`)
+		}
+		return status.Error(codes.Unimplemented, method)
+	}
+}
+
+// rpcSpec writes a spec directory with the test proto, the spec and the
+// traffic, and returns it.
+func rpcSpec(t *testing.T, prod, shadow, endpoints string, traffic ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	grpctest.WriteProto(t, dir)
+	cue := fmt.Sprintf(`package shadow
+
+targets: prod: url: %q
+targets: shadow: url: %q
+grpc: protos: ["users.proto"]
+traffic: [{jsonl: "traffic.jsonl"}]
+defaults: thresholds: matchRate: 0.5
+%s
+`, prod, shadow, endpoints)
+	if err := os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(cue), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(strings.Join(traffic, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func getUser(id string) string {
+	return fmt.Sprintf(`{"rpc":{"method":"acme.users.v1.UserService/GetUser","metadata":{"x-tenant":["acme"]},"messages":[{"id":%q}]}}`, id)
+}
+
+const listUsers = `{"rpc":{"method":"/acme.users.v1.UserService/ListUsers","messages":[{"limit":3}]}}`
+
+func runSpec(t *testing.T, dir string) (*observe.Results, error) {
+	t.Helper()
+	plan, err := spec.Load(dir, spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := observe.NewResults(plan.Endpoints)
+	return results, Run(context.Background(), plan, results, Options{})
+}
+
+// TestRPCReplay replays recorded unary and server-streaming RPCs to two
+// real gRPC servers on loopback and checks that the spec's rules apply to
+// messages as to JSON bodies: ignore, tolerance, unordered, metadata
+// compared as headers, errors.by on google.rpc.Status details, and a
+// differing code reported as a status category.
+func TestRPCReplay(t *testing.T) {
+	desc := grpctest.Descriptors(t)
+	prod := grpctest.Serve(t, desc, rpcService("v1", nil))
+	shadow := grpctest.Serve(t, desc, rpcService("v2", nil))
+	endpoints := `
+endpoints: "get-user": {
+	grpc: "acme.users.v1.UserService/GetUser"
+	ignore: ["$.requestId"]
+	tolerance: "$.user.balance": {abs: 0.001}
+	headers: ["x-api-version"]
+	errors: by: "$.details[0].reason"
+}
+endpoints: "list-users": {
+	grpc: "acme.users.v1.UserService/List*"
+	safe: true
+	unordered: ["$"]
+}`
+	dir := rpcSpec(t, "grpc://"+prod, "grpc://"+shadow, endpoints,
+		getUser("1"), getUser("2"), getUser("404"), getUser("13"), listUsers)
+	results, err := runSpec(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := results.Endpoint("get-user")
+	if get.Pairs != 4 || get.Matches != 3 {
+		t.Errorf("get-user: %d pairs, %d matches; want 4 pairs and 3 matches (only id 13 differs)", get.Pairs, get.Matches)
+	}
+	c := get.Categories["status status"]
+	if c == nil || c.Count != 1 || c.Example.Prod != "OK" || c.Example.Shadow != "UNAVAILABLE" {
+		t.Errorf("get-user categories = %v, want one status OK vs UNAVAILABLE", keys(get.Categories))
+	}
+	if get.ShadowErrors["UNAVAILABLE"] != 1 {
+		t.Errorf("shadow errors = %v, want UNAVAILABLE 1", get.ShadowErrors)
+	}
+	list := results.Endpoint("list-users")
+	if list.Pairs != 1 || list.Matches != 1 {
+		t.Errorf("list-users: %d pairs, %d matches; want the reversed stream to match as unordered", list.Pairs, list.Matches)
+	}
+
+	// Without the rules every difference shows, at the message paths.
+	bare := rpcSpec(t, "grpc://"+prod, "grpc://"+shadow, `
+endpoints: "get-user": grpc: "acme.users.v1.UserService/GetUser"
+endpoints: "list-users": {grpc: "acme.users.v1.UserService/ListUsers", safe: true}`,
+		getUser("1"), getUser("404"), listUsers)
+	results, err = runSpec(t, bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := keys(results.Endpoint("get-user").Categories)
+	for _, want := range []string{"value $.requestId", "value $.user.balance", "value $.message"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("get-user categories %v lack %q", got, want)
+		}
+	}
+	if got := keys(results.Endpoint("list-users").Categories); !slices.Contains(got, "value $[*].id") {
+		t.Errorf("list-users categories %v lack the ordered comparison's value $[*].id", got)
+	}
+}
+
+// TestRPCWritesSkipped checks that a call of a method with side effects is
+// a write: skipped under the default writes policy, sent when isolated.
+func TestRPCWritesSkipped(t *testing.T) {
+	desc := grpctest.Descriptors(t)
+	var prodCalls atomic.Int64
+	prod := grpctest.Serve(t, desc, rpcService("v1", &prodCalls))
+	shadow := grpctest.Serve(t, desc, rpcService("v1", nil))
+	create := `{"rpc":{"method":"acme.users.v1.UserService/CreateUser","messages":[{"email":"a@b"}]}}`
+	endpoints := `endpoints: create: grpc: "acme.users.v1.UserService/CreateUser"
+endpoints: get: grpc: "acme.users.v1.UserService/GetUser"`
+	results, err := runSpec(t, rpcSpec(t, "grpc://"+prod, "grpc://"+shadow, endpoints, create, getUser("1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := results.Endpoint("create"); e.Skipped != 1 || e.Pairs != 0 {
+		t.Errorf("create: skipped %d, pairs %d; want the write skipped", e.Skipped, e.Pairs)
+	}
+	if e := results.Endpoint("get"); e.Pairs != 1 || e.Matches != 1 {
+		t.Errorf("get (NO_SIDE_EFFECTS in the proto): pairs %d, matches %d; want it sent", e.Pairs, e.Matches)
+	}
+	if prodCalls.Load() != 1 {
+		t.Errorf("prod got %d calls, want 1 (the write is never sent)", prodCalls.Load())
+	}
+	results, err = runSpec(t, rpcSpec(t, "grpc://"+prod, "grpc://"+shadow, "mirror: writes: \"isolated\"\n"+endpoints, create))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := results.Endpoint("create"); e.Pairs != 1 || e.Matches != 1 {
+		t.Errorf("create, isolated: pairs %d, matches %d; want it sent", e.Pairs, e.Matches)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
