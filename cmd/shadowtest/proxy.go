@@ -161,7 +161,7 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	if token != "" {
 		out.redactor.Learn(&framework.Request{Header: http.Header{"Authorization": {"Bearer " + token}}}, nil)
 	}
-	frontServer := &http.Server{Handler: live.NewProxy(shadow), ReadHeaderTimeout: 30 * time.Second}
+	frontServer := &http.Server{Handler: live.NewProxy(shadow), ReadHeaderTimeout: 30 * time.Second, Protocols: live.Protocols()} // HTTP/1.1, and h2c for gRPC
 	adminServer := &http.Server{Handler: live.Admin(shadow, token), ReadHeaderTimeout: 10 * time.Second}
 	go frontServer.Serve(front)
 	go adminServer.Serve(admin)

@@ -20,9 +20,12 @@ import (
 // trailers; a 502 when prod cannot be reached) and hands a copy of each
 // request, with prod's answer, to the Shadow after the client has it.
 // Upgrade requests (WebSocket) pass through to prod and are not mirrored.
+// gRPC calls (HTTP/2, application/grpc) go to prod over HTTP/2 (see
+// Protocols for the listener).
 type Proxy struct {
 	shadow  *Shadow
 	reverse *httputil.ReverseProxy
+	grpc    *grpcProxy
 	maxBody int64
 }
 
@@ -65,11 +68,16 @@ func NewProxy(s *Shadow) *Proxy {
 			w.WriteHeader(http.StatusBadGateway)
 		},
 	}
+	p.grpc = newGRPCProxy(s, prod)
 	return p
 }
 
 // ServeHTTP forwards r to prod and mirrors it.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isGRPC(r) {
+		p.grpc.ServeHTTP(w, r)
+		return
+	}
 	start := time.Now()
 	if r.Header.Get("Upgrade") != "" {
 		p.shadow.metrics.proxied.WithLabelValues(UpgradeEndpoint).Inc()

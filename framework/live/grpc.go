@@ -1,0 +1,263 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/internal/mirror"
+	"github.com/shadowtest/shadowtest/framework/scrub"
+)
+
+// gRPC on the prod path. A gRPC call is an HTTP/2 POST whose
+// Content-Type is application/grpc (gRPC's PROTOCOL-HTTP2.md):
+// its messages are length-prefixed frames in the request and response
+// bodies, and its status travels in the trailers (grpc-status,
+// grpc-message, grpc-status-details-bin), or in the headers of a
+// "trailers-only" answer. The proxy passes it to prod over HTTP/2 with its
+// own reverse proxy: bodies streamed both ways as they come (so client,
+// server and bidirectional streams work), trailers copied as sent,
+// cancellation propagated through the request's context, and the call's
+// grpc-timeout enforced as a deadline.
+
+// Protocols is what the proxy's listener must accept: HTTP/1.1 and HTTP/2
+// over cleartext with prior knowledge (h2c), which is how gRPC clients
+// speak to a plaintext server. Set it as the http.Server's Protocols.
+func Protocols() *http.Protocols {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return &p
+}
+
+// grpcLabelPrefix starts the label an unmatched gRPC call is counted
+// under: "gRPC package.Service/Method".
+const grpcLabelPrefix = "gRPC "
+
+// isGRPC reports whether r is a gRPC call: HTTP/2, POST, Content-Type
+// application/grpc or application/grpc+codec (not grpc-web).
+func isGRPC(r *http.Request) bool {
+	if r.ProtoMajor != 2 || r.Method != http.MethodPost {
+		return false
+	}
+	ct := r.Header.Get("Content-Type")
+	const grpcType = "application/grpc"
+	if len(ct) < len(grpcType) || !strings.EqualFold(ct[:len(grpcType)], grpcType) {
+		return false
+	}
+	return len(ct) == len(grpcType) || ct[len(grpcType)] == '+' || ct[len(grpcType)] == ';'
+}
+
+// grpcProxy forwards gRPC calls to prod over HTTP/2.
+type grpcProxy struct {
+	shadow  *Shadow
+	reverse *httputil.ReverseProxy
+}
+
+// newGRPCProxy returns the gRPC half of the prod path; prod gives the
+// target's rewrites (URL, per-target metadata, removed metadata).
+func newGRPCProxy(s *Shadow, prod *mirror.Client) *grpcProxy {
+	target := s.Plan().Prod
+	g := &grpcProxy{shadow: s}
+	g.reverse = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+			pr.SetXForwarded()
+			pr.Out.Host = pr.In.Host
+			if err := prod.Rewrite(pr.Out); err != nil {
+				pr.Out.URL.Host = "" // unreachable: the error handler answers UNAVAILABLE
+			}
+			pr.Out.URL.Scheme = httpScheme(pr.Out.URL.Scheme)
+		},
+		Transport:  &timedTransport{next: grpcTransport(target)},
+		BufferPool: bufferPool{},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if st, ok := r.Context().Value(stateKey{}).(*exchangeState); ok {
+				st.err = err
+			}
+			writeGRPCError(w, r.Context(), err)
+		},
+	}
+	return g
+}
+
+// httpScheme is the HTTP scheme of a target URL's scheme: grpc is
+// cleartext HTTP/2, grpcs HTTP/2 over TLS.
+func httpScheme(scheme string) string {
+	switch strings.ToLower(scheme) {
+	case "grpc":
+		return "http"
+	case "grpcs":
+		return "https"
+	}
+	return scheme
+}
+
+// grpcTransport is the HTTP/2 transport to a gRPC target: h2c with prior
+// knowledge for grpc:// and http:// URLs, HTTP/2 over TLS (ALPN h2) for
+// grpcs:// and https:// ones. It has its own connections, apart from the
+// HTTP path's, and pings an idle connection to notice a dead prod.
+func grpcTransport(target framework.Target) *http.Transport {
+	var protocols http.Protocols
+	if scheme, _, _ := strings.Cut(target.URL, "://"); httpScheme(scheme) == "https" {
+		protocols.SetHTTP2(true)
+	} else {
+		protocols.SetUnencryptedHTTP2(true)
+	}
+	return &http.Transport{
+		Proxy:               nil,
+		Protocols:           &protocols,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 5 * time.Second,
+		// gRPC compresses messages itself (grpc-encoding); the transport
+		// must neither ask for nor decode a Content-Encoding.
+		DisableCompression: true,
+		HTTP2: &http.HTTP2Config{
+			SendPingTimeout: 30 * time.Second,
+			PingTimeout:     10 * time.Second,
+		},
+	}
+}
+
+// ServeHTTP forwards a gRPC call to prod.
+func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	method := strings.TrimPrefix(r.URL.Path, "/")
+	g.shadow.countRPC(method)
+	st := &exchangeState{}
+	ctx := context.WithValue(r.Context(), stateKey{}, st)
+	if timeout, ok := grpcTimeout(r.Header.Get("Grpc-Timeout")); ok {
+		// prod gets the same grpc-timeout; the proxy also stops waiting
+		// for a prod that does not enforce it.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	g.reverse.ServeHTTP(&grpcWriter{ResponseWriter: w}, r.WithContext(ctx))
+	g.shadow.metrics.added.Observe(st.added(start).Seconds())
+}
+
+// countRPC counts a gRPC call as proxied. Until spec endpoints select
+// RPCs, every call is unmatched, under the label "gRPC package.Service/Method".
+func (s *Shadow) countRPC(method string) {
+	label := s.metrics.route(grpcLabelPrefix + scrub.PathTokens(method))
+	s.results.AddUnmatched(label)
+	s.metrics.proxied.WithLabelValues(UnmatchedEndpoint).Inc()
+	s.metrics.unmatched.WithLabelValues(label).Inc()
+}
+
+// grpcWriter passes prod's answer on exactly: it keeps net/http from
+// adding a Date or a sniffed Content-Type that prod did not send, and
+// sends the headers at once, so that a client waiting for a stream's
+// header metadata gets it before the first message. A trailers-only
+// answer (grpc-status in its headers) is never flushed early: its headers
+// must go out with the end of the stream, or gRPC clients would not read
+// its status.
+type grpcWriter struct {
+	http.ResponseWriter
+	wrote, trailersOnly bool
+}
+
+func (w *grpcWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	h := w.ResponseWriter.Header()
+	for _, name := range []string{"Date", "Content-Type"} {
+		if _, ok := h[name]; !ok {
+			h[name] = nil
+		}
+	}
+	_, w.trailersOnly = h["Grpc-Status"]
+	w.ResponseWriter.WriteHeader(code)
+	w.FlushError()
+}
+
+func (w *grpcWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// FlushError flushes what was written, unless the answer is trailers-only
+// (http.ResponseController, which ReverseProxy flushes with, calls it).
+func (w *grpcWriter) FlushError() error {
+	if w.trailersOnly {
+		return nil
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *grpcWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// gRPC status codes the proxy answers with itself.
+const (
+	grpcCanceled         = 1
+	grpcDeadlineExceeded = 4
+	grpcUnavailable      = 14
+)
+
+// writeGRPCError answers a call prod did not answer, as a trailers-only
+// gRPC response: DEADLINE_EXCEEDED when the call's deadline passed,
+// CANCELLED when the client went away, UNAVAILABLE otherwise (prod
+// refused, reset or unreachable), which gRPC clients may retry.
+func writeGRPCError(w http.ResponseWriter, ctx context.Context, err error) {
+	code, message := grpcUnavailable, "shadowtest proxy: prod unavailable ("+mirror.Classify(err)+")"
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		code, message = grpcDeadlineExceeded, "shadowtest proxy: deadline exceeded waiting for prod"
+	case errors.Is(ctx.Err(), context.Canceled):
+		code, message = grpcCanceled, "shadowtest proxy: call canceled by the client"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/grpc")
+	h.Set("Grpc-Status", strconv.Itoa(code))
+	h.Set("Grpc-Message", message) // printable ASCII without '%': no percent-encoding needed
+	w.WriteHeader(http.StatusOK)
+}
+
+// grpcTimeout parses a grpc-timeout value: at most 8 digits and a unit
+// (H, M, S, m, u, n).
+func grpcTimeout(v string) (time.Duration, bool) {
+	if len(v) < 2 || len(v) > 9 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v[:len(v)-1], 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	var unit time.Duration
+	switch v[len(v)-1] {
+	case 'H':
+		unit = time.Hour
+	case 'M':
+		unit = time.Minute
+	case 'S':
+		unit = time.Second
+	case 'm':
+		unit = time.Millisecond
+	case 'u':
+		unit = time.Microsecond
+	case 'n':
+		unit = time.Nanosecond
+	default:
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
+}
