@@ -52,8 +52,14 @@ func commands() []command {
 }
 
 func main() {
-	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+	code := dispatch(os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
+	os.Exit(code)
 }
+
+// stopProfile ends a CPU profile started by a binary built with the
+// cpuprofile tag (profile.go, for the benchmark); a no-op otherwise.
+var stopProfile = func() {}
 
 // dispatch runs a command with stdout and stderr behind one scrubber, so
 // that no secret the command learns, and no control character, reaches

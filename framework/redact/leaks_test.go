@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -149,6 +150,38 @@ func TestLearnKnownValues(t *testing.T) {
 	}
 }
 
+// TestLearnAnswers: the secrets of both answers' headers (Set-Cookie,
+// a header named like a secret, a token in a Location or Referer URL,
+// URL credentials) are known by value, every time a pair is learned, and
+// learning writes nothing into the headers.
+func TestLearnAnswers(t *testing.T) {
+	r, sc := build(t)
+	header := http.Header{
+		"Set-Cookie":    {"sid=" + secret + "S; Path=/; HttpOnly"},
+		"X-Session-Id":  {secret + "X"},
+		"Location":      {"https://shop.example/cb?access_token=" + secret + "L&page=2"},
+		"Referer":       {"https://ada:" + secret + "R@shop.example/"},
+		"Content-Type":  {"application/json"},
+		"X-Request-Id":  {"req-0001"},
+		"Cache-Control": {"no-store"},
+	}
+	want := header.Clone()
+	for round := range 2 { // the second time, names are decided from the cache
+		r.Learn(nil, &framework.Response{Header: header}, &framework.Response{Header: header})
+		for _, echo := range []string{secret + "S", secret + "X", secret + "L", secret + "R"} {
+			if got := sc.String("shadow said " + echo); strings.Contains(got, secret) {
+				t.Errorf("round %d: %q survives: %q", round, echo, got)
+			}
+		}
+	}
+	if !reflect.DeepEqual(header, want) {
+		t.Errorf("Learn changed the headers: %v", header)
+	}
+	if got := sc.String("req-0001 no-store application/json"); got != "req-0001 no-store application/json" {
+		t.Errorf("ordinary header values were learned as secrets: %q", got)
+	}
+}
+
 // FuzzRedact checks the property the outputs rely on: a secret placed under
 // a secret name in a header, a query, a form or a JSON body never comes out
 // of the redactor, nor out of the scrubber afterwards, in any position.
@@ -165,7 +198,7 @@ func FuzzRedact(f *testing.F) {
 		}
 		r, sc := build(t)
 		var outputs []string
-		where = (where%6 + 6) % 6
+		where = (where%7 + 7) % 7
 		switch where {
 		case 0:
 			outputs = append(outputs, strings.Join(r.Header(http.Header{name: {value}})[name], ""))
@@ -196,6 +229,8 @@ func FuzzRedact(f *testing.F) {
 			if err == nil {
 				outputs = append(outputs, string(out))
 			}
+		case 6: // learned from an answer's header, as every pair's are
+			r.Learn(nil, &framework.Response{Header: http.Header{name: {value}}})
 		}
 		outputs = append(outputs, around+value+around) // an echo elsewhere
 		var buf bytes.Buffer

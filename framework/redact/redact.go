@@ -164,23 +164,36 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	out := make(http.Header, len(h))
 	for name, values := range h {
 		masked := make([]string, len(values))
-		sensitive := r.IsSensitiveHeader(name)
-		cookie := strings.EqualFold(name, "Cookie") || strings.EqualFold(name, "Set-Cookie")
 		for i, v := range values {
-			switch {
-			case sensitive:
-				r.learn(v)
-				if cookie {
-					r.learnCookies(v)
-				}
-				masked[i] = Mask
-			default:
-				masked[i] = r.Text(v)
-			}
+			masked[i] = r.headerValue(name, v)
 		}
 		out[name] = masked
 	}
 	return out
+}
+
+// headerValue learns the secrets of one value of header name and returns
+// it as printed: Mask for a sensitive header, else the value with URL
+// credentials and secret query parameters masked.
+func (r *Redactor) headerValue(name, value string) string {
+	if !r.IsSensitiveHeader(name) {
+		return r.Text(value)
+	}
+	r.learn(value)
+	if strings.EqualFold(name, "Cookie") || strings.EqualFold(name, "Set-Cookie") {
+		r.learnCookies(value)
+	}
+	return Mask
+}
+
+// learnHeader learns what Header would mask in h, without building the
+// masked copy: it runs for every header of every pair.
+func (r *Redactor) learnHeader(h http.Header) {
+	for name, values := range h {
+		for _, v := range values {
+			r.headerValue(name, v)
+		}
+	}
 }
 
 // Learn registers the secrets of a request (sensitive headers, cookies,
@@ -192,7 +205,7 @@ func (r *Redactor) Learn(req *framework.Request, responses ...*framework.Respons
 		return
 	}
 	if req != nil {
-		r.Header(req.Header)
+		r.learnHeader(req.Header)
 		r.URL(req.URL)
 		if len(req.Body) > 0 && len(req.Body) <= 1<<20 {
 			r.BodyOf(req.Header, req.Body)
@@ -200,7 +213,7 @@ func (r *Redactor) Learn(req *framework.Request, responses ...*framework.Respons
 	}
 	for _, resp := range responses {
 		if resp != nil {
-			r.Header(resp.Header)
+			r.learnHeader(resp.Header)
 		}
 	}
 }
@@ -311,6 +324,9 @@ func (r *Redactor) form(body []byte) ([]byte, error) {
 // params masks the values of secret names in name=value pairs separated by
 // sep, keeping everything else as written.
 func (r *Redactor) params(s, sep string) string {
+	if !r.anySecretParam(s, sep) {
+		return s // most queries and forms: nothing to split, learn or build
+	}
 	parts := strings.Split(s, sep)
 	changed := false
 	for i, p := range parts {
@@ -329,6 +345,17 @@ func (r *Redactor) params(s, sep string) string {
 		return s
 	}
 	return strings.Join(parts, sep)
+}
+
+// anySecretParam reports whether one of the name=value pairs of s that
+// params masks has a secret name.
+func (r *Redactor) anySecretParam(s, sep string) bool {
+	for p := range strings.SplitSeq(s, sep) {
+		if name, value, ok := strings.Cut(p, "="); ok && value != "" && r.names.Secret(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Value masks a rendered value found at path (a concrete location such as
@@ -564,7 +591,11 @@ func (r *Redactor) URL(u string) string {
 		return r.Text(u)
 	}
 	query, fragment, hasFragment := strings.Cut(query, "#")
-	out := r.Text(base) + "?" + r.params(query, "&")
+	textBase, masked := r.Text(base), r.params(query, "&")
+	if !hasFragment && textBase == base && masked == query {
+		return u // nothing masked: no copy
+	}
+	out := textBase + "?" + masked
 	if hasFragment {
 		out += "#" + fragment
 	}

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -21,7 +23,17 @@ var Words = [...]string{"auth", "token", "key", "secret", "passw", "pwd", "jwt",
 type Names struct {
 	extra [][]string      // word sequences a spec added
 	allow map[string]bool // normalised names a spec allowed
+	// decided caches Secret's answer by name: a run asks about the same
+	// few header, parameter and member names for every pair, and
+	// splitting a name into words costs a microsecond. At most
+	// maxDecided names are kept, so that a shadow inventing names
+	// cannot grow it; others are decided each time.
+	decided sync.Map // name -> bool
+	cached  atomic.Int32
 }
+
+// maxDecided bounds the names whose decision Names keeps.
+const maxDecided = 4096
 
 // NewNames returns Names with more secret names (matched by words like
 // Words: "pin" makes "X-Pin" and "userPin" secret) and names allowed
@@ -49,6 +61,19 @@ func (n *Names) Secret(name string) bool {
 	if n == nil {
 		n = defaultNames
 	}
+	if secret, ok := n.decided.Load(name); ok {
+		return secret.(bool)
+	}
+	secret := n.secret(name)
+	if n.cached.Load() < maxDecided {
+		if _, loaded := n.decided.LoadOrStore(strings.Clone(name), secret); !loaded {
+			n.cached.Add(1)
+		}
+	}
+	return secret
+}
+
+func (n *Names) secret(name string) bool {
 	words := split(name)
 	if len(words) == 0 {
 		return false

@@ -1,6 +1,9 @@
 package scrub
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestNamesByWords(t *testing.T) {
 	n := NewNames([]string{"pin", "x-internal"}, []string{"keyboard-layout", "tokenizer"})
@@ -39,9 +42,33 @@ func TestNamesByWords(t *testing.T) {
 		{"page", false, "ordinary parameter"},
 		{"", false, "empty"},
 	} {
-		if got := n.Secret(tc.name); got != tc.secret {
-			t.Errorf("Secret(%q) = %v, want %v (%s)", tc.name, got, tc.secret, tc.reason)
+		for round := range 2 { // the second answer comes from the cache
+			if got := n.Secret(tc.name); got != tc.secret {
+				t.Errorf("round %d: Secret(%q) = %v, want %v (%s)", round, tc.name, got, tc.secret, tc.reason)
+			}
 		}
+	}
+}
+
+// TestNamesCacheBounded: a shadow inventing names cannot grow the cache of
+// decisions past maxDecided, and names beyond it are still decided right.
+func TestNamesCacheBounded(t *testing.T) {
+	n := NewNames(nil, nil)
+	for i := range maxDecided + 1000 {
+		for _, tc := range []struct {
+			name   string
+			secret bool
+		}{{fmt.Sprintf("x-token-%d", i), true}, {fmt.Sprintf("x-page-%d", i), false}} {
+			if got := n.Secret(tc.name); got != tc.secret {
+				t.Fatalf("Secret(%q) = %v, want %v", tc.name, got, tc.secret)
+			}
+		}
+	}
+	if got := n.cached.Load(); got > maxDecided {
+		t.Errorf("%d decisions cached, want at most %d", got, maxDecided)
+	}
+	if !n.Secret("x-token-4500") || n.Secret("x-page-4500") {
+		t.Error("a name past the bound is decided wrong the second time")
 	}
 }
 
