@@ -133,6 +133,8 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	var wg sync.WaitGroup
 	for range max(plan.Mirror.Concurrency, 1) {
 		wg.Go(func() {
+			sender := m.Sender()
+			defer sender.Close()
 			for j := range jobs {
 				if ctx.Err() != nil {
 					continue // drain
@@ -145,7 +147,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 				}
 				endpoint := &plan.Endpoints[j.endpoint]
 				pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange}
-				pair.Prod, pair.Shadow = m.SendExchange(ctx, &j.exchange)
+				pair.Prod, pair.Shadow = sender.SendExchange(ctx, &j.exchange)
 				if ctx.Err() != nil && (pair.Prod.ErrKind == "canceled" || pair.Shadow.ErrKind == "canceled") {
 					continue // cut short by the end of the run: neither side's fault
 				}

@@ -182,12 +182,16 @@ func TestSendTimesEachSideOnItsOwn(t *testing.T) {
 		Shadow: framework.Target{Name: "shadow", URL: shadow.URL, Timeout: time.Second},
 		Mirror: framework.Mirror{Concurrency: 2},
 	})
-	p, s := m.Send(context.Background(), &framework.Request{Method: "GET", URL: "/"})
-	if string(p.Body) != "p" || string(s.Body) != "s" {
-		t.Fatalf("bodies %q %q: sides swapped or lost", p.Body, s.Body)
-	}
-	if p.Latency >= 200*time.Millisecond || s.Latency < 300*time.Millisecond {
-		t.Errorf("prod latency %v includes the shadow's delay, or shadow latency %v is wrong", p.Latency, s.Latency)
+	sender := m.Sender() // a runner's worker: one shadow goroutine for every request
+	defer sender.Close()
+	for i, send := range []func(context.Context, *framework.Request) (framework.Response, framework.Response){m.Send, sender.Send, sender.Send} {
+		p, s := send(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+		if string(p.Body) != "p" || string(s.Body) != "s" {
+			t.Fatalf("send %d: bodies %q %q: sides swapped or lost", i, p.Body, s.Body)
+		}
+		if p.Latency >= 200*time.Millisecond || s.Latency < 300*time.Millisecond {
+			t.Errorf("send %d: prod latency %v includes the shadow's delay, or shadow latency %v is wrong", i, p.Latency, s.Latency)
+		}
 	}
 }
 

@@ -46,3 +46,46 @@ func (m *Mirror) Send(ctx context.Context, req *framework.Request) (prod, shadow
 	wg.Wait()
 	return prod, shadow
 }
+
+// Sender sends requests to both targets as Send does, but asks the shadow
+// from one goroutine kept for the Sender's life instead of a new one per
+// request: a new goroutine starts on a small stack, which the HTTP
+// client's depth of calls makes grow, by copying, on every request. A
+// runner's worker holds one Sender. It is not safe for concurrent use;
+// Close it when done.
+type Sender struct {
+	m      *Mirror
+	calls  chan shadowCall
+	answer chan framework.Response
+}
+
+type shadowCall struct {
+	ctx context.Context
+	req *framework.Request
+}
+
+// Sender returns a Sender over m's clients.
+func (m *Mirror) Sender() *Sender {
+	s := &Sender{m: m, calls: make(chan shadowCall), answer: make(chan framework.Response)}
+	go func() {
+		for c := range s.calls {
+			s.answer <- m.Shadow.Do(c.ctx, c.req)
+		}
+	}()
+	return s
+}
+
+// Send is Mirror.Send.
+func (s *Sender) Send(ctx context.Context, req *framework.Request) (prod, shadow framework.Response) {
+	s.calls <- shadowCall{ctx, req}
+	prod = s.m.Prod.Do(ctx, req)
+	return prod, <-s.answer
+}
+
+// SendExchange is Mirror.SendExchange.
+func (s *Sender) SendExchange(ctx context.Context, ex *framework.Exchange) (prod, shadow framework.Response) {
+	return s.m.sendExchange(ctx, ex, s.Send)
+}
+
+// Close ends the Sender's shadow goroutine.
+func (s *Sender) Close() { close(s.calls) }

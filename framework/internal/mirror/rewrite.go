@@ -62,11 +62,16 @@ func (c *Client) host(req *framework.Request) string {
 // must not pass an exchange without a recorded response then. Otherwise it
 // is Send.
 func (m *Mirror) SendExchange(ctx context.Context, ex *framework.Exchange) (prod, shadow framework.Response) {
+	return m.sendExchange(ctx, ex, m.Send)
+}
+
+// sendExchange is SendExchange with send as the way to ask both targets.
+func (m *Mirror) sendExchange(ctx context.Context, ex *framework.Exchange, send func(context.Context, *framework.Request) (framework.Response, framework.Response)) (prod, shadow framework.Response) {
 	if ex.Request.RPC != nil {
 		return m.sendRPC(ctx, ex, m.Prod.target.Recorded)
 	}
 	if !m.Prod.target.Recorded {
-		return m.Send(ctx, &ex.Request)
+		return send(ctx, &ex.Request)
 	}
 	shadow = m.Shadow.Do(ctx, &ex.Request)
 	if ex.Recorded == nil {
