@@ -82,7 +82,16 @@ type attemptsKey struct{}
 // would it send an empty chunked body), and GetBody is dropped. Only a
 // request that was never written is still sent again by net/http, which
 // the target cannot notice.
-type attempts struct{ base http.RoundTripper }
+//
+// It also applies the target's timeout to each attempt, from sending it to
+// the end of its body, as http.Client.Timeout would: net/http enforces
+// Client.Timeout through a RoundTripper it does not know, like this one,
+// with a goroutine and a timer per request, while a context deadline costs
+// neither.
+type attempts struct {
+	base    http.RoundTripper
+	timeout time.Duration
+}
 
 func (t attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	if n, ok := req.Context().Value(attemptsKey{}).(*int); ok {
@@ -93,7 +102,30 @@ func (t attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	if (once.Body == nil || once.Body == http.NoBody) && bodiless(once.Method) {
 		once.Body, once.ContentLength = io.NopCloser(strings.NewReader("")), 0
 	}
-	return t.base.RoundTrip(&once)
+	if t.timeout <= 0 {
+		return t.base.RoundTrip(&once)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.base.RoundTrip(once.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &deadlineBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// deadlineBody is a response body read under its attempt's deadline, which
+// ends when the body is closed.
+type deadlineBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *deadlineBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // bodiless reports whether net/http sends a request of this method with an
@@ -128,8 +160,9 @@ func NewClient(target framework.Target, concurrency int, maxBody int64) *Client 
 	}
 	client := retryablehttp.NewClient()
 	client.HTTPClient = &http.Client{
-		Transport: attempts{transport},
-		Timeout:   target.Timeout,
+		// The timeout is each attempt's, applied by attempts (not
+		// http.Client.Timeout, which costs a goroutine per request).
+		Transport: attempts{base: transport, timeout: target.Timeout},
 		// A redirect is part of the response being compared; it is never
 		// followed (so a redirect loop cannot stall a run either).
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

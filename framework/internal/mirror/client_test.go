@@ -137,6 +137,16 @@ func TestTransportFailuresAreClassified(t *testing.T) {
 		}
 	}))
 	defer slow.Close()
+	slowBody := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		io.WriteString(w, "first bytes")
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	defer slowBody.Close()
 	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "1000")
 		io.WriteString(w, "partial")
@@ -153,15 +163,20 @@ func TestTransportFailuresAreClassified(t *testing.T) {
 	}{
 		{refused + "/?api_key=k", "refused", "nothing listens on the port", time.Second},
 		{slow.URL, "timeout", "slower than the target's timeout", 200 * time.Millisecond},
+		{slowBody.URL, "timeout", "headers in time, the body slower than the timeout: it covers the body too", 200 * time.Millisecond},
 		{reset.URL, "reset", "connection closed in the middle of the body", time.Second},
 		{tlsSrv.URL, "tls", "certificate signed by an unknown authority", time.Second},
 	}
 	for _, tt := range tests {
 		tg := target(tt.url)
 		tg.Timeout = tt.timeout
+		start := time.Now()
 		resp := NewClient(tg, 1, 0).Do(context.Background(), &framework.Request{Method: "POST", URL: "/x?api_key=secret"})
 		if resp.Err == nil || resp.ErrKind != tt.want {
 			t.Errorf("%s: kind %q (err %v), want %q (%s)", tt.url, resp.ErrKind, resp.Err, tt.want, tt.reason)
+		}
+		if took := time.Since(start); tt.want == "timeout" && took > 1500*time.Millisecond {
+			t.Errorf("%s: the %s timeout ended the request after %v (%s)", tt.url, tt.timeout, took, tt.reason)
 		}
 		if resp.Err != nil && strings.Contains(resp.Err.Error(), "secret") {
 			t.Errorf("the error leaks the query string: %v", resp.Err)
