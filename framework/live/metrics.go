@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/shadowtest/shadowtest/framework"
 )
 
 // Label values with a meaning of their own.
@@ -88,7 +90,7 @@ func newMetrics(queueLen func() float64) *metrics {
 	}
 	m.prodLatency = h("prod_latency_seconds", "Prod's latency for mirrored requests, request sent to body read, by endpoint.")
 	m.shadowLatency = h("shadow_latency_seconds", "The shadow's latency, request sent to body read, by endpoint.")
-	m.added = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "shadowtest", Subsystem: "live", Name: "proxy_added_latency_seconds", Help: "Time the proxy adds on the prod path: the handler's time minus prod's round trip.",
+	m.added = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "shadowtest", Subsystem: "live", Name: "proxy_added_latency_seconds", Help: "Time the proxy adds on the prod path: from the request to prod's answer sent to the client, minus prod's round trip.",
 		Buckets: prometheus.ExponentialBucketsRange(0.00001, 1, 16)})
 	m.killed = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "kill_switch_tripped", Help: "1 while the kill switch stops mirroring, else 0."})
 	m.samplingRate = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "sampling_rate", Help: "Fraction of matched requests mirrored by the mirror mode (1 in full mode)."})
@@ -96,6 +98,31 @@ func newMetrics(queueLen func() float64) *metrics {
 	r.MustRegister(m.added, m.killed, m.samplingRate, queue,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// endpointMetrics are one endpoint's labelled series, resolved once when a
+// configuration is set instead of looked up by label value (a hash and a
+// map under a lock) several times for every request.
+type endpointMetrics struct {
+	proxied, mirrored, compared, matched prometheus.Counter
+	prodLatency, shadowLatency           prometheus.Observer
+}
+
+// forEndpoints resolves the series of each endpoint, in the plan's order.
+// They start at zero, so that a rate over them exists from the start.
+func (m *metrics) forEndpoints(endpoints []framework.Endpoint) []endpointMetrics {
+	out := make([]endpointMetrics, len(endpoints))
+	for i, e := range endpoints {
+		out[i] = endpointMetrics{
+			proxied:       m.proxied.WithLabelValues(e.Name),
+			mirrored:      m.mirrored.WithLabelValues(e.Name),
+			compared:      m.compared.WithLabelValues(e.Name),
+			matched:       m.matched.WithLabelValues(e.Name),
+			prodLatency:   m.prodLatency.WithLabelValues(e.Name),
+			shadowLatency: m.shadowLatency.WithLabelValues(e.Name),
+		}
+	}
+	return out
 }
 
 // route bounds the unmatched routes' label values.

@@ -84,7 +84,9 @@ func TestMetricsCoverTheSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	eventually(t, "3 pairs", func() bool { return counter(t, s, "shadowtest_live_compared_pairs_total", nil) == 3 })
+	eventually(t, "3 pairs", func() bool {
+		return counter(t, s, "shadowtest_live_compared_pairs_total", map[string]string{"endpoint": "items"}) == 3
+	})
 
 	for _, c := range []struct {
 		name   string

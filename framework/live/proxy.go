@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strconv"
 	"sync"
 	"time"
 
@@ -96,6 +97,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := teeRequest(r, p.maxBody)
 	rec := &recorder{ResponseWriter: w, limit: p.maxBody}
 	p.reverse.ServeHTTP(rec, r)
+	// Prod's answer leaves for the client now, not when the handler
+	// returns: handing the copy to the shadow side is not the client's
+	// wait.
+	rec.flush(r.Method)
 	total := st.added(start)
 	p.shadow.finish(t, start, req, body, rec.response(st.err, st.latency()))
 	p.shadow.metrics.added.Observe(total.Seconds())
@@ -251,6 +256,7 @@ type recorder struct {
 	status    int
 	header    http.Header
 	body      bytes.Buffer
+	written   int64 // body bytes passed on
 	truncated bool
 }
 
@@ -262,14 +268,40 @@ func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
 		r.header = r.ResponseWriter.Header().Clone()
+		if n, err := strconv.ParseInt(r.header.Get("Content-Length"), 10, 64); err == nil && n > 0 {
+			r.body.Grow(int(min(n, r.limit))) // one allocation, not a doubling per write
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// flush sends what the client has not received yet of an answer whose
+// framing is settled: with a Content-Length, without a body (HEAD, 1xx,
+// 204, 304), or already streamed (ReverseProxy flushes each write of a
+// body of unknown length; its last chunk and trailers still go when the
+// handler returns). An empty answer of unknown length is left to
+// net/http, which frames it when the handler returns, as without this.
+func (r *recorder) flush(method string) {
+	if r.status == 0 {
+		return
+	}
+	settled := method == http.MethodHead || r.status < 200 || r.status == http.StatusNoContent || r.status == http.StatusNotModified ||
+		r.header.Get("Content-Length") != "" || r.written > 0
+	if !settled {
+		return
+	}
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+		return
+	}
+	http.NewResponseController(r.ResponseWriter).Flush()
 }
 
 func (r *recorder) Write(p []byte) (int, error) {
 	if r.status == 0 {
 		r.WriteHeader(http.StatusOK)
 	}
+	r.written += int64(len(p))
 	if !r.truncated {
 		if room := r.limit - int64(r.body.Len()); int64(len(p)) > room {
 			r.body.Write(p[:max(room, 0)])

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
 )
 
 func TestProxyReturnsProdAnswerAndComparesShadow(t *testing.T) {
@@ -270,5 +272,68 @@ func TestProxyAnswers502WhenProdIsDown(t *testing.T) {
 	s.Close()
 	if e := s.Results().Endpoint("items"); e.ProdErrors["refused"] != 1 {
 		t.Fatalf("prod errors %v", e.ProdErrors)
+	}
+}
+
+// TestProxyAnswersBeforeHandingOff: prod's whole answer reaches the client
+// before the proxy hands the copy to the shadow side (recorder, policy,
+// queue), framed as prod framed it: that work is not the client's wait.
+// The recorder hook here holds the hand-off until the client has read
+// everything. (A chunked answer's last chunk and trailers are written when
+// the handler returns, after the hand-off; its data is streamed as it
+// comes, see TestProxyPassesProdBytesExactly.)
+func TestProxyAnswersBeforeHandingOff(t *testing.T) {
+	prod := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/items/empty":
+			w.WriteHeader(http.StatusNoContent)
+		case "/items/big":
+			w.Header().Set("Content-Length", "200000")
+			w.Write(bytes.Repeat([]byte("x"), 200000))
+		default:
+			item("12.5")(w, r)
+		}
+	})
+	shadow := serve(t, item("12.5"))
+	release := make(chan struct{})
+	defer close(release)
+	handed := make(chan string, 16)
+	record := func(ex *framework.Exchange) {
+		handed <- ex.Request.Method + " " + ex.Request.URL
+		<-release
+	}
+	_, front := session(t, testPlan(prod.URL, shadow.URL), Options{Record: record})
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, c := range []struct {
+		method, path string
+		status       int
+		length       int64
+	}{
+		{"GET", "/items/7", 200, 48},
+		{"GET", "/items/big", 200, 200000},
+		{"GET", "/items/empty", 204, 0},
+	} {
+		req, _ := http.NewRequest(c.method, front.URL+c.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: the client waited for the hand-off: %v", c.method, c.path, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("%s %s: the client waited for the hand-off: %v", c.method, c.path, err)
+		}
+		if resp.StatusCode != c.status || resp.ContentLength != c.length || int64(len(body)) != c.length || len(resp.TransferEncoding) > 0 {
+			t.Errorf("%s %s: %d, length %d, %d body bytes, transfer encoding %v; want %d, %d, %d bytes, none",
+				c.method, c.path, resp.StatusCode, resp.ContentLength, len(body), resp.TransferEncoding, c.status, c.length, c.length)
+		}
+		select {
+		case got := <-handed:
+			if got != c.method+" "+c.path {
+				t.Errorf("handed off %q, want %s %s", got, c.method, c.path)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("%s %s: never handed off", c.method, c.path)
+		}
 	}
 }

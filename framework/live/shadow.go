@@ -95,6 +95,8 @@ type config struct {
 	comparators []*compare.Comparator
 	window      *runner.Window
 	limiter     *rate.Limiter
+	// series are the endpoints' metrics, in the plan's order.
+	series []endpointMetrics
 }
 
 type job struct {
@@ -166,6 +168,7 @@ func newConfig(plan *framework.Plan) (*config, error) {
 }
 
 func (s *Shadow) setConfig(c *config) {
+	c.series = s.metrics.forEndpoints(c.plan.Endpoints)
 	s.config.Store(c)
 	s.metrics.samplingRate.Set(samplingRate(c.plan))
 }
@@ -284,9 +287,8 @@ func (s *Shadow) begin(req *framework.Request) *ticket {
 		s.metrics.unmatched.WithLabelValues(label).Inc()
 		return nil
 	}
-	name := c.plan.Endpoints[i].Name
-	s.metrics.proxied.WithLabelValues(name).Inc()
-	return &ticket{config: c, endpoint: i, name: name}
+	c.series[i].proxied.Inc()
+	return &ticket{config: c, endpoint: i, name: c.plan.Endpoints[i].Name}
 }
 
 // offer decides, with the whole request and prod's answer in hand, whether
@@ -318,7 +320,7 @@ func (s *Shadow) offer(t *ticket, ex framework.Exchange, dropReason string) {
 		}
 		select {
 		case s.queue <- job{config: t.config, endpoint: t.endpoint, exchange: ex}:
-			s.metrics.mirrored.WithLabelValues(t.name).Inc()
+			t.config.series[t.endpoint].mirrored.Inc()
 			return
 		default:
 			dropReason = DropQueueFull
@@ -340,6 +342,7 @@ func (s *Shadow) work() {
 
 func (s *Shadow) mirror(j job) {
 	endpoint := &j.config.plan.Endpoints[j.endpoint]
+	series := &j.config.series[j.endpoint]
 	if s.kill.Killed() {
 		s.metrics.dropped.WithLabelValues(endpoint.Name, DropKilled).Inc()
 		return
@@ -357,10 +360,10 @@ func (s *Shadow) mirror(j job) {
 	if pair.Shadow.Failed() {
 		s.metrics.shadowErrors.WithLabelValues(pair.Shadow.ErrKind).Inc()
 	} else {
-		s.metrics.shadowLatency.WithLabelValues(endpoint.Name).Observe(pair.Shadow.Latency.Seconds())
+		series.shadowLatency.Observe(pair.Shadow.Latency.Seconds())
 	}
 	if !pair.Prod.Failed() {
-		s.metrics.prodLatency.WithLabelValues(endpoint.Name).Observe(pair.Prod.Latency.Seconds())
+		series.prodLatency.Observe(pair.Prod.Latency.Seconds())
 	}
 	if w := s.config.Load().window; w.Enabled() {
 		if trigger, detail := w.Add(&pair.Shadow); trigger != "" && s.kill.Trip(trigger, detail) {
@@ -375,9 +378,9 @@ func (s *Shadow) mirror(j job) {
 	}
 	s.results.Add(&pair, diffs)
 	if !pair.Prod.Failed() { // without prod's answer there is nothing to compare (a prod error)
-		s.metrics.compared.WithLabelValues(endpoint.Name).Inc()
+		series.compared.Inc()
 		if len(diffs) == 0 {
-			s.metrics.matched.WithLabelValues(endpoint.Name).Inc()
+			series.matched.Inc()
 		}
 	}
 	for _, category := range pair.Categories {
