@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -95,6 +96,15 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 // proxySession runs a live session until --duration, SIGTERM or SIGINT,
 // then judges what it gathered in the suite, exactly as run does.
 func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), opt proxyOptions, stdout, stderr io.Writer) int {
+	// The proxy allocates for every request over a small live heap: a
+	// higher GC target saves CPU on the prod path, and the memory limit
+	// caps what that headroom may cost (GOGC and GOMEMLIMIT override).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(live.GCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(live.MemoryLimit(plan, opt.queue))
+	}
 	results := observe.NewResults(plan.Endpoints)
 	stampOrigin(results, plan, runner.Shard{})
 	out, err := opt.outputs.open(plan, results, stdout)

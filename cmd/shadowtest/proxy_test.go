@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/shadowtest/shadowtest/framework/live"
 	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
@@ -328,5 +333,42 @@ func TestProxyRecordingRoundTrip(t *testing.T) {
 	t.Logf("run: %s", r.stdout)
 	if r.code != exitPass || !strings.Contains(r.stdout, "12") {
 		t.Fatalf("run over the recording: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestProxyTunesTheCollector: the proxy runs with live.GCPercent and a
+// memory limit unless GOGC and GOMEMLIMIT say otherwise, as its own
+// /metrics shows.
+func TestProxyTunesTheCollector(t *testing.T) {
+	gc := func() (gogc, limit float64) {
+		s := startLive(t, "1", "1")
+		resp, err := http.Get(s.admin + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		value := func(name string) float64 {
+			if f := families[name]; f != nil && len(f.Metric) == 1 && f.Metric[0].Gauge != nil {
+				return f.Metric[0].Gauge.GetValue()
+			}
+			t.Fatalf("no %s in the proxy's /metrics", name)
+			return 0
+		}
+		gogc, limit = value("go_gc_gogc_percent"), value("go_gc_gomemlimit_bytes")
+		s.stop(syscall.SIGTERM)
+		return gogc, limit
+	}
+	if gogc, limit := gc(); gogc != live.GCPercent || limit <= 0 || limit >= math.MaxInt64 {
+		t.Errorf("by default: GOGC %v, memory limit %v; want %d and a limit", gogc, limit, live.GCPercent)
+	}
+	t.Setenv("GOGC", "100")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if gogc, limit := gc(); gogc != 100 || limit != 1<<30 {
+		t.Errorf("with GOGC=100 GOMEMLIMIT=1GiB: %v, %v", gogc, limit)
 	}
 }
