@@ -228,6 +228,11 @@ type Mirror struct {
 	Seed uint64
 	// Endpoints names the endpoints the selective mode sends.
 	Endpoints []string
+	// SelectiveRate, when above 0 and below 1, is the fraction of the
+	// selective mode's requests sent, sampled as the sampled mode samples
+	// (Seed): a live session's ramp and rate changes narrow the selection
+	// with it, never widen it. Specs do not set it; 0 sends them all.
+	SelectiveRate float64
 	// Speed is the replay mode's pace as a multiple of the recorded one
 	// (2 is twice as fast); 0 sends as fast as the limits allow.
 	Speed float64

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -19,7 +20,7 @@ const initExamples = `  shadowtest init --from traffic.har specs/
 // starter spec per endpoint.
 func initCommand(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("init", "--from TRAFFIC DIR", initExamples, stdout, stderr)
-	from := fs.String("from", "", "the recording to learn from: `FILE` or glob (.har, .gor, .jsonl, optionally .gz)")
+	from := fs.String("from", "", "the recording to learn from: `FILE`, glob or directory (.har, .gor, .jsonl, optionally .gz)")
 	format := fs.String("format", "", "the recording's format, har, gor or jsonl (default: from the file name)")
 	force := fs.Bool("force", false, "overwrite .cue files already in DIR")
 	positional, code, ok := parseArgs(fs, args)
@@ -74,12 +75,15 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 func sourceOf(path, format string) (framework.TrafficSource, error) {
 	if format == "" {
 		format = traffic.FormatOf(path)
+		if info, err := os.Stat(path); err == nil && info.IsDir() {
+			format = traffic.DirFormat(path) // a directory of recordings, e.g. proxy --record DIR/
+		}
 	}
 	switch format {
 	case "har", "gor", "jsonl":
 		return framework.TrafficSource{Format: format, Path: path}, nil
 	case "":
-		return framework.TrafficSource{}, fmt.Errorf("%s: cannot tell the format from the name (want .har, .gor or .jsonl, optionally .gz); use --format", path)
+		return framework.TrafficSource{}, fmt.Errorf("%s: cannot tell the format from the name or, for a directory, its files (want .har, .gor or .jsonl, optionally .gz); use --format", path)
 	}
 	return framework.TrafficSource{}, errors.New("--format " + format + ": want har, gor or jsonl")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,9 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/live"
@@ -44,6 +46,9 @@ type proxyOptions struct {
 	rate                    float64
 	record                  string
 	recordRate              float64
+	recordMaxSize           string
+	recordMaxFiles          int
+	recordMaxAge            time.Duration
 	limits                  limitOptions
 	outputs                 outputOptions
 }
@@ -60,8 +65,11 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opt.probeProd, "probe-prod", false, "let endpoints with noise.probe send that fraction of their safe requests to prod a second time (adds load to prod)")
 	fs.StringVar(&opt.mode, "mode", "", "override mirror.mode: full, sampled or selective")
 	fs.Float64Var(&opt.rate, "rate", 0, "override mirror.rate, the fraction the sampled mode mirrors (0 < rate <= 1)")
-	fs.StringVar(&opt.record, "record", "", "record the proxied exchanges of the spec's endpoints, scrubbed, to `FILE` in shadowtest's JSONL format (.gz: gzipped); init --from and run read it")
-	fs.Float64Var(&opt.recordRate, "record-rate", 1, "the fraction of exchanges --record keeps (deterministic by request)")
+	fs.StringVar(&opt.record, "record", "", "record the proxied exchanges of the spec's endpoints, scrubbed, in shadowtest's JSONL format to `FILE` (.gz: gzipped) or to a DIR/ of rotated .jsonl.gz files; init --from and run read either")
+	fs.Float64Var(&opt.recordRate, "record-rate", 1, "the fraction of exchanges --record keeps (deterministic by request, independent of the mirror's rate)")
+	fs.StringVar(&opt.recordMaxSize, "record-max-size", humanize.IBytes(live.DefaultRecordMaxSize), "with --record DIR/: start a new file once the current one holds `SIZE` (e.g. 64MiB, 500MB)")
+	fs.IntVar(&opt.recordMaxFiles, "record-max-files", 0, "with --record DIR/: keep at most `N` recordings in the directory, deleting the oldest (0: keep all)")
+	fs.DurationVar(&opt.recordMaxAge, "record-max-age", live.DefaultRecordMaxAge, "with --record DIR/: start a new file once the current one is this old, full or not (a killed proxy loses at most this much)")
 	opt.limits.register(fs)
 	opt.outputs.register(fs)
 	var tags tagFlags
@@ -71,7 +79,7 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	load := func() (*framework.Plan, error) {
-		plan, err := spec.Load(dir, spec.Options{Tags: tags})
+		plan, err := spec.Load(dir, spec.Options{Tags: tags, Live: true}) // the proxy never reads the spec's traffic
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +111,11 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 		debug.SetGCPercent(live.GCPercent)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(live.MemoryLimit(plan, opt.queue))
+		limit := live.MemoryLimit(plan, opt.queue)
+		if opt.record != "" {
+			limit += live.RecordQueueBytes // the recorder's queue at its bound
+		}
+		debug.SetMemoryLimit(limit)
 	}
 	results := observe.NewResults(plan.Endpoints)
 	stampOrigin(results, plan, runner.Shard{})
@@ -124,18 +136,12 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	var ramp proxyRamp // mirror.ramp, when the spec has one
 	defer ramp.close()
 	liveOpt := live.Options{QueueSize: opt.queue, ProbeProd: opt.probeProd, Observe: ramp.observe(out.observe()), Seen: out.seen, Log: stderr}
-	var recorder *live.Recorder
-	if opt.record != "" {
-		if !(opt.recordRate > 0 && opt.recordRate <= 1) {
-			fmt.Fprintf(stderr, "shadowtest: --record-rate %v: want 0 < rate <= 1\n", opt.recordRate)
-			return exitInvalid
-		}
-		f, err := os.Create(opt.record)
-		if err != nil {
-			fmt.Fprintf(stderr, "shadowtest: --record %s cannot be written: %v\n", opt.record, err)
-			return exitInvalid
-		}
-		recorder = live.NewRecorder(f, strings.HasSuffix(opt.record, ".gz"), opt.recordRate, out.redactor, scrubberOf(stdout))
+	recorder, err := openRecorder(opt, out, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
+	if recorder != nil {
 		defer recorder.Close()
 		liveOpt.Record = recorder.Record
 	}
@@ -145,6 +151,9 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 		return exitInvalid
 	}
 	defer shadow.Close()
+	if recorder != nil {
+		shadow.Registry().MustRegister(recorder.Collectors()...)
+	}
 	took, err := shadow.SelfTest()
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest: kill switch self-test failed: %v\n", err)
@@ -239,11 +248,7 @@ session:
 	shadow.Close()
 	adminServer.Close()
 	if recorder != nil {
-		if err := recorder.Close(); err != nil {
-			fmt.Fprintf(stderr, "shadowtest: --record %s: %v\n", opt.record, err)
-		}
-		written, dropped, withheld := recorder.Counts()
-		fmt.Fprintf(stderr, "shadowtest: recorded %d exchange(s) to %s (%d dropped: queue full; %d withheld: not redactable, cut at the body cap, or prod failed)\n", written, opt.record, dropped, withheld)
+		closeRecorder(recorder, opt.record, stderr)
 	}
 
 	var sessionErr error
@@ -281,4 +286,54 @@ func resultsJSON(results *observe.Results) ([]byte, error) {
 	var buf bytes.Buffer
 	err := results.Write(&buf)
 	return buf.Bytes(), err
+}
+
+// openRecorder starts --record, or returns nil without it.
+func openRecorder(opt proxyOptions, out *outputs, stdout, stderr io.Writer) (*live.Recorder, error) {
+	if opt.record == "" {
+		return nil, nil
+	}
+	if !(opt.recordRate > 0 && opt.recordRate <= 1) {
+		return nil, fmt.Errorf("--record-rate %v: want 0 < rate <= 1", opt.recordRate)
+	}
+	maxSize, err := humanize.ParseBytes(opt.recordMaxSize)
+	if err != nil || maxSize < 1024 || maxSize > 1<<50 {
+		return nil, fmt.Errorf("--record-max-size %q: want a size of at least 1KiB, e.g. 64MiB or 500MB", opt.recordMaxSize)
+	}
+	if opt.recordMaxFiles < 0 {
+		return nil, fmt.Errorf("--record-max-files %d: want 0 (keep all) or more", opt.recordMaxFiles)
+	}
+	if opt.recordMaxAge <= 0 {
+		return nil, fmt.Errorf("--record-max-age %s: want a duration above 0, e.g. 10m", opt.recordMaxAge)
+	}
+	recorder, err := live.OpenRecorder(opt.record, live.RecordOptions{Rate: opt.recordRate, MaxSize: int64(maxSize), MaxFiles: opt.recordMaxFiles, MaxAge: opt.recordMaxAge, Log: stderr},
+		out.redactor, scrubberOf(stdout))
+	if err != nil {
+		return nil, fmt.Errorf("--record %s cannot be written: %w", opt.record, unwrapPath(err))
+	}
+	return recorder, nil
+}
+
+// closeRecorder finishes the recording and says what it holds.
+func closeRecorder(recorder *live.Recorder, target string, stderr io.Writer) {
+	if err := recorder.Close(); err != nil {
+		fmt.Fprintf(stderr, "shadowtest: --record %s: %v\n", target, err)
+	}
+	c := recorder.Counts()
+	where := target
+	if live.IsRecordDir(target) {
+		where = fmt.Sprintf("%d file(s) in %s", c.Files, target)
+	}
+	fmt.Fprintf(stderr, "shadowtest: recorded %d exchange(s) to %s (%d dropped: queue full; %d lost: write failed; %d withheld: not redactable, cut at the body cap, or prod failed)\n",
+		c.Written, where, c.Dropped, c.Failed, c.Withheld)
+}
+
+// unwrapPath drops an *os.PathError's operation and path, which the
+// message already names.
+func unwrapPath(err error) error {
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return pathErr.Err
+	}
+	return err
 }

@@ -44,6 +44,9 @@ func (p *proxyRamp) start(plan *framework.Plan, shadow *live.Shadow, log io.Writ
 		return err
 	}
 	p.ramp.Store(r)
+	if err := shadow.AttachRamp(r); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop = cancel
 	go r.Run(ctx, rampInterval)

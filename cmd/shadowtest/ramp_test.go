@@ -68,8 +68,13 @@ func TestProxyRampAdvancesWhileThresholdsHold(t *testing.T) {
 		t.Fatalf("/status at the first step: %s", status)
 	}
 	s.drive("the second step", func() bool { return strings.Contains(s.adminGet("/status"), `"samplingRate": 1`) })
-	if !strings.Contains(s.stderr.String(), "ramp: step 1 held over") {
-		t.Errorf("the move is not logged:\n%s", s.stderr.String())
+	// The log line follows the rate change through a pipe: wait for it.
+	waitFor(t, "the move in the log", func() bool { return strings.Contains(s.stderr.String(), "ramp: step 1 held over") })
+	if status := s.adminGet("/status"); !strings.Contains(status, `"ramp": {`) || !strings.Contains(status, `"step": 2`) || !strings.Contains(status, `"judgement": "`) {
+		t.Errorf("/status does not show the ramp's state: %s", status)
+	}
+	if metrics := s.adminGet("/metrics"); !strings.Contains(metrics, "\nshadowtest_ramp_step 2\n") || !strings.Contains(metrics, `shadowtest_ramp_transitions_total{direction="up"} 1`) {
+		t.Errorf("/metrics does not show the ramp's state:\n%s", metrics)
 	}
 	if code := s.stop(syscall.SIGTERM); code != 0 {
 		t.Errorf("exit %d:\n%s", code, s.stderr.String())

@@ -25,6 +25,8 @@ type Status struct {
 	QueueSize int `json:"queueSize"`
 	// Endpoints are the compared and matched pairs so far.
 	Endpoints []EndpointStatus `json:"endpoints"`
+	// Ramp is mirror.ramp's state, when the session has one.
+	Ramp *RampStatus `json:"ramp,omitempty"`
 }
 
 // EndpointStatus is one endpoint's pairs so far.
@@ -44,6 +46,10 @@ func (s *Shadow) Status() Status {
 			st.Endpoints = append(st.Endpoints, EndpointStatus{Name: e.Name, Pairs: e.Pairs, Matched: e.Matches, MatchRate: e.MatchRate()})
 		}
 	})
+	if r := s.ramp.Load(); r != nil {
+		rs := r.Status()
+		st.Ramp = &rs
+	}
 	return st
 }
 

@@ -6,7 +6,10 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
@@ -62,14 +65,39 @@ type Ramp struct {
 	now       func() time.Time
 	log       io.Writer
 
-	mu      sync.Mutex
-	step    int
-	held    bool // stepped back: no more advancing
-	over    bool // the ramp tripped the kill switch
-	paused  bool // the kill switch was tripped by something else
-	since   time.Time
-	results *observe.Results
-	last    string
+	mu        sync.Mutex
+	step      int
+	held      bool // stepped back: no more advancing
+	over      bool // the ramp tripped the kill switch
+	paused    bool // the kill switch was tripped by something else
+	since     time.Time
+	results   *observe.Results
+	last      string
+	lastAt    time.Time
+	judgement string
+	judgedAt  time.Time
+
+	// transitions count the moves by direction (RampUp, ...).
+	transitions [len(rampDirections)]atomic.Int64
+}
+
+// Directions of a ramp's moves, as the direction label of
+// shadowtest_ramp_transitions_total shows them.
+const (
+	RampUp      = "up"      // the step held: the next, higher rate
+	RampDown    = "down"    // a threshold failed: the step before, held there
+	RampKilled  = "kill"    // a threshold failed at the first step or with onFailure "kill"
+	RampRestart = "restart" // mirroring resumed after a trip: the step starts afresh
+)
+
+var rampDirections = [...]string{RampUp, RampDown, RampKilled, RampRestart}
+
+func (r *Ramp) count(direction string) {
+	for i, d := range rampDirections {
+		if d == direction {
+			r.transitions[i].Add(1)
+		}
+	}
 }
 
 // RampStatus is a ramp's state.
@@ -87,8 +115,13 @@ type RampStatus struct {
 	Since time.Time `json:"since"`
 	// Pairs is how many pairs the current window holds.
 	Pairs int64 `json:"pairs"`
-	// Last says what the ramp last did.
-	Last string `json:"last,omitempty"`
+	// Last says what the ramp last did and why; LastAt is when.
+	Last   string    `json:"last,omitempty"`
+	LastAt time.Time `json:"lastAt"`
+	// Judgement is the outcome of the latest judgement (every second):
+	// why the ramp waits, holds or moved; JudgedAt is when.
+	Judgement string    `json:"judgement,omitempty"`
+	JudgedAt  time.Time `json:"judgedAt"`
 }
 
 // NewRamp starts plan.Mirror.Ramp on ctl: it sets the first step's rate.
@@ -132,8 +165,13 @@ func (r *Ramp) fresh() {
 }
 
 func (r *Ramp) note(line string) {
-	r.last = line
+	r.last, r.lastAt = line, r.now()
 	fmt.Fprintf(r.log, "shadowtest: %s\n", line)
+}
+
+// judged notes the outcome of a judgement. r.mu is held.
+func (r *Ramp) judged(format string, args ...any) {
+	r.judgement, r.judgedAt = fmt.Sprintf(format, args...), r.now()
 }
 
 // Observe adds a compared pair to the current step's window. It has the
@@ -171,14 +209,18 @@ func (r *Ramp) Check() RampStatus {
 	defer r.mu.Unlock()
 	switch {
 	case r.over:
+		r.judged("over: the ramp tripped the kill switch")
 		return r.status()
 	case r.ctl.Killed():
 		r.paused = true
+		r.judged("waiting: the kill switch is tripped")
 		return r.status()
 	case r.paused:
 		// Mirroring resumed: the step starts afresh, at its own rate
 		// (the operator may have changed it while stopped).
 		r.paused = false
+		r.count(RampRestart)
+		r.judged("mirroring resumed: step %d starts again", r.step+1)
 		if err := r.enter(r.step, fmt.Sprintf("ramp: mirroring resumed, step %d of %d starts again at sampling rate %g", r.step+1, len(r.spec.Steps), r.spec.Steps[r.step])); err != nil {
 			r.note(err.Error())
 		}
@@ -186,32 +228,44 @@ func (r *Ramp) Check() RampStatus {
 	}
 	pairs, failures := r.judge()
 	if pairs < int64(r.spec.MinPairs) {
+		r.judged("waiting: %d of %d pairs at step %d", pairs, r.spec.MinPairs, r.step+1)
 		return r.status()
 	}
 	rate := r.spec.Steps[r.step]
 	if len(failures) > 0 {
 		why := strings.Join(failures, "; ")
+		r.judged("failed over %d pairs: %s", pairs, why)
 		if r.spec.OnFailure == RampKill || r.step == 0 {
 			r.over = true
+			r.count(RampKilled)
 			detail := fmt.Sprintf("ramp step %d (sampling rate %g) failed over %d pairs: %s", r.step+1, rate, pairs, why)
 			r.ctl.Trip(TriggerRamp, detail)
 			r.note(detail + "; kill switch tripped")
 			return r.status()
 		}
 		r.held = true
+		r.count(RampDown)
 		if err := r.enter(r.step-1, fmt.Sprintf("ramp: step %d (sampling rate %g) failed over %d pairs: %s; stepped back to step %d (sampling rate %g) and held there",
 			r.step+1, rate, pairs, why, r.step, r.spec.Steps[r.step-1])); err != nil {
 			r.note(err.Error())
 		}
 		return r.status()
 	}
-	if r.now().Sub(r.since) < r.spec.MinDuration {
+	if age := r.now().Sub(r.since); age < r.spec.MinDuration {
+		r.judged("waiting: thresholds hold over %d pairs; step %d has run %s of its %s", pairs, r.step+1, age.Round(time.Second), r.spec.MinDuration)
 		return r.status()
 	}
 	if r.held || r.step == len(r.spec.Steps)-1 {
+		why := "the last step"
+		if r.held {
+			why = "held after stepping back"
+		}
+		r.judged("holding (%s): thresholds hold over %d pairs; a new window starts", why, pairs)
 		r.fresh() // judged and fine: a new window
 		return r.status()
 	}
+	r.judged("advancing: thresholds hold over %d pairs for %s", pairs, r.spec.MinDuration)
+	r.count(RampUp)
 	if err := r.enter(r.step+1, fmt.Sprintf("ramp: step %d held over %d pairs; step %d of %d, sampling rate %g",
 		r.step+1, pairs, r.step+2, len(r.spec.Steps), r.spec.Steps[r.step+1])); err != nil {
 		r.note(err.Error())
@@ -233,7 +287,8 @@ func (r *Ramp) status() RampStatus {
 			pairs += e.Requests
 		}
 	})
-	return RampStatus{Step: r.step + 1, Steps: len(r.spec.Steps), Rate: r.spec.Steps[r.step], Held: r.held, Over: r.over, Since: r.since, Pairs: pairs, Last: r.last}
+	return RampStatus{Step: r.step + 1, Steps: len(r.spec.Steps), Rate: r.spec.Steps[r.step], Held: r.held, Over: r.over, Since: r.since, Pairs: pairs,
+		Last: r.last, LastAt: r.lastAt, Judgement: r.judgement, JudgedAt: r.judgedAt}
 }
 
 // judge returns the window's pairs (copies sent, answered or not) and
@@ -268,4 +323,50 @@ func (r *Ramp) judge() (pairs int64, failures []string) {
 		}
 	})
 	return pairs, failures
+}
+
+// Collectors returns the ramp's metrics: shadowtest_ramp_step (the
+// current step, from 1), shadowtest_ramp_steps, shadowtest_ramp_rate (the
+// step's sampling rate), shadowtest_ramp_step_pairs (pairs in the current
+// window), shadowtest_ramp_step_start_seconds (when it began, Unix time),
+// shadowtest_ramp_held (1 once stepped back or over) and
+// shadowtest_ramp_transitions_total{direction="up|down|kill|restart"}.
+func (r *Ramp) Collectors() []prometheus.Collector {
+	gauge := func(name, help string, value func(RampStatus) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "ramp", Name: name, Help: help},
+			func() float64 { return value(r.Status()) })
+	}
+	cs := []prometheus.Collector{
+		gauge("step", "The mirror.ramp step in force, from 1.", func(s RampStatus) float64 { return float64(s.Step) }),
+		gauge("steps", "The number of mirror.ramp steps.", func(s RampStatus) float64 { return float64(s.Steps) }),
+		gauge("rate", "The sampling rate of the ramp's step in force.", func(s RampStatus) float64 { return s.Rate }),
+		gauge("step_pairs", "Pairs judged in the ramp's current window.", func(s RampStatus) float64 { return float64(s.Pairs) }),
+		gauge("step_start_seconds", "When the ramp's current window began, in Unix seconds.", func(s RampStatus) float64 { return float64(s.Since.UnixNano()) / 1e9 }),
+		gauge("held", "1 once the ramp stepped back (it no longer advances) or tripped the kill switch, else 0.", func(s RampStatus) float64 {
+			if s.Held || s.Over {
+				return 1
+			}
+			return 0
+		}),
+	}
+	for i, d := range rampDirections {
+		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "shadowtest", Subsystem: "ramp", Name: "transitions_total",
+			Help: "The ramp's moves by direction: up (a step held), down (a threshold failed: stepped back), kill (a threshold failed: kill switch tripped), restart (mirroring resumed).", ConstLabels: prometheus.Labels{"direction": d}},
+			func() float64 { return float64(r.transitions[i].Load()) }))
+	}
+	return cs
+}
+
+// AttachRamp shows r's state in the session's GET /status and its metrics
+// on the session's registry. A session has at most one ramp.
+func (s *Shadow) AttachRamp(r *Ramp) error {
+	if !s.ramp.CompareAndSwap(nil, r) {
+		return fmt.Errorf("the session already has a ramp")
+	}
+	for _, c := range r.Collectors() {
+		if err := s.metrics.registry.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,13 +1,17 @@
 package live
 
 import (
-	"bufio"
-	"compress/gzip"
-	"errors"
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/redact"
@@ -20,14 +24,52 @@ import (
 // do not follow the mirror's sample.
 const recordSeed = 0x7265636f7264
 
-// recordQueue bounds the exchanges waiting to be written; the proxy never
-// waits on the disk.
-const recordQueue = 1024
+// Bounds of the exchanges waiting to be written: the proxy never waits on
+// the disk, and a flood of large bodies cannot grow the recorder's memory
+// past RecordQueueBytes.
+const (
+	recordQueue = 1024
+	// RecordQueueBytes bounds the bodies waiting in a Recorder's queue.
+	RecordQueueBytes = 64 << 20
+)
+
+// Reasons an exchange offered to a Recorder is not written, as the reason
+// label of shadowtest_live_record_skipped_exchanges_total shows them.
+const (
+	RecordQueueFull   = "queue full"
+	RecordWriteFailed = "write failed"
+	RecordWithheld    = "withheld"
+)
+
+// RecordOptions tune a Recorder.
+type RecordOptions struct {
+	// Rate is the fraction of the exchanges kept, deterministic by request
+	// and independent of the mirror's own sample; 0 keeps them all.
+	Rate float64
+	// MaxSize is the size in bytes at which a recording directory's file
+	// is closed and the next one started; 0 means DefaultRecordMaxSize.
+	MaxSize int64
+	// MaxFiles is how many recordings a directory keeps: past it the
+	// oldest are deleted; 0 keeps them all.
+	MaxFiles int
+	// MaxAge closes a directory's file once it is this old even if it is
+	// not full, so that a proxy killed without warning loses at most this
+	// much of its recording; 0 means DefaultRecordMaxAge.
+	MaxAge time.Duration
+	// Log receives write failures (once per failing streak) and recoveries;
+	// nil discards them.
+	Log io.Writer
+	// now is the clock, time.Now outside tests.
+	now func() time.Time
+	// create opens a temporary file; os.CreateTemp outside tests.
+	create func(dir, pattern string) (writeFile, error)
+}
 
 // Recorder writes proxied exchanges, scrubbed, in shadowtest's JSONL
 // format (framework/traffic), which init --from and run read. It never
 // blocks the caller: an exchange that does not fit its queue is dropped
-// and counted.
+// and counted, and a failing disk only costs the exchanges it could not
+// hold (counted, logged once per streak).
 //
 // Scrubbing: sensitive request and response headers (Authorization,
 // Cookie, Set-Cookie, API keys, names that look secret) are left out;
@@ -39,52 +81,175 @@ const recordQueue = 1024
 type Recorder struct {
 	rate     float64
 	redactor *redact.Redactor
-	queue    chan framework.Exchange
-	done     chan error
-	written  atomic.Int64
-	dropped  atomic.Int64
-	withheld atomic.Int64
-	close    sync.Once
-	err      error
+	scrubber *scrub.Scrubber
+	out      sink
+	log      io.Writer
+	target   string
+
+	queue       chan framework.Exchange
+	queuedBytes atomic.Int64
+	done        chan error
+
+	// written counts exchanges in finished files (and, at Close, the
+	// last one); pending those in the file being written.
+	written, pending          atomic.Int64
+	dropped, withheld, failed atomic.Int64
+	writeErrors, files        atomic.Int64
+	close                     sync.Once
+	err                       error
+	failing                   bool  // in a streak of write failures; worker only
+	failFiles, failedBase     int64 // files and lost exchanges when the streak began
 }
 
-// NewRecorder writes to w (gzipped when gz), keeping the fraction rate of
-// the exchanges it is given (deterministic by request), masking with red,
-// whose scrubber scrubs each line. Close flushes and closes w.
-func NewRecorder(w io.WriteCloser, gz bool, rate float64, red *redact.Redactor, sc *scrub.Scrubber) *Recorder {
-	r := &Recorder{rate: rate, redactor: red, queue: make(chan framework.Exchange, recordQueue), done: make(chan error, 1)}
-	go func() {
-		buffered := bufio.NewWriterSize(w, 256<<10)
-		var out io.Writer = buffered
-		var zw *gzip.Writer
-		if gz {
-			zw = gzip.NewWriter(buffered)
-			out = zw
-		}
-		lines := sc.Writer(out)
-		var err error
-		for ex := range r.queue {
-			if err != nil {
-				continue
-			}
-			if e, ok := r.scrubbed(ex); ok {
-				if err = traffic.WriteJSONL(lines, e); err == nil {
-					r.written.Add(1)
-				}
-			}
-		}
-		err = errors.Join(err, lines.Flush())
-		if zw != nil {
-			err = errors.Join(err, zw.Close())
-		}
-		err = errors.Join(err, buffered.Flush(), w.Close())
-		r.done <- err
-	}()
+// sink is where a Recorder's lines go: one stream, or a directory of
+// rotated files. Its methods are called from the recorder's worker only.
+type sink interface {
+	// write writes one whole line.
+	write(line []byte) error
+	// tick lets the sink close a file that is old enough.
+	tick() error
+	// close finishes the last file.
+	close() error
+	// describe names where the lines go.
+	describe() string
+}
+
+// NewRecorder writes to w (gzipped when gz), keeping the fraction
+// opt.Rate of the exchanges it is given, masking with red, and scrubbing
+// each line with sc. Close flushes and closes w. OpenRecorder writes to a
+// file or a directory of rotated files.
+func NewRecorder(w io.WriteCloser, gz bool, opt RecordOptions, red *redact.Redactor, sc *scrub.Scrubber) *Recorder {
+	r := newRecorder(opt, red, sc)
+	r.out = &streamSink{r: r, s: newSegment(w, gz), closer: w, name: "the recording"}
+	r.start(opt)
 	return r
 }
 
+// OpenRecorder records to target: a directory (one that exists, or a name
+// ending in "/") receives gzipped files named
+// shadowtest-<UTC time>-<sequence>.jsonl.gz, each closed and renamed into
+// place once it holds opt.MaxSize bytes or is opt.MaxAge old, and at
+// Close; any other name is one file, gzipped when it ends in ".gz",
+// written beside its name and renamed into place at Close. Files are
+// written under a hidden temporary name, so that a reader never sees a
+// half-written one, even after the proxy was killed.
+func OpenRecorder(target string, opt RecordOptions, red *redact.Redactor, sc *scrub.Scrubber) (*Recorder, error) {
+	if opt.now == nil {
+		opt.now = time.Now
+	}
+	if opt.create == nil {
+		opt.create = createTemp
+	}
+	r := newRecorder(opt, red, sc)
+	r.target = target
+	if IsRecordDir(target) {
+		d, err := newDirSink(target, opt, r)
+		if err != nil {
+			return nil, err
+		}
+		r.out = d
+	} else {
+		s, err := newFileSink(target, opt, r)
+		if err != nil {
+			return nil, err
+		}
+		r.out = s
+	}
+	r.start(opt)
+	return r, nil
+}
+
+// IsRecordDir reports whether a --record target names a directory: one
+// that exists, or a name ending in a path separator.
+func IsRecordDir(target string) bool {
+	if strings.HasSuffix(target, "/") || strings.HasSuffix(target, string(os.PathSeparator)) {
+		return true
+	}
+	info, err := os.Stat(target)
+	return err == nil && info.IsDir()
+}
+
+func newRecorder(opt RecordOptions, red *redact.Redactor, sc *scrub.Scrubber) *Recorder {
+	rate := opt.Rate
+	if rate <= 0 {
+		rate = 1
+	}
+	log := opt.Log
+	if log == nil {
+		log = io.Discard
+	}
+	return &Recorder{rate: rate, redactor: red, scrubber: sc, log: log, queue: make(chan framework.Exchange, recordQueue), done: make(chan error, 1)}
+}
+
+func (r *Recorder) start(opt RecordOptions) {
+	every := time.Second
+	if opt.MaxAge > 0 && opt.MaxAge < every {
+		every = opt.MaxAge
+	}
+	go r.work(every)
+}
+
+// work writes queued exchanges until Close, and lets the sink close an
+// old file while traffic is quiet.
+func (r *Recorder) work(every time.Duration) {
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	var line bytes.Buffer
+	for {
+		select {
+		case ex, ok := <-r.queue:
+			if !ok {
+				r.done <- r.out.close()
+				return
+			}
+			r.queuedBytes.Add(-exchangeBytes(&ex))
+			e, kept := r.scrubbed(ex)
+			if !kept {
+				continue
+			}
+			line.Reset()
+			if err := traffic.WriteJSONL(&line, e); err != nil {
+				r.withheld.Add(1)
+				continue
+			}
+			r.wrote(r.out.write(r.scrubber.Bytes(line.Bytes())))
+		case <-ticker.C:
+			if err := r.out.tick(); err != nil {
+				r.wrote(err)
+			}
+		}
+	}
+}
+
+// wrote counts a line's outcome and logs the first failure of a streak
+// and the recovery after it.
+func (r *Recorder) wrote(err error) {
+	switch {
+	case err == nil && !r.failing:
+		r.failedBase = r.failed.Load()
+		return
+	case err == nil:
+		if r.files.Load() > r.failFiles { // a whole file was written again
+			r.failing = false
+			fmt.Fprintf(r.log, "shadowtest: --record %s: writing again after %d exchange(s) lost\n", r.out.describe(), r.failed.Load()-r.failedBase)
+		}
+		return
+	case err == errHeldOff:
+		r.failed.Add(1)
+		return
+	}
+	r.writeErrors.Add(1)
+	if !r.failing {
+		r.failing, r.failFiles = true, r.files.Load()
+		fmt.Fprintf(r.log, "shadowtest: --record %s: %s; exchanges are dropped and counted until a file can be written again (prod is not affected)\n", r.out.describe(), r.scrubber.Error(err))
+	}
+	if _, lost := err.(*lostLines); !lost {
+		r.failed.Add(1) // the line being written
+	}
+}
+
 // Record queues an exchange with prod's answer, if the recorder's sample
-// takes it. It must not be called after Close.
+// takes it. It never blocks. It must not be called after Close.
 func (r *Recorder) Record(ex *framework.Exchange) {
 	if r.rate < 1 && !runner.Sampled(&ex.Request, r.rate, recordSeed) {
 		return
@@ -93,26 +258,82 @@ func (r *Recorder) Record(ex *framework.Exchange) {
 		r.withheld.Add(1)
 		return
 	}
+	size := exchangeBytes(ex)
+	if r.queuedBytes.Add(size) > RecordQueueBytes {
+		r.queuedBytes.Add(-size)
+		r.dropped.Add(1)
+		return
+	}
 	select {
 	case r.queue <- *ex:
 	default:
+		r.queuedBytes.Add(-size)
 		r.dropped.Add(1)
 	}
 }
 
-// Close writes what is queued and closes the file.
+func exchangeBytes(ex *framework.Exchange) int64 {
+	n := int64(len(ex.Request.Body) + len(ex.Request.URL) + 512)
+	if ex.Recorded != nil {
+		n += int64(len(ex.Recorded.Body))
+	}
+	return n
+}
+
+// Close writes what is queued and finishes the last file.
 func (r *Recorder) Close() error {
 	r.close.Do(func() {
 		close(r.queue)
 		r.err = <-r.done
+		if r.err != nil {
+			r.err = fmt.Errorf("%s", r.scrubber.Error(r.err))
+		}
 	})
 	return r.err
 }
 
-// Counts returns how many exchanges were written, dropped (queue full)
-// and withheld (not redactable, cut, or prod failed).
-func (r *Recorder) Counts() (written, dropped, withheld int64) {
-	return r.written.Load(), r.dropped.Load(), r.withheld.Load()
+// RecordCounts are a Recorder's counts.
+type RecordCounts struct {
+	// Written counts the exchanges in finished files.
+	Written int64
+	// Dropped counts exchanges that found the queue full.
+	Dropped int64
+	// Withheld counts exchanges not recorded on purpose: not redactable,
+	// cut at the body cap, or prod failed.
+	Withheld int64
+	// Failed counts exchanges lost to a write failure (a full disk).
+	Failed int64
+	// Files counts the finished files.
+	Files int64
+}
+
+// Counts returns the recorder's counts.
+func (r *Recorder) Counts() RecordCounts {
+	return RecordCounts{Written: r.written.Load(), Dropped: r.dropped.Load(), Withheld: r.withheld.Load(), Failed: r.failed.Load(), Files: r.files.Load()}
+}
+
+// Collectors returns the recorder's metrics, for the session's registry:
+// shadowtest_live_recorded_exchanges_total (in finished files),
+// shadowtest_live_record_pending_exchanges (in the file being written),
+// shadowtest_live_record_skipped_exchanges_total{reason},
+// shadowtest_live_record_files_total and
+// shadowtest_live_record_write_errors_total.
+func (r *Recorder) Collectors() []prometheus.Collector {
+	counter := func(name, help string, v *atomic.Int64, labels prometheus.Labels) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "shadowtest", Subsystem: "live", Name: name, Help: help, ConstLabels: labels},
+			func() float64 { return float64(v.Load()) })
+	}
+	skipped := "Exchanges --record did not write, by reason: queue full, write failed (a full or failing disk), withheld (not redactable, cut at the body cap, prod failed)."
+	return []prometheus.Collector{
+		counter("recorded_exchanges_total", "Exchanges in finished --record files.", &r.written, nil),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "record_pending_exchanges", Help: "Exchanges in the --record file being written (renamed into place when finished)."},
+			func() float64 { return float64(r.pending.Load()) }),
+		counter("record_skipped_exchanges_total", skipped, &r.dropped, prometheus.Labels{"reason": RecordQueueFull}),
+		counter("record_skipped_exchanges_total", skipped, &r.failed, prometheus.Labels{"reason": RecordWriteFailed}),
+		counter("record_skipped_exchanges_total", skipped, &r.withheld, prometheus.Labels{"reason": RecordWithheld}),
+		counter("record_files_total", "Finished --record files.", &r.files, nil),
+		counter("record_write_errors_total", "Failures writing, closing or renaming a --record file.", &r.writeErrors, nil),
+	}
 }
 
 // scrubbed is the exchange as it may be recorded.

@@ -77,6 +77,7 @@ type Shadow struct {
 	shadow  *mirror.Client
 	queue   chan job
 	kill    *Switch
+	ramp    atomic.Pointer[Ramp] // AttachRamp
 	metrics *metrics
 	count   atomic.Int64 // exchanges seen, for their Origin
 	stop    context.CancelFunc
@@ -174,8 +175,11 @@ func (s *Shadow) setConfig(c *config) {
 }
 
 func samplingRate(plan *framework.Plan) float64 {
-	if plan.Mirror.Mode == "sampled" {
-		return plan.Mirror.Rate
+	switch m := plan.Mirror; {
+	case m.Mode == "sampled":
+		return m.Rate
+	case m.Mode == "selective" && m.SelectiveRate > 0 && m.SelectiveRate < 1:
+		return m.SelectiveRate // of the selected endpoints' requests
 	}
 	return 1
 }
@@ -207,16 +211,21 @@ func (s *Shadow) Reload(plan *framework.Plan) error {
 
 // SetRate changes the fraction of matched requests that are mirrored, at
 // once: rate 1 mirrors every request (mode full), a smaller rate switches
-// to the sampled mode with that rate.
+// to the sampled mode with that rate. In the selective mode the rate
+// applies to the selected endpoints' requests and the mode stays: a rate
+// never widens what the selection leaves out.
 func (s *Shadow) SetRate(rate float64) error {
 	if !(rate > 0 && rate <= 1) {
 		return fmt.Errorf("rate %v: want 0 < rate <= 1", rate)
 	}
 	old := s.config.Load()
 	plan := *old.plan
-	if rate == 1 {
+	switch {
+	case plan.Mirror.Mode == "selective":
+		plan.Mirror.SelectiveRate = rate
+	case rate == 1:
 		plan.Mirror.Mode, plan.Mirror.Rate = "full", 1
-	} else {
+	default:
 		plan.Mirror.Mode, plan.Mirror.Rate = "sampled", rate
 	}
 	c := *old

@@ -41,6 +41,10 @@ func Admit(plan *framework.Plan, i int, ex *framework.Exchange, results *observe
 			results.AddFiltered(endpoint, NotSelected)
 			return NotSelected
 		}
+		if m.SelectiveRate > 0 && m.SelectiveRate < 1 && !Sampled(&ex.Request, m.SelectiveRate, m.Seed) {
+			results.AddFiltered(endpoint, SampledOut)
+			return SampledOut
+		}
 	case "sampled":
 		if !Sampled(&ex.Request, m.Rate, m.Seed) {
 			results.AddFiltered(endpoint, SampledOut)

@@ -178,7 +178,7 @@ func (d *decoder) traffic() []framework.TrafficSource {
 			d.trafficSource(i, &source)
 		}
 		path := []cue.Selector{cue.Str("traffic"), cue.Index(i), cue.Str(source.Format)}
-		if source.Format != "synthetic" {
+		if source.Format != "synthetic" && !d.live {
 			d.checkTrafficPath(path, source)
 		}
 		sources = append(sources, source)

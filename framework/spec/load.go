@@ -42,6 +42,12 @@ type Options struct {
 	// so other fields computed from it follow. A Targets entry wins over
 	// a prod= or shadow= tag.
 	Targets map[string]string
+	// Live says the caller never replays the spec's traffic (shadowtest
+	// proxy takes its traffic from the clients): the traffic files are not
+	// checked, so a spec whose recording is missing, or that names none,
+	// still loads. Run leaves it false and reports a missing file at its
+	// line and column.
+	Live bool
 }
 
 // targetNames are the targets a spec has, in report order.
@@ -73,7 +79,7 @@ func Load(dir string, opt Options) (plan *framework.Plan, err error) {
 	if problem := checkDir(f.dir, f.absDir); problem != "" {
 		return nil, newError([]Problem{{Pos: framework.Position{File: f.dir}, Message: problem}})
 	}
-	l := &loader{files: f, targets: targets, tags: tags}
+	l := &loader{files: f, targets: targets, tags: tags, live: opt.Live}
 	value, err := l.evaluate()
 	if err != nil {
 		return nil, err
@@ -145,6 +151,7 @@ type loader struct {
 	user    cue.Value         // the user's files alone, for messages about what they hold
 	pkg     string            // the package of the user's files, "" without a clause
 	hidden  bool              // some user file declares a hidden field or a definition
+	live    bool              // Options.Live: the traffic files are not checked
 }
 
 // evaluate loads the directory and returns it unified with #Spec, with

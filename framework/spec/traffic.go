@@ -11,6 +11,7 @@ import (
 	"cuelang.org/go/cue"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/traffic"
 )
 
 // This file decodes what issue 4 added to the schema: the traffic formats
@@ -168,7 +169,9 @@ func (d *decoder) checkTrafficPath(path []cue.Selector, source framework.Traffic
 	case err != nil:
 		d.report(path, source.Pos, "cannot read traffic file: %v", err)
 	case info.IsDir():
-		d.report(path, source.Pos, "traffic path is a directory, not a file: %s", source.Path)
+		if _, err := traffic.DirFiles(file, source.Format); err != nil {
+			d.report(path, source.Pos, "traffic directory %s: %v", source.Path, err)
+		}
 	}
 }
 
