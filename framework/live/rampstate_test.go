@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
 // gather returns the value of every sample of the registry's metrics
@@ -124,8 +125,9 @@ func TestRampRateAppliesOnTopOfSelectiveMode(t *testing.T) {
 	})
 	plan := selectivePlan(prod.URL, shadow.URL)
 	plan.Mirror.Ramp = &framework.Ramp{Steps: []float64{0.25, 1}, MinDuration: time.Minute, MinPairs: 1}
+	const n = 200
 	var ramp atomic.Pointer[Ramp]
-	s, front := session(t, plan, Options{Observe: func(p *framework.Pair, d []framework.Diff) {
+	s, front := session(t, plan, Options{QueueSize: 4 * n, Observe: func(p *framework.Pair, d []framework.Diff) {
 		if r := ramp.Load(); r != nil {
 			r.Observe(p, d)
 		}
@@ -136,7 +138,6 @@ func TestRampRateAppliesOnTopOfSelectiveMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	ramp.Store(r)
-	const n = 200
 	send := func(from int) {
 		for i := range n {
 			get(t, fmt.Sprintf("%s/items/%d", front.URL, from+i))
@@ -152,12 +153,21 @@ func TestRampRateAppliesOnTopOfSelectiveMode(t *testing.T) {
 	if st := s.Status(); st.Mode != "selective" || st.SamplingRate != 0.25 {
 		t.Fatalf("status at step 1: mode %q rate %v, want selective at 0.25", st.Mode, st.SamplingRate)
 	}
-	eventually(t, "the sample of items mirrored", func() bool { return int64(hits("items")) == s.Results().Endpoint("items").Requests })
+	// The copy is handed over after the client has prod's answer: wait
+	// for the last one.
+	itemsCounts := func() (requests, sampledOut int64) {
+		s.Results().Snapshot(func(r *observe.Results) {
+			e := r.Endpoint("items")
+			requests, sampledOut = e.Requests, e.Filtered["sampled out"]
+		})
+		return
+	}
+	eventually(t, "every items request mirrored or sampled out", func() bool {
+		requests, out := itemsCounts()
+		return requests+out == n && int64(hits("items")) == requests
+	})
 	if got := hits("items"); got < n/10 || got > n/2 {
 		t.Fatalf("step 1 (rate 0.25): %d of %d items requests mirrored", got, n)
-	}
-	if s.Results().Endpoint("items").Filtered["sampled out"] != int64(n-hits("items")) {
-		t.Fatalf("sampled out counts: %v", s.Results().Endpoint("items").Filtered)
 	}
 	clock.add(time.Minute)
 	if st := r.Check(); st.Step != 2 {
