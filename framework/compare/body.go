@@ -85,12 +85,17 @@ func (c *Comparator) compareBody(diffs []framework.Diff, prod, shadow *framework
 // compareJSON compares two JSON bodies; ok is false when neither parses.
 // For an error pair under errors.by only the error-type field is compared.
 func (c *Comparator) compareJSON(diffs []framework.Diff, prodBody, shadowBody []byte, prodCut, shadowCut, errorPair bool, more *int) (_ []framework.Diff, ok bool) {
+	// A body over MaxJSONValues is found without a tape: a dense 10 MB
+	// array would otherwise build 18 MiB of tape per side to throw it away.
+	if prodOver, shadowOver := overValues(prodBody), overValues(shadowBody); prodOver || shadowOver {
+		return append(diffs, tooManyValuesDiff(prodBody, shadowBody, prodOver, shadowOver)), true
+	}
 	defer reserveTapes(prodBody, shadowBody)()
 	prodTape, prodErr := parseTape(prodBody)
 	if prodTape != nil {
 		defer prodTape.put()
 	}
-	if prodErr == errTooManyValues {
+	if prodErr == errTooManyValues { // not seen by overValues: cannot happen, but stay exact
 		shadowTape, shadowErr := parseTape(shadowBody) // to say whether it is over too
 		if shadowTape != nil {
 			shadowTape.put()

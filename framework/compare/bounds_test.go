@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,5 +88,71 @@ func TestTooManyJSONValues(t *testing.T) {
 	huge := denseArray(4*MaxJSONValues, 0)
 	if _, err := parseTape([]byte(huge)); err != errTooManyValues {
 		t.Fatalf("parsing %d values: %v, want errTooManyValues", 4*MaxJSONValues, err)
+	}
+}
+
+// TestOverValuesAgreesWithTheTape: overValues, which decides without a
+// tape, says "over" exactly where parseTape stops at MaxJSONValues, on
+// bodies just under and over the limit, nested, with commas and brackets
+// inside strings, and broken before or after the limit.
+func TestOverValuesAgreesWithTheTape(t *testing.T) {
+	nested := func(n int) string { // [[0],[1],...]: 2n+1 values
+		var b strings.Builder
+		b.WriteByte('[')
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("[" + strconv.Itoa(i) + "]")
+		}
+		return b.String() + "]"
+	}
+	strs := `[` + strings.Repeat(`"a,b,[{\",",`, MaxJSONValues/2) + `"end"]` // commas inside strings
+	bodies := map[string]string{
+		"limit values":           denseArray(MaxJSONValues-1, 0),
+		"one over":               denseArray(MaxJSONValues, 0),
+		"far over":               denseArray(2*MaxJSONValues, 0),
+		"nested under":           nested(MaxJSONValues/2 - 1),
+		"nested over":            nested(MaxJSONValues / 2),
+		"objects over":           `[` + strings.Repeat(`{"a":1,"b":[]},`, MaxJSONValues/3) + `{}]`,
+		"strings under":          strs,
+		"broken before":          `[1,}` + denseArray(MaxJSONValues, 0),
+		"broken after":           denseArray(MaxJSONValues, 0)[:MaxJSONValues*6] + `}`,
+		"cut":                    denseArray(MaxJSONValues, 0)[:MaxJSONValues*6],
+		"trailing data":          denseArray(MaxJSONValues-1, 0) + " 1",
+		"empty containers under": `[` + strings.Repeat(`[],`, MaxJSONValues/2-1) + `[]]`,
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			tp, err := parseTape([]byte(body))
+			if tp != nil {
+				tp.put()
+			}
+			if got, want := overValues([]byte(body)), err == errTooManyValues; got != want {
+				t.Errorf("overValues = %v, parseTape err = %v", got, err)
+			}
+		})
+	}
+}
+
+// TestOverValuesBuildsNoTape: a pair of dense arrays over MaxJSONValues
+// is compared by digest without allocating tapes (36 bytes a value, 18 MiB
+// a side at the limit): the dense hostile shadow held them on top of its
+// bodies, per pair in flight.
+func TestOverValuesBuildsNoTape(t *testing.T) {
+	c, err := Compile(framework.Rules{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, shadow := jsonResponse(denseArray(2*MaxJSONValues, 0)), jsonResponse(denseArray(2*MaxJSONValues, 1))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	diffs := c.Compare(prod, shadow)
+	runtime.ReadMemStats(&after)
+	if len(diffs) != 1 || !strings.Contains(diffs[0].Prod, "compared by digest") {
+		t.Fatalf("diffs %v, want one digest diff", diffs)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("comparing allocated %d KiB, want under 1 MiB (no tape)", alloc>>10)
 	}
 }

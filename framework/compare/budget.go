@@ -1,10 +1,12 @@
 package compare
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -66,4 +68,81 @@ func tooManyValuesDiff(prod, shadow []byte, prodOver, shadowOver bool) framework
 		d.Shadow += over
 	}
 	return d
+}
+
+// overValues reports whether parsing body would stop at MaxJSONValues
+// (errTooManyValues), without building a tape: a byte scan bounds the
+// number of values from above, and only a body that may be over is read
+// by the decoder, which counts values exactly as parseTape does and keeps
+// none. A body that fails to parse before the limit is not over (parseTape
+// then reports its error).
+func overValues(body []byte) bool {
+	if tapeWeight(body) < MaxJSONValues || valueBound(body) <= MaxJSONValues {
+		return false
+	}
+	t := tapes.Get().(*tape)
+	t.buf = *bytes.NewBuffer(body)
+	t.dec.Reset(&t.buf, decodeOptions...)
+	n := 0
+	err := t.countValue(&n)
+	t.put()
+	return err == errTooManyValues
+}
+
+// valueBound is an upper bound of the values in a JSON document: every
+// value but the root is a member or element, and a container of m of them
+// has m-1 commas, so values <= commas + containers + 1 (counted outside
+// strings; twice the containers and one more to spare).
+func valueBound(body []byte) int {
+	bound := 2
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case ',':
+			bound++
+		case '[', '{':
+			bound += 2
+		case '"':
+			for i++; i < len(body) && body[i] != '"'; i++ {
+				if body[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return bound
+}
+
+// countValue reads one value and its subtree like tape.value, counting
+// values in *n instead of keeping them, and stops with errTooManyValues
+// where tape.value would.
+func (t *tape) countValue(n *int) error {
+	if *n >= MaxJSONValues {
+		return errTooManyValues
+	}
+	*n++
+	switch kind := t.dec.PeekKind(); kind {
+	case '{', '[':
+		if _, err := t.dec.ReadToken(); err != nil {
+			return err
+		}
+		closing := jsontext.Kind(']')
+		if kind == '{' {
+			closing = '}'
+		}
+		for t.dec.PeekKind() != closing {
+			if kind == '{' {
+				if _, err := t.dec.ReadValue(); err != nil {
+					return err
+				}
+			}
+			if err := t.countValue(n); err != nil {
+				return err
+			}
+		}
+		_, err := t.dec.ReadToken()
+		return err
+	default:
+		_, err := t.dec.ReadValue()
+		return err
+	}
 }

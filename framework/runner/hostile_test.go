@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shadowtest/shadowtest/framework/disclog"
 	"github.com/shadowtest/shadowtest/framework/observe"
@@ -140,5 +142,66 @@ func TestHostileEndlessBody(t *testing.T) {
 	e, _ := hostileRun(t, n, 0, http.HandlerFunc(item), shadow)
 	if e.Pairs != n || e.Matches != 0 || len(e.ShadowErrors) != 0 {
 		t.Errorf("%d pairs, %d matches, shadow errors %v; want %d, none, none", e.Pairs, e.Matches, e.ShadowErrors, n)
+	}
+}
+
+// TestMemoryIsFlatInRequests: replaying 4N requests instead of N, with
+// 2 MiB bodies of unknown length on both sides, neither keeps more live
+// memory at the end nor allocates body memory per extra pair: each worker
+// reads its pairs' bodies into the same buffers. Reading every body into
+// new memory (some 6 MiB of doubling per side) kept the collector running
+// near the soft limit, which a loaded machine let the heap pass: the dense
+// hostile shadow's peak RSS grew with the number of requests.
+func TestMemoryIsFlatInRequests(t *testing.T) {
+	body := func(d byte) http.Handler {
+		chunk := bytes.Repeat([]byte{d}, 64<<10)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			for range 32 { // 2 MiB, chunked: no Content-Length
+				w.Write(chunk)
+			}
+		})
+	}
+	p, _ := serve(t, body('p'))
+	s, _ := serve(t, body('s'))
+	measure := func(n int) (live, alloc uint64) {
+		plan := testPlan(t, p.URL, s.URL, n)
+		plan.Mirror.MaxBodyBytes = 4 << 20
+		results := observe.NewResults(plan.Endpoints)
+		log := disclog.NewWriter(discard{}, disclog.Options{})
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		if err := Run(context.Background(), plan, results, Options{Observe: log.Add}); err != nil {
+			t.Fatal(err)
+		}
+		if e := results.Endpoint("items"); e.Pairs != int64(n) || e.Matches != 0 {
+			t.Fatalf("%d pairs, %d matches; want %d, none", e.Pairs, e.Matches, n)
+		}
+		// The workers' goroutines may not have ended yet: the least of a
+		// few collections is what the run keeps.
+		for range 10 {
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			if after.HeapAlloc == 0 || ms.HeapAlloc < after.HeapAlloc {
+				after = ms
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		runtime.KeepAlive(results)
+		runtime.KeepAlive(log)
+		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc), after.TotalAlloc - before.TotalAlloc
+	}
+	const n = 30
+	live1, alloc1 := measure(n)
+	live4, alloc4 := measure(4 * n)
+	perPair := (alloc4 - min(alloc4, alloc1)) / (3 * n)
+	t.Logf("live after %d: +%d KiB, after %d: +%d KiB; allocated per extra pair %d KiB", n, live1>>10, 4*n, live4>>10, perPair>>10)
+	if live4 > live1+2<<20 {
+		t.Errorf("live heap after %d requests %d KiB, after %d %d KiB: want no more than 2 MiB more", 4*n, live4>>10, n, live1>>10)
+	}
+	if perPair > 512<<10 {
+		t.Errorf("%d KiB allocated per extra pair of 2 MiB bodies, want under 512 KiB (bodies read into each worker's buffers)", perPair>>10)
 	}
 }

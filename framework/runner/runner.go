@@ -51,7 +51,9 @@ func (e *AbortError) Error() string { return "run aborted: " + e.Reason }
 const unreachableAfter = 20
 
 // Observer is told about every compared pair, for discrepancy logs and
-// progress. It must be safe for concurrent use.
+// progress. It must be safe for concurrent use. The pair's response bodies
+// are valid only during the call (the runner reads the next pair's bodies
+// into their memory, see mirror.Sender): copy what must be kept.
 type Observer func(pair *framework.Pair, diffs []framework.Diff)
 
 // Options tune a run beyond what the plan says.

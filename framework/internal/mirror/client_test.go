@@ -375,13 +375,41 @@ func TestShadowRefusedIsNotRedialled(t *testing.T) {
 // its announced length is read as it is.
 func TestReadCappedLyingLength(t *testing.T) {
 	for _, length := range []int64{1 << 62, 9223372036854775807, 5} {
-		body, truncated, err := readCapped(strings.NewReader(strings.Repeat("x", 3000)), length, 1024)
+		body, truncated, err := readCapped(strings.NewReader(strings.Repeat("x", 3000)), length, 1024, nil)
 		if err != nil || len(body) != 1024 || cap(body) > 1025 || !truncated {
 			t.Errorf("length %d: %d bytes (cap %d), truncated %v, %v; want the 1024-byte cap, truncated", length, len(body), cap(body), truncated, err)
 		}
 	}
-	body, truncated, err := readCapped(strings.NewReader("short"), 100, 1024)
+	body, truncated, err := readCapped(strings.NewReader("short"), 100, 1024, nil)
 	if err != nil || string(body) != "short" || truncated {
 		t.Errorf("short body: %q %v %v", body, truncated, err)
+	}
+}
+
+// TestReadCappedReusesTheBuffer: a body read into a large enough buffer
+// uses its memory and allocates nothing, whether its length is known or
+// not; a buffer larger than the cap is read only up to the cap; a small
+// buffer grows as before.
+func TestReadCappedReusesTheBuffer(t *testing.T) {
+	text := strings.Repeat("x", 3000)
+	buf := make([]byte, 0, 4096)
+	for _, length := range []int64{3000, -1} {
+		allocs := testing.AllocsPerRun(20, func() {
+			body, truncated, err := readCapped(strings.NewReader(text), length, 1<<20, buf)
+			if err != nil || string(body) != text || truncated || &body[:1][0] != &buf[:1][0] {
+				t.Fatalf("length %d: %d bytes, truncated %v, %v, same memory %v", length, len(body), truncated, err, &body[:1][0] == &buf[:1][0])
+			}
+		})
+		if allocs > 1 { // the strings.Reader
+			t.Errorf("length %d: %.0f allocations per read into a large enough buffer, want none", length, allocs)
+		}
+	}
+	body, truncated, err := readCapped(strings.NewReader(text), -1, 1024, buf)
+	if err != nil || len(body) != 1024 || !truncated {
+		t.Errorf("buffer over the cap: %d bytes, truncated %v, %v; want the 1024-byte cap", len(body), truncated, err)
+	}
+	body, _, err = readCapped(strings.NewReader(text), -1, 1<<20, make([]byte, 0, 16))
+	if err != nil || string(body) != text {
+		t.Errorf("small buffer: %d bytes, %v", len(body), err)
 	}
 }

@@ -53,15 +53,27 @@ func (m *Mirror) Send(ctx context.Context, req *framework.Request) (prod, shadow
 // client's depth of calls makes grow, by copying, on every request. A
 // runner's worker holds one Sender. It is not safe for concurrent use;
 // Close it when done.
+//
+// A Sender also reads the bodies of both sides into the same memory,
+// request after request: the bodies it returns are valid until its next
+// Send or SendExchange, so copy what must outlive the pair. A run then
+// allocates no body memory once every worker has met its largest bodies;
+// reading each body into new memory left tens of MiB of garbage per large
+// pair (a body of unknown length grows by doubling), the collector ran all
+// the time near the soft memory limit and a loaded machine saw the heap
+// pass it.
 type Sender struct {
 	m      *Mirror
 	calls  chan shadowCall
 	answer chan framework.Response
+	// prodBuf and shadowBuf are the memory of the last bodies read.
+	prodBuf, shadowBuf []byte
 }
 
 type shadowCall struct {
 	ctx context.Context
 	req *framework.Request
+	buf []byte
 }
 
 // Sender returns a Sender over m's clients.
@@ -69,7 +81,7 @@ func (m *Mirror) Sender() *Sender {
 	s := &Sender{m: m, calls: make(chan shadowCall), answer: make(chan framework.Response)}
 	go func() {
 		for c := range s.calls {
-			s.answer <- m.Shadow.Do(c.ctx, c.req)
+			s.answer <- m.Shadow.DoInto(c.ctx, c.req, c.buf)
 		}
 	}()
 	return s
@@ -77,14 +89,32 @@ func (m *Mirror) Sender() *Sender {
 
 // Send is Mirror.Send.
 func (s *Sender) Send(ctx context.Context, req *framework.Request) (prod, shadow framework.Response) {
-	s.calls <- shadowCall{ctx, req}
-	prod = s.m.Prod.Do(ctx, req)
-	return prod, <-s.answer
+	s.calls <- shadowCall{ctx, req, s.shadowBuf}
+	prod = s.m.Prod.DoInto(ctx, req, s.prodBuf)
+	shadow = <-s.answer
+	keep(&s.prodBuf, prod.Body)
+	keep(&s.shadowBuf, shadow.Body)
+	return prod, shadow
+}
+
+// shadowDo asks the shadow alone (prod answers from the recording).
+func (s *Sender) shadowDo(ctx context.Context, req *framework.Request) framework.Response {
+	shadow := s.m.Shadow.DoInto(ctx, req, s.shadowBuf)
+	keep(&s.shadowBuf, shadow.Body)
+	return shadow
+}
+
+// keep makes body, when one was read, the memory the next body of that
+// side is read into.
+func keep(buf *[]byte, body []byte) {
+	if cap(body) > 0 {
+		*buf = body[:0]
+	}
 }
 
 // SendExchange is Mirror.SendExchange.
 func (s *Sender) SendExchange(ctx context.Context, ex *framework.Exchange) (prod, shadow framework.Response) {
-	return s.m.sendExchange(ctx, ex, s.Send)
+	return s.m.sendExchange(ctx, ex, s.Send, s.shadowDo)
 }
 
 // Close ends the Sender's shadow goroutine.

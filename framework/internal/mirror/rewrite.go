@@ -62,18 +62,19 @@ func (c *Client) host(req *framework.Request) string {
 // must not pass an exchange without a recorded response then. Otherwise it
 // is Send.
 func (m *Mirror) SendExchange(ctx context.Context, ex *framework.Exchange) (prod, shadow framework.Response) {
-	return m.sendExchange(ctx, ex, m.Send)
+	return m.sendExchange(ctx, ex, m.Send, m.Shadow.Do)
 }
 
-// sendExchange is SendExchange with send as the way to ask both targets.
-func (m *Mirror) sendExchange(ctx context.Context, ex *framework.Exchange, send func(context.Context, *framework.Request) (framework.Response, framework.Response)) (prod, shadow framework.Response) {
+// sendExchange is SendExchange with send as the way to ask both targets,
+// and shadowDo the way to ask the shadow alone.
+func (m *Mirror) sendExchange(ctx context.Context, ex *framework.Exchange, send func(context.Context, *framework.Request) (framework.Response, framework.Response), shadowDo func(context.Context, *framework.Request) framework.Response) (prod, shadow framework.Response) {
 	if ex.Request.RPC != nil {
 		return m.sendRPC(ctx, ex, m.Prod.target.Recorded)
 	}
 	if !m.Prod.target.Recorded {
 		return send(ctx, &ex.Request)
 	}
-	shadow = m.Shadow.Do(ctx, &ex.Request)
+	shadow = shadowDo(ctx, &ex.Request)
 	if ex.Recorded == nil {
 		return framework.Response{Err: errNoRecording, ErrKind: "no-recording"}, shadow
 	}
