@@ -267,7 +267,7 @@ func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, out
 		attemptCtx, cancel = context.WithTimeout(ctx, c.target.Timeout)
 	}
 	defer cancel()
-	seen := new(atomic.Bool)
+	seen := new(progress)
 	attemptCtx = context.WithValue(metadata.NewOutgoingContext(attemptCtx, outgoing), answeredKey{}, seen)
 	desc := &grpc.StreamDesc{ServerStreams: md.IsStreamingServer(), ClientStreams: md.IsStreamingClient()}
 	fullMethod := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
@@ -289,7 +289,7 @@ func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, out
 		header, _ = stream.Header()
 		trailer = stream.Trailer()
 	}
-	if ferr := c.failure(ctx, attemptCtx, err, seen.Load()); ferr != nil {
+	if ferr := c.failure(ctx, attemptCtx, err, seen); ferr != nil {
 		return *ferr
 	}
 	resp := framework.Response{Status: http.StatusOK, Header: jsonHeader(toHeader(header)), Truncated: truncated, RPC: &framework.RPCStatus{Trailer: toHeader(trailer)}}
@@ -349,11 +349,12 @@ func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, outpu
 }
 
 // failure turns an attempt's error into a transport failure when the
-// target did not answer with a status of its own: the connection was
-// refused or reset, the attempt timed out, TLS failed, the target is not
-// a gRPC server, or a message exceeded the body cap. It returns nil for a
-// status the server sent (or no error).
-func (c *Client) failure(parent, attempt context.Context, err error, answered bool) *framework.Response {
+// target did not end the call with a status of its own (trailers): the
+// connection was refused or reset, the attempt timed out, TLS failed, the
+// target is not a gRPC server or sent malformed messages, or a message
+// exceeded the body cap. It returns nil for a status the server sent (or
+// no error).
+func (c *Client) failure(parent, attempt context.Context, err error, seen *progress) *framework.Response {
 	if err == nil {
 		return nil
 	}
@@ -367,18 +368,34 @@ func (c *Client) failure(parent, attempt context.Context, err error, answered bo
 		kind = "timeout"
 	case st.Code() == codes.ResourceExhausted && strings.Contains(msg, "larger than max"):
 		return &framework.Response{Err: fmt.Errorf("a response message is over the body cap of %d bytes (mirror.maxBodyBytes): %s", c.maxBody, msg), ErrKind: "too large"}
-	case answered:
-		return nil
+	case clientSide(st):
+		kind = "protocol" // the target's frames or messages do not parse
+	case seen.trailer.Load():
+		return nil // the server's own status
 	case strings.Contains(msg, "connection refused"):
 		kind = "refused"
 	case strings.Contains(msg, "tls:") || strings.Contains(msg, "x509") || strings.Contains(msg, "authentication handshake failed"):
 		kind = "tls"
-	case st.Code() == codes.Unavailable:
+	case st.Code() == codes.Unavailable && !seen.header.Load(), strings.Contains(msg, "reset"), strings.Contains(msg, "RST_STREAM"), strings.Contains(msg, "EOF"):
 		kind = "reset"
 	default:
 		kind = "protocol" // the target answered, but not as a gRPC server
 	}
 	return &framework.Response{Err: fmt.Errorf("%s: %s", st.Code(), msg), ErrKind: kind}
+}
+
+// clientSide reports a status that gRPC's client made up because the
+// answer did not parse, not one the server sent.
+func clientSide(st *status.Status) bool {
+	if st.Code() != codes.Internal && st.Code() != codes.Unknown {
+		return false
+	}
+	for _, prefix := range []string{"grpc: failed to unmarshal", "grpc: received message", "grpc: failed to decompress", "grpc: Decompressor", "grpc: compressed flag", "unexpected EOF", "server closed the stream without sending trailers", "malformed header", "transport: malformed"} {
+		if strings.HasPrefix(st.Message(), prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // toHeader turns metadata into a header map: canonical names, binary
@@ -405,20 +422,28 @@ func toHeader(md metadata.MD) http.Header {
 }
 
 // answered is a stats handler that marks, in a call's context, that the
-// target sent HTTP/2 headers or trailers for it: the call's status is
-// then the server's. A call that ends without either failed in transport.
+// target sent HTTP/2 headers or trailers for it: a call whose error came
+// with the target's trailers ends with the server's status; one without
+// failed in transport.
 type answered struct{}
 
 type answeredKey struct{}
+
+// progress is what a call received, set by answered.
+type progress struct{ header, trailer atomic.Bool }
 
 func (answered) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
 func (answered) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
 func (answered) HandleConn(context.Context, stats.ConnStats)                       {}
 func (answered) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	seen, ok := ctx.Value(answeredKey{}).(*progress)
+	if !ok {
+		return
+	}
 	switch s.(type) {
-	case *stats.InHeader, *stats.InTrailer:
-		if seen, ok := ctx.Value(answeredKey{}).(*atomic.Bool); ok {
-			seen.Store(true)
-		}
+	case *stats.InHeader:
+		seen.header.Store(true)
+	case *stats.InTrailer:
+		seen.trailer.Store(true)
 	}
 }

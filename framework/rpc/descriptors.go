@@ -115,6 +115,14 @@ func Compile(ctx context.Context, dir string, protos, importPaths []string) (*De
 		return nil, &ProtoError{Problems: problems}
 	}
 	if err != nil {
+		var at reporter.ErrorWithPos
+		if errors.As(err, &at) { // an import that cannot be found
+			pos := at.GetPosition()
+			return nil, &ProtoError{Problems: []ProtoProblem{{
+				Pos:     framework.Position{File: shownFile(pos.Filename, roots, dir), Line: pos.Line, Col: pos.Col},
+				Message: describeResolveError(errors.Unwrap(at), roots, dir),
+			}}}
+		}
 		return nil, &ProtoError{Problems: []ProtoProblem{{Message: describeResolveError(err, roots, dir)}}}
 	}
 	files := new(protoregistry.Files)
@@ -177,7 +185,7 @@ func shownFile(name string, roots []string, dir string) string {
 // looked for.
 func describeResolveError(err error, roots []string, dir string) string {
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Sprintf("%v (looked in %s; set grpc.importPaths to the directories imports are relative to)", err, strings.Join(roots, ", "))
+		return fmt.Sprintf("%v (imports are looked up in %s; set grpc.importPaths to the directories they are relative to)", err, strings.Join(roots, ", "))
 	}
 	return err.Error()
 }

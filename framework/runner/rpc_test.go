@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,10 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/shadowtest/shadowtest/framework/internal/grpctest"
 	"github.com/shadowtest/shadowtest/framework/observe"
@@ -207,4 +212,70 @@ func keys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestRPCDescriptorSources runs the same replay with the descriptors from
+// a FileDescriptorSet file and from prod's server reflection.
+func TestRPCDescriptorSources(t *testing.T) {
+	desc := grpctest.Descriptors(t)
+	prod := grpctest.Serve(t, desc, rpcService("v1", nil))
+	shadow := grpctest.Serve(t, desc, rpcService("v1", nil))
+	set := &descriptorpb.FileDescriptorSet{}
+	desc.Files().RangeFiles(func(f protoreflect.FileDescriptor) bool {
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(f))
+		return true
+	})
+	data, err := proto.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, source := range []string{`grpc: descriptorSet: "users.binpb"`, `grpc: reflection: true`} {
+		dir := rpcSpec(t, "grpc://"+prod, "grpc://"+shadow, `endpoints: "get-user": grpc: "acme.users.v1.UserService/GetUser"`, getUser("1"), getUser("2"))
+		os.WriteFile(filepath.Join(dir, "users.binpb"), data, 0o644)
+		specFile := filepath.Join(dir, "spec.cue")
+		text, _ := os.ReadFile(specFile)
+		os.WriteFile(specFile, []byte(strings.Replace(string(text), `grpc: protos: ["users.proto"]`, source, 1)), 0o644)
+		os.Remove(filepath.Join(dir, "users.proto"))
+		results, err := runSpec(t, dir)
+		if err != nil {
+			t.Fatalf("%s: %v", source, err)
+		}
+		if e := results.Endpoint("get-user"); e.Pairs != 2 || e.Matches != 2 {
+			t.Errorf("%s: %d pairs, %d matches; want 2 and 2", source, e.Pairs, e.Matches)
+		}
+	}
+}
+
+// TestRPCProdUnchangedWhenShadowFails: a shadow that is down, hangs past
+// its timeout, or answers with a message over the body cap changes
+// nothing on prod's side: prod gets each call once and its answers are
+// compared as usual, and the shadow's failures are counted by kind.
+func TestRPCProdUnchangedWhenShadowFails(t *testing.T) {
+	desc := grpctest.Descriptors(t)
+	hang := grpctest.Serve(t, desc, func(c *grpctest.Call) error { <-c.Context().Done(); return nil })
+	huge := grpctest.Serve(t, desc, func(c *grpctest.Call) error {
+		return c.Send(`{"requestId":"` + strings.Repeat("z", 2<<20) + `"}`)
+	})
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := l.Addr().String()
+	l.Close()
+	for _, tc := range []struct{ shadow, kind string }{{down, "refused"}, {hang, "timeout"}, {huge, "too large"}} {
+		var prodCalls atomic.Int64
+		prod := grpctest.Serve(t, desc, rpcService("v1", &prodCalls))
+		dir := rpcSpec(t, "grpc://"+prod, "grpc://"+tc.shadow, `
+targets: shadow: timeout: "300ms"
+mirror: maxBodyBytes: 1048576
+endpoints: "get-user": grpc: "acme.users.v1.UserService/GetUser"`, getUser("1"), getUser("2"), getUser("3"))
+		results, err := runSpec(t, dir)
+		if err != nil {
+			t.Fatalf("shadow %s: %v", tc.kind, err)
+		}
+		e := results.Endpoint("get-user")
+		if prodCalls.Load() != 3 || e.Pairs != 3 || len(e.ProdErrors) != 0 {
+			t.Errorf("shadow %s: prod got %d calls, %d pairs, prod errors %v; want 3 calls answered normally", tc.kind, prodCalls.Load(), e.Pairs, e.ProdErrors)
+		}
+		if e.ShadowErrors[tc.kind] != 3 || e.Categories["error response"] == nil {
+			t.Errorf("shadow %s: shadow errors %v, categories %v; want 3 %q failures compared as errors", tc.kind, e.ShadowErrors, keys(e.Categories), tc.kind)
+		}
+	}
 }

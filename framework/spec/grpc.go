@@ -34,6 +34,7 @@ type rawTLS struct {
 // now, with its position.
 func (d *decoder) grpc(plan *framework.Plan) {
 	path := []cue.Selector{cue.Str("grpc")}
+	before := len(d.problems)
 	v := d.value.LookupPath(cue.MakePath(path...))
 	if v.Exists() {
 		var raw rawGRPC
@@ -49,7 +50,6 @@ func (d *decoder) grpc(plan *framework.Plan) {
 		}
 		if set != 1 {
 			d.report(path, plan.GRPC.Pos, "set exactly one of protos, descriptorSet and reflection: true (got %d)", set)
-			return
 		}
 		if len(raw.ImportPaths) > 0 && len(raw.Protos) == 0 {
 			d.report(append(path, cue.Str("importPaths")), d.pos(append(path, cue.Str("importPaths"))...), "importPaths apply to protos only")
@@ -68,7 +68,6 @@ func (d *decoder) grpc(plan *framework.Plan) {
 			e := grpcEndpoints[0]
 			d.report(endpointPath(e.Name, "grpc"), d.pos(endpointPath(e.Name, "grpc")...),
 				`gRPC endpoints need descriptors: add grpc: {protos: ["service.proto"]} (or descriptorSet: "FILE", or reflection: true)`)
-			return
 		}
 		for _, t := range []*framework.Target{&plan.Prod, &plan.Shadow} {
 			if ok, _ := rpc.Scheme(t.URL); !ok {
@@ -85,7 +84,7 @@ func (d *decoder) grpc(plan *framework.Plan) {
 			}
 		}
 	}
-	if plan.GRPC == nil || plan.GRPC.Reflection || len(d.problems) > 0 {
+	if plan.GRPC == nil || plan.GRPC.Reflection || len(d.problems) > before {
 		return // reflection: the methods are known at run time
 	}
 	desc, err := rpc.Load(context.Background(), plan)

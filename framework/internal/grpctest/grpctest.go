@@ -91,6 +91,9 @@ func (c *Call) Send(json string) error {
 	return c.stream.SendMsg(m)
 }
 
+// Context is the call's context, done when the client goes away.
+func (c *Call) Context() context.Context { return c.stream.Context() }
+
 // SetHeader sets header metadata (pairs of name and value).
 func (c *Call) SetHeader(kv ...string) error { return c.stream.SetHeader(metadata.Pairs(kv...)) }
 
