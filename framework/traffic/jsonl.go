@@ -38,8 +38,8 @@ type jsonlResponse struct {
 	Headers    http.Header `json:"headers,omitempty"`
 	Body       string      `json:"body,omitempty"`
 	BodyBase64 string      `json:"bodyBase64,omitempty"`
-	// The fields of an RPC response (see rpc.go).
-	*rpcResponse
+	// The fields of an RPC response (see rpc.go), all omitted when empty.
+	rpcResponse
 }
 
 // NewJSONLReader returns a Reader over shadowtest's JSONL format (one
@@ -145,7 +145,7 @@ func decodeJSONL(line []byte) (framework.Exchange, error) {
 		return ex, err
 	}
 	if resp := rec.Response; resp != nil {
-		if resp.rpcResponse != nil && (resp.Code != nil || resp.Messages != nil || resp.MessagesBase64 != nil) {
+		if resp.Code != nil || resp.Messages != nil || resp.MessagesBase64 != nil {
 			return ex, fieldError("response", "code and messages belong to an RPC record (rpc, not request)")
 		}
 		if resp.Status < 100 || resp.Status > 999 {

@@ -20,10 +20,12 @@ import (
 //	 "response":{"code":"OK","metadata":{},"trailers":{},
 //	  "messages":[{"user":{"id":"7"}}],"latencyMs":1.5}}
 type jsonlRPC struct {
-	Method         string            `json:"method"`
-	Metadata       http.Header       `json:"metadata,omitempty"`
-	Messages       []json.RawMessage `json:"messages,omitempty"`
-	MessagesBase64 []string          `json:"messagesBase64,omitempty"`
+	Method   string      `json:"method"`
+	Metadata http.Header `json:"metadata,omitempty"`
+	// Messages is a pointer so that a call without messages writes
+	// "messages":[] (the field is required).
+	Messages       *[]json.RawMessage `json:"messages,omitempty"`
+	MessagesBase64 []string           `json:"messagesBase64,omitempty"`
 }
 
 // rpcResponse holds the fields of "response" that only RPC records use;
@@ -50,7 +52,14 @@ func decodeRPC(ex *framework.Exchange, rec *jsonlRecord) error {
 	if err := checkFullMethod("rpc.method", method); err != nil {
 		return err
 	}
-	messages, wire, err := rpcMessages("rpc", r.Messages, r.MessagesBase64, true)
+	var text []json.RawMessage
+	if r.Messages != nil {
+		text = *r.Messages
+		if text == nil {
+			text = []json.RawMessage{} // "messages":null
+		}
+	}
+	messages, wire, err := rpcMessages("rpc", text, r.MessagesBase64, true)
 	if err != nil {
 		return err
 	}
@@ -136,6 +145,9 @@ func rpcMessages(field string, text []json.RawMessage, b64 []string, required bo
 			}
 			out[i] = b
 		}
+		if len(out) == 0 {
+			return nil, false, nil // no messages: nothing says they were wire bytes
+		}
 		return out, true, nil
 	case text != nil:
 		out := make([][]byte, len(text))
@@ -144,14 +156,25 @@ func rpcMessages(field string, text []json.RawMessage, b64 []string, required bo
 			if len(m) == 0 || m[0] != '{' {
 				return nil, false, fieldError(fmt.Sprintf("%s.messages[%d]", field, i), "want a JSON object (the message's protojson)")
 			}
-			out[i] = m
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, m); err != nil {
+				return nil, false, fieldError(fmt.Sprintf("%s.messages[%d]", field, i), "%v", err)
+			}
+			out[i] = compact.Bytes()
 		}
-		return out, false, nil
+		return nilIfNone(out), false, nil
 	}
 	if required {
 		return nil, false, fieldError(field+".messages", "missing (an array of protojson messages, or messagesBase64)")
 	}
 	return nil, false, nil
+}
+
+func nilIfNone(messages [][]byte) [][]byte {
+	if len(messages) == 0 {
+		return nil
+	}
+	return messages
 }
 
 // messagesBody is a readable body before the descriptors are known: the
@@ -195,12 +218,16 @@ func rpcFromExchange(ex framework.Exchange) (*jsonlRecord, error) {
 	if !ex.Time.IsZero() {
 		rec.Time = ex.Time.Format(time.RFC3339Nano)
 	}
-	var err error
-	if rec.RPC.Messages, rec.RPC.MessagesBase64, err = encodeMessages(call.Messages, call.Wire); err != nil {
+	text, b64, err := encodeMessages(call.Messages, call.Wire)
+	if err != nil {
 		return nil, err
 	}
-	if rec.RPC.Messages == nil && rec.RPC.MessagesBase64 == nil {
-		rec.RPC.Messages = []json.RawMessage{}
+	rec.RPC.MessagesBase64 = b64
+	if b64 == nil {
+		if text == nil {
+			text = []json.RawMessage{}
+		}
+		rec.RPC.Messages = &text
 	}
 	resp := ex.Recorded
 	if resp == nil {
@@ -212,7 +239,7 @@ func rpcFromExchange(ex framework.Exchange) (*jsonlRecord, error) {
 	code, _ := json.Marshal(framework.RPCCodeName(resp.RPC.Code))
 	header := resp.Header.Clone()
 	header.Del("Content-Type") // the representation's own, not the server's
-	out := &rpcResponse{Code: code, Message: resp.RPC.Message, Metadata: nilIfEmpty(header), Trailers: resp.RPC.Trailer}
+	out := rpcResponse{Code: code, Message: resp.RPC.Message, Metadata: nilIfEmpty(header), Trailers: resp.RPC.Trailer}
 	if len(resp.RPC.Details) > 0 {
 		out.DetailsBase64 = base64.StdEncoding.EncodeToString(resp.RPC.Details)
 	}
