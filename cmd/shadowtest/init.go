@@ -64,7 +64,14 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: %d requests, %d endpoints; wrote %d files to %s\n", src.Path, result.Requests, len(result.Endpoints), len(files), dir)
 	for _, e := range result.Endpoints {
+		if e.GRPC != "" {
+			fmt.Fprintf(stdout, "  %-7s %-40s %6d  %s\n", "gRPC", e.GRPC, e.Count, e.Name)
+			continue
+		}
 		fmt.Fprintf(stdout, "  %-7s %-40s %6d  %s\n", e.Method, e.Path, e.Count, e.Name)
+	}
+	if result.HTTPLeftOut > 0 {
+		fmt.Fprintf(stdout, "  (%d HTTP requests left out: the specs are for the gRPC calls)\n", result.HTTPLeftOut)
 	}
 	fmt.Fprintf(stdout, "next: edit the specs, then shadowtest vet %s\n", dir)
 	return exitPass

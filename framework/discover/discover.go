@@ -37,6 +37,9 @@ type Endpoint struct {
 	Name string
 	// Method and Path are the endpoint's selector: Path is a template.
 	Method, Path string
+	// GRPC is the full method of a gRPC endpoint ("pkg.Service/Method"),
+	// "" for HTTP; Method is then "POST" and Path "/" + GRPC.
+	GRPC string
 	// Count is the number of requests observed.
 	Count int64
 	// Example is the path (without query) of the first request seen.
@@ -55,6 +58,9 @@ type Result struct {
 	// OtherMethods counts requests whose method a spec cannot select
 	// (TRACE, CONNECT, custom methods), by method.
 	OtherMethods map[string]int64
+	// HTTPLeftOut counts the HTTP requests of a recording that also holds
+	// RPCs: a spec's targets speak one or the other, so the RPCs win.
+	HTTPLeftOut int64
 }
 
 // specMethods are the methods a spec endpoint can have.
@@ -81,6 +87,11 @@ func Discover(src Source) (*Result, error) {
 		}
 		res.Requests++
 		method, path := ex.Request.Method, Template(ex.Request.URL)
+		grpc := ""
+		if ex.Request.RPC != nil {
+			grpc = ex.Request.RPC.Method // RPCs group by service and method
+			path = "/" + grpc
+		}
 		if !slices.Contains(specMethods, method) {
 			if res.OtherMethods == nil {
 				res.OtherMethods = map[string]int64{}
@@ -91,6 +102,9 @@ func Discover(src Source) (*Result, error) {
 			continue
 		}
 		key := method + " " + path
+		if grpc != "" {
+			key = "rpc " + grpc
+		}
 		i, ok := index[key]
 		if !ok {
 			if len(res.Endpoints) >= MaxEndpoints {
@@ -100,7 +114,7 @@ func Discover(src Source) (*Result, error) {
 			i = len(res.Endpoints)
 			index[key] = i
 			example, _, _ := strings.Cut(ex.Request.URL, "?")
-			res.Endpoints = append(res.Endpoints, Endpoint{Method: method, Path: path, Example: example})
+			res.Endpoints = append(res.Endpoints, Endpoint{Method: method, Path: path, GRPC: grpc, Example: example})
 		}
 		res.Endpoints[i].Count++
 	}
@@ -110,6 +124,14 @@ func Discover(src Source) (*Result, error) {
 
 // finish orders the endpoints and names them.
 func (r *Result) finish() {
+	if slices.ContainsFunc(r.Endpoints, func(e Endpoint) bool { return e.GRPC != "" }) {
+		r.Endpoints = slices.DeleteFunc(r.Endpoints, func(e Endpoint) bool {
+			if e.GRPC == "" {
+				r.HTTPLeftOut += e.Count
+			}
+			return e.GRPC == ""
+		})
+	}
 	slices.SortStableFunc(r.Endpoints, func(a, b Endpoint) int {
 		return cmp.Or(
 			cmp.Compare(strings.Count(a.Path, "{"), strings.Count(b.Path, "{")),
@@ -120,6 +142,9 @@ func (r *Result) finish() {
 	used := map[string]bool{}
 	for i := range r.Endpoints {
 		base := name(r.Endpoints[i].Method, r.Endpoints[i].Path)
+		if g := r.Endpoints[i].GRPC; g != "" {
+			base = rpcName(g)
+		}
 		n := base
 		for k := 2; used[n]; k++ {
 			n = fmt.Sprintf("%s-%d", base, k)
@@ -180,6 +205,40 @@ func name(method, path string) string {
 	return strings.ToLower(method) + "-" + strings.Join(words, "-")
 }
 
+// rpcName names a gRPC endpoint after its service's last name and its
+// method, in words: "acme.users.v1.UserService/GetUser" is
+// "user-service-get-user".
+func rpcName(fullMethod string) string {
+	service, method, _ := strings.Cut(fullMethod, "/")
+	if i := strings.LastIndex(service, "."); i >= 0 {
+		service = service[i+1:]
+	}
+	var b strings.Builder
+	prevLower := false
+	for _, r := range service + "/" + method {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			if prevLower {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r + 'a' - 'A')
+			prevLower = false
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			prevLower = true
+		default:
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+				b.WriteByte('-')
+			}
+			prevLower = false
+		}
+	}
+	if n := strings.Trim(b.String(), "-"); n != "" {
+		return n
+	}
+	return "rpc"
+}
+
 // Options say what Write puts in the specs.
 type Options struct {
 	// Dir is the spec directory to create or fill.
@@ -220,6 +279,10 @@ func Write(r *Result, opt Options) ([]string, error) {
 		}
 		files = append(files, path)
 		return nil
+	}
+	if r.Endpoints[0].GRPC != "" {
+		err := writeRPC(r, opt, write)
+		return files, err
 	}
 	main := fmt.Sprintf(`// Written by shadowtest init from %s: %d requests, %d endpoints.
 // Edit the endpoints' files: what to ignore, tolerances, which arrays are
@@ -306,4 +369,69 @@ func cueComment(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// writeRPC writes the starter specs of a recording of RPCs: grpc://
+// targets, descriptors from prod's server reflection (or protos), one
+// endpoint per service and method.
+func writeRPC(r *Result, opt Options, w func(name, text string) error) error {
+	main := fmt.Sprintf(`// Written by shadowtest init from %s: %d calls, %d gRPC endpoints.
+// Edit the endpoints' files: what to ignore, tolerances, which repeated
+// fields are sets, thresholds. `+"`shadowtest schema`"+` prints the reference.
+package shadow
+
+// Override the urls with -t prod=URL -t shadow=URL (grpcs:// for TLS).
+targets: {
+	prod: {
+		url: *"grpc://127.0.0.1:9091" | string @tag(prod)
+	}
+	shadow: {
+		url: *"grpc://127.0.0.1:9092" | string @tag(shadow)
+	}
+}
+
+// The descriptors: prod's server reflection, or the .proto files:
+//   grpc: {protos: ["proto/service.proto"], importPaths: ["proto"]}
+grpc: reflection: true
+
+traffic: [{%s: %s}]
+
+mirror: {
+	concurrency: 8
+	// Calls are writes unless the proto says idempotency_level =
+	// NO_SIDE_EFFECTS or the endpoint says safe: true: "skip" does not
+	// send them (see the schema for isolated, dry-run, record-only).
+	writes: "skip"
+}
+
+defaults: thresholds: {matchRate: 0.99, minSamples: 1}
+`, cueComment(opt.Source), r.Requests-r.HTTPLeftOut, len(r.Endpoints), opt.Format, quote(opt.Traffic))
+	if r.HTTPLeftOut > 0 {
+		main += fmt.Sprintf("\n// %d HTTP requests were left out: gRPC targets cannot answer them; init them from a recording of their own.\n", r.HTTPLeftOut)
+	}
+	if r.Other > 0 {
+		main += fmt.Sprintf("\n// %d more calls had methods beyond the first %d endpoints.\n", r.Other, MaxEndpoints)
+	}
+	if err := w("shadow.cue", main); err != nil {
+		return err
+	}
+	width := len(fmt.Sprint(len(r.Endpoints)))
+	for i, e := range r.Endpoints {
+		text := fmt.Sprintf(`package shadow
+
+// %s: %d calls observed in %s.
+endpoints: %s: {
+	grpc: %s
+	// safe: true                              // no side effects: sent whatever mirror.writes says
+	// ignore: ["$.requestId"]                 // message paths whose differences do not count
+	// tolerance: "$.total": {abs: 0.01}       // numeric slack
+	// unordered: ["$.items"]                  // repeated fields compared as sets ("$" for a stream)
+	// thresholds: matchRate: 0.999
+}
+`, cueComment(e.GRPC), e.Count, cueComment(opt.Source), quote(e.Name), quote(e.GRPC))
+		if err := w(fmt.Sprintf("%0*d-%s.cue", width, i+1, e.Name), text); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -15,12 +15,12 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/internal/grpctest"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/rpc"
 )
 
 // users answers the test service like a small user store.
-func users(c *grpctest.Call) error {
+func users(c *rpctest.Call) error {
 	switch strings.TrimPrefix(c.Method, "acme.users.v1.UserService/") {
 	case "GetUser":
 		id := c.Field("id")
@@ -83,8 +83,8 @@ func client(t *testing.T, desc *rpc.Descriptors, addr string, mutate ...func(*fr
 // a unary answer, an array for a stream), the status, metadata and
 // trailers, and a google.rpc.Status body with its details for an error.
 func TestClientKinds(t *testing.T) {
-	desc := grpctest.Descriptors(t)
-	c := client(t, desc, grpctest.Serve(t, desc, users))
+	desc := rpctest.Descriptors(t)
+	c := client(t, desc, rpctest.Serve(t, desc, users))
 	ctx := context.Background()
 	cases := []struct {
 		reason string
@@ -140,9 +140,9 @@ func TestClientKinds(t *testing.T) {
 // the target's removeHeaders, and the target's headers with ${ENV}
 // expanded replace recorded ones.
 func TestMetadataRewrites(t *testing.T) {
-	desc := grpctest.Descriptors(t)
+	desc := rpctest.Descriptors(t)
 	var got atomic.Value
-	addr := grpctest.Serve(t, desc, func(c *grpctest.Call) error {
+	addr := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
 		got.Store(c.Metadata)
 		return c.Send(`{}`)
 	})

@@ -17,7 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/internal/grpctest"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/rpc"
 )
 
@@ -87,15 +87,15 @@ func resetting(t *testing.T) string {
 // of the transport, a timeout, malformed frames and a message over the
 // body cap are transport failures with their kind.
 func TestFaultMatrix(t *testing.T) {
-	desc := grpctest.Descriptors(t)
-	slow := grpctest.Serve(t, desc, func(c *grpctest.Call) error {
+	desc := rpctest.Descriptors(t)
+	slow := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
 		select {
 		case <-time.After(10 * time.Second):
 		case <-c.Context().Done():
 		}
 		return nil
 	})
-	huge := grpctest.Serve(t, desc, func(c *grpctest.Call) error {
+	huge := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
 		return c.Send(`{"user":{"email":"` + strings.Repeat("x", 2<<20) + `"}}`)
 	})
 	cases := []struct {
@@ -105,8 +105,8 @@ func TestFaultMatrix(t *testing.T) {
 		kind     string // the failure's kind, when it did not
 		contains string // in the failure's message
 	}{
-		{"the server answers UNAVAILABLE: a status to compare", grpctest.Serve(t, desc, func(*grpctest.Call) error { return status.Error(codes.Unavailable, "draining") }), 14, "", ""},
-		{"the server answers DEADLINE_EXCEEDED itself: a status", grpctest.Serve(t, desc, func(*grpctest.Call) error { return status.Error(codes.DeadlineExceeded, "upstream slow") }), 4, "", ""},
+		{"the server answers UNAVAILABLE: a status to compare", rpctest.Serve(t, desc, func(*rpctest.Call) error { return status.Error(codes.Unavailable, "draining") }), 14, "", ""},
+		{"the server answers DEADLINE_EXCEEDED itself: a status", rpctest.Serve(t, desc, func(*rpctest.Call) error { return status.Error(codes.DeadlineExceeded, "upstream slow") }), 4, "", ""},
 		{"the target takes longer than its timeout", slow, 0, "timeout", "DeadlineExceeded"},
 		{"nothing listens", closedAddr(t), 0, "refused", "connection refused"},
 		{"the connection is reset at once", resetting(t), 0, "reset", ""},
@@ -149,9 +149,9 @@ func TestFaultMatrix(t *testing.T) {
 // more than the body cap keeps the messages under it and says truncated,
 // as an HTTP body cut at the cap.
 func TestStreamOverCapIsTruncated(t *testing.T) {
-	desc := grpctest.Descriptors(t)
+	desc := rpctest.Descriptors(t)
 	var sent atomic.Int64
-	addr := grpctest.Serve(t, desc, func(c *grpctest.Call) error {
+	addr := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
 		for range 100 {
 			if err := c.Send(`{"email":"` + strings.Repeat("y", 300<<10) + `"}`); err != nil {
 				return nil

@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/internal/grpctest"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/rpc"
 )
 
@@ -18,7 +18,7 @@ import (
 // and it is idempotent (the proto's option, or the endpoint's mark), at
 // most Target.Retries times, and the retries are counted.
 func TestRetries(t *testing.T) {
-	desc := grpctest.Descriptors(t)
+	desc := rpctest.Descriptors(t)
 	cases := []struct {
 		reason     string
 		method     string
@@ -38,7 +38,7 @@ func TestRetries(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.reason, func(t *testing.T) {
 			var calls atomic.Int64
-			addr := grpctest.Serve(t, desc, func(c *grpctest.Call) error {
+			addr := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
 				if calls.Add(1) <= tc.failures {
 					return status.Error(tc.fail, "not now")
 				}
@@ -64,9 +64,9 @@ func TestRetries(t *testing.T) {
 // TestTimeoutNotRetried: a timeout is the target's answer: an idempotent
 // call that timed out is not sent again.
 func TestTimeoutNotRetried(t *testing.T) {
-	desc := grpctest.Descriptors(t)
+	desc := rpctest.Descriptors(t)
 	var calls atomic.Int64
-	addr := grpctest.Serve(t, desc, func(c *grpctest.Call) error {
+	addr := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
 		calls.Add(1)
 		<-c.Context().Done()
 		return nil
@@ -82,7 +82,7 @@ func TestTimeoutNotRetried(t *testing.T) {
 // TestShadowRefusedNotRetried: the shadow's client does not retry a
 // refused connection (prod's does).
 func TestShadowRefusedNotRetried(t *testing.T) {
-	desc := grpctest.Descriptors(t)
+	desc := rpctest.Descriptors(t)
 	for _, shadow := range []bool{false, true} {
 		c, err := rpc.NewClient(framework.Target{Name: "t", URL: "grpc://" + closedAddr(t), Timeout: time.Second, Retries: 2}, "", desc, 0)
 		if err != nil {

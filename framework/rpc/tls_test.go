@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/internal/grpctest"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/rpc"
 )
 
@@ -16,10 +16,10 @@ import (
 // spec's CA file and server name, and accepts any certificate only when
 // told insecureSkipVerify.
 func TestTLS(t *testing.T) {
-	desc := grpctest.Descriptors(t)
+	desc := rpctest.Descriptors(t)
 	dir := t.TempDir()
-	creds, _ := grpctest.TLS(t, dir, "users-v2.internal")
-	addr := grpctest.Serve(t, desc, func(c *grpctest.Call) error { return c.Send(`{"requestId":"tls"}`) }, creds)
+	creds, _ := rpctest.TLS(t, dir, "users-v2.internal")
+	addr := rpctest.Serve(t, desc, func(c *rpctest.Call) error { return c.Send(`{"requestId":"tls"}`) }, creds)
 	cases := []struct {
 		reason string
 		tls    framework.TLS

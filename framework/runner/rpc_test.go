@@ -19,7 +19,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 
-	"github.com/shadowtest/shadowtest/framework/internal/grpctest"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/spec"
 )
@@ -28,8 +28,8 @@ import (
 // the shadow): v2 changes the request id (ignored), the balance by a float
 // artefact (tolerated), the order of the user list (unordered), and
 // answers GetUser 13 with UNAVAILABLE (a regression).
-func rpcService(v string, calls *atomic.Int64) grpctest.Handler {
-	return func(c *grpctest.Call) error {
+func rpcService(v string, calls *atomic.Int64) rpctest.Handler {
+	return func(c *rpctest.Call) error {
 		if calls != nil {
 			calls.Add(1)
 		}
@@ -74,7 +74,7 @@ func rpcService(v string, calls *atomic.Int64) grpctest.Handler {
 func rpcSpec(t *testing.T, prod, shadow, endpoints string, traffic ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	grpctest.WriteProto(t, dir)
+	rpctest.WriteProto(t, dir)
 	cue := fmt.Sprintf(`package shadow
 
 targets: prod: url: %q
@@ -115,9 +115,9 @@ func runSpec(t *testing.T, dir string) (*observe.Results, error) {
 // compared as headers, errors.by on google.rpc.Status details, and a
 // differing code reported as a status category.
 func TestRPCReplay(t *testing.T) {
-	desc := grpctest.Descriptors(t)
-	prod := grpctest.Serve(t, desc, rpcService("v1", nil))
-	shadow := grpctest.Serve(t, desc, rpcService("v2", nil))
+	desc := rpctest.Descriptors(t)
+	prod := rpctest.Serve(t, desc, rpcService("v1", nil))
+	shadow := rpctest.Serve(t, desc, rpcService("v2", nil))
 	endpoints := `
 endpoints: "get-user": {
 	grpc: "acme.users.v1.UserService/GetUser"
@@ -176,10 +176,10 @@ endpoints: "list-users": {grpc: "acme.users.v1.UserService/ListUsers", safe: tru
 // TestRPCWritesSkipped checks that a call of a method with side effects is
 // a write: skipped under the default writes policy, sent when isolated.
 func TestRPCWritesSkipped(t *testing.T) {
-	desc := grpctest.Descriptors(t)
+	desc := rpctest.Descriptors(t)
 	var prodCalls atomic.Int64
-	prod := grpctest.Serve(t, desc, rpcService("v1", &prodCalls))
-	shadow := grpctest.Serve(t, desc, rpcService("v1", nil))
+	prod := rpctest.Serve(t, desc, rpcService("v1", &prodCalls))
+	shadow := rpctest.Serve(t, desc, rpcService("v1", nil))
 	create := `{"rpc":{"method":"acme.users.v1.UserService/CreateUser","messages":[{"email":"a@b"}]}}`
 	endpoints := `endpoints: create: grpc: "acme.users.v1.UserService/CreateUser"
 endpoints: get: grpc: "acme.users.v1.UserService/GetUser"`
@@ -217,9 +217,9 @@ func keys[V any](m map[string]V) []string {
 // TestRPCDescriptorSources runs the same replay with the descriptors from
 // a FileDescriptorSet file and from prod's server reflection.
 func TestRPCDescriptorSources(t *testing.T) {
-	desc := grpctest.Descriptors(t)
-	prod := grpctest.Serve(t, desc, rpcService("v1", nil))
-	shadow := grpctest.Serve(t, desc, rpcService("v1", nil))
+	desc := rpctest.Descriptors(t)
+	prod := rpctest.Serve(t, desc, rpcService("v1", nil))
+	shadow := rpctest.Serve(t, desc, rpcService("v1", nil))
 	set := &descriptorpb.FileDescriptorSet{}
 	desc.Files().RangeFiles(func(f protoreflect.FileDescriptor) bool {
 		set.File = append(set.File, protodesc.ToFileDescriptorProto(f))
@@ -251,9 +251,9 @@ func TestRPCDescriptorSources(t *testing.T) {
 // nothing on prod's side: prod gets each call once and its answers are
 // compared as usual, and the shadow's failures are counted by kind.
 func TestRPCProdUnchangedWhenShadowFails(t *testing.T) {
-	desc := grpctest.Descriptors(t)
-	hang := grpctest.Serve(t, desc, func(c *grpctest.Call) error { <-c.Context().Done(); return nil })
-	huge := grpctest.Serve(t, desc, func(c *grpctest.Call) error {
+	desc := rpctest.Descriptors(t)
+	hang := rpctest.Serve(t, desc, func(c *rpctest.Call) error { <-c.Context().Done(); return nil })
+	huge := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
 		return c.Send(`{"requestId":"` + strings.Repeat("z", 2<<20) + `"}`)
 	})
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -261,7 +261,7 @@ func TestRPCProdUnchangedWhenShadowFails(t *testing.T) {
 	l.Close()
 	for _, tc := range []struct{ shadow, kind string }{{down, "refused"}, {hang, "timeout"}, {huge, "too large"}} {
 		var prodCalls atomic.Int64
-		prod := grpctest.Serve(t, desc, rpcService("v1", &prodCalls))
+		prod := rpctest.Serve(t, desc, rpcService("v1", &prodCalls))
 		dir := rpcSpec(t, "grpc://"+prod, "grpc://"+tc.shadow, `
 targets: shadow: timeout: "300ms"
 mirror: maxBodyBytes: 1048576

@@ -1,8 +1,8 @@
-// Package grpctest serves gRPC on loopback for tests: a service built at
+// Package rpctest serves gRPC on loopback for tests: a service built at
 // run time from a .proto compiled with protocompile and dynamic messages
 // (no protoc, no generated code), answering through a handler the test
 // writes, optionally over TLS with a CA generated for the test.
-package grpctest
+package rpctest
 
 import (
 	"context"

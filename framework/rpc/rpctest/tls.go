@@ -1,4 +1,4 @@
-package grpctest
+package rpctest
 
 import (
 	"crypto/ecdsa"
