@@ -15,8 +15,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/rpc"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 )
 
 // users answers the test service like a small user store.

@@ -17,8 +17,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/rpc"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 )
 
 // rawGRPC serves h over h2c (HTTP/2 with prior knowledge, as a gRPC

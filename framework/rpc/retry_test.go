@@ -10,8 +10,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/rpc"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 )
 
 // TestRetries: a call is sent again only when it failed with UNAVAILABLE

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/rpc"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 )
 
 // TestTLS serves gRPC over TLS with a certificate from a CA generated for
