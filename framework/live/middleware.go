@@ -27,7 +27,7 @@ func (s *Shadow) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		req := requestOf(r)
+		req := requestOf(r, false)
 		t := s.begin(&req)
 		if t == nil {
 			next.ServeHTTP(w, r)

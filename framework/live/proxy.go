@@ -85,7 +85,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.reverse.ServeHTTP(w, r)
 		return
 	}
-	req := requestOf(r)
+	req := requestOf(r, true)
 	t := p.shadow.begin(&req)
 	st := &exchangeState{}
 	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))

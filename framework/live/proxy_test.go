@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -335,5 +336,33 @@ func TestProxyAnswersBeforeHandingOff(t *testing.T) {
 		case <-time.After(3 * time.Second):
 			t.Fatalf("%s %s: never handed off", c.method, c.path)
 		}
+	}
+}
+
+// TestRequestOfCopiesOnlyWhatItMust: the proxy's copy of a request keeps
+// the request's header map when it holds no hop-by-hop header (one map
+// less per request), drops hop-by-hop headers (and those Connection
+// names) from a copy otherwise, and the middleware always copies, since
+// the application may change r.Header after.
+func TestRequestOfCopiesOnlyWhatItMust(t *testing.T) {
+	clean, _ := http.NewRequest("GET", "http://shop.example/items/1", nil)
+	clean.Header.Set("Accept", "application/json")
+	if got := requestOf(clean, true); reflect.ValueOf(got.Header).Pointer() != reflect.ValueOf(clean.Header).Pointer() {
+		t.Errorf("a header without hop-by-hop headers is copied")
+	}
+	if got := requestOf(clean, false); reflect.ValueOf(got.Header).Pointer() == reflect.ValueOf(clean.Header).Pointer() {
+		t.Errorf("the middleware shares the application's header map")
+	}
+	hop, _ := http.NewRequest("GET", "http://shop.example/items/1", nil)
+	hop.Header.Set("Accept", "application/json")
+	hop.Header.Set("Connection", "keep-alive, X-Hop")
+	hop.Header.Set("X-Hop", "1")
+	hop.Header.Set("Te", "trailers")
+	got := requestOf(hop, true)
+	if len(got.Header) != 1 || got.Header.Get("Accept") != "application/json" {
+		t.Errorf("mirrored headers %v, want Accept only", got.Header)
+	}
+	if hop.Header.Get("X-Hop") != "1" || hop.Header.Get("Connection") == "" {
+		t.Errorf("the incoming request lost headers: %v", hop.Header)
 	}
 }

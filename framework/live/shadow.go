@@ -432,9 +432,33 @@ func (s *Shadow) SelfTest() (time.Duration, error) {
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 // requestOf is the framework request of an incoming one, its body left
-// out, its hop-by-hop headers removed.
-func requestOf(r *http.Request) framework.Request {
-	h := r.Header.Clone()
+// out, its hop-by-hop headers removed. With share, it keeps r's header map
+// when there is no hop-by-hop header to remove: the proxy never changes
+// r.Header (ReverseProxy works on a clone), and the request is done with
+// it when the copy is handed off. An application behind the middleware
+// may change it, so the middleware does not share.
+func requestOf(r *http.Request, share bool) framework.Request {
+	h := r.Header
+	if !share || hasHopHeaders(h) {
+		h = withoutHopHeaders(h)
+	}
+	return framework.Request{Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host, Header: h}
+}
+
+// hasHopHeaders reports whether h holds a hop-by-hop header.
+func hasHopHeaders(h http.Header) bool {
+	for _, name := range hopHeaders {
+		if _, ok := h[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutHopHeaders is a copy of h without its hop-by-hop headers, those
+// Connection names included.
+func withoutHopHeaders(header http.Header) http.Header {
+	h := header.Clone()
 	for _, f := range h.Values("Connection") {
 		for _, name := range splitComma(f) {
 			h.Del(name)
@@ -443,7 +467,7 @@ func requestOf(r *http.Request) framework.Request {
 	for _, name := range hopHeaders {
 		h.Del(name)
 	}
-	return framework.Request{Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host, Header: h}
+	return h
 }
 
 func splitComma(s string) []string {

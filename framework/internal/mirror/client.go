@@ -48,6 +48,7 @@ type Client struct {
 	// nanoseconds.
 	refusedHold  time.Duration
 	refusedUntil atomic.Int64
+	refusedErr   error // the failure of a request not dialled, built once
 }
 
 // ShadowRefusedHold is how long the shadow's client, after the shadow
@@ -213,7 +214,10 @@ func ShadowRetryPolicy(ctx context.Context, resp *http.Response, err error) (boo
 // HoldOffRefused makes the client, after a refused connection, fail
 // requests as refused without dialling for d (ShadowRefusedHold for a
 // shadow); 0 dials every time.
-func (c *Client) HoldOffRefused(d time.Duration) { c.refusedHold = d }
+func (c *Client) HoldOffRefused(d time.Duration) {
+	c.refusedHold = d
+	c.refusedErr = fmt.Errorf("%w (refused less than %s ago: not dialled again yet)", errRefusedRecently, d)
+}
 
 // SetRetryPolicy replaces the client's retry policy.
 func (c *Client) SetRetryPolicy(policy retryablehttp.CheckRetry) { c.http.CheckRetry = policy }
@@ -241,8 +245,7 @@ func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Respo
 func (c *Client) DoInto(ctx context.Context, req *framework.Request, buf []byte) framework.Response {
 	start := time.Now()
 	if c.refusedHold > 0 && start.UnixNano() < c.refusedUntil.Load() {
-		return framework.Response{Err: fmt.Errorf("%w (refused less than %s ago: not dialled again yet)", errRefusedRecently, c.refusedHold),
-			ErrKind: "refused", Latency: time.Since(start)}
+		return framework.Response{Err: c.refusedErr, ErrKind: "refused", Latency: time.Since(start)}
 	}
 	sent := 0
 	httpReq, err := c.build(context.WithValue(ctx, attemptsKey{}, &sent), req)
