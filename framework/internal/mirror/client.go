@@ -77,12 +77,12 @@ type attemptsKey struct{}
 // target that resets every connection would then see more attempts than
 // Target.Retries allows, and the retries would go uncounted. A request it
 // must not replay is one whose body it cannot rewind: requests without a
-// body get an empty one (methods that carry none, so nothing changes on
-// the wire: net/http reads it once, sees it empty and sends no body; only
-// if that read took over 200ms, on a machine too loaded to schedule it,
-// would it send an empty chunked body), and GetBody is dropped. Only a
-// request that was never written is still sent again by net/http, which
-// the target cannot notice.
+// body get an empty one, and GetBody is dropped. The empty body is marked
+// with the "identity" transfer encoding, so that nothing changes on the
+// wire (no Content-Length, no chunked encoding: these methods carry no
+// body) and net/http does not probe it first, which would cost a goroutine
+// and a timer per request. Only a request that was never written is still
+// sent again by net/http, which the target cannot notice.
 //
 // It also applies the target's timeout to each attempt, from sending it to
 // the end of its body, as http.Client.Timeout would: net/http enforces
@@ -101,7 +101,7 @@ func (t attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	once := *req // a RoundTripper must not change the caller's request
 	once.GetBody = nil
 	if (once.Body == nil || once.Body == http.NoBody) && bodiless(once.Method) {
-		once.Body, once.ContentLength = io.NopCloser(strings.NewReader("")), 0
+		once.Body, once.ContentLength, once.TransferEncoding = io.NopCloser(strings.NewReader("")), 0, identity
 	}
 	if t.timeout <= 0 {
 		return t.base.RoundTrip(&once)
@@ -128,6 +128,10 @@ func (b *deadlineBody) Close() error {
 	b.cancel()
 	return err
 }
+
+// identity is the transfer encoding of the empty body attempts gives a
+// request without one (net/http only reads it).
+var identity = []string{"identity"}
 
 // bodiless reports whether net/http sends a request of this method with an
 // empty body exactly as one without a body: no Content-Length and no
