@@ -3,6 +3,7 @@ package compare
 import (
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -15,6 +16,9 @@ func (c *Comparator) compareHeaders(diffs []framework.Diff, prod, shadow http.He
 		prodValues, shadowValues := headerValues(prod, name), headerValues(shadow, name)
 		if prodValues == nil && shadowValues == nil {
 			continue
+		}
+		if prodValues != nil && shadowValues != nil && slices.Equal(prodValues, shadowValues) {
+			continue // the same values normalise the same: most pairs
 		}
 		p, s := normalizeHeader(name, prodValues), normalizeHeader(name, shadowValues)
 		if prodValues != nil && shadowValues != nil && p == s {
