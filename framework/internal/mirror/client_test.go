@@ -321,6 +321,33 @@ func TestEmptyBodyChangesNothingOnTheWire(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("requests as received:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+
+	// The raw bytes too: a GET's head ends the request, with neither
+	// header (a parsing server could hide, say, Transfer-Encoding: identity).
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	raw := make(chan string, 1)
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			raw <- err.Error()
+			return
+		}
+		defer conn.Close()
+		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		b, _ := io.ReadAll(conn) // until the deadline: every byte the client sent
+		raw <- string(b)
+	}()
+	tg := target("http://" + l.Addr().String())
+	tg.Timeout = 200 * time.Millisecond
+	NewClient(tg, 1, 0).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+	sent := <-raw
+	if lower := strings.ToLower(sent); strings.Contains(lower, "transfer-encoding") || strings.Contains(lower, "content-length") || !strings.HasSuffix(sent, "\r\n\r\n") {
+		t.Errorf("a GET as sent on the wire:\n%q\nwant a head without Transfer-Encoding or Content-Length, and nothing after it", sent)
+	}
 }
 
 // TestShadowRefusedIsNotRedialled: after the shadow refused a connection,
