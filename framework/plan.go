@@ -180,6 +180,11 @@ type SyntheticRequest struct {
 	Headers map[string]string
 	// Body is the JSON body template, nil for none.
 	Body []byte
+	// RPC, when set, makes the template a gRPC call of this full method
+	// ("acme.shop.v1.CatalogService/GetProduct"): Body is then the request
+	// message's protojson template and Headers its metadata; Method and
+	// URL are unused.
+	RPC string
 	// Params lists the parameters in declaration order.
 	Params []SyntheticParam
 	// Zip combines the parameters element by element (the i-th value of

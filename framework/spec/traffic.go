@@ -199,17 +199,46 @@ func (d *decoder) synthetic(v cue.Value, path []cue.Selector) *framework.Synthet
 
 func (d *decoder) syntheticRequest(v cue.Value, path []cue.Selector) framework.SyntheticRequest {
 	var raw struct {
-		Method  string            `json:"method"`
-		URL     string            `json:"url"`
-		Headers map[string]string `json:"headers"`
-		Combine string            `json:"combine"`
+		Method   string            `json:"method"`
+		URL      string            `json:"url"`
+		Headers  map[string]string `json:"headers"`
+		RPC      string            `json:"rpc"`
+		Metadata map[string]string `json:"metadata"`
+		Combine  string            `json:"combine"`
 	}
 	d.get(&raw, &v)
-	req := framework.SyntheticRequest{Method: raw.Method, URL: raw.URL, Zip: raw.Combine == "zip"}
+	req := framework.SyntheticRequest{Method: raw.Method, URL: raw.URL, RPC: raw.RPC, Zip: raw.Combine == "zip"}
 	if len(raw.Headers) > 0 {
 		req.Headers = raw.Headers
 	}
-	if body := v.LookupPath(cue.MakePath(cue.Str("body"))); body.Exists() {
+	body := v.LookupPath(cue.MakePath(cue.Str("body")))
+	message := v.LookupPath(cue.MakePath(cue.Str("message")))
+	switch {
+	case (raw.URL == "") == (raw.RPC == ""):
+		d.report(path, d.pos(path...), "a synthetic request needs exactly one of url (HTTP) and rpc (gRPC)")
+	case raw.RPC != "":
+		// A gRPC template: message and metadata, not body and headers.
+		for _, field := range []string{"body", "headers"} {
+			if f := v.LookupPath(cue.MakePath(cue.Str(field))); f.Exists() {
+				at := append(slices.Clone(path), cue.Str(field))
+				d.report(at, orPos(d.pos(at...), d.pos(path...)), "an rpc template has message and metadata, not %s", field)
+			}
+		}
+		req.Headers = nil
+		if len(raw.Metadata) > 0 {
+			req.Headers = raw.Metadata
+		}
+		req.Body = []byte("{}")
+		body = message
+	default:
+		for _, field := range []string{"message", "metadata"} {
+			if f := v.LookupPath(cue.MakePath(cue.Str(field))); f.Exists() {
+				at := append(slices.Clone(path), cue.Str(field))
+				d.report(at, orPos(d.pos(at...), d.pos(path...)), "%s belongs to an rpc template; an HTTP one has body and headers", field)
+			}
+		}
+	}
+	if body.Exists() {
 		text, err := body.MarshalJSON()
 		if err != nil {
 			d.problems = append(d.problems, d.loader.problems(err)...)

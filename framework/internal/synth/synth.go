@@ -135,6 +135,9 @@ func Build(t framework.SyntheticRequest, combo uint64) framework.Exchange {
 			combo /= n
 		}
 	}
+	if t.RPC != "" {
+		return framework.Exchange{Request: buildRPC(t, values)}
+	}
 	req := framework.Request{Method: t.Method, URL: expand(t.URL, values, url.PathEscape)}
 	for name, v := range t.Headers {
 		if req.Header == nil {
@@ -152,6 +155,25 @@ func Build(t framework.SyntheticRequest, combo uint64) framework.Exchange {
 		}
 	}
 	return framework.Exchange{Request: req}
+}
+
+// buildRPC returns the gRPC call of template t: the same request a JSONL
+// rpc record with one message decodes to (framework.RPCCall), its body the
+// message's JSON until the runner makes it canonical with the descriptors.
+func buildRPC(t framework.SyntheticRequest, values map[string]value) framework.Request {
+	body := []byte("{}")
+	if t.Body != nil {
+		body = expandJSON(t.Body, values)
+	}
+	var header http.Header
+	for name, v := range t.Headers {
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set(name, expand(v, values, func(s string) string { return s }))
+	}
+	return framework.Request{Method: http.MethodPost, URL: "/" + t.RPC, Header: header, Body: body,
+		RPC: &framework.RPCCall{Method: t.RPC, Messages: [][]byte{body}}}
 }
 
 type value struct {

@@ -135,3 +135,33 @@ func TestCombinations(t *testing.T) {
 		}
 	}
 }
+
+// TestRPC checks an rpc template: a gRPC call built as a JSONL rpc record
+// decodes (POST "/" + the full method, the metadata as the header, the
+// message as the body and as the call's only message), templated as body
+// and headers are.
+func TestRPC(t *testing.T) {
+	syn := framework.Synthetic{Requests: []framework.SyntheticRequest{
+		{RPC: "acme.shop.v1.CatalogService/WatchPrices",
+			Headers: map[string]string{"x-tenant": "t{id}"},
+			Body:    []byte(`{"productIds":["{id}"],"note":"{lang}"}`),
+			Params:  []framework.SyntheticParam{{Name: "id", From: 7, To: 8, Step: 1}, {Name: "lang", Values: []string{`a"b`}}}},
+		{RPC: "acme.shop.v1.CatalogService/GetProduct"},
+	}}
+	exs := all(t, &syn)
+	if got := urls(exs); !slices.Equal(got, []string{"POST /acme.shop.v1.CatalogService/WatchPrices", "POST /acme.shop.v1.CatalogService/WatchPrices", "POST /acme.shop.v1.CatalogService/GetProduct"}) {
+		t.Fatalf("requests %q", got)
+	}
+	r := exs[1].Request
+	want := `{"productIds":[8],"note":"a\"b"}`
+	if string(r.Body) != want || r.RPC == nil || r.RPC.Method != "acme.shop.v1.CatalogService/WatchPrices" ||
+		len(r.RPC.Messages) != 1 || string(r.RPC.Messages[0]) != want || r.RPC.Wire {
+		t.Errorf("request %+v (body %s), want the message %s", r, r.Body, want)
+	}
+	if r.Header.Get("x-tenant") != "t8" || r.Header.Get("Content-Type") != "" {
+		t.Errorf("metadata %v, want x-tenant t8 and no Content-Type", r.Header)
+	}
+	if r := exs[2].Request; string(r.Body) != "{}" || string(r.RPC.Messages[0]) != "{}" || r.Header != nil {
+		t.Errorf("a template without message or metadata: %+v, want the empty message", r)
+	}
+}
