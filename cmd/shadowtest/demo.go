@@ -11,13 +11,16 @@ import (
 
 	"github.com/shadowtest/shadowtest/fixtures"
 	"github.com/shadowtest/shadowtest/fixtures/demo"
+	"github.com/shadowtest/shadowtest/fixtures/grpcdemo"
 	"github.com/shadowtest/shadowtest/framework/spec"
 	"github.com/shadowtest/shadowtest/specs"
 )
 
 const demoExamples = `  shadowtest demo                      # v1 vs v2: every threshold holds, exit 0
   shadowtest demo --with-regression    # v2 has a bug: the orders endpoint fails, exit 1
-  shadowtest demo --junit out/junit.xml`
+  shadowtest demo --junit out/junit.xml
+  shadowtest demo --grpc               # the same with the gRPC demo shop: unary and streaming RPCs
+  shadowtest demo --grpc --with-regression`
 
 // demoCommand runs the embedded demo: the built-in v1 ("prod") and v2
 // ("shadow") services on loopback, the specs in specs/demo and the HAR in
@@ -27,7 +30,8 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	var opt runOptions
 	opt.register(fs)
 	regression := fs.Bool("with-regression", false, "switch on the documented regression in v2 (fixtures/DIFFERENCES.md)")
-	serve := fs.Bool("serve", false, "only start v1 on 127.0.0.1:8081 and v2 on 127.0.0.1:8082 (the spec defaults) until interrupted, to try the commands of the tutorial")
+	grpcDemo := fs.Bool("grpc", false, "run the gRPC demo instead: the gRPC shop's v1 and v2 (fixtures/grpcdemo), specs/grpcdemo and recorded RPCs")
+	serve := fs.Bool("serve", false, "only start v1 on 127.0.0.1:8081 and v2 on 127.0.0.1:8082 (the spec defaults; with --grpc 9091 and 9092) until interrupted, to try the commands of the tutorial")
 	if _, code, ok := parseArgs(fs, args); !ok {
 		return code
 	}
@@ -37,22 +41,22 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if *serve {
-		return serveDemo(*regression, stdout, stderr)
+		return serveDemo(*grpcDemo, *regression, stdout, stderr)
 	}
-	prod, err := demo.Start("v1", demo.Options{})
+	services := startHTTPDemo
+	specFS, specDir := specs.Demo, "demo"
+	if *grpcDemo {
+		services = startGRPCDemo
+		specFS, specDir = specs.GRPCDemo, "grpcdemo"
+	}
+	prodURL, shadowURL, stop, err := services(*regression, 0, 0)
 	if err != nil {
-		fmt.Fprintf(stderr, "shadowtest demo: starting v1: %v\n", err)
+		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
 		return exitAborted
 	}
-	defer prod.Close()
-	shadow, err := demo.Start("v2", demo.Options{Regression: *regression})
-	if err != nil {
-		fmt.Fprintf(stderr, "shadowtest demo: starting v2: %v\n", err)
-		return exitAborted
-	}
-	defer shadow.Close()
+	defer stop()
 
-	dir, err := extractDemo()
+	dir, err := extractDemo(specFS)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest demo: %v\n", err)
 		return exitAborted
@@ -83,8 +87,8 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.Chdir(cwd)
 
-	fmt.Fprintf(console(opt.outputs, stdout, stderr), "demo: prod (v1) at %s, shadow (v2%s) at %s\n", prod.URL, map[bool]string{true: " with the regression", false: ""}[*regression], shadow.URL)
-	plan, err := spec.Load(filepath.Join("specs", "demo"), spec.Options{Targets: map[string]string{"prod": prod.URL, "shadow": shadow.URL}})
+	fmt.Fprintf(console(opt.outputs, stdout, stderr), "demo: prod (v1) at %s, shadow (v2%s) at %s\n", prodURL, map[bool]string{true: " with the regression", false: ""}[*regression], shadowURL)
+	plan, err := spec.Load(filepath.Join("specs", specDir), spec.Options{Targets: map[string]string{"prod": prodURL, "shadow": shadowURL}})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid
@@ -92,15 +96,45 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 	return execute(plan, opt, stdout, stderr)
 }
 
-// extractDemo writes the embedded demo specs and traffic to a temporary
-// directory with the repository's layout, so the specs' relative traffic
-// paths resolve as they do in a checkout.
-func extractDemo() (string, error) {
+// startHTTPDemo starts the HTTP demo shop's v1 and v2 on loopback (ports 0:
+// the system picks) and returns their URLs and a function that stops both.
+func startHTTPDemo(regression bool, prodPort, shadowPort int) (prodURL, shadowURL string, stop func(), err error) {
+	prod, err := demo.Start(demo.V1, demo.Options{Port: prodPort})
+	if err != nil {
+		return "", "", nil, fmt.Errorf("starting v1: %w", err)
+	}
+	shadow, err := demo.Start(demo.V2, demo.Options{Port: shadowPort, Regression: regression})
+	if err != nil {
+		prod.Close()
+		return "", "", nil, fmt.Errorf("starting v2: %w", err)
+	}
+	return prod.URL, shadow.URL, func() { shadow.Close(); prod.Close() }, nil
+}
+
+// startGRPCDemo is startHTTPDemo for the gRPC demo shop (grpc:// URLs).
+func startGRPCDemo(regression bool, prodPort, shadowPort int) (prodURL, shadowURL string, stop func(), err error) {
+	prod, err := grpcdemo.Start(grpcdemo.V1, grpcdemo.Options{Port: prodPort})
+	if err != nil {
+		return "", "", nil, fmt.Errorf("starting v1: %w", err)
+	}
+	shadow, err := grpcdemo.Start(grpcdemo.V2, grpcdemo.Options{Port: shadowPort, Regression: regression})
+	if err != nil {
+		prod.Close()
+		return "", "", nil, fmt.Errorf("starting v2: %w", err)
+	}
+	return prod.URL, shadow.URL, func() { shadow.Close(); prod.Close() }, nil
+}
+
+// extractDemo writes the embedded demo specs (specs.Demo or
+// specs.GRPCDemo) and traffic to a temporary directory with the
+// repository's layout, so the specs' relative traffic paths resolve as they
+// do in a checkout.
+func extractDemo(specFS fs.FS) (string, error) {
 	dir, err := os.MkdirTemp("", "shadowtest-demo-")
 	if err != nil {
 		return "", err
 	}
-	if err := copyFS(specs.Demo, filepath.Join(dir, "specs")); err != nil {
+	if err := copyFS(specFS, filepath.Join(dir, "specs")); err != nil {
 		return "", err
 	}
 	if err := copyFS(fixtures.Traffic, filepath.Join(dir, "fixtures")); err != nil {
@@ -126,24 +160,22 @@ func copyFS(src fs.FS, dst string) error {
 	})
 }
 
-// serveDemo runs the two demo services on the spec defaults' ports until
-// SIGINT or SIGTERM.
-func serveDemo(regression bool, stdout, stderr io.Writer) int {
-	prod, err := demo.Start(demo.V1, demo.Options{Port: 8081})
+// serveDemo runs the two demo services (the gRPC ones with grpc) on the
+// spec defaults' ports until SIGINT or SIGTERM.
+func serveDemo(grpc, regression bool, stdout, stderr io.Writer) int {
+	services, prodPort, shadowPort := startHTTPDemo, 8081, 8082
+	if grpc {
+		services, prodPort, shadowPort = startGRPCDemo, 9091, 9092
+	}
+	prodURL, shadowURL, stop, err := services(regression, prodPort, shadowPort)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest demo --serve: %v\n", err)
 		return exitAborted
 	}
-	defer prod.Close()
-	shadow, err := demo.Start(demo.V2, demo.Options{Port: 8082, Regression: regression})
-	if err != nil {
-		fmt.Fprintf(stderr, "shadowtest demo --serve: %v\n", err)
-		return exitAborted
-	}
-	defer shadow.Close()
-	fmt.Fprintf(stdout, "demo: prod (v1) at %s, shadow (v2) at %s; Ctrl-C stops them\n", prod.URL, shadow.URL)
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	<-stop
+	defer stop()
+	fmt.Fprintf(stdout, "demo: prod (v1) at %s, shadow (v2) at %s; Ctrl-C stops them\n", prodURL, shadowURL)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
 	return exitPass
 }
