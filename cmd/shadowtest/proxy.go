@@ -223,17 +223,18 @@ session:
 					fmt.Fprintln(stderr, "shadowtest: SIGUSR2 received: kill switch reset, mirroring resumed")
 				}
 			case reloadSignal:
+				var changes live.ReloadChanges
 				next, err := reload()
 				if err == nil {
-					err = shadow.Reload(next)
+					changes, err = shadow.Reload(next)
 				}
 				if err == nil {
-					err = ramp.reapply(shadow) // the ramp's rate stays in force
+					err = ramp.reapply(shadow, next) // the ramp's rate stays in force
 				}
 				if err != nil {
 					fmt.Fprintf(stderr, "shadowtest: SIGHUP: spec not reloaded, the old one stays in force: %v\n", err)
 				} else {
-					fmt.Fprintln(stderr, "shadowtest: SIGHUP: spec reloaded")
+					fmt.Fprintf(stderr, "shadowtest: SIGHUP: spec reloaded (%s)\n", changes)
 				}
 			default:
 				ended = signalName(sig) + " received"
@@ -256,9 +257,16 @@ session:
 		sessionErr = &runner.AbortError{Reason: st.LastTrip + " (still tripped when the session ended)"}
 		results.Snapshot(func(r *observe.Results) { r.Aborted = st.LastTrip })
 	}
+	// The session is judged by the endpoints it had: those in force and
+	// those a reload removed after they measured something, under the
+	// thresholds in force at the end.
+	judged := shadow.SessionPlan()
+	judged.Report = plan.Report // the outputs' redaction is the session's start's
+	out.plan = judged
+	results.Snapshot(func(r *observe.Results) { r.SpecDigest = framework.SpecDigest(judged) })
 	term := console(opt.outputs, stdout, stderr)
 	outcome, err := suite.Run(context.Background(), suite.Config{
-		Plan:           plan,
+		Plan:           judged,
 		Results:        results,
 		Replay:         func(context.Context) error { return sessionErr },
 		IsAbort:        isAbort,

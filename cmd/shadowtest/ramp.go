@@ -54,12 +54,14 @@ func (p *proxyRamp) start(plan *framework.Plan, shadow *live.Shadow, log io.Writ
 }
 
 // reapply sets the current step's rate again after a spec reload, which
-// would otherwise put the spec's own mode and rate in force.
-func (p *proxyRamp) reapply(shadow *live.Shadow) error {
+// would otherwise put the spec's own mode and rate in force, and has the
+// ramp judge the reloaded endpoints.
+func (p *proxyRamp) reapply(shadow *live.Shadow, plan *framework.Plan) error {
 	r := p.ramp.Load()
 	if r == nil {
 		return nil
 	}
+	r.Reload(plan)
 	return shadow.SetRate(r.Status().Rate)
 }
 

@@ -325,6 +325,18 @@ func (r *Ramp) judge() (pairs int64, failures []string) {
 	return pairs, failures
 }
 
+// Reload follows a spec reload's endpoints: pairs of an added endpoint
+// count in the current window from now on, and every endpoint is judged
+// by its latest thresholds. The steps stay those of the session's start.
+func (r *Ramp) Reload(plan *framework.Plan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.endpoints = plan.Endpoints
+	for _, e := range plan.Endpoints {
+		r.results.AddEndpoint(e)
+	}
+}
+
 // Collectors returns the ramp's metrics: shadowtest_ramp_step (the
 // current step, from 1), shadowtest_ramp_steps, shadowtest_ramp_rate (the
 // step's sampling rate), shadowtest_ramp_step_pairs (pairs in the current

@@ -21,7 +21,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,6 +80,9 @@ type Shadow struct {
 	queue   chan job
 	kill    *Switch
 	ramp    atomic.Pointer[Ramp] // AttachRamp
+	// reloadMu serialises reloads (a SIGHUP storm); reloads counts them.
+	reloadMu sync.Mutex
+	reloads  atomic.Int64
 	metrics *metrics
 	count   atomic.Int64 // exchanges seen, for their Origin
 	stop    context.CancelFunc
@@ -185,28 +190,101 @@ func samplingRate(plan *framework.Plan) float64 {
 }
 
 // Reload replaces the endpoints, rules and mirror settings with plan's,
-// for the requests that follow. The targets stay those of the session's
-// start. The endpoints must keep their names: the aggregates are per
-// endpoint, and a verdict over two different sets would mean nothing.
-func (s *Shadow) Reload(plan *framework.Plan) error {
-	old := s.config.Load().plan
-	if len(plan.Endpoints) != len(old.Endpoints) {
-		return fmt.Errorf("the reloaded spec has %d endpoints, the session %d: restart the session to change endpoints", len(plan.Endpoints), len(old.Endpoints))
-	}
-	for i := range plan.Endpoints {
-		if plan.Endpoints[i].Name != old.Endpoints[i].Name {
-			return fmt.Errorf("endpoint %d is %q in the reloaded spec, %q in the session: restart the session to change endpoints", i+1, plan.Endpoints[i].Name, old.Endpoints[i].Name)
-		}
-	}
+// for the requests that follow; the targets stay those of the session's
+// start. It checks plan first and, on error, keeps the old one. Endpoints
+// may be added, removed or renamed (a new name is a new endpoint): added
+// ones get fresh aggregates, removed ones are no longer compared, and
+// what they measured stays in the session's results under a name that
+// says so (observe.Results.RetireEndpoint), to be judged at the end. An
+// endpoint that keeps its name keeps its aggregates and is judged by its
+// latest thresholds.
+func (s *Shadow) Reload(plan *framework.Plan) (ReloadChanges, error) {
 	if plan.Prod.Recorded {
-		return fmt.Errorf("targets.prod.recorded: a live session takes prod's answers from the proxied traffic; remove it")
+		return ReloadChanges{}, fmt.Errorf("targets.prod.recorded: a live session takes prod's answers from the proxied traffic; remove it")
 	}
 	c, err := newConfig(plan)
 	if err != nil {
-		return err
+		return ReloadChanges{}, err
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	n := s.reloads.Add(1)
+	old := s.config.Load().plan
+	changes := diffEndpoints(old.Endpoints, plan.Endpoints)
+	for _, e := range plan.Endpoints { // before the new selector sends them pairs
+		s.results.AddEndpoint(e)
 	}
 	s.setConfig(c)
-	return nil
+	for _, name := range changes.Removed {
+		retired := fmt.Sprintf("%s (removed by reload %d)", name, n)
+		if s.results.RetireEndpoint(name, retired) {
+			changes.Kept = append(changes.Kept, retired)
+		}
+	}
+	return changes, nil
+}
+
+// ReloadChanges says how a reload changed the session's endpoints.
+type ReloadChanges struct {
+	// Added and Removed name the endpoints the reload declared and
+	// dropped (a renamed endpoint is in both).
+	Added, Removed []string
+	// Kept names the aggregates of removed endpoints kept for the
+	// verdict, as the results now name them.
+	Kept []string
+}
+
+// String says what changed, e.g. "endpoints added: b; removed: a".
+func (c ReloadChanges) String() string {
+	var parts []string
+	if len(c.Added) > 0 {
+		parts = append(parts, "added: "+strings.Join(c.Added, ", "))
+	}
+	if len(c.Removed) > 0 {
+		parts = append(parts, "removed: "+strings.Join(c.Removed, ", "))
+	}
+	if len(c.Kept) > 0 {
+		parts = append(parts, "judged at the end with what they measured: "+strings.Join(c.Kept, ", "))
+	}
+	if len(parts) == 0 {
+		return "same endpoints"
+	}
+	return "endpoints " + strings.Join(parts, "; ")
+}
+
+func diffEndpoints(old, next []framework.Endpoint) ReloadChanges {
+	var c ReloadChanges
+	has := func(list []framework.Endpoint, name string) bool {
+		return slices.ContainsFunc(list, func(e framework.Endpoint) bool { return e.Name == name })
+	}
+	for _, e := range next {
+		if !has(old, e.Name) {
+			c.Added = append(c.Added, e.Name)
+		}
+	}
+	for _, e := range old {
+		if !has(next, e.Name) {
+			c.Removed = append(c.Removed, e.Name)
+		}
+	}
+	return c
+}
+
+// SessionPlan is the plan to judge the session by: the plan in force,
+// with every endpoint the results hold (those of the plan in force and
+// those removed by a reload that measured something), as the results
+// declare them.
+func (s *Shadow) SessionPlan() *framework.Plan {
+	plan := *s.Plan()
+	plan.Endpoints = nil
+	s.results.Snapshot(func(r *observe.Results) {
+		for _, e := range r.Endpoints {
+			if e.Spec != nil {
+				plan.Endpoints = append(plan.Endpoints, *e.Spec)
+			}
+		}
+	})
+	return &plan
 }
 
 // SetRate changes the fraction of matched requests that are mirrored, at
