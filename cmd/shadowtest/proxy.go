@@ -130,8 +130,14 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	// the session (and are judged), SIGUSR1 and SIGUSR2 trip and reset the
 	// kill switch, SIGHUP reloads the spec.
 	sigs := make(chan os.Signal, 8)
-	notifySignals(sigs, os.Interrupt, syscall.SIGTERM, killSignal, resumeSignal, reloadSignal)
+	notifySignals(sigs, os.Interrupt, syscall.SIGTERM, killSignal, resumeSignal)
 	defer signal.Stop(sigs)
+	// SIGHUP has a channel of its own, of one: a storm of them is one
+	// reload of the latest spec, and can never crowd out a SIGTERM
+	// (signal.Notify drops what does not fit).
+	reloads := make(chan os.Signal, 1)
+	notifySignals(reloads, reloadSignal)
+	defer signal.Stop(reloads)
 
 	var ramp proxyRamp // mirror.ramp, when the spec has one
 	defer ramp.close()
@@ -212,6 +218,20 @@ session:
 			if err != nil {
 				fmt.Fprintf(stderr, "shadowtest: --results %s not rewritten: %v\n", opt.outputs.results, err)
 			}
+		case <-reloads:
+			var changes live.ReloadChanges
+			next, err := reload()
+			if err == nil {
+				changes, err = shadow.Reload(next)
+			}
+			if err == nil {
+				err = ramp.reapply(shadow, next) // the ramp's rate stays in force
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "shadowtest: SIGHUP: spec not reloaded, the old one stays in force: %v\n", err)
+			} else {
+				fmt.Fprintf(stderr, "shadowtest: SIGHUP: spec reloaded (%s)\n", changes)
+			}
 		case sig := <-sigs:
 			switch sig {
 			case killSignal:
@@ -221,20 +241,6 @@ session:
 			case resumeSignal:
 				if shadow.Switch().Resume() {
 					fmt.Fprintln(stderr, "shadowtest: SIGUSR2 received: kill switch reset, mirroring resumed")
-				}
-			case reloadSignal:
-				var changes live.ReloadChanges
-				next, err := reload()
-				if err == nil {
-					changes, err = shadow.Reload(next)
-				}
-				if err == nil {
-					err = ramp.reapply(shadow, next) // the ramp's rate stays in force
-				}
-				if err != nil {
-					fmt.Fprintf(stderr, "shadowtest: SIGHUP: spec not reloaded, the old one stays in force: %v\n", err)
-				} else {
-					fmt.Fprintf(stderr, "shadowtest: SIGHUP: spec reloaded (%s)\n", changes)
 				}
 			default:
 				ended = signalName(sig) + " received"

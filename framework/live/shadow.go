@@ -83,12 +83,12 @@ type Shadow struct {
 	// reloadMu serialises reloads (a SIGHUP storm); reloads counts them.
 	reloadMu sync.Mutex
 	reloads  atomic.Int64
-	metrics *metrics
-	count   atomic.Int64 // exchanges seen, for their Origin
-	stop    context.CancelFunc
-	ctx     context.Context
-	workers sync.WaitGroup
-	closed  sync.Once
+	metrics  *metrics
+	count    atomic.Int64 // exchanges seen, for their Origin
+	stop     context.CancelFunc
+	ctx      context.Context
+	workers  sync.WaitGroup
+	closed   sync.Once
 	// gate keeps offers from sending on the queue once Close closed it.
 	gate    sync.RWMutex
 	closing bool
