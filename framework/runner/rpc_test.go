@@ -279,3 +279,78 @@ endpoints: "get-user": grpc: "acme.users.v1.UserService/GetUser"`, getUser("1"),
 		}
 	}
 }
+
+// TestRPCNoiseLearning: calls of a method without side effects are probed
+// on prod a second time, and a field prod itself varies (a random id) is
+// learned as noise, as for an HTTP endpoint; calls with side effects are
+// never sent to prod twice.
+func TestRPCNoiseLearning(t *testing.T) {
+	desc := rpctest.Descriptors(t)
+	var n atomic.Int64
+	random := func(c *rpctest.Call) error {
+		return c.Send(fmt.Sprintf(`{"user":{"id":"1"},"requestId":"req-%d"}`, n.Add(1)))
+	}
+	var prodCalls atomic.Int64
+	prod := rpctest.Serve(t, desc, func(c *rpctest.Call) error { prodCalls.Add(1); return random(c) })
+	shadow := rpctest.Serve(t, desc, random)
+	var traffic []string
+	for i := range 12 {
+		traffic = append(traffic, getUser(fmt.Sprint(i)))
+	}
+	dir := rpcSpec(t, "grpc://"+prod, "grpc://"+shadow, `
+endpoints: "get-user": {grpc: "acme.users.v1.UserService/GetUser", noise: probe: 1}`, traffic...)
+	results, err := runSpec(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := results.Endpoint("get-user")
+	if e.Probes != 12 || prodCalls.Load() != 24 {
+		t.Errorf("%d probes, prod got %d calls; want every call probed once", e.Probes, prodCalls.Load())
+	}
+	if e.Noise["$.requestId"] == nil || e.Matches != 12 {
+		t.Errorf("noise %v, %d matches of %d; want $.requestId learned as noise and every pair a match", keys(e.Noise), e.Matches, e.Pairs)
+	}
+}
+
+// TestRPCKeyedStream: a server stream compared as a set keyed by a member
+// of its messages reports a changed message at its key (moved messages as
+// order differences, as for a JSON array), and a keyed ignore rule
+// applies to it.
+func TestRPCKeyedStream(t *testing.T) {
+	desc := rpctest.Descriptors(t)
+	stream := func(order []string, email2 string) rpctest.Handler {
+		return func(c *rpctest.Call) error {
+			for _, id := range order {
+				email := id + "@example.com"
+				if id == "2" {
+					email = email2
+				}
+				if err := c.Send(fmt.Sprintf(`{"id":%q,"email":%q,"visits":"%s"}`, id, email, id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	prod := rpctest.Serve(t, desc, stream([]string{"1", "2", "3"}, "2@example.com"))
+	shadow := rpctest.Serve(t, desc, stream([]string{"3", "2", "1"}, "TWO@example.com"))
+	for _, tc := range []struct{ rules, example string }{
+		{`unordered: [{path: "$", key: "id"}]`, `$[id="2"].email`},
+		{`unordered: [{path: "$", key: "id"}], ignore: ["$[id=\"2\"].email"]`, ""},
+	} {
+		dir := rpcSpec(t, "grpc://"+prod, "grpc://"+shadow, `
+endpoints: "list-users": {grpc: "acme.users.v1.UserService/ListUsers", safe: true, `+tc.rules+`}`, listUsers)
+		results, err := runSpec(t, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := results.Endpoint("list-users")
+		value := e.Categories["value $[*].email"]
+		if e.Categories["order $[*]"] == nil {
+			t.Errorf("%s: categories %v; want the moved messages as order differences", tc.rules, keys(e.Categories))
+		}
+		if tc.example == "" && value != nil || tc.example != "" && (value == nil || value.Example.Path != tc.example) {
+			t.Errorf("%s: categories %v (value example %+v); want the changed message at %q", tc.rules, keys(e.Categories), value, tc.example)
+		}
+	}
+}

@@ -168,7 +168,7 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 				}
 				diffs, more := comparators[j.endpoint].CompareCounting(&pair.Prod, &pair.Shadow)
 				pair.MoreDiffs = more
-				probeNoise(ctx, m.Probe, plan, endpoint, comparators[j.endpoint], &j.exchange, &pair.Prod, results)
+				probeNoise(ctx, m.ProbeDo, plan, endpoint, comparators[j.endpoint], &j.exchange, &pair.Prod, results)
 				results.Add(&pair, diffs)
 				if opt.Observe != nil {
 					opt.Observe(&pair, diffs)

@@ -119,5 +119,5 @@ func (w *Window) Add(shadow *framework.Response) (trigger, detail string) { retu
 // the two prod answers as noise, as a run does. prod is the client of the
 // prod target.
 func ProbeNoise(ctx context.Context, prod *mirror.Client, plan *framework.Plan, endpoint *framework.Endpoint, c *compare.Comparator, ex *framework.Exchange, first *framework.Response, results *observe.Results) {
-	probeNoise(ctx, prod, plan, endpoint, c, ex, first, results)
+	probeNoise(ctx, prod.Do, plan, endpoint, c, ex, first, results)
 }

@@ -15,6 +15,9 @@ import (
 type RPC struct {
 	Descriptors  *rpc.Descriptors
 	Prod, Shadow *rpc.Client
+	// Probe asks prod a second time for noise learning, on a connection
+	// of its own (see Mirror.Probe).
+	Probe *rpc.Client
 }
 
 // NewRPC loads the plan's descriptors (files, or server reflection on
@@ -36,6 +39,11 @@ func NewRPC(ctx context.Context, plan *framework.Plan) (*RPC, error) {
 		r.Prod.Close()
 		return nil, err
 	}
+	if r.Probe, err = rpc.NewClient(plan.Prod, plan.Dir, desc, plan.Mirror.MaxBodyBytes); err != nil {
+		r.Prod.Close()
+		r.Shadow.Close()
+		return nil, err
+	}
 	r.Shadow.Shadow()
 	if plan.GRPC.Reflection {
 		rctx := ctx
@@ -52,13 +60,26 @@ func NewRPC(ctx context.Context, plan *framework.Plan) (*RPC, error) {
 		r.Descriptors = desc
 		r.Prod.SetDescriptors(desc)
 		r.Shadow.SetDescriptors(desc)
+		r.Probe.SetDescriptors(desc)
 	}
 	return r, nil
 }
 
 // Close closes both connections.
 func (r *RPC) Close() error {
-	return errors.Join(r.Prod.Close(), r.Shadow.Close())
+	return errors.Join(r.Prod.Close(), r.Shadow.Close(), r.Probe.Close())
+}
+
+// ProbeDo sends a request to prod again for noise learning, through the
+// probe's own client (gRPC for an RPC).
+func (m *Mirror) ProbeDo(ctx context.Context, req *framework.Request) framework.Response {
+	if req.RPC != nil {
+		if m.rpc == nil {
+			return framework.Response{Err: errNoGRPC, ErrKind: "request"}
+		}
+		return m.rpc.Probe.Do(ctx, req)
+	}
+	return m.Probe.Do(ctx, req)
 }
 
 // UseRPC makes the mirror send RPC exchanges with r's clients.
