@@ -22,6 +22,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
+	_ "google.golang.org/grpc/encoding/proto" // registers the codec used for answers
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
@@ -101,7 +104,10 @@ func NewClient(target framework.Target, dir string, desc *Descriptors, maxBody i
 			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 			MinConnectTimeout: 5 * time.Second,
 		}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(min(maxBody, 1<<31-1))), grpc.MaxCallSendMsgSize(1<<31-1)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(min(maxBody, 1<<31-1))), grpc.MaxCallSendMsgSize(1<<31-1),
+			grpc.ForceCodecV2(codec{})),
+		// A hostile target's metadata is bounded like a body.
+		grpc.WithMaxHeaderListSize(1<<20),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%s target: %w", target.Name, err)
@@ -168,7 +174,7 @@ func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Respo
 	if err != nil {
 		return framework.Response{Err: err, ErrKind: "request"}
 	}
-	messages, err := c.desc.messages(md.Input(), call.Messages, call.Wire)
+	messages, err := c.desc.wireMessages(md.Input(), call)
 	if err != nil {
 		return framework.Response{Err: fmt.Errorf("request %w", err), ErrKind: "request"}
 	}
@@ -261,7 +267,7 @@ func decodeBinaryHeader(v string) ([]byte, error) {
 }
 
 // once sends one attempt.
-func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, outgoing metadata.MD, messages []*dynamicpb.Message) framework.Response {
+func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, outgoing metadata.MD, messages []rawMessage) framework.Response {
 	attemptCtx, cancel := context.WithCancel(ctx)
 	if c.target.Timeout > 0 {
 		attemptCtx, cancel = context.WithTimeout(ctx, c.target.Timeout)
@@ -272,15 +278,12 @@ func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, out
 	desc := &grpc.StreamDesc{ServerStreams: md.IsStreamingServer(), ClientStreams: md.IsStreamingClient()}
 	fullMethod := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
 
-	var (
-		received  []*dynamicpb.Message
-		size      int64
-		truncated bool
-	)
+	var body answer
 	stream, err := c.conn.NewStream(attemptCtx, desc, fullMethod)
 	if err == nil {
-		err = c.exchange(stream, desc, md.Output(), messages, &received, &size, &truncated)
+		err = c.exchange(stream, desc, md.Output(), messages, &body)
 	}
+	truncated := body.truncated
 	if truncated {
 		cancel() // the rest of the stream is not read
 	}
@@ -299,23 +302,35 @@ func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, out
 		resp.Body = c.desc.StatusBody(int(st.Code()), st.Message(), st.Proto().GetDetails())
 		return resp
 	}
-	if !desc.ServerStreams && len(received) != 1 {
-		return framework.Response{Err: fmt.Errorf("%s answered OK with %d messages to a unary call", c.target.Name, len(received)), ErrKind: "protocol"}
+	if !desc.ServerStreams && body.count != 1 {
+		return framework.Response{Err: fmt.Errorf("%s answered OK with %d messages to a unary call", c.target.Name, body.count), ErrKind: "protocol"}
 	}
-	body, berr := c.desc.Body(received, desc.ServerStreams)
-	if berr != nil {
-		return framework.Response{Err: berr, ErrKind: "protocol"}
+	if desc.ServerStreams {
+		if body.count == 0 {
+			body.json = append(body.json, '[')
+		}
+		body.json = append(body.json, ']')
 	}
-	resp.Body = body
+	resp.Body = body.json
 	return resp
+}
+
+// answer gathers the response messages as the body: a unary answer's
+// canonical protojson, or a stream's JSON array, built as the messages
+// arrive so that only the body is kept, not the messages.
+type answer struct {
+	json      []byte
+	count     int
+	size      int64 // wire bytes received, prefixes included
+	truncated bool
 }
 
 // exchange sends the messages, closes the sending side and reads the
 // answers until the end of the stream (io.EOF: err is nil) or a status,
 // at most maxBody bytes of them (truncated is then set).
-func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, output protoreflect.MessageDescriptor, messages []*dynamicpb.Message, received *[]*dynamicpb.Message, size *int64, truncated *bool) error {
-	for _, m := range messages {
-		if err := stream.SendMsg(m); err != nil {
+func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, output protoreflect.MessageDescriptor, messages []rawMessage, body *answer) error {
+	for i := range messages {
+		if err := stream.SendMsg(&messages[i]); err != nil {
 			if errors.Is(err, io.EOF) {
 				break // the server ended the call: RecvMsg gives its status
 			}
@@ -334,12 +349,26 @@ func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, outpu
 		if err != nil {
 			return err
 		}
-		*size += int64(proto.Size(m))
-		if *size > c.maxBody {
-			*truncated = true
+		// Each message counts its 5-byte prefix too, so that an endless
+		// stream of empty messages reaches the cap as well.
+		body.size += int64(proto.Size(m)) + 5
+		if body.size > c.maxBody {
+			body.truncated = true
 			return nil
 		}
-		*received = append(*received, m)
+		b, err := c.desc.Canonical(m)
+		if err != nil {
+			return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message as protojson: %v", err)
+		}
+		switch {
+		case !desc.ServerStreams:
+		case body.count == 0:
+			body.json = append(body.json, '[')
+		default:
+			body.json = append(body.json, ',')
+		}
+		body.json = append(body.json, b...)
+		body.count++
 		if !desc.ServerStreams {
 			// A unary answer is one message; gRPC has checked the end
 			// of the stream already.
@@ -447,3 +476,24 @@ func (answered) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		seen.trailer.Store(true)
 	}
 }
+
+// rawMessage is a request message already in wire bytes: the codec sends
+// it as it is (Prepare encoded it once for both targets).
+type rawMessage []byte
+
+// codec sends rawMessage as it is and reads answers into dynamic
+// messages with the default protobuf codec.
+type codec struct{}
+
+func (codec) Name() string { return "proto" }
+
+func (codec) Marshal(v any) (mem.BufferSlice, error) {
+	if raw, ok := v.(*rawMessage); ok {
+		return mem.BufferSlice{mem.SliceBuffer(*raw)}, nil
+	}
+	return protoCodec.Marshal(v)
+}
+
+func (codec) Unmarshal(data mem.BufferSlice, v any) error { return protoCodec.Unmarshal(data, v) }
+
+var protoCodec = encoding.GetCodecV2("proto")

@@ -164,6 +164,30 @@ func (d *Descriptors) StatusBody(code int, message string, details []*anypb.Any)
 	return buf.Bytes()
 }
 
+// wireMessages returns a call's messages in wire bytes, checked against
+// the method's input type.
+func (d *Descriptors) wireMessages(md protoreflect.MessageDescriptor, call *framework.RPCCall) ([]rawMessage, error) {
+	out := make([]rawMessage, len(call.Messages))
+	if call.Wire {
+		for i, m := range call.Messages {
+			out[i] = m
+		}
+		return out, nil
+	}
+	parsed, err := d.messages(md, call.Messages, false)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range parsed {
+		b, err := proto.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
 // statusDetails parses grpc-status-details-bin (a google.rpc.Status in
 // wire bytes) into its details; nil when absent or unreadable.
 func statusDetails(wire []byte) []*anypb.Any {
@@ -209,9 +233,21 @@ func (d *Descriptors) Prepare(ex *framework.Exchange) error {
 	if err != nil {
 		return fmt.Errorf("request %w", err)
 	}
+	if !md.IsStreamingClient() && len(in) != 1 {
+		return fmt.Errorf("request: %s takes one message, %d were recorded", md.FullName(), len(in))
+	}
 	if ex.Request.Body, err = d.Body(in, md.IsStreamingClient()); err != nil {
 		return err
 	}
+	// The messages are sent in wire bytes: encoded once here, not for
+	// each target and attempt.
+	wire := make([][]byte, len(in))
+	for i, m := range in {
+		if wire[i], err = proto.Marshal(m); err != nil {
+			return fmt.Errorf("request message %d: %w", i+1, err)
+		}
+	}
+	call.Messages, call.Wire = wire, true
 	if r := ex.Recorded; r != nil && r.RPC != nil {
 		return d.prepareResponse(md, r)
 	}

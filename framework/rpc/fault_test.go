@@ -173,3 +173,30 @@ func TestStreamOverCapIsTruncated(t *testing.T) {
 		t.Errorf("kept %d messages, want the 3 under the 1 MiB cap", n)
 	}
 }
+
+// TestEndlessEmptyMessages: a hostile stream of empty messages without
+// end reaches the body cap (each message counts its prefix) instead of
+// growing memory until the timeout; an empty stream is "[]".
+func TestEndlessEmptyMessages(t *testing.T) {
+	desc := rpctest.Descriptors(t)
+	endless := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
+		for c.Send(`{}`) == nil {
+		}
+		return nil
+	})
+	c, err := rpc.NewClient(framework.Target{Name: "shadow", URL: "grpc://" + endless, Timeout: 30 * time.Second}, "", desc, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp := c.Do(context.Background(), call("acme.users.v1.UserService/ListUsers", `{}`))
+	if resp.Err != nil || !resp.Truncated || strings.Count(string(resp.Body), "{}") != 64<<10/5 {
+		t.Errorf("error %v, truncated %v, %d messages; want %d and truncated", resp.Err, resp.Truncated, strings.Count(string(resp.Body), "{}"), 64<<10/5)
+	}
+	empty := rpctest.Serve(t, desc, func(*rpctest.Call) error { return nil })
+	c2, _ := rpc.NewClient(framework.Target{Name: "prod", URL: "grpc://" + empty, Timeout: 5 * time.Second}, "", desc, 0)
+	defer c2.Close()
+	if resp := c2.Do(context.Background(), call("acme.users.v1.UserService/ListUsers", `{}`)); string(resp.Body) != "[]" {
+		t.Errorf("an empty stream: %v %q, want []", resp.Err, resp.Body)
+	}
+}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
@@ -352,5 +353,34 @@ endpoints: "list-users": {grpc: "acme.users.v1.UserService/ListUsers", safe: tru
 		if tc.example == "" && value != nil || tc.example != "" && (value == nil || value.Example.Path != tc.example) {
 			t.Errorf("%s: categories %v (value example %+v); want the changed message at %q", tc.rules, keys(e.Categories), value, tc.example)
 		}
+	}
+}
+
+// TestRPCRecordedProd: with targets.prod.recorded, the shadow's answers
+// are compared with the responses recorded in the JSONL RPC records, made
+// canonical with the descriptors like live ones.
+func TestRPCRecordedProd(t *testing.T) {
+	desc := rpctest.Descriptors(t)
+	shadow := rpctest.Serve(t, desc, rpcService("v1", nil))
+	recorded := func(id, response string) string {
+		return fmt.Sprintf(`{"rpc":{"method":"acme.users.v1.UserService/GetUser","messages":[{"id":%q}]},"response":%s}`, id, response)
+	}
+	st, _ := status.New(codes.NotFound, "user v1 says no").WithDetails(&errdetails.ErrorInfo{Reason: "USER_NOT_FOUND"})
+	wire, _ := proto.Marshal(st.Proto())
+	details := base64.StdEncoding.EncodeToString(wire)
+	dir := rpcSpec(t, "grpc://127.0.0.1:1", "grpc://"+shadow, `
+targets: prod: recorded: true
+endpoints: "get-user": {grpc: "acme.users.v1.UserService/GetUser", headers: ["x-api-version"]}`,
+		recorded("1", `{"code":"OK","metadata":{"x-api-version":["1"]},"messages":[{"request_id":"v1-1","user":{"email":"ada@example.com","balance":10.1,"id":"1"}}]}`),
+		recorded("2", `{"code":"OK","metadata":{"x-api-version":["1"]},"messages":[{"user":{"id":"2","email":"bob@example.com","balance":10.1},"requestId":"v1-2"}]}`),
+		recorded("404", `{"code":"NOT_FOUND","message":"user v1 says no","detailsBase64":"`+details+`"}`),
+		getUser("3"))
+	results, err := runSpec(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := results.Endpoint("get-user")
+	if e.Pairs != 3 || e.Matches != 2 || e.NoRecording != 1 || e.Categories["value $.user.email"] == nil {
+		t.Errorf("%d pairs, %d matches, %d without recording, categories %v; want 3 pairs, 2 matching (proto names and field order do not count), the email of user 2 differing", e.Pairs, e.Matches, e.NoRecording, keys(e.Categories))
 	}
 }
