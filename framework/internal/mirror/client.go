@@ -98,16 +98,19 @@ func (t attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	if n, ok := req.Context().Value(attemptsKey{}).(*int); ok {
 		*n++
 	}
-	once := *req // a RoundTripper must not change the caller's request
+	ctx, cancel := req.Context(), context.CancelFunc(nil)
+	if t.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t.timeout)
+	}
+	once := req.WithContext(ctx) // a copy: a RoundTripper must not change the caller's request
 	once.GetBody = nil
 	if (once.Body == nil || once.Body == http.NoBody) && bodiless(once.Method) {
 		once.Body, once.ContentLength, once.TransferEncoding = io.NopCloser(strings.NewReader("")), 0, identity
 	}
-	if t.timeout <= 0 {
-		return t.base.RoundTrip(&once)
+	resp, err := t.base.RoundTrip(once)
+	if cancel == nil {
+		return resp, err
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
-	resp, err := t.base.RoundTrip(once.WithContext(ctx))
 	if err != nil {
 		cancel()
 		return nil, err
