@@ -90,7 +90,7 @@ func newMetrics(queueLen func() float64) *metrics {
 	}
 	m.prodLatency = h("prod_latency_seconds", "Prod's latency for mirrored requests, request sent to body read, by endpoint.")
 	m.shadowLatency = h("shadow_latency_seconds", "The shadow's latency, request sent to body read, by endpoint.")
-	m.added = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "shadowtest", Subsystem: "live", Name: "proxy_added_latency_seconds", Help: "Time the proxy adds on the prod path: from the request to prod's answer sent to the client, minus prod's round trip.",
+	m.added = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "shadowtest", Subsystem: "live", Name: "proxy_added_latency_seconds", Help: "Time the proxy adds on the prod path: the handler's time minus prod's round trip.",
 		Buckets: prometheus.ExponentialBucketsRange(0.00001, 1, 16)})
 	m.killed = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "kill_switch_tripped", Help: "1 while the kill switch stops mirroring, else 0."})
 	m.samplingRate = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "sampling_rate", Help: "Fraction of matched requests mirrored by the mirror mode (1 in full mode)."})

@@ -97,11 +97,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := teeRequest(r, p.maxBody)
 	rec := &recorder{ResponseWriter: w, limit: p.maxBody}
 	p.reverse.ServeHTTP(rec, r)
+	total := st.added(start) // as without a recorder: not counting the write to the client
 	// Prod's answer leaves for the client now, not when the handler
 	// returns: handing the copy to the shadow side is not the client's
 	// wait.
 	rec.flush(r.Method)
-	total := st.added(start)
 	p.shadow.finish(t, start, req, body, rec.response(st.err, st.latency()))
 	p.shadow.metrics.added.Observe(total.Seconds())
 }
