@@ -227,6 +227,7 @@ func (l *loader) instances() ([]*build.Instance, error) {
 		if l.pkg == "" && inst.PkgName != "_" {
 			l.pkg = inst.PkgName
 		}
+		problems = append(problems, l.externProblems(inst, map[*build.Instance]bool{})...)
 		for _, file := range inst.Files {
 			l.index(file)
 			l.hidden = l.hidden || hasHiddenLabel(file)
@@ -242,6 +243,36 @@ func (l *loader) instances() ([]*build.Instance, error) {
 		return nil, err
 	}
 	return instances, nil
+}
+
+// externProblems refuses @extern attributes (@extern(embed) and the
+// like) in inst and the packages it imports: with @embed, a spec reads any
+// file into a value, through a symlink too (/proc/self/environ holds the
+// CI job's secrets), and a target header or URL sends it wherever the spec
+// says. A spec's data belongs in its .cue files.
+func (l *loader) externProblems(inst *build.Instance, seen map[*build.Instance]bool) []Problem {
+	if seen[inst] {
+		return nil
+	}
+	seen[inst] = true
+	var problems []Problem
+	for _, file := range inst.Files {
+		for _, decl := range file.Decls {
+			if attr, ok := decl.(*ast.Attribute); ok && attrKey(attr) == "extern" {
+				problems = append(problems, Problem{Pos: l.position(attr.Pos()), Message: attr.Text +
+					": a spec may not read files or run code through @extern (@embed could send any file, /proc/self/environ too, to a target): write the data into a .cue file"})
+			}
+		}
+	}
+	for _, imported := range inst.Imports {
+		problems = append(problems, l.externProblems(imported, seen)...)
+	}
+	return problems
+}
+
+func attrKey(attr *ast.Attribute) string {
+	key, _ := attr.Split()
+	return key
 }
 
 // cueTags returns the tags given to cue/load: the other tags, and the
