@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,4 +65,21 @@ func TestGRPCDemoWithRegressionFailsOnSearch(t *testing.T) {
 		}
 	}
 	assertQuiet(t, r)
+
+	// The README shows this run's failure: every line it shows is printed.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const command = "$ shadowtest demo --grpc --with-regression\n"
+	_, shown, ok := strings.Cut(string(readme), command)
+	if !ok {
+		t.Fatalf("README.md does not show %q", strings.TrimSpace(command))
+	}
+	shown, _, _ = strings.Cut(shown, "```")
+	for _, line := range strings.Split(strings.TrimRight(shown, "\n"), "\n") {
+		if !strings.Contains(r.stdout, line+"\n") {
+			t.Errorf("the README shows %q, which the run did not print:\n%s", line, r.stdout)
+		}
+	}
 }
