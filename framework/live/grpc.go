@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/mirror"
-	"github.com/shadowtest/shadowtest/framework/scrub"
+	"github.com/shadowtest/shadowtest/framework/rpc"
 )
 
 // gRPC on the prod path. A gRPC call is an HTTP/2 POST whose
@@ -58,13 +59,14 @@ func isGRPC(r *http.Request) bool {
 type grpcProxy struct {
 	shadow  *Shadow
 	reverse *httputil.ReverseProxy
+	maxBody int64
 }
 
 // newGRPCProxy returns the gRPC half of the prod path; prod gives the
 // target's rewrites (URL, per-target metadata, removed metadata).
 func newGRPCProxy(s *Shadow, prod *mirror.Client) *grpcProxy {
 	target := s.Plan().Prod
-	g := &grpcProxy{shadow: s}
+	g := &grpcProxy{shadow: s, maxBody: s.grpc.maxBody}
 	g.reverse = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
@@ -75,8 +77,9 @@ func newGRPCProxy(s *Shadow, prod *mirror.Client) *grpcProxy {
 			}
 			pr.Out.URL.Scheme = httpScheme(pr.Out.URL.Scheme)
 		},
-		Transport:  &timedTransport{next: grpcTransport(target)},
-		BufferPool: bufferPool{},
+		Transport:      &timedTransport{next: grpcTransport(target, s.Plan().Dir)},
+		ModifyResponse: captureResponse,
+		BufferPool:     bufferPool{},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if st, ok := r.Context().Value(stateKey{}).(*exchangeState); ok {
 				st.err = err
@@ -101,16 +104,22 @@ func httpScheme(scheme string) string {
 
 // grpcTransport is the HTTP/2 transport to a gRPC target: h2c with prior
 // knowledge for grpc:// and http:// URLs, HTTP/2 over TLS (ALPN h2) for
-// grpcs:// and https:// ones. It has its own connections, apart from the
+// grpcs:// and https:// ones, verified as the spec's tls block says (the
+// gRPC client's own rules). It has its own connections, apart from the
 // HTTP path's, and pings an idle connection to notice a dead prod.
-func grpcTransport(target framework.Target) *http.Transport {
+func grpcTransport(target framework.Target, dir string) *http.Transport {
 	var protocols http.Protocols
-	if scheme, _, _ := strings.Cut(target.URL, "://"); httpScheme(scheme) == "https" {
+	var tlsConfig *tls.Config
+	if _, useTLS := rpc.Scheme(target.URL); useTLS {
 		protocols.SetHTTP2(true)
+		// A CA file that cannot be read failed the session's start
+		// already (the gRPC clients load it too).
+		tlsConfig, _ = rpc.TLSConfig(target.TLS, dir)
 	} else {
 		protocols.SetUnencryptedHTTP2(true)
 	}
 	return &http.Transport{
+		TLSClientConfig:     tlsConfig,
 		Proxy:               nil,
 		Protocols:           &protocols,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -128,11 +137,13 @@ func grpcTransport(target framework.Target) *http.Transport {
 	}
 }
 
-// ServeHTTP forwards a gRPC call to prod.
+// ServeHTTP forwards a gRPC call to prod and, when a spec endpoint selects
+// its method, keeps a copy of its request and response frames (each up to
+// the body cap) for the shadow side.
 func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	method := strings.TrimPrefix(r.URL.Path, "/")
-	g.shadow.countRPC(method)
+	t := g.shadow.begin(&framework.Request{Method: http.MethodPost, URL: "/" + method, RPC: &framework.RPCCall{Method: method}})
 	st := &exchangeState{}
 	ctx := context.WithValue(r.Context(), stateKey{}, st)
 	if timeout, ok := grpcTimeout(r.Header.Get("Grpc-Timeout")); ok {
@@ -142,17 +153,22 @@ func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	g.reverse.ServeHTTP(&grpcWriter{ResponseWriter: w}, r.WithContext(ctx))
-	g.shadow.metrics.added.Observe(st.added(start).Seconds())
-}
-
-// countRPC counts a gRPC call as proxied. Until spec endpoints select
-// RPCs, every call is unmatched, under the label "gRPC package.Service/Method".
-func (s *Shadow) countRPC(method string) {
-	label := s.metrics.route(grpcLabelPrefix + scrub.PathTokens(method))
-	s.results.AddUnmatched(label)
-	s.metrics.proxied.WithLabelValues(UnmatchedEndpoint).Inc()
-	s.metrics.unmatched.WithLabelValues(label).Inc()
+	var capture *grpcCapture
+	if t != nil {
+		capture = &grpcCapture{limit: g.maxBody}
+		ctx = context.WithValue(ctx, captureKey{}, capture)
+	}
+	r = r.WithContext(ctx)
+	var body *teeBody
+	if t != nil {
+		body = teeRequest(r, g.maxBody)
+	}
+	g.reverse.ServeHTTP(&grpcWriter{ResponseWriter: w}, r)
+	added := st.added(start)
+	if t != nil {
+		g.shadow.handOffRPC(t, start, method, r, body, capture, st)
+	}
+	g.shadow.metrics.added.Observe(added.Seconds())
 }
 
 // grpcWriter passes prod's answer on exactly: it keeps net/http from

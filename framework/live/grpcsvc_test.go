@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,6 +40,7 @@ message Query {
   string fail = 3;       // a status code name to answer with
   int32 delay_ms = 4;    // wait this long (or until the call ends) first
   bytes pad = 5;         // makes the request as large as a test needs
+  string password = 6;   // a secret by name: never recorded
 }
 
 message Item {
@@ -49,8 +51,12 @@ message Item {
 }
 
 service Items {
-  rpc Get(Query) returns (Item);
-  rpc List(Query) returns (stream Item);
+  rpc Get(Query) returns (Item) {
+    option idempotency_level = NO_SIDE_EFFECTS;
+  }
+  rpc List(Query) returns (stream Item) {
+    option idempotency_level = NO_SIDE_EFFECTS;
+  }
   rpc Collect(stream Query) returns (Item);
   rpc Chat(stream Query) returns (stream Item);
 }
@@ -109,6 +115,8 @@ type itemsServer struct {
 	svc      *itemsService
 	version  string
 	price    float64
+	mu       sync.Mutex
+	metadata []metadata.MD // of the first 100 calls
 }
 
 func serveItems(t testing.TB, svc *itemsService, version string, price float64) *itemsServer {
@@ -130,6 +138,13 @@ func (s *itemsServer) handle(_ any, stream grpc.ServerStream) error {
 	s.calls.Add(1)
 	full, _ := grpc.MethodFromServerStream(stream)
 	ctx := stream.Context()
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		s.mu.Lock()
+		if len(s.metadata) < 100 {
+			s.metadata = append(s.metadata, md)
+		}
+		s.mu.Unlock()
+	}
 	grpc.SetHeader(ctx, metadata.Pairs("x-served-by", s.version))
 	recv := func() (*dynamicpb.Message, error) {
 		q := dynamicpb.NewMessage(s.svc.query)

@@ -338,6 +338,9 @@ func (r *Recorder) Collectors() []prometheus.Collector {
 
 // scrubbed is the exchange as it may be recorded.
 func (r *Recorder) scrubbed(ex framework.Exchange) (framework.Exchange, bool) {
+	if ex.Request.RPC != nil {
+		return r.scrubbedRPC(ex) // grpc.go
+	}
 	r.redactor.Learn(&ex.Request, ex.Recorded)
 	req := ex.Request
 	req.URL = r.redactor.URL(req.URL)

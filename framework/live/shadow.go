@@ -84,6 +84,7 @@ type Shadow struct {
 	reloadMu sync.Mutex
 	reloads  atomic.Int64
 	metrics  *metrics
+	grpc     *grpcSide    // descriptors and the shadow's gRPC client (grpcside.go)
 	count    atomic.Int64 // exchanges seen, for their Origin
 	stop     context.CancelFunc
 	ctx      context.Context
@@ -127,10 +128,15 @@ func New(plan *framework.Plan, results *observe.Results, opt Options) (*Shadow, 
 	if size <= 0 {
 		size = DefaultQueuePerWorker * workers
 	}
+	side, err := newGRPCSide(plan, size+workers)
+	if err != nil {
+		return nil, err
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Shadow{
 		opt:     opt,
 		results: results,
+		grpc:    side,
 		prod:    mirror.NewClient(plan.Prod, workers, plan.Mirror.MaxBodyBytes),
 		shadow:  mirror.NewClient(plan.Shadow, workers, plan.Mirror.MaxBodyBytes),
 		queue:   make(chan job, size),
@@ -329,6 +335,7 @@ func (s *Shadow) Results() *observe.Results { return s.results }
 // applies the learned noise to the aggregates.
 func (s *Shadow) Close() {
 	s.closed.Do(func() {
+		s.grpc.wait() // RPCs being decoded are offered first
 		s.gate.Lock()
 		s.closing = true
 		close(s.queue)
@@ -346,6 +353,7 @@ func (s *Shadow) Close() {
 			<-done
 		}
 		s.stop()
+		s.grpc.close()
 		s.results.ApplyNoise()
 	})
 }
@@ -366,6 +374,9 @@ func (s *Shadow) begin(req *framework.Request) *ticket {
 	i := c.sel.Match(req)
 	if i < 0 {
 		label := req.Method + " " + scrub.PathTokens(selector.Template(req.URL)) // a label never shows a token in the path
+		if req.RPC != nil {
+			label = grpcLabelPrefix + scrub.PathTokens(req.RPC.Method)
+		}
 		// Capped: live traffic may hold any number of distinct paths,
 		// and neither the metrics nor the results may grow with them.
 		label = s.metrics.route(label)
@@ -439,7 +450,7 @@ func (s *Shadow) mirror(j job) {
 		s.opt.Seen(&j.exchange)
 	}
 	pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange, Prod: *j.exchange.Recorded}
-	pair.Shadow = s.shadow.Do(ctx, &j.exchange.Request)
+	pair.Shadow = s.send(ctx, &j.exchange.Request)
 	if ctx.Err() != nil && pair.Shadow.ErrKind == "canceled" {
 		s.metrics.dropped.WithLabelValues(endpoint.Name, DropKilled).Inc()
 		return // cut by the kill switch or the end of the session: not the shadow's fault
@@ -460,7 +471,7 @@ func (s *Shadow) mirror(j job) {
 	c := j.config.comparators[j.endpoint]
 	diffs, more := c.CompareCounting(&pair.Prod, &pair.Shadow)
 	pair.MoreDiffs = more
-	if s.opt.ProbeProd {
+	if s.opt.ProbeProd && j.exchange.Request.RPC == nil {
 		runner.ProbeNoise(ctx, s.prod, j.config.plan, endpoint, c, &j.exchange, &pair.Prod, s.results)
 	}
 	s.results.Add(&pair, diffs)

@@ -1,0 +1,223 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/spec"
+)
+
+// grpcSpec writes a spec directory for the Items service between prod and
+// shadow (host:port each), with extra CUE appended, and loads it.
+func grpcSpec(t testing.TB, prod, shadow, extra string) *framework.Plan {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "items.proto"), []byte(itemsProto), 0o644)
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte(fmt.Sprintf(`package shadow
+
+targets: prod: url: "grpc://%s"
+targets: shadow: {url: "grpc://%s", timeout: "1s"}
+grpc: protos: ["items.proto"]
+mirror: concurrency: 4
+endpoints: {
+	get: {grpc: "shadowtest.live.v1.Items/Get", thresholds: minSamples: 1}
+	list: {grpc: "shadowtest.live.v1.Items/List", thresholds: minSamples: 1}
+	collect: {grpc: "shadowtest.live.v1.Items/Collect", safe: true}
+	chat: {grpc: "shadowtest.live.v1.Items/Chat", safe: true}
+}
+%s
+`, prod, shadow, extra)), 0o644)
+	plan, err := spec.Load(dir, spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+func endpointResults(s *Shadow, name string) (e observe.Endpoint) {
+	s.results.Snapshot(func(r *observe.Results) {
+		for _, x := range r.Endpoints {
+			if x.Name == name {
+				e = *x
+			}
+		}
+	})
+	return e
+}
+
+// TestGRPCMirrorsAndCompares: selected unary and server-streaming calls
+// are sent to the shadow with their metadata and compared under the spec's
+// rules (the shadow's price differs); client and bidirectional streams
+// reach prod only and are counted as not mirrored.
+func TestGRPCMirrorsAndCompares(t *testing.T) {
+	svc := compileItems(t)
+	prod := serveItems(t, svc, "v1", 12.5)
+	shadow := serveItems(t, svc, "v2", 13.5)
+	s, front := grpcSession(t, grpcSpec(t, prod.addr, shadow.addr, ""), Options{})
+	conn := dial(t, strings.TrimPrefix(front.URL, "http://"))
+	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "x-tenant", "acme"), 10*time.Second)
+	defer cancel()
+	for _, id := range []string{"1", "2", "3"} {
+		if got := invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": id})); got.status.Code() != 0 || field(got.messages[0], "price").Float() != 12.5 {
+			t.Fatalf("Get %s through the proxy: %v %v", id, got.status, got.messages)
+		}
+	}
+	invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": "8", "fail": "NOT_FOUND"}))
+	if got := invoke(ctx, conn, svc, "List", svc.newQuery(map[string]any{"id": "s", "count": int32(3)})); len(got.messages) != 3 {
+		t.Fatalf("List: %d messages", len(got.messages))
+	}
+	invoke(ctx, conn, svc, "Collect", svc.newQuery(map[string]any{"id": "a"}), svc.newQuery(map[string]any{"id": "b"}))
+	invoke(ctx, conn, svc, "Chat", svc.newQuery(map[string]any{"id": "a"}))
+
+	eventually(t, "5 pairs compared", func() bool { return endpointResults(s, "get").Pairs+endpointResults(s, "list").Pairs == 5 })
+	get, list := endpointResults(s, "get"), endpointResults(s, "list")
+	if get.Matches != 1 || get.Categories["value $.price"] == nil || get.Categories["value $.price"].Count != 3 {
+		t.Errorf("get: %d matches, categories %v; want the NOT_FOUND pair to match and 3 pairs to differ on $.price", get.Matches, keys(get.Categories))
+	}
+	if list.Matches != 0 || list.Categories["value $[*].price"] == nil {
+		t.Errorf("list: %d matches, categories %v; want the stream to differ on $[*].price", list.Matches, keys(list.Categories))
+	}
+	if n := shadow.calls.Load(); n != 5 {
+		t.Errorf("the shadow got %d calls, want 5 (4 Get, 1 List; no client or bidi stream)", n)
+	}
+	shadow.mu.Lock()
+	for _, md := range shadow.metadata {
+		if strings.Join(md.Get("x-tenant"), ",") != "acme" {
+			t.Errorf("the shadow got metadata %v, want x-tenant: acme", md)
+		}
+	}
+	shadow.mu.Unlock()
+	for _, name := range []string{"collect", "chat"} {
+		if n := counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": name, "reason": DropClientStream}); n != 1 {
+			t.Errorf("%s: %v copies dropped as %q, want 1", name, n, DropClientStream)
+		}
+	}
+	if n := prod.calls.Load(); n != 7 {
+		t.Errorf("prod got %d calls, want 7", n)
+	}
+}
+
+// TestGRPCKillSwitchAndSampling: a tripped kill switch sends no copy; the
+// sampled mode mirrors a deterministic part of the calls.
+func TestGRPCKillSwitchAndSampling(t *testing.T) {
+	svc := compileItems(t)
+	prod := serveItems(t, svc, "v1", 12.5)
+	shadow := serveItems(t, svc, "v1", 12.5)
+	s, front := grpcSession(t, grpcSpec(t, prod.addr, shadow.addr, `mirror: {mode: "sampled", rate: 0.5}`), Options{})
+	conn := dial(t, strings.TrimPrefix(front.URL, "http://"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s.Switch().Trip(TriggerAdmin, "test")
+	for i := range 10 {
+		invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": fmt.Sprint(i)}))
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := shadow.calls.Load(); n != 0 {
+		t.Fatalf("killed: the shadow got %d calls", n)
+	}
+	s.Switch().Resume()
+	for i := range 100 {
+		invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": fmt.Sprint(i)}))
+	}
+	sampledOut := func() int64 { return endpointResults(s, "get").Filtered["sampled out"] }
+	eventually(t, "100 calls mirrored or sampled out", func() bool { return int64(endpointResults(s, "get").Pairs)+sampledOut() >= 100 })
+	if n := shadow.calls.Load(); n < 20 || n > 80 {
+		t.Errorf("rate 0.5: the shadow got %d of 100 calls", n)
+	}
+	if get := endpointResults(s, "get"); get.Matches != get.Pairs {
+		t.Errorf("same service on both sides: %d of %d pairs match", get.Matches, get.Pairs)
+	}
+}
+
+// rawH2C serves handler over h2c (and HTTP/1.1) on loopback and returns
+// its host:port: a hostile shadow that speaks HTTP/2 but not gRPC well.
+func rawH2C(t testing.TB, handler http.HandlerFunc) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.Protocols = Protocols()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestGRPCShadowFaultsNeverReachTheClient: whatever the shadow does, the
+// client gets prod's answer exactly and without waiting for it, and the
+// shadow's failure is counted.
+func TestGRPCShadowFaultsNeverReachTheClient(t *testing.T) {
+	svc := compileItems(t)
+	prod := serveItems(t, svc, "v1", 12.5)
+	release := make(chan struct{})
+	defer close(release)
+	grpcHeader := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Trailer", "Grpc-Status")
+	}
+	shadows := []struct{ name, addr string }{
+		{"refused", strings.TrimPrefix(closedURL(t), "http://")},
+		{"hang", rawH2C(t, func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})},
+		{"reset", rawH2C(t, func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })},
+		{"huge message", rawH2C(t, func(w http.ResponseWriter, r *http.Request) {
+			grpcHeader(w)
+			w.Write([]byte{0, 0, 0x80, 0, 0}) // 8 MiB announced
+			chunk := make([]byte, 64<<10)
+			for range 128 {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+			w.Header().Set("Grpc-Status", "0")
+		})},
+		{"garbage frames", rawH2C(t, func(w http.ResponseWriter, r *http.Request) {
+			grpcHeader(w)
+			io.WriteString(w, "<html>this is not a gRPC frame</html>")
+			w.Header().Set("Grpc-Status", "0")
+		})},
+		{"not gRPC", strings.TrimPrefix(serve(t, item("1")).URL, "http://")},
+	}
+	direct := dial(t, prod.addr)
+	for _, sh := range shadows {
+		t.Run(sh.name, func(t *testing.T) {
+			s, front := grpcSession(t, grpcSpec(t, prod.addr, sh.addr, `mirror: maxBodyBytes: 1048576`), Options{})
+			proxied := dial(t, strings.TrimPrefix(front.URL, "http://"))
+			for _, id := range []string{"1", "2", "3"} {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				q := svc.newQuery(map[string]any{"id": id})
+				want := invoke(ctx, direct, svc, "Get", q)
+				start := time.Now()
+				got := invoke(ctx, proxied, svc, "Get", q)
+				took := time.Since(start)
+				cancel()
+				sameCall(t, "shadow "+sh.name, want, got)
+				if took > 900*time.Millisecond { // the shadow's timeout is 1 s
+					t.Errorf("the call took %s: the client waited on the shadow", took)
+				}
+			}
+			eventually(t, "the shadow's failures counted", func() bool {
+				var n int64
+				for _, c := range endpointResults(s, "get").ShadowErrors {
+					n += c
+				}
+				return n == 3
+			})
+		})
+	}
+}

@@ -1,0 +1,123 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/redact"
+	"github.com/shadowtest/shadowtest/framework/runner"
+	"github.com/shadowtest/shadowtest/framework/scrub"
+	"github.com/shadowtest/shadowtest/framework/traffic"
+)
+
+// TestGRPCRecordRoundTrip: --record writes proxied RPCs as JSONL RPC
+// records (messages as protojson, status, details, metadata and trailers),
+// with secret metadata left out and secret members masked; the runner
+// replays the recording against the same services and every pair matches.
+func TestGRPCRecordRoundTrip(t *testing.T) {
+	svc := compileItems(t)
+	prod := serveItems(t, svc, "v1", 12.5)
+	shadow := serveItems(t, svc, "v1", 12.5)
+	path := filepath.Join(t.TempDir(), "rpcs.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := scrub.New()
+	red, err := redact.Build(redact.Options{Scrubber: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorder := NewRecorder(f, false, 1, red, sc)
+	s, front := grpcSession(t, grpcSpec(t, prod.addr, shadow.addr, ""), Options{Record: recorder.Record})
+	conn := dial(t, strings.TrimPrefix(front.URL, "http://"))
+	const token = "Bearer rpc-s3cret-token-4242"
+	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "authorization", token, "x-tenant", "acme"), 10*time.Second)
+	defer cancel()
+	invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": "1", "password": "hunter2-hunter2"}))
+	invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": "8", "fail": "NOT_FOUND"}))
+	invoke(ctx, conn, svc, "List", svc.newQuery(map[string]any{"id": "s", "count": int32(2)}))
+	invoke(ctx, conn, svc, "Collect", svc.newQuery(map[string]any{"id": "a"}), svc.newQuery(map[string]any{"id": "b"}))
+	front.Close()
+	s.Close()
+	if err := recorder.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if written, dropped, withheld := recorder.Counts(); written != 4 || dropped != 0 || withheld != 0 {
+		t.Fatalf("recorded %d, dropped %d, withheld %d; want 4 recorded", written, dropped, withheld)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"rpc-s3cret-token-4242", "hunter2-hunter2", "authorization", "Authorization"} {
+		if bytes.Contains(data, []byte(secret)) {
+			t.Errorf("the recording holds %q:\n%s", secret, data)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var first struct {
+		RPC struct {
+			Method   string              `json:"method"`
+			Metadata map[string][]string `json:"metadata"`
+			Messages []map[string]any    `json:"messages"`
+		} `json:"rpc"`
+		Response struct {
+			Code     string              `json:"code"`
+			Metadata map[string][]string `json:"metadata"`
+			Trailers map[string][]string `json:"trailers"`
+			Messages []map[string]any    `json:"messages"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.RPC.Method != "shadowtest.live.v1.Items/Get" || first.RPC.Messages[0]["id"] != "1" || first.Response.Code != "OK" ||
+		first.Response.Messages[0]["price"] != 12.5 || len(first.Response.Trailers["X-Trailer"]) != 1 || len(first.RPC.Metadata["X-Tenant"]) != 1 {
+		t.Errorf("first record:\n%s", lines[0])
+	}
+	for i, want := range []string{`"code":"NOT_FOUND"`, `"detailsBase64":`, `"messages":[{"id":"s-0"`, `"messages":[{"id":"a"},{"id":"b"}]`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("want %d: no %s in the recording:\n%s", i, want, data)
+		}
+	}
+
+	// The recording replays: the same services answer alike.
+	reader := traffic.NewJSONLReader(bytes.NewReader(data), "rpcs.jsonl")
+	var exchanges []framework.Exchange
+	for {
+		ex, err := reader.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		exchanges = append(exchanges, ex)
+	}
+	if len(exchanges) != 4 || exchanges[3].Request.RPC == nil || len(exchanges[3].Request.RPC.Messages) != 2 {
+		t.Fatalf("read back %d exchanges", len(exchanges))
+	}
+	plan := grpcSpec(t, prod.addr, shadow.addr, `traffic: [{jsonl: "`+path+`"}]`)
+	results := observe.NewResults(plan.Endpoints)
+	if err := runner.Run(context.Background(), plan, results, runner.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"get", "list", "collect"} {
+		if e := results.Endpoint(name); e.Pairs == 0 || e.Matches != e.Pairs {
+			t.Errorf("replaying the recording, %s: %d pairs, %d match; categories %v", name, e.Pairs, e.Matches, keys(e.Categories))
+		}
+	}
+}

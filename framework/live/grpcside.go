@@ -1,0 +1,287 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/internal/mirror"
+	"github.com/shadowtest/shadowtest/framework/rpc"
+)
+
+// Reasons an RPC's copy is not sent, besides the HTTP ones (the reason
+// label of shadowtest_live_dropped_requests_total).
+const (
+	// DropClientStream: client-streaming and bidirectional calls pass
+	// through to prod and are recorded, but not mirrored: a live stream's
+	// requests may depend on prod's answers, which a replay cannot.
+	DropClientStream = "client or bidi stream"
+	// DropUndecodable: the call's frames do not parse (malformed, or a
+	// compression other than gzip), or its method or messages do not fit
+	// the spec's descriptors.
+	DropUndecodable = "rpc not decodable"
+)
+
+// grpcSide is the gRPC half of a live session's shadow side: the spec's
+// descriptors, the shadow's gRPC client (its own connection, timeout and
+// retry policy, from framework/rpc), and the bounded hand-off that decodes
+// each selected call off the client's path.
+type grpcSide struct {
+	rpc     *mirror.RPC // nil for a plan without a grpc block
+	maxBody int64
+	// slots bounds the calls being decoded at once; a call that finds
+	// none free is dropped (DropQueueFull), as a full queue drops it.
+	slots   chan struct{}
+	pending sync.WaitGroup
+}
+
+func newGRPCSide(plan *framework.Plan, slots int) (*grpcSide, error) {
+	g := &grpcSide{maxBody: plan.Mirror.MaxBodyBytes, slots: make(chan struct{}, max(slots, 1))}
+	if g.maxBody <= 0 {
+		g.maxBody = mirror.DefaultMaxBodyBytes
+	}
+	if plan.GRPC == nil {
+		return g, nil
+	}
+	// Server reflection, when the spec asks for it, asks prod once, now.
+	r, err := mirror.NewRPC(context.Background(), plan)
+	if err != nil {
+		return nil, err
+	}
+	r.Prod.Close() // the proxy reaches prod through its own HTTP/2 transport
+	g.rpc = r
+	return g, nil
+}
+
+// descriptors returns the session's descriptors, nil without a grpc block.
+func (g *grpcSide) descriptors() *rpc.Descriptors {
+	if g.rpc == nil {
+		return nil
+	}
+	return g.rpc.Descriptors
+}
+
+// wait waits for the calls being decoded.
+func (g *grpcSide) wait() { g.pending.Wait() }
+
+func (g *grpcSide) close() {
+	if g.rpc != nil {
+		g.rpc.Shadow.Close()
+	}
+}
+
+// send sends a copy to the shadow: an RPC with the gRPC client, a request
+// with the HTTP one.
+func (s *Shadow) send(ctx context.Context, req *framework.Request) framework.Response {
+	if req.RPC == nil {
+		return s.shadow.Do(ctx, req)
+	}
+	if s.grpc.rpc == nil {
+		return framework.Response{Err: fmt.Errorf("%s: the spec has no grpc block", req.RPC.Method), ErrKind: "request"}
+	}
+	return s.grpc.rpc.Shadow.Do(ctx, req)
+}
+
+// captureKey carries a selected call's grpcCapture to ModifyResponse.
+type captureKey struct{}
+
+// grpcCapture keeps prod's response to a selected call: its headers and
+// trailers (the *http.Response), and its frames up to limit bytes.
+type grpcCapture struct {
+	res   *http.Response
+	limit int64
+	body  bytes.Buffer
+	over  bool
+}
+
+// captureResponse is the gRPC reverse proxy's ModifyResponse: for a
+// selected call it keeps prod's response and copies its body as the
+// client receives it.
+func captureResponse(res *http.Response) error {
+	if c, ok := res.Request.Context().Value(captureKey{}).(*grpcCapture); ok {
+		c.res = res
+		res.Body = &captureBody{ReadCloser: res.Body, c: c}
+	}
+	return nil
+}
+
+type captureBody struct {
+	io.ReadCloser
+	c *grpcCapture
+}
+
+func (b *captureBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if c := b.c; n > 0 && !c.over {
+		room := c.limit - int64(c.body.Len())
+		if int64(n) > room {
+			c.body.Write(p[:max(room, 0)])
+			c.over = true
+		} else {
+			c.body.Write(p[:n])
+		}
+	}
+	return n, err
+}
+
+// handOffRPC hands a selected call, once prod has answered, to a decoding
+// goroutine (bounded by the slots), so that turning frames into messages
+// is not the client's wait: the client gets prod's trailers when the
+// handler returns.
+func (s *Shadow) handOffRPC(t *ticket, start time.Time, method string, in *http.Request, body *teeBody, c *grpcCapture, st *exchangeState) {
+	wire := rpc.Wire{Method: method, RequestHeader: in.Header.Clone()}
+	dropReason := ""
+	if body != nil {
+		wire.RequestBody, dropReason = body.copy()
+	}
+	prodErr, latency := st.err, st.latency()
+	truncated := false
+	if prodErr == nil && c.res != nil {
+		wire.ResponseHeader, wire.ResponseTrailer = c.res.Header, c.res.Trailer
+		wire.ResponseBody, truncated = c.body.Bytes(), c.over
+		if truncated {
+			wire.ResponseBody = completeFrames(wire.ResponseBody)
+		}
+	} else if prodErr == nil {
+		prodErr = fmt.Errorf("prod gave no response")
+	}
+	select {
+	case s.grpc.slots <- struct{}{}:
+	default:
+		s.metrics.dropped.WithLabelValues(t.name, DropQueueFull).Inc()
+		return
+	}
+	s.grpc.pending.Add(1)
+	go func() {
+		defer func() { <-s.grpc.slots; s.grpc.pending.Done() }()
+		s.finishRPC(t, start, in.Host, wire, dropReason, prodErr, latency, truncated)
+	}()
+}
+
+// finishRPC decodes a call into the representation the comparator and
+// the recorder use (framework.RPCCall, framework.RPCStatus; canonical
+// protojson bodies) and offers it to the shadow side, as finish does for
+// HTTP. Client and bidirectional streams are recorded but not mirrored.
+func (s *Shadow) finishRPC(t *ticket, start time.Time, host string, wire rpc.Wire, dropReason string, prodErr error, latency time.Duration, truncated bool) {
+	req, resp, _ := (*rpc.Descriptors)(nil).FromFrames(wire, s.grpc.maxBody) // frames only; the descriptors come next
+	req.Host = host
+	if prodErr != nil {
+		resp = framework.Response{Err: prodErr, ErrKind: mirror.Classify(prodErr)}
+	}
+	resp.Latency = latency
+	resp.Truncated = resp.Truncated || truncated
+	ex := framework.Exchange{Time: start, Request: req, Recorded: &resp}
+	clientStream := false
+	if dropReason == "" {
+		d := s.grpc.descriptors()
+		if req.RPC == nil || prodErr == nil && resp.RPC == nil || d == nil || d.Prepare(&ex) != nil {
+			dropReason = DropUndecodable
+		} else if md, err := d.Method(req.RPC.Method); err == nil && md.IsStreamingClient() {
+			clientStream = true
+		}
+	}
+	if req.RPC == nil { // an exchange without its call is no RPC
+		req.RPC = &framework.RPCCall{Method: wire.Method}
+		ex.Request = req
+	}
+	if clientStream {
+		if s.opt.Record != nil {
+			s.opt.Record(&ex)
+		}
+		dropReason = DropClientStream
+	}
+	s.offer(t, ex, dropReason)
+}
+
+// completeFrames is the longest prefix of b made of whole gRPC frames:
+// what the comparator can read of a response cut at the body cap.
+func completeFrames(b []byte) []byte {
+	end := 0
+	for end+5 <= len(b) {
+		n := int(binary.BigEndian.Uint32(b[end+1 : end+5]))
+		if n > len(b)-end-5 {
+			break
+		}
+		end += 5 + n
+	}
+	return b[:end]
+}
+
+// jsonType is the Content-Type under which the recorder redacts RPC
+// bodies (canonical protojson).
+var jsonType = http.Header{"Content-Type": {"application/json"}}
+
+// scrubbedRPC is an RPC exchange as it may be recorded: its messages as
+// canonical protojson with secret members masked by name, its metadata
+// and trailers without sensitive names. An RPC whose messages are not
+// decoded (no descriptor for its method) is withheld: wire bytes cannot be
+// redacted. The status details (grpc-status-details-bin) are kept only
+// when masking left the status untouched.
+func (r *Recorder) scrubbedRPC(ex framework.Exchange) (framework.Exchange, bool) {
+	r.redactor.Learn(&ex.Request, ex.Recorded)
+	if len(ex.Request.Body) == 0 || ex.Recorded.RPC == nil {
+		r.withheld.Add(1)
+		return ex, false
+	}
+	req := ex.Request
+	body, ok := r.body(jsonType, req.Body)
+	if !ok {
+		return ex, false
+	}
+	messages, err := jsonMessages(body)
+	if err != nil {
+		r.withheld.Add(1)
+		return ex, false
+	}
+	req.Header, req.Body = r.headers(req.Header), body
+	req.RPC = &framework.RPCCall{Method: ex.Request.RPC.Method, Messages: messages}
+	resp := *ex.Recorded
+	status := resp.RPC
+	respBody, ok := r.body(jsonType, resp.Body)
+	if !ok {
+		return ex, false
+	}
+	kept := &framework.RPCStatus{Code: status.Code, Message: status.Message, Trailer: nilIfNone(r.headers(status.Trailer))}
+	if status.Code == 0 {
+		if kept.Messages, err = jsonMessages(respBody); err != nil {
+			r.withheld.Add(1)
+			return ex, false
+		}
+	} else if bytes.Equal(respBody, resp.Body) {
+		kept.Details = status.Details
+	}
+	resp.Header, resp.Body, resp.RPC = r.headers(resp.Header), respBody, kept
+	return framework.Exchange{Time: ex.Time, Request: req, Recorded: &resp}, true
+}
+
+// jsonMessages splits a canonical RPC body into its messages: the
+// elements of an array (a stream), or the one object.
+func jsonMessages(body []byte) ([][]byte, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '{' {
+		return [][]byte{body}, nil
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(body, &elems); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(elems))
+	for i, e := range elems {
+		out[i] = e
+	}
+	return out, nil
+}
+
+func nilIfNone(h http.Header) http.Header {
+	if len(h) == 0 {
+		return nil
+	}
+	return h
+}
