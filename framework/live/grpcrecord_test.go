@@ -40,7 +40,7 @@ func TestGRPCRecordRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recorder := NewRecorder(f, false, 1, red, sc)
+	recorder := NewRecorder(f, false, RecordOptions{}, red, sc)
 	s, front := grpcSession(t, grpcSpec(t, prod.addr, shadow.addr, ""), Options{Record: recorder.Record})
 	conn := dial(t, strings.TrimPrefix(front.URL, "http://"))
 	const token = "Bearer rpc-s3cret-token-4242"
@@ -55,8 +55,8 @@ func TestGRPCRecordRoundTrip(t *testing.T) {
 	if err := recorder.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if written, dropped, withheld := recorder.Counts(); written != 4 || dropped != 0 || withheld != 0 {
-		t.Fatalf("recorded %d, dropped %d, withheld %d; want 4 recorded", written, dropped, withheld)
+	if c := recorder.Counts(); c.Written != 4 || c.Dropped != 0 || c.Withheld != 0 {
+		t.Fatalf("recorded %+v; want 4 written", c)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

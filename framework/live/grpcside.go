@@ -222,8 +222,9 @@ var jsonType = http.Header{"Content-Type": {"application/json"}}
 // canonical protojson with secret members masked by name, its metadata
 // and trailers without sensitive names. An RPC whose messages are not
 // decoded (no descriptor for its method) is withheld: wire bytes cannot be
-// redacted. The status details (grpc-status-details-bin) are kept only
-// when masking left the status untouched.
+// redacted. The status details (grpc-status-details-bin, wire bytes that
+// no scrubber reads) are kept only when the status, as protojson, holds
+// nothing secret by name or by value.
 func (r *Recorder) scrubbedRPC(ex framework.Exchange) (framework.Exchange, bool) {
 	r.redactor.Learn(&ex.Request, ex.Recorded)
 	if len(ex.Request.Body) == 0 || ex.Recorded.RPC == nil {
@@ -254,8 +255,8 @@ func (r *Recorder) scrubbedRPC(ex framework.Exchange) (framework.Exchange, bool)
 			r.withheld.Add(1)
 			return ex, false
 		}
-	} else if bytes.Equal(respBody, resp.Body) {
-		kept.Details = status.Details
+	} else if bytes.Equal(respBody, resp.Body) && bytes.Equal(r.scrubber.Bytes(respBody), respBody) {
+		kept.Details = status.Details // nothing in the status is secret, by name or by value
 	}
 	resp.Header, resp.Body, resp.RPC = r.headers(resp.Header), respBody, kept
 	return framework.Exchange{Time: ex.Time, Request: req, Recorded: &resp}, true
