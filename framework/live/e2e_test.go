@@ -78,6 +78,7 @@ func TestDemoBehindTheProxyUnderLoad(t *testing.T) {
 			if m.Success != 1 || len(m.Errors) > 0 {
 				t.Fatalf("prod's answers through the proxy: success %v, errors %v, status codes %v", m.Success, m.Errors, m.StatusCodes)
 			}
+			front.Close() // waits for the handlers: the client has prod's answer before its copy is handed over
 			s.Close()
 			var pairs int64
 			for _, e := range s.Results().Endpoints {
