@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -76,9 +77,43 @@ func (d *Descriptors) Canonical(m proto.Message) ([]byte, error) {
 func (d *Descriptors) FromJSON(md protoreflect.MessageDescriptor, data []byte) (*dynamicpb.Message, error) {
 	m := dynamicpb.NewMessage(md)
 	if err := (protojson.UnmarshalOptions{Resolver: d.resolver()}).Unmarshal(data, m); err != nil {
-		return nil, err
+		return nil, valueFree(err)
 	}
 	return m, nil
+}
+
+// valueFree is protojson's error without the value it quotes ("invalid
+// value for string field password: 98765432101", "unexpected token
+// \"sk_live_…\""): the error names a bad record in every output, and the
+// value may be a secret that nothing has registered yet. The position and
+// the reason stay, and the names of unknown or duplicate fields.
+func valueFree(err error) error {
+	msg := strings.TrimLeft(strings.TrimPrefix(err.Error(), "proto:"), " \u00a0") // protobuf spaces its prefix at random
+	at := 0
+	if i := strings.Index(msg, "): "); i >= 0 && strings.Contains(msg[:i], "(line ") {
+		at = i + len("): ")
+	}
+	head, reason := msg[:at], msg[at:]
+	for _, keep := range []string{"unknown field ", "duplicate field "} {
+		if strings.HasPrefix(reason, keep) {
+			return errors.New(msg)
+		}
+	}
+	cut := len(reason)
+	for _, stop := range []string{": ", "\"", "'"} {
+		if i := strings.Index(reason, stop); i >= 0 {
+			cut = min(cut, i)
+		}
+	}
+	for _, lead := range []string{"unexpected token", "invalid value"} {
+		if strings.HasPrefix(reason, lead) && !strings.HasPrefix(reason, "invalid value for ") {
+			cut = min(cut, len(lead))
+		}
+	}
+	if cut == len(reason) {
+		return errors.New(msg)
+	}
+	return errors.New(head + strings.TrimRight(reason[:cut], " ") + " (value not shown)")
 }
 
 // FromWire parses protobuf wire bytes into a new message of type md.
