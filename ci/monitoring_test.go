@@ -229,6 +229,23 @@ func TestMonitoringNamesRealMetrics(t *testing.T) {
 	dead.waitFor(t, "shadowtest_live_shadow_errors_total")
 	merge(dead.scrape(t))
 
+	// The demo's spec with a ramp, recording: the ramp's and the
+	// recorder's metrics.
+	ramped := t.TempDir()
+	demoSpecs, _ := filepath.Glob("../specs/demo/*.cue")
+	for _, f := range demoSpecs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(ramped, filepath.Base(f)), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(ramped, "ramp.cue"), []byte("package shadow\n\nmirror: ramp: {steps: [0.5, 1.0], minDuration: \"1h\"}\n"), 0o644)
+	recording := startProxyOn(t, bin, ramped, prod.URL, shadow.URL, "--record", filepath.Join(t.TempDir(), "rec")+"/")
+	recording.get(t, client, "/users/1")
+	recording.waitFor(t, "shadowtest_ramp_step")
+	merge(recording.scrape(t))
+
 	var live []string
 	for name := range exported {
 		if strings.HasPrefix(name, "shadowtest_") && !strings.HasSuffix(name, "_bucket") && !strings.HasSuffix(name, "_sum") && !strings.HasSuffix(name, "_count") {
@@ -313,6 +330,12 @@ func startProxy(t *testing.T, bin, prodURL, shadowURL string, extra ...string) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startProxyOn(t, bin, specs, prodURL, shadowURL, extra...)
+}
+
+// startProxyOn is startProxy on another spec directory.
+func startProxyOn(t *testing.T, bin, specs, prodURL, shadowURL string, extra ...string) *proxySession {
+	t.Helper()
 	dir := t.TempDir()
 	p := &proxySession{front: freeAddr(t), admin: freeAddr(t), log: filepath.Join(dir, "proxy.log")}
 	out, err := os.Create(p.log)
