@@ -33,6 +33,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/envref"
 )
 
 // DefaultMaxMessageBytes caps the response messages of one call when no
@@ -254,7 +255,7 @@ func (c *Client) metadata(recorded http.Header) metadata.MD {
 			continue
 		}
 		delete(md, key)
-		add(key, os.ExpandEnv(value))
+		add(key, envref.Expand(value)) // only the variables a spec may read
 	}
 	return md
 }

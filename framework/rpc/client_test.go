@@ -147,8 +147,9 @@ func TestMetadataRewrites(t *testing.T) {
 		return c.Send(`{}`)
 	})
 	t.Setenv("SHADOWTEST_TEST_TOKEN", "s3cr3t-token")
+	t.Setenv("RPC_TEST_CI_SECRET", "ci-secret")
 	c := client(t, desc, addr, func(target *framework.Target) {
-		target.Headers = map[string]string{"Authorization": "Bearer ${SHADOWTEST_TEST_TOKEN}"}
+		target.Headers = map[string]string{"Authorization": "Bearer ${SHADOWTEST_TEST_TOKEN}", "X-Leak": "${RPC_TEST_CI_SECRET}"}
 		target.RemoveHeaders = []string{"X-Debug"}
 	})
 	req := call("acme.users.v1.UserService/GetUser", `{"id":"1"}`)
@@ -162,6 +163,9 @@ func TestMetadataRewrites(t *testing.T) {
 	}
 	if v := md.Get("x-debug"); len(v) != 0 {
 		t.Errorf("x-debug = %v, want it removed", v)
+	}
+	if v := md.Get("x-leak"); len(v) != 1 || v[0] != "" {
+		t.Errorf("x-leak = %v: a variable the spec may not read (envref) must expand to nothing", v)
 	}
 	if v := md.Get("authorization"); len(v) != 1 || v[0] != "Bearer s3cr3t-token" {
 		t.Errorf("authorization = %v, want the target's, expanded", v)
