@@ -402,6 +402,10 @@ func (c *Client) failure(parent, attempt context.Context, err error, seen *progr
 		kind = "protocol" // the target's frames or messages do not parse
 	case seen.trailer.Load():
 		return nil // the server's own status
+	case st.Code() == codes.DeadlineExceeded:
+		// The target ended the stream when the deadline it was sent
+		// (grpc-timeout) passed, a moment before this side's timer.
+		kind = "timeout"
 	case strings.Contains(msg, "connection refused"):
 		kind = "refused"
 	case strings.Contains(msg, "tls:") || strings.Contains(msg, "x509") || strings.Contains(msg, "authentication handshake failed"):

@@ -118,7 +118,7 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.reason, func(t *testing.T) {
-			target := framework.Target{Name: "shadow", URL: "grpc://" + tc.addr, Timeout: time.Second}
+			target := framework.Target{Name: "shadow", URL: "grpc://" + tc.addr, Timeout: 3 * time.Second}
 			c, err := rpc.NewClient(target, "", desc, 1<<20)
 			if err != nil {
 				t.Fatal(err)
@@ -126,7 +126,7 @@ func TestFaultMatrix(t *testing.T) {
 			defer c.Close()
 			start := time.Now()
 			resp := c.Do(context.Background(), call("acme.users.v1.UserService/GetUser", `{"id":"1"}`))
-			if elapsed := time.Since(start); elapsed > 8*time.Second {
+			if elapsed := time.Since(start); elapsed > 9*time.Second {
 				t.Errorf("took %s: the timeout did not bound the call", elapsed)
 			}
 			if tc.kind == "" {

@@ -84,7 +84,7 @@ func TestTimeoutNotRetried(t *testing.T) {
 func TestShadowRefusedNotRetried(t *testing.T) {
 	desc := rpctest.Descriptors(t)
 	for _, shadow := range []bool{false, true} {
-		c, err := rpc.NewClient(framework.Target{Name: "t", URL: "grpc://" + closedAddr(t), Timeout: time.Second, Retries: 2}, "", desc, 0)
+		c, err := rpc.NewClient(framework.Target{Name: "t", URL: "grpc://" + closedAddr(t), Timeout: 5 * time.Second, Retries: 2}, "", desc, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
