@@ -272,6 +272,13 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 			return nil, decoded, fmt.Errorf("%w: XML body does not parse as one document (%v)", ErrWithheld, err)
 		}
 		return out, decoded, nil
+	case media == "" && len(trimmed) > 0 && trimmed[0] == '<':
+		// Markup without a Content-Type (a SOAP envelope recorded without
+		// headers): masked as XML when it is XML, else left as text, as
+		// bodyText does.
+		if out, err := r.xmlDocument(body); err == nil {
+			return out, decoded, nil
+		}
 	case media == "" && looksLikeForm(string(trimmed)):
 		// No Content-Type: name=value pairs are masked as in a form.
 		return []byte(r.params(string(body), "&")), decoded, nil

@@ -72,6 +72,19 @@ func (r *Redactor) xmlDocument(body []byte) ([]byte, error) {
 				changed = true
 			} else if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return nil, errors.New("text outside the root element")
+			} else if inner, ok := r.innerDocument(t, raw); ok {
+				raw = inner // XML carried as text (escaped or CDATA) in a SOAP payload
+				changed = true
+			}
+		case xml.Comment:
+			if r.secretWords(string(t)) {
+				raw = []byte("<!--" + Mask + "-->") // a commented-out <Password>...
+				changed = true
+			}
+		case xml.ProcInst:
+			if t.Target != "xml" && r.secretWords(string(t.Inst)) {
+				raw = []byte("<?" + t.Target + " " + Mask + "?>")
+				changed = true
 			}
 		}
 		out.Write(raw)
@@ -103,4 +116,40 @@ func (r *Redactor) maskAttributes(tag []byte, inside bool) []byte {
 		}
 		return append(append(append([]byte(nil), sub[1]...), sub[2]...), `"`+Mask+`"`...)
 	})
+}
+
+// word is a name as it may appear in free text: a comment or a
+// processing instruction.
+var word = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_.-]*`)
+
+// secretWords reports whether text holds a secret name (a commented-out
+// <Password> element, a token="..." pseudo-attribute).
+func (r *Redactor) secretWords(text string) bool {
+	for _, w := range word.FindAllString(text, -1) {
+		if r.names.Secret(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// innerDocument masks text that is itself an XML document (escaped, or in
+// a CDATA section, as SOAP payloads carry XML) and returns it re-encoded
+// as raw was: ok is false when the text is not XML or nothing in it is
+// secret.
+func (r *Redactor) innerDocument(text, raw []byte) ([]byte, bool) {
+	trimmed := bytes.TrimSpace(text)
+	if len(trimmed) == 0 || trimmed[0] != '<' {
+		return nil, false
+	}
+	inner, err := r.xmlDocument(text)
+	if err != nil || bytes.Equal(inner, text) {
+		return nil, false
+	}
+	if bytes.HasPrefix(raw, []byte("<![CDATA[")) && !bytes.Contains(inner, []byte("]]>")) {
+		return append(append([]byte("<![CDATA["), inner...), "]]>"...), true
+	}
+	var out bytes.Buffer
+	xml.EscapeText(&out, inner)
+	return out.Bytes(), true
 }
