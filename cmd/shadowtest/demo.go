@@ -101,12 +101,12 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 func startHTTPDemo(regression bool, prodPort, shadowPort int) (prodURL, shadowURL string, stop func(), err error) {
 	prod, err := demo.Start(demo.V1, demo.Options{Port: prodPort})
 	if err != nil {
-		return "", "", nil, fmt.Errorf("starting v1: %w", err)
+		return "", "", nil, err
 	}
 	shadow, err := demo.Start(demo.V2, demo.Options{Port: shadowPort, Regression: regression})
 	if err != nil {
 		prod.Close()
-		return "", "", nil, fmt.Errorf("starting v2: %w", err)
+		return "", "", nil, err
 	}
 	return prod.URL, shadow.URL, func() { shadow.Close(); prod.Close() }, nil
 }
@@ -115,12 +115,12 @@ func startHTTPDemo(regression bool, prodPort, shadowPort int) (prodURL, shadowUR
 func startGRPCDemo(regression bool, prodPort, shadowPort int) (prodURL, shadowURL string, stop func(), err error) {
 	prod, err := grpcdemo.Start(grpcdemo.V1, grpcdemo.Options{Port: prodPort})
 	if err != nil {
-		return "", "", nil, fmt.Errorf("starting v1: %w", err)
+		return "", "", nil, err
 	}
 	shadow, err := grpcdemo.Start(grpcdemo.V2, grpcdemo.Options{Port: shadowPort, Regression: regression})
 	if err != nil {
 		prod.Close()
-		return "", "", nil, fmt.Errorf("starting v2: %w", err)
+		return "", "", nil, err
 	}
 	return prod.URL, shadow.URL, func() { shadow.Close(); prod.Close() }, nil
 }
@@ -169,7 +169,7 @@ func serveDemo(grpc, regression bool, stdout, stderr io.Writer) int {
 	}
 	prodURL, shadowURL, stop, err := services(regression, prodPort, shadowPort)
 	if err != nil {
-		fmt.Fprintf(stderr, "shadowtest demo --serve: %v\n", err)
+		fmt.Fprintf(stderr, "shadowtest demo --serve: %v (ports %d and %d must be free: is another demo --serve running?)\n", err, prodPort, shadowPort)
 		return exitAborted
 	}
 	defer stop()
