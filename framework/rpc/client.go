@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -122,7 +121,7 @@ func NewClient(target framework.Target, dir string, desc *Descriptors, maxBody i
 func tlsConfig(t framework.TLS, dir string) (*tls.Config, error) {
 	cfg := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
 	if t.CA != "" {
-		pem, err := os.ReadFile(resolve(dir, t.CA))
+		pem, err := readRegular(resolve(dir, t.CA), maxCABytes)
 		if err != nil {
 			return nil, fmt.Errorf("tls.ca: %w", err)
 		}

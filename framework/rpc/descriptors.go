@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,7 +99,8 @@ func Compile(ctx context.Context, dir string, protos, importPaths []string) (*De
 	}
 	var problems []ProtoProblem
 	compiler := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: roots}),
+		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: roots,
+			Accessor: func(path string) (io.ReadCloser, error) { return openRegular(path, maxProtoBytes) }}),
 		Reporter: reporter.NewReporter(func(err reporter.ErrorWithPos) error {
 			if len(problems) < maxProblems {
 				pos := err.GetPosition()
@@ -193,7 +195,7 @@ func describeResolveError(err error, roots []string, dir string) string {
 // ReadDescriptorSet reads a FileDescriptorSet file (protoc -o FILE
 // --include_imports, buf build -o FILE).
 func ReadDescriptorSet(path string) (*Descriptors, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, maxDescriptorSetBytes)
 	if err != nil {
 		return nil, err
 	}
