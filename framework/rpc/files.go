@@ -28,6 +28,10 @@ var errNotRegular = errors.New("not a regular file (a device, FIFO, directory or
 func openRegular(path string, limit int64) (io.ReadCloser, error) {
 	info, err := os.Stat(path) // not Open: opening a FIFO blocks
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open" // as os.Open says it
+		}
 		return nil, err
 	}
 	if !info.Mode().IsRegular() {
