@@ -430,3 +430,23 @@ func TestRecorderOnAStuckDiskNeverHoldsProd(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRecorderRemovesWhatKilledRecordersLeft(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "."+RecordFilePrefix+"20200101T000000.000Z-000001"+RecordFileSuffix+".123")
+	fresh := filepath.Join(dir, "."+RecordFilePrefix+"20200101T000000.000Z-000002"+RecordFileSuffix+".456") // another proxy's, being written
+	other := filepath.Join(dir, ".keep-me")
+	for _, f := range []string{stale, fresh, other} {
+		os.WriteFile(f, []byte("half a gzip"), 0o644)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	os.Chtimes(other, old, old)
+	rec, _ := newTestRecorder(t, dir, RecordOptions{MaxAge: 10 * time.Minute})
+	rec.Close()
+	for f, want := range map[string]bool{stale: false, fresh: true, other: true} {
+		if _, err := os.Stat(f); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(f), err == nil, want)
+		}
+	}
+}

@@ -245,7 +245,27 @@ func newDirSink(dir string, opt RecordOptions, r *Recorder) (*dirSink, error) {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
+	d.removeStale()
 	return d, nil
+}
+
+// removeStale deletes the hidden files that recorders killed before they
+// could finish them left behind. A file twice as old as MaxAge cannot be
+// a live recorder's: that one would have been finished by now.
+func (d *dirSink) removeStale() {
+	entries, err := os.ReadDir(d.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "."+RecordFilePrefix) || !strings.Contains(name, RecordFileSuffix+".") || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err == nil && d.now().Sub(info.ModTime()) > 2*d.maxAge {
+			os.Remove(filepath.Join(d.dir, name))
+		}
+	}
 }
 
 func (d *dirSink) describe() string { return d.dir }
@@ -352,6 +372,7 @@ func (d *dirSink) finish() error {
 	d.r.done1(d.cur)
 	d.cur, d.file = nil, nil
 	d.prune()
+	d.removeStale()
 	return nil
 }
 
