@@ -143,7 +143,9 @@ func grpcTransport(target framework.Target, dir string) *http.Transport {
 func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	method := strings.TrimPrefix(r.URL.Path, "/")
-	t := g.shadow.begin(&framework.Request{Method: http.MethodPost, URL: "/" + method, RPC: &framework.RPCCall{Method: method}})
+	// The selector reads the method and, for header predicates, the
+	// metadata (read only: no copy).
+	t := g.shadow.begin(&framework.Request{Method: http.MethodPost, URL: "/" + method, Header: r.Header, RPC: &framework.RPCCall{Method: method}})
 	st := &exchangeState{}
 	ctx := context.WithValue(r.Context(), stateKey{}, st)
 	if timeout, ok := grpcTimeout(r.Header.Get("Grpc-Timeout")); ok {

@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 	"github.com/shadowtest/shadowtest/framework/spec"
 )
 
@@ -24,12 +26,17 @@ import (
 // shadow (host:port each), with extra CUE appended, and loads it.
 func grpcSpec(t testing.TB, prod, shadow, extra string) *framework.Plan {
 	t.Helper()
-	dir := t.TempDir()
+	return grpcSpecIn(t, t.TempDir(), "grpc://"+prod, "grpc://"+shadow, extra)
+}
+
+// grpcSpecIn writes the spec in dir with the targets' URLs.
+func grpcSpecIn(t testing.TB, dir, prod, shadow, extra string) *framework.Plan {
+	t.Helper()
 	os.WriteFile(filepath.Join(dir, "items.proto"), []byte(itemsProto), 0o644)
 	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte(fmt.Sprintf(`package shadow
 
-targets: prod: url: "grpc://%s"
-targets: shadow: {url: "grpc://%s", timeout: "1s"}
+targets: prod: url: %q
+targets: shadow: {url: %q, timeout: "1s"}
 grpc: protos: ["items.proto"]
 mirror: concurrency: 4
 endpoints: {
@@ -219,5 +226,75 @@ func TestGRPCShadowFaultsNeverReachTheClient(t *testing.T) {
 				return n == 3
 			})
 		})
+	}
+}
+
+// TestGRPCPassesToATLSProd: a grpcs:// prod is reached over TLS, verified
+// against the spec's CA for its server name; calls are mirrored as usual.
+func TestGRPCPassesToATLSProd(t *testing.T) {
+	svc := compileItems(t)
+	dir := t.TempDir()
+	creds, _ := rpctest.TLS(t, dir, "items.internal")
+	prod := serveItems(t, svc, "v1", 12.5, creds)
+	shadow := serveItems(t, svc, "v1", 12.5)
+	plan := grpcSpecIn(t, dir, "grpcs://"+prod.addr, "grpc://"+shadow.addr,
+		`targets: prod: tls: {ca: "ca.pem", serverName: "items.internal"}`)
+	s, front := grpcSession(t, plan, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := invoke(ctx, dial(t, strings.TrimPrefix(front.URL, "http://")), svc, "Get", svc.newQuery(map[string]any{"id": "5"}))
+	if got.status.Code() != 0 || len(got.messages) != 1 || field(got.messages[0], "id").String() != "5" {
+		t.Fatalf("through the proxy to a TLS prod: %v %v", got.status, got.messages)
+	}
+	eventually(t, "the pair compared", func() bool { return endpointResults(s, "get").Pairs == 1 })
+	if e := endpointResults(s, "get"); e.Matches != 1 {
+		t.Errorf("same service on both sides, categories %v", keys(e.Categories))
+	}
+
+	// Without the spec's CA the certificate is not trusted: UNAVAILABLE.
+	_, untrusting := grpcSession(t, grpcSpecIn(t, t.TempDir(), "grpcs://"+prod.addr, "grpc://"+shadow.addr, ""), Options{})
+	got = invoke(ctx, dial(t, strings.TrimPrefix(untrusting.URL, "http://")), svc, "Get", svc.newQuery(map[string]any{"id": "5"}))
+	if got.status.Code() != codes.Unavailable || !strings.Contains(got.status.Message(), "tls") {
+		t.Errorf("an untrusted prod certificate: %v", got.status)
+	}
+}
+
+// TestGRPCCallsThatCannotBeMirrored: a call with malformed frames reaches
+// prod and its answer the client, but its copy is dropped as not
+// decodable; a request over the body cap is dropped as such.
+func TestGRPCCallsThatCannotBeMirrored(t *testing.T) {
+	svc := compileItems(t)
+	prod := serveItems(t, svc, "v1", 12.5)
+	shadow := serveItems(t, svc, "v1", 12.5)
+	s, front := grpcSession(t, grpcSpec(t, prod.addr, shadow.addr, `mirror: maxBodyBytes: 65536`), Options{})
+	post := func(base string) *http.Response {
+		req, _ := http.NewRequest("POST", base+"/shadowtest.live.v1.Items/Get", strings.NewReader("\x00\x00\x00\x00\x09garbage!!"))
+		req.Header.Set("Content-Type", "application/grpc")
+		req.Header.Set("Te", "trailers")
+		resp, err := h2cClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	want, got := post("http://"+prod.addr), post(front.URL)
+	status := func(r *http.Response) string { return r.Header.Get("Grpc-Status") + r.Trailer.Get("Grpc-Status") }
+	if status(got) != status(want) || status(got) == "0" || status(got) == "" {
+		t.Errorf("garbage frames: grpc-status %q through the proxy, %q from prod", status(got), status(want))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	big := invoke(ctx, dial(t, strings.TrimPrefix(front.URL, "http://")), svc, "Get", svc.newQuery(map[string]any{"id": "big", "pad": make([]byte, 100<<10)}))
+	if big.status.Code() != 0 || len(big.messages) != 1 {
+		t.Fatalf("a request over the body cap: %v", big.status)
+	}
+	eventually(t, "both copies dropped", func() bool {
+		return counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": "get", "reason": DropUndecodable}) == 1 &&
+			counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": "get", "reason": DropBodyTooBig}) == 1
+	})
+	if n := shadow.calls.Load(); n != 0 {
+		t.Errorf("the shadow got %d calls", n)
 	}
 }

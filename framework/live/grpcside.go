@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/mirror"
 	"github.com/shadowtest/shadowtest/framework/rpc"
@@ -177,19 +179,29 @@ func (s *Shadow) finishRPC(t *ticket, start time.Time, host string, wire rpc.Wir
 	}
 	resp.Latency = latency
 	resp.Truncated = resp.Truncated || truncated
-	ex := framework.Exchange{Time: start, Request: req, Recorded: &resp}
-	clientStream := false
-	if dropReason == "" {
-		d := s.grpc.descriptors()
-		if req.RPC == nil || prodErr == nil && resp.RPC == nil || d == nil || d.Prepare(&ex) != nil {
-			dropReason = DropUndecodable
-		} else if md, err := d.Method(req.RPC.Method); err == nil && md.IsStreamingClient() {
-			clientStream = true
-		}
-	}
-	if req.RPC == nil { // an exchange without its call is no RPC
+	if req.RPC == nil { // frames that do not split: the call is still counted as its method's
 		req.RPC = &framework.RPCCall{Method: wire.Method}
-		ex.Request = req
+	}
+	ex := framework.Exchange{Time: start, Request: req, Recorded: &resp}
+	d := s.grpc.descriptors()
+	var md protoreflect.MethodDescriptor
+	if d != nil {
+		md, _ = d.Method(wire.Method)
+	}
+	if md != nil {
+		// The write policy reads the method's options even when its
+		// messages do not decode.
+		ex.Request.RPC.NoSideEffects, ex.Request.RPC.Idempotent = rpc.Idempotency(md)
+	}
+	clientStream := false
+	switch {
+	case dropReason != "":
+	case md == nil || ex.Request.RPC.Messages == nil && len(wire.RequestBody) > 0 || prodErr == nil && resp.RPC == nil:
+		dropReason = DropUndecodable
+	case d.Prepare(&ex) != nil:
+		dropReason = DropUndecodable
+	case md.IsStreamingClient():
+		clientStream = true
 	}
 	if clientStream {
 		if s.opt.Record != nil {

@@ -119,14 +119,14 @@ type itemsServer struct {
 	metadata []metadata.MD // of the first 100 calls
 }
 
-func serveItems(t testing.TB, svc *itemsService, version string, price float64) *itemsServer {
+func serveItems(t testing.TB, svc *itemsService, version string, price float64, opts ...grpc.ServerOption) *itemsServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &itemsServer{addr: l.Addr().String(), svc: svc, version: version, price: price}
-	s.server = grpc.NewServer(grpc.UnknownServiceHandler(s.handle))
+	s.server = grpc.NewServer(append(opts, grpc.UnknownServiceHandler(s.handle))...)
 	go s.server.Serve(l)
 	t.Cleanup(s.server.Stop)
 	return s
