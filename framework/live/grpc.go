@@ -161,9 +161,9 @@ func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx = context.WithValue(ctx, captureKey{}, capture)
 	}
 	r = r.WithContext(ctx)
-	var body *teeBody
+	var body *grpcTee
 	if t != nil {
-		body = teeRequest(r, g.maxBody)
+		body = teeFrames(r, g.maxBody)
 	}
 	g.reverse.ServeHTTP(&grpcWriter{ResponseWriter: w}, r)
 	added := st.added(start)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -54,11 +55,19 @@ endpoints: {
 	return plan
 }
 
+// endpointResults copies an endpoint's aggregates so far (the maps
+// too: the workers keep adding to them).
 func endpointResults(s *Shadow, name string) (e observe.Endpoint) {
 	s.results.Snapshot(func(r *observe.Results) {
 		for _, x := range r.Endpoints {
 			if x.Name == name {
 				e = *x
+				e.ShadowErrors, e.Filtered = maps.Clone(x.ShadowErrors), maps.Clone(x.Filtered)
+				e.Categories = map[string]*observe.Category{}
+				for k, c := range x.Categories {
+					copied := *c
+					e.Categories[k] = &copied
+				}
 			}
 		}
 	})
@@ -218,13 +227,21 @@ func TestGRPCShadowFaultsNeverReachTheClient(t *testing.T) {
 					t.Errorf("the call took %s: the client waited on the shadow", took)
 				}
 			}
-			eventually(t, "the shadow's failures counted", func() bool {
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				e := endpointResults(s, "get")
 				var n int64
-				for _, c := range endpointResults(s, "get").ShadowErrors {
+				for _, c := range e.ShadowErrors {
 					n += c
 				}
-				return n == 3
-			})
+				if n == 3 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the shadow's failures: %v over %d pairs (%d matched), categories %v; dropped %v", e.ShadowErrors, e.Pairs, e.Matches, keys(e.Categories), scrape(t, s)["shadowtest_live_dropped_requests_total"])
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 		})
 	}
 }

@@ -57,7 +57,8 @@ func TestGRPCRecordRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c := recorder.Counts(); c.Written != 4 || c.Dropped != 0 || c.Withheld != 0 {
-		t.Fatalf("recorded %+v; want 4 written", c)
+		data, _ := os.ReadFile(path)
+		t.Fatalf("recorded %+v; want 4 written\n%s\n%v", c, data, counter(t, s, "shadowtest_live_dropped_requests_total", nil))
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

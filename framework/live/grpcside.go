@@ -42,6 +42,8 @@ type grpcSide struct {
 	// none free is dropped (DropQueueFull), as a full queue drops it.
 	slots   chan struct{}
 	pending sync.WaitGroup
+	mu      sync.Mutex
+	closed  bool // no call is handed off any more
 }
 
 func newGRPCSide(plan *framework.Plan, slots int) (*grpcSide, error) {
@@ -70,8 +72,27 @@ func (g *grpcSide) descriptors() *rpc.Descriptors {
 	return g.rpc.Descriptors
 }
 
-// wait waits for the calls being decoded.
-func (g *grpcSide) wait() { g.pending.Wait() }
+// enter registers a call being handed off; false once the session is
+// closing (a stream that outlived the listener's shutdown).
+func (g *grpcSide) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.pending.Add(1)
+	return true
+}
+
+// wait stops the hand-offs and waits for the calls being decoded, which
+// are offered (and recorded) before the session's queue and recorder
+// close.
+func (g *grpcSide) wait() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.pending.Wait()
+}
 
 func (g *grpcSide) close() {
 	if g.rpc != nil {
@@ -133,16 +154,67 @@ func (b *captureBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// grpcTee keeps a copy of a call's request frames, up to limit bytes, as
+// prod's transport reads them. The HTTP/2 transport reads the body in a
+// goroutine of its own that may still be at it when prod's answer has
+// ended, hence the lock.
+type grpcTee struct {
+	io.ReadCloser
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	limit int64
+	over  bool
+}
+
+func teeFrames(r *http.Request, limit int64) *grpcTee {
+	t := &grpcTee{ReadCloser: r.Body, limit: limit}
+	if r.Body == nil {
+		t.ReadCloser = http.NoBody
+	}
+	r.Body = t
+	return t
+}
+
+func (t *grpcTee) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if n > 0 {
+		t.mu.Lock()
+		if !t.over {
+			if int64(t.buf.Len()+n) > t.limit {
+				t.over, t.buf = true, bytes.Buffer{}
+			} else {
+				t.buf.Write(p[:n])
+			}
+		}
+		t.mu.Unlock()
+	}
+	return n, err
+}
+
+// frames returns a copy of the request frames read, or why the call
+// cannot be mirrored. A call is whole when its frames are: prod's answer
+// has ended, and the end of the client's stream may not have been read
+// yet.
+func (t *grpcTee) frames() ([]byte, string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.over:
+		return nil, DropBodyTooBig
+	case len(completeFrames(t.buf.Bytes())) != t.buf.Len():
+		return nil, DropBodyUnread
+	}
+	return bytes.Clone(t.buf.Bytes()), ""
+}
+
 // handOffRPC hands a selected call, once prod has answered, to a decoding
 // goroutine (bounded by the slots), so that turning frames into messages
 // is not the client's wait: the client gets prod's trailers when the
 // handler returns.
-func (s *Shadow) handOffRPC(t *ticket, start time.Time, method string, in *http.Request, body *teeBody, c *grpcCapture, st *exchangeState) {
+func (s *Shadow) handOffRPC(t *ticket, start time.Time, method string, in *http.Request, body *grpcTee, c *grpcCapture, st *exchangeState) {
 	wire := rpc.Wire{Method: method, RequestHeader: in.Header.Clone()}
-	dropReason := ""
-	if body != nil {
-		wire.RequestBody, dropReason = body.copy()
-	}
+	var dropReason string
+	wire.RequestBody, dropReason = body.frames()
 	prodErr, latency := st.err, st.latency()
 	truncated := false
 	if prodErr == nil && c.res != nil {
@@ -154,13 +226,17 @@ func (s *Shadow) handOffRPC(t *ticket, start time.Time, method string, in *http.
 	} else if prodErr == nil {
 		prodErr = fmt.Errorf("prod gave no response")
 	}
+	if !s.grpc.enter() {
+		s.metrics.dropped.WithLabelValues(t.name, DropSessionEnd).Inc()
+		return
+	}
 	select {
 	case s.grpc.slots <- struct{}{}:
 	default:
+		s.grpc.pending.Done()
 		s.metrics.dropped.WithLabelValues(t.name, DropQueueFull).Inc()
 		return
 	}
-	s.grpc.pending.Add(1)
 	go func() {
 		defer func() { <-s.grpc.slots; s.grpc.pending.Done() }()
 		s.finishRPC(t, start, in.Host, wire, dropReason, prodErr, latency, truncated)
