@@ -49,5 +49,8 @@ func TestSpecFilesMustBeRegular(t *testing.T) {
 	for _, protos := range [][]string{{"zero.proto"}, {"fifo.proto"}, {"environ.proto"}, {"imports.proto"}} {
 		check("protos "+protos[0], func() error { _, err := Compile(context.Background(), dir, protos, nil); return err })
 	}
-	check("importPaths /dev", func() error { _, err := Compile(context.Background(), dir, []string{"/dev/zero"}, []string{"/dev"}); return err })
+	check("importPaths /dev", func() error {
+		_, err := Compile(context.Background(), dir, []string{"/dev/zero"}, []string{"/dev"})
+		return err
+	})
 }
