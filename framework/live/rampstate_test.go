@@ -187,3 +187,20 @@ func TestRampRateAppliesOnTopOfSelectiveMode(t *testing.T) {
 		t.Fatalf("SetRate in selective mode: %v, mode %q", err, s.Plan().Mirror.Mode)
 	}
 }
+
+func TestRampJudgesEndpointsAddedByAReload(t *testing.T) {
+	clock, ctl := newClock(), &fakeControl{}
+	plan := rampPlan("")
+	r, err := NewRamp(plan, ctl, clock.now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *plan
+	next.Endpoints = append([]framework.Endpoint{}, plan.Endpoints...)
+	next.Endpoints = append(next.Endpoints, framework.Endpoint{Name: "get-cart", Method: "GET", Path: "/carts/{id}", Thresholds: plan.Endpoints[0].Thresholds})
+	r.Reload(&next)
+	feed(r, "get-cart", 200, "differ")
+	if st := r.Check(); !st.Over || !strings.Contains(st.Last, "get-cart: match rate 0.000") {
+		t.Fatalf("the added endpoint's failing pairs were not judged: %+v", st)
+	}
+}
