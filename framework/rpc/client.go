@@ -498,6 +498,17 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 	return protoCodec.Marshal(v)
 }
 
-func (codec) Unmarshal(data mem.BufferSlice, v any) error { return protoCodec.Unmarshal(data, v) }
+// Unmarshal reads an answer without checking proto2 required fields
+// (AllowPartial): dynamic messages have no fast path for that check, and
+// a comparison reads what was sent.
+func (codec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return protoCodec.Unmarshal(data, v)
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	return proto.UnmarshalOptions{AllowPartial: true}.Unmarshal(buf.ReadOnlyData(), m)
+}
 
 var protoCodec = encoding.GetCodecV2("proto")

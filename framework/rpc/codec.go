@@ -60,7 +60,9 @@ func (d *Descriptors) resolver() resolver { return resolver{local: d.types} }
 // default values left out, no insignificant space. protojson varies its
 // spacing on purpose; compacting it makes equal messages equal bytes.
 func (d *Descriptors) Canonical(m proto.Message) ([]byte, error) {
-	out, err := protojson.MarshalOptions{Resolver: d.resolver()}.Marshal(m)
+	// AllowPartial: a comparison reads what was sent; checking proto2
+	// required fields costs a walk of every message.
+	out, err := protojson.MarshalOptions{Resolver: d.resolver(), AllowPartial: true}.Marshal(m)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +78,7 @@ func (d *Descriptors) Canonical(m proto.Message) ([]byte, error) {
 // as strings...) into a new message of type md.
 func (d *Descriptors) FromJSON(md protoreflect.MessageDescriptor, data []byte) (*dynamicpb.Message, error) {
 	m := dynamicpb.NewMessage(md)
-	if err := (protojson.UnmarshalOptions{Resolver: d.resolver()}).Unmarshal(data, m); err != nil {
+	if err := (protojson.UnmarshalOptions{Resolver: d.resolver(), AllowPartial: true}).Unmarshal(data, m); err != nil {
 		return nil, valueFree(err)
 	}
 	return m, nil
@@ -119,7 +121,7 @@ func valueFree(err error) error {
 // FromWire parses protobuf wire bytes into a new message of type md.
 func (d *Descriptors) FromWire(md protoreflect.MessageDescriptor, data []byte) (*dynamicpb.Message, error) {
 	m := dynamicpb.NewMessage(md)
-	if err := (proto.UnmarshalOptions{Resolver: d.resolver()}).Unmarshal(data, m); err != nil {
+	if err := (proto.UnmarshalOptions{Resolver: d.resolver(), AllowPartial: true}).Unmarshal(data, m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -246,11 +248,12 @@ func jsonHeader(h http.Header) http.Header {
 	return h
 }
 
-// Prepare readies an exchange read from a recording for sending and
-// comparing: it finds the method (an error when the descriptors lack
-// it), fills the call's idempotency from the method's options, and
-// replaces the request body and the recorded response's body with their
-// canonical protojson. HTTP exchanges are left alone.
+// Prepare readies an exchange read from a recording for sending: it
+// finds the method (an error when the descriptors lack it), fills the
+// call's idempotency from the method's options, replaces the request body
+// with its canonical protojson, and encodes the messages once in wire
+// bytes. The recorded response is left as read: PrepareRecorded readies it
+// when prod answers from the recording. HTTP exchanges are left alone.
 func (d *Descriptors) Prepare(ex *framework.Exchange) error {
 	call := ex.Request.RPC
 	if call == nil {
@@ -278,15 +281,29 @@ func (d *Descriptors) Prepare(ex *framework.Exchange) error {
 	// each target and attempt.
 	wire := make([][]byte, len(in))
 	for i, m := range in {
-		if wire[i], err = proto.Marshal(m); err != nil {
+		if wire[i], err = (proto.MarshalOptions{AllowPartial: true}).Marshal(m); err != nil {
 			return fmt.Errorf("request message %d: %w", i+1, err)
 		}
 	}
 	call.Messages, call.Wire = wire, true
-	if r := ex.Recorded; r != nil && r.RPC != nil {
-		return d.prepareResponse(md, r)
-	}
 	return nil
+}
+
+// PrepareRecorded replaces the recorded response of an RPC exchange with
+// the representation a live answer has: status 200, Content-Type
+// application/json, the canonical protojson of its messages (or the
+// google.rpc.Status of a code other than OK). Exchanges without a
+// recorded RPC response are left alone.
+func (d *Descriptors) PrepareRecorded(ex *framework.Exchange) error {
+	r := ex.Recorded
+	if ex.Request.RPC == nil || r == nil || r.RPC == nil {
+		return nil
+	}
+	md, err := d.Method(ex.Request.RPC.Method)
+	if err != nil {
+		return err
+	}
+	return d.prepareResponse(md, r)
 }
 
 // prepareResponse sets a recorded RPC response's canonical body.

@@ -127,30 +127,31 @@ func Compile(ctx context.Context, dir string, protos, importPaths []string) (*De
 		}
 		return nil, &ProtoError{Problems: []ProtoProblem{{Message: describeResolveError(err, roots, dir)}}}
 	}
-	files := new(protoregistry.Files)
+	// The compiled files are rebuilt as protobuf-go's own descriptors,
+	// which dynamic messages read faster than protocompile's.
+	set := &descriptorpb.FileDescriptorSet{}
+	seen := map[string]bool{}
 	for _, f := range compiled {
-		if err := registerWithDeps(files, f); err != nil {
-			return nil, err
-		}
+		addWithDeps(set, seen, f)
+	}
+	files, err := protodesc.NewFiles(set)
+	if err != nil {
+		return nil, &ProtoError{Problems: []ProtoProblem{{Message: err.Error()}}}
 	}
 	return NewDescriptors(files), nil
 }
 
-// registerWithDeps registers f after its imports, each file once.
-func registerWithDeps(files *protoregistry.Files, f protoreflect.FileDescriptor) error {
-	if _, err := files.FindFileByPath(f.Path()); err == nil {
-		return nil
+// addWithDeps adds f and its imports to set, each file once.
+func addWithDeps(set *descriptorpb.FileDescriptorSet, seen map[string]bool, f protoreflect.FileDescriptor) {
+	if seen[f.Path()] {
+		return
 	}
+	seen[f.Path()] = true
 	imports := f.Imports()
 	for i := range imports.Len() {
-		if err := registerWithDeps(files, imports.Get(i).FileDescriptor); err != nil {
-			return err
-		}
+		addWithDeps(set, seen, imports.Get(i).FileDescriptor)
 	}
-	if err := files.RegisterFile(f); err != nil {
-		return fmt.Errorf("%s: %w", f.Path(), err)
-	}
-	return nil
+	set.File = append(set.File, protodesc.ToFileDescriptorProto(f))
 }
 
 func resolve(dir, p string) string {

@@ -96,6 +96,11 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 		defer rpcs.Close()
 		m.UseRPC(rpcs)
 		opt.Feed.prepare = rpcs.Descriptors.Prepare
+		if plan.Prod.Recorded { // the recorded answers are compared: ready them too
+			opt.Feed.prepare = func(ex *framework.Exchange) error {
+				return errors.Join(rpcs.Descriptors.Prepare(ex), rpcs.Descriptors.PrepareRecorded(ex))
+			}
+		}
 	}
 	sel := selector.New(plan.Endpoints)
 	jobs := make(chan job, plan.Mirror.Concurrency)
