@@ -248,13 +248,22 @@ func jsonHeader(h http.Header) http.Header {
 	return h
 }
 
-// Prepare readies an exchange read from a recording for sending: it
-// finds the method (an error when the descriptors lack it), fills the
+// Prepare readies an exchange for sending and comparing: PrepareRequest,
+// then PrepareRecorded.
+func (d *Descriptors) Prepare(ex *framework.Exchange) error {
+	if err := d.PrepareRequest(ex); err != nil {
+		return err
+	}
+	return d.PrepareRecorded(ex)
+}
+
+// PrepareRequest readies an exchange read from a recording for sending:
+// it finds the method (an error when the descriptors lack it), fills the
 // call's idempotency from the method's options, replaces the request body
 // with its canonical protojson, and encodes the messages once in wire
-// bytes. The recorded response is left as read: PrepareRecorded readies it
-// when prod answers from the recording. HTTP exchanges are left alone.
-func (d *Descriptors) Prepare(ex *framework.Exchange) error {
+// bytes. The recorded response is left as read (a run whose prod is live
+// does not need it). HTTP exchanges are left alone.
+func (d *Descriptors) PrepareRequest(ex *framework.Exchange) error {
 	call := ex.Request.RPC
 	if call == nil {
 		return nil

@@ -132,9 +132,6 @@ func (d *Descriptors) FromFrames(w Wire, limit int64) (framework.Request, framew
 	if err := d.Prepare(&ex); err != nil {
 		return req, resp, err
 	}
-	if err := d.PrepareRecorded(&ex); err != nil {
-		return req, resp, err
-	}
 	return ex.Request, *ex.Recorded, nil
 }
 

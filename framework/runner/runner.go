@@ -95,11 +95,9 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 	if rpcs != nil {
 		defer rpcs.Close()
 		m.UseRPC(rpcs)
-		opt.Feed.prepare = rpcs.Descriptors.Prepare
+		opt.Feed.prepare = rpcs.Descriptors.PrepareRequest
 		if plan.Prod.Recorded { // the recorded answers are compared: ready them too
-			opt.Feed.prepare = func(ex *framework.Exchange) error {
-				return errors.Join(rpcs.Descriptors.Prepare(ex), rpcs.Descriptors.PrepareRecorded(ex))
-			}
+			opt.Feed.prepare = rpcs.Descriptors.Prepare
 		}
 	}
 	sel := selector.New(plan.Endpoints)
