@@ -61,6 +61,11 @@ func countLines(ctx context.Context, src framework.TrafficSource, dir string) (n
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
+	// Only a regular file: opening a FIFO waits for a writer and /dev/zero
+	// never ends, and the run waits for its count (the reader refuses them).
+	if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
+		return 0, false, nil // let the reader report it
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, false, nil // let the reader report it

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestEmbedCannotReadTheEnvironment: CUE's @embed reads a file into a
@@ -21,9 +23,9 @@ func TestEmbedCannotReadTheEnvironment(t *testing.T) {
 endpoints: a: {method: "GET", path: "/a"}
 `
 	for name, files := range map[string]map[string]string{
-		"spec file": {"spec.cue": "@extern(embed)\n\npackage shadow\n\nimport \"strings\"\n\n_leak: _ @embed(file=\"env.txt\", type=text)\n" + target},
+		"spec file": {"spec.cue": "@extern(embed)\n\npackage shadow\n\nimport \"strings\"\n\n_leak: _ @embed(file=\"data/env.txt\", type=text)\n" + target},
 		"imported package": {
-			"lib/lib.cue": "@extern(embed)\n\npackage lib\n\nleak: _ @embed(file=\"env.txt\", type=text)\n",
+			"lib/lib.cue": "@extern(embed)\n\npackage lib\n\nleak: _ @embed(file=\"data/env.txt\", type=text)\n",
 			"spec.cue":    "package shadow\n\nimport (\n\t\"strings\"\n\t\"shadowtest.local/spec/lib\"\n)\n\n_leak: lib.leak\n" + target,
 		},
 	} {
@@ -34,7 +36,8 @@ endpoints: a: {method: "GET", path: "/a"}
 				if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				os.Symlink("/proc/self/environ", filepath.Join(dir, filepath.Dir(file), "env.txt"))
+				os.MkdirAll(filepath.Join(dir, filepath.Dir(file), "data"), 0o755)
+				os.Symlink("/proc/self/environ", filepath.Join(dir, filepath.Dir(file), "data", "env.txt"))
 			}
 			plan, err := Load(dir, Options{Live: true})
 			if err == nil {
@@ -42,6 +45,36 @@ endpoints: a: {method: "GET", path: "/a"}
 			}
 			if !strings.Contains(err.Error(), "@extern(embed): a spec may not read files") || strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error: %v", err)
+			}
+		})
+	}
+}
+
+// TestSpecDirectoryHoldsFilesOnly: cue/load opens the files of the spec
+// directory, so a FIFO there blocked Load for ever and a symlink to
+// /dev/zero (which a pull request can add) read until memory ran out.
+// Load refuses them, naming the entry, at once.
+func TestSpecDirectoryHoldsFilesOnly(t *testing.T) {
+	for name, create := range map[string]func(path string) error{
+		"fifo":      func(path string) error { return syscall.Mkfifo(path, 0o644) },
+		"dev zero":  func(path string) error { return os.Symlink("/dev/zero", path) },
+		"proc file": func(path string) error { return os.Symlink("/proc/self/environ", path) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "spec.cue"), []byte("package shadow\nendpoints: a: {method: \"GET\", path: \"/a\"}\n"), 0o644)
+			if err := create(filepath.Join(dir, "x.cue")); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := Load(dir, Options{Live: true}); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "x.cue: not a regular file") {
+					t.Errorf("Load: %v, want x.cue refused", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Load still running after 20s")
 			}
 		})
 	}

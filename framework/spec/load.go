@@ -208,6 +208,9 @@ func (l *loader) instances() ([]*build.Instance, error) {
 	if err != nil {
 		return nil, newError([]Problem{{Pos: framework.Position{File: l.dir}, Message: err.Error()}})
 	}
+	if problems := l.specialFiles(); len(problems) > 0 {
+		return nil, newError(problems)
+	}
 	cfg := &load.Config{
 		Dir:        l.absDir,
 		ModuleRoot: root,
@@ -243,6 +246,37 @@ func (l *loader) instances() ([]*build.Instance, error) {
 		return nil, err
 	}
 	return instances, nil
+}
+
+// specialFiles refuses the entries of the spec directory that are not
+// regular files or directories, or that resolve into /proc, /sys or /dev
+// (a symlink is followed): cue/load opens the directory's files, and a
+// FIFO would block it for ever, /dev/zero would be read until memory ran
+// out. A pull request can add such a symlink.
+func (l *loader) specialFiles() []Problem {
+	entries, err := os.ReadDir(l.absDir)
+	if err != nil {
+		return nil // cue/load reports it
+	}
+	var problems []Problem
+	for _, e := range entries {
+		path := filepath.Join(l.absDir, e.Name())
+		info, err := os.Stat(path) // follows a symlink; never opens
+		if err != nil {
+			continue // a dangling symlink: nothing to read
+		}
+		special := !info.Mode().IsRegular() && !info.IsDir()
+		if resolved, err := filepath.EvalSymlinks(path); err == nil {
+			for _, dir := range []string{"/proc/", "/sys/", "/dev/"} {
+				special = special || strings.HasPrefix(resolved+"/", dir)
+			}
+		}
+		if special {
+			problems = append(problems, Problem{Pos: framework.Position{File: filepath.Join(l.dir, e.Name())},
+				Message: "not a regular file (a device, FIFO, socket or /proc, /sys or /dev entry): a spec directory holds files and directories only"})
+		}
+	}
+	return problems
 }
 
 // externProblems refuses @extern attributes (@extern(embed) and the
