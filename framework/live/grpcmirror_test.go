@@ -16,6 +16,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
@@ -313,5 +314,42 @@ func TestGRPCCallsThatCannotBeMirrored(t *testing.T) {
 	})
 	if n := shadow.calls.Load(); n != 0 {
 		t.Errorf("the shadow got %d calls", n)
+	}
+}
+
+// BenchmarkGRPCUnary: one unary call at a time, directly to prod, through
+// the proxy as an unmatched call (the prod path alone), and through the
+// proxy mirrored to a shadow (frames kept, decoded and compared off the
+// client's path).
+//
+//	go test ./framework/live -run '^$' -bench GRPCUnary -benchtime 2000x -count 5
+func BenchmarkGRPCUnary(b *testing.B) {
+	svc := compileItems(b)
+	prod := serveItems(b, svc, "v1", 12.5)
+	shadow := serveItems(b, svc, "v1", 12.5)
+	plain, unmatched := grpcSession(b, grpcPlan(prod.addr, shadow.addr), Options{})
+	mirroring, mirrored := grpcSession(b, grpcSpec(b, prod.addr, shadow.addr, ""), Options{})
+	for _, arm := range []struct {
+		name, addr string
+		session    *Shadow
+	}{
+		{"direct", prod.addr, nil},
+		{"proxy", strings.TrimPrefix(unmatched.URL, "http://"), plain},
+		{"proxy-mirrored", strings.TrimPrefix(mirrored.URL, "http://"), mirroring},
+	} {
+		b.Run(arm.name, func(b *testing.B) {
+			conn := dial(b, arm.addr)
+			q := svc.newQuery(map[string]any{"id": "7"})
+			ctx := context.Background()
+			for b.Loop() {
+				if err := conn.Invoke(ctx, "/shadowtest.live.v1.Items/Get", q, dynamicpb.NewMessage(svc.item)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if arm.session != nil { // the proxy's own time per call (handler minus prod's round trip)
+				h := scrape(b, arm.session)["shadowtest_live_proxy_added_latency_seconds"].Metric[0].Histogram
+				b.ReportMetric(h.GetSampleSum()/float64(h.GetSampleCount())*1e6, "added-µs/call")
+			}
+		})
 	}
 }

@@ -226,6 +226,12 @@ func (s *Shadow) handOffRPC(t *ticket, start time.Time, method string, in *http.
 	} else if prodErr == nil {
 		prodErr = fmt.Errorf("prod gave no response")
 	}
+	if s.opt.Record == nil && s.kill.Killed() {
+		// Nothing to record and nothing to send: a tripped switch costs
+		// no decoding.
+		s.metrics.dropped.WithLabelValues(t.name, DropKilled).Inc()
+		return
+	}
 	if !s.grpc.enter() {
 		s.metrics.dropped.WithLabelValues(t.name, DropSessionEnd).Inc()
 		return
