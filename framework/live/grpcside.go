@@ -243,9 +243,10 @@ func (s *Shadow) handOffRPC(t *ticket, start time.Time, method string, in *http.
 		s.metrics.dropped.WithLabelValues(t.name, DropQueueFull).Inc()
 		return
 	}
+	host := in.Host // the request is not touched once the handler has returned
 	go func() {
 		defer func() { <-s.grpc.slots; s.grpc.pending.Done() }()
-		s.finishRPC(t, start, in.Host, wire, dropReason, prodErr, latency, truncated)
+		s.finishRPC(t, start, host, wire, dropReason, prodErr, latency, truncated)
 	}()
 }
 
