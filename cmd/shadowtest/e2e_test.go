@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"net"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/shadowtest/shadowtest/fixtures/demo"
@@ -193,13 +194,22 @@ func startDemo(t *testing.T, regression bool) (prod, shadow string) {
 }
 
 func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// A socket bound to the port but not listening: connecting is refused,
+	// and no other test's listener can take the port while the test runs
+	// (a listener closed at once left the port free for reuse).
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }
 
 func TestRunAgainstLiveServices(t *testing.T) {
