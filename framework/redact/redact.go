@@ -279,6 +279,9 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		if out, err := r.xmlDocument(body); err == nil {
 			return out, decoded, nil
 		}
+		return r.htmlDocument(body), decoded, nil
+	case media == "text/html":
+		return r.htmlDocument(body), decoded, nil
 	case media == "" && looksLikeForm(string(trimmed)):
 		// No Content-Type: name=value pairs are masked as in a form.
 		return []byte(r.params(string(body), "&")), decoded, nil
@@ -426,7 +429,10 @@ func (r *Redactor) bodyText(value string) string {
 		case strings.HasPrefix(trimmed, "<?xml"):
 			return withheld([]byte(value), "XML text does not parse as one document")
 		}
-		// Markup that is not XML (an HTML page): masked as text.
+		// Markup that is not XML (an HTML page): masked as HTML, then as text.
+	}
+	if strings.Contains(value, "<") {
+		value = string(r.htmlDocument([]byte(value))) // a line of an HTML page
 	}
 	return r.Text(value)
 }
