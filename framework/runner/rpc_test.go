@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -384,5 +385,23 @@ endpoints: "get-user": {grpc: "acme.users.v1.UserService/GetUser", headers: ["x-
 	e := results.Endpoint("get-user")
 	if e.Pairs != 3 || e.Matches != 2 || e.NoRecording != 1 || e.Categories["value $.user.email"] == nil {
 		t.Errorf("%d pairs, %d matches, %d without recording, categories %v; want 3 pairs, 2 matching (proto names and field order do not count), the email of user 2 differing", e.Pairs, e.Matches, e.NoRecording, keys(e.Categories))
+	}
+}
+
+// TestRPCReflectionChecksSelectors: with descriptors from prod's server
+// reflection, a selector naming no method is an input error when the run
+// starts (vet could not check it), not an endpoint that silently covers
+// nothing.
+func TestRPCReflectionChecksSelectors(t *testing.T) {
+	desc := rpctest.Descriptors(t)
+	prod := rpctest.Serve(t, desc, rpcService("v1", nil))
+	dir := rpcSpec(t, "grpc://"+prod, "grpc://"+prod, `endpoints: "get-user": grpc: "acme.users.v1.UserService/GetUsr"`, getUser("1"))
+	specFile := filepath.Join(dir, "spec.cue")
+	text, _ := os.ReadFile(specFile)
+	os.WriteFile(specFile, []byte(strings.Replace(string(text), `grpc: protos: ["users.proto"]`, `grpc: reflection: true`, 1)), 0o644)
+	_, err := runSpec(t, dir)
+	var input *InputError
+	if !errors.As(err, &input) || !strings.Contains(err.Error(), `endpoint "get-user": grpc acme.users.v1.UserService/GetUsr names no method prod's server reflection lists`) {
+		t.Errorf("err = %v, want an input error naming the endpoint and its selector", err)
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/rpc"
+	"github.com/shadowtest/shadowtest/framework/selector"
 )
 
 // RPC holds the gRPC clients of a plan's targets and the descriptors
@@ -61,6 +64,16 @@ func NewRPC(ctx context.Context, plan *framework.Plan) (*RPC, error) {
 		r.Prod.SetDescriptors(desc)
 		r.Shadow.SetDescriptors(desc)
 		r.Probe.SetDescriptors(desc)
+		// vet could not check the selectors against services it had not
+		// seen: a selector naming no method would silently cover nothing.
+		methods := desc.Methods()
+		for _, e := range plan.Endpoints {
+			if e.GRPC != "" && !slices.ContainsFunc(methods, func(m string) bool { return selector.MatchMethod(e.GRPC, m) }) {
+				r.Close()
+				return nil, fmt.Errorf("%s: endpoint %q: grpc %s names no method prod's server reflection lists (%d methods, for example %s)",
+					e.Pos, e.Name, e.GRPC, len(methods), strings.Join(methods[:min(3, len(methods))], ", "))
+			}
+		}
 	}
 	return r, nil
 }
