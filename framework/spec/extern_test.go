@@ -11,11 +11,14 @@ import (
 
 // TestEmbedCannotReadTheEnvironment: CUE's @embed reads a file into a
 // value, through a symlink too, so a pull request's spec could put the CI
-// job's /proc/self/environ into a target header and send it to a URL of
+// job's /proc/self/environ or any file of the runner into a target header and send it to a URL of
 // its choosing (the ${ENV} allow-list never sees it). Load refuses
 // @extern in the spec's files and in the packages they import.
 func TestEmbedCannotReadTheEnvironment(t *testing.T) {
-	t.Setenv("REDTEAM_CI_SECRET", "hunter2-not-for-specs")
+	// A file outside the spec (the CI runner's ~/.docker/config.json, say);
+	// /proc/self/environ is refused by TestSpecDirectoryHoldsFilesOnly.
+	elsewhere := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(elsewhere, []byte("hunter2-not-for-specs"), 0o600)
 	target := `targets: {
 	prod: url: "http://127.0.0.1:1"
 	shadow: {url: "http://127.0.0.1:2", headers: "X-Leak": strings.Replace(_leak, "\u0000", ";", -1)}
@@ -37,7 +40,7 @@ endpoints: a: {method: "GET", path: "/a"}
 					t.Fatal(err)
 				}
 				os.MkdirAll(filepath.Join(dir, filepath.Dir(file), "data"), 0o755)
-				os.Symlink("/proc/self/environ", filepath.Join(dir, filepath.Dir(file), "data", "env.txt"))
+				os.Symlink(elsewhere, filepath.Join(dir, filepath.Dir(file), "data", "env.txt"))
 			}
 			plan, err := Load(dir, Options{Live: true})
 			if err == nil {
@@ -63,15 +66,17 @@ func TestSpecDirectoryHoldsFilesOnly(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "spec.cue"), []byte("package shadow\nendpoints: a: {method: \"GET\", path: \"/a\"}\n"), 0o644)
+			os.MkdirAll(filepath.Join(dir, "lib"), 0o755)
 			if err := create(filepath.Join(dir, "x.cue")); err != nil {
 				t.Fatal(err)
 			}
+			create(filepath.Join(dir, "lib", "y.cue"))
 			done := make(chan error, 1)
 			go func() { _, err := Load(dir, Options{Live: true}); done <- err }()
 			select {
 			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), "x.cue: not a regular file") {
-					t.Errorf("Load: %v, want x.cue refused", err)
+				if err == nil || !strings.Contains(err.Error(), "x.cue: not a regular file") || !strings.Contains(err.Error(), filepath.Join("lib", "y.cue")+": not a regular file") {
+					t.Errorf("Load: %v, want x.cue and lib/y.cue refused", err)
 				}
 			case <-time.After(20 * time.Second):
 				t.Fatal("Load still running after 20s")

@@ -248,22 +248,31 @@ func (l *loader) instances() ([]*build.Instance, error) {
 	return instances, nil
 }
 
-// specialFiles refuses the entries of the spec directory that are not
+// specialFiles refuses the entries of the spec directory (and its
+// subdirectories, which hold the packages it may import) that are not
 // regular files or directories, or that resolve into /proc, /sys or /dev
 // (a symlink is followed): cue/load opens the directory's files, and a
 // FIFO would block it for ever, /dev/zero would be read until memory ran
 // out. A pull request can add such a symlink.
 func (l *loader) specialFiles() []Problem {
-	entries, err := os.ReadDir(l.absDir)
-	if err != nil {
-		return nil // cue/load reports it
-	}
 	var problems []Problem
-	for _, e := range entries {
-		path := filepath.Join(l.absDir, e.Name())
+	seen := 0
+	filepath.WalkDir(l.absDir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || path == l.absDir {
+			return nil // cue/load reports what it cannot read
+		}
+		if seen++; seen > maxSpecEntries {
+			return filepath.SkipAll // not a spec directory: cue/load reads only what it imports
+		}
+		if e.IsDir() {
+			if strings.HasPrefix(e.Name(), ".") || e.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		info, err := os.Stat(path) // follows a symlink; never opens
 		if err != nil {
-			continue // a dangling symlink: nothing to read
+			return nil // a dangling symlink: nothing to read
 		}
 		special := !info.Mode().IsRegular() && !info.IsDir()
 		if resolved, err := filepath.EvalSymlinks(path); err == nil {
@@ -272,12 +281,17 @@ func (l *loader) specialFiles() []Problem {
 			}
 		}
 		if special {
-			problems = append(problems, Problem{Pos: framework.Position{File: filepath.Join(l.dir, e.Name())},
+			rel, _ := filepath.Rel(l.absDir, path)
+			problems = append(problems, Problem{Pos: framework.Position{File: filepath.Join(l.dir, rel)},
 				Message: "not a regular file (a device, FIFO, socket or /proc, /sys or /dev entry): a spec directory holds files and directories only"})
 		}
-	}
+		return nil
+	})
 	return problems
 }
+
+// maxSpecEntries bounds specialFiles' walk of the spec directory.
+const maxSpecEntries = 10000
 
 // externProblems refuses @extern attributes (@extern(embed) and the
 // like) in inst and the packages it imports: with @embed, a spec reads any
