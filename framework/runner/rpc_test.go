@@ -73,7 +73,7 @@ func rpcService(v string, calls *atomic.Int64) rpctest.Handler {
 
 // rpcSpec writes a spec directory with the test proto, the spec and the
 // traffic, and returns it.
-func rpcSpec(t *testing.T, prod, shadow, endpoints string, traffic ...string) string {
+func rpcSpec(t testing.TB, prod, shadow, endpoints string, traffic ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	rpctest.WriteProto(t, dir)
@@ -101,7 +101,7 @@ func getUser(id string) string {
 
 const listUsers = `{"rpc":{"method":"/acme.users.v1.UserService/ListUsers","messages":[{"limit":3}]}}`
 
-func runSpec(t *testing.T, dir string) (*observe.Results, error) {
+func runSpec(t testing.TB, dir string) (*observe.Results, error) {
 	t.Helper()
 	plan, err := spec.Load(dir, spec.Options{})
 	if err != nil {
