@@ -16,6 +16,11 @@ import (
 // over, so that a hostile server cannot grow the run's memory without end.
 const maxReflectedFiles = 10000
 
+// maxReflectedBytes caps the descriptors a server's reflection may send in
+// all: a server that floods (every file new and large) would otherwise
+// hold up to maxReflectedFiles times the message cap in memory.
+const maxReflectedBytes = 64 << 20
+
 // FromReflection asks a server's reflection service (grpc.reflection.v1)
 // for every service it lists and the files that define them, imports
 // included.
@@ -44,10 +49,14 @@ func FromReflection(ctx context.Context, conn grpc.ClientConnInterface) (*Descri
 	}
 	files := map[string]*descriptorpb.FileDescriptorProto{}
 	var pending []string // imports not yet fetched
+	size := 0
 	add := func(resp *reflectionpb.ServerReflectionResponse) error {
 		for _, raw := range resp.GetFileDescriptorResponse().GetFileDescriptorProto() {
 			if len(files) >= maxReflectedFiles {
 				return fmt.Errorf("server reflection: more than %d files", maxReflectedFiles)
+			}
+			if size += len(raw); size > maxReflectedBytes {
+				return fmt.Errorf("server reflection: more than %d bytes of descriptors", maxReflectedBytes)
 			}
 			fd := new(descriptorpb.FileDescriptorProto)
 			if err := proto.Unmarshal(raw, fd); err != nil {
