@@ -83,7 +83,8 @@ func (g *gorReader) parser(message []byte) *bufio.Reader {
 type gorResponse struct {
 	message []byte
 	latency time.Duration
-	record  int // the response's own record number
+	record  int   // the response's own record number
+	offset  int64 // and its 1-based byte offset
 }
 
 type gorRequest struct {
@@ -92,9 +93,11 @@ type gorRequest struct {
 	ex       framework.Exchange
 	response []byte // raw response message, nil until it arrives
 	latency  time.Duration
-	// responseRecord is the response's record number: a bad response is
-	// reported there, not at its request.
+	// responseRecord and responseOffset are the response's record number
+	// and byte offset: a bad response is reported there, not at its
+	// request.
 	responseRecord int
+	responseOffset int64
 	done           bool
 }
 
@@ -129,7 +132,7 @@ func (g *gorReader) yield() (framework.Exchange, error) {
 	if req.response != nil {
 		recorded, err := parseGorResponse(g.parser(req.response), req.ex.Request.Method)
 		if err != nil {
-			return framework.Exchange{}, &RecordError{File: g.name, Record: req.responseRecord, Unit: "record", Err: err}
+			return framework.Exchange{}, &RecordError{File: g.name, Record: req.responseRecord, Unit: "record", Offset: req.responseOffset, Err: err}
 		}
 		recorded.Latency = req.latency
 		req.ex.Recorded = recorded
@@ -174,17 +177,17 @@ func (g *gorReader) readRecord() {
 		req := &gorRequest{id: id, record: g.record, ex: ex}
 		if resp, ok := g.early[id]; ok {
 			delete(g.early, id)
-			req.response, req.latency, req.responseRecord, req.done = resp.message, resp.latency, resp.record, true
+			req.response, req.latency, req.responseRecord, req.responseOffset, req.done = resp.message, resp.latency, resp.record, resp.offset, true
 		} else {
 			g.waiting[id] = req
 		}
 		g.queue = append(g.queue, req)
 	case '2':
 		if req := g.waiting[id]; req != nil && !req.done {
-			req.response, req.latency, req.responseRecord, req.done = bytes.Clone(message), latency, g.record, true
+			req.response, req.latency, req.responseRecord, req.responseOffset, req.done = bytes.Clone(message), latency, g.record, g.start+1, true
 			delete(g.waiting, id)
 		} else if len(g.early) < gorPending {
-			g.early[id] = gorResponse{bytes.Clone(message), latency, g.record}
+			g.early[id] = gorResponse{bytes.Clone(message), latency, g.record, g.start + 1}
 		}
 	}
 }

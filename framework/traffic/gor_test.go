@@ -3,6 +3,7 @@ package traffic
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -173,8 +174,8 @@ func TestGorLastRecordWithoutSeparator(t *testing.T) {
 }
 
 // TestGorBadResponseRecordNumber: a malformed response is reported at its
-// own record, not at its request's, whether it comes after the request or
-// before it.
+// own record and byte offset, not at its request's, whether it comes after
+// the request or before it.
 func TestGorBadResponseRecordNumber(t *testing.T) {
 	sep := "\n" + GorSeparator + "\n"
 	request := func(id string) string {
@@ -192,9 +193,11 @@ func TestGorBadResponseRecordNumber(t *testing.T) {
 			errs = append(errs, r.err.Error())
 		}
 	}
+	third := len(request("a")+request("other")) + 1
+	fourth := third + len(badResponse("a"))
 	want := []string{
-		"resp.gor: record 3: response body: message ends early (shorter than its Content-Length or chunks)",
-		"resp.gor: record 4: response body: message ends early (shorter than its Content-Length or chunks)",
+		fmt.Sprintf("resp.gor: record 3 (byte %d): response body: message ends early (shorter than its Content-Length or chunks)", third),
+		fmt.Sprintf("resp.gor: record 4 (byte %d): response body: message ends early (shorter than its Content-Length or chunks)", fourth),
 	}
 	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
