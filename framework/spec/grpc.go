@@ -11,6 +11,7 @@ import (
 	"cuelang.org/go/cue"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/internal/synth"
 	"github.com/shadowtest/shadowtest/framework/rpc"
 	"github.com/shadowtest/shadowtest/framework/selector"
 )
@@ -84,6 +85,11 @@ func (d *decoder) grpc(plan *framework.Plan) {
 			}
 		}
 	}
+	templates := rpcTemplates(plan)
+	if plan.GRPC == nil && len(templates) > 0 {
+		t := templates[0]
+		d.report(t.path, orPos(d.pos(t.path...), t.pos), `synthetic rpc templates need descriptors: add grpc: {protos: ["service.proto"]} (or descriptorSet: "FILE", or reflection: true)`)
+	}
 	if plan.GRPC == nil || plan.GRPC.Reflection || len(d.problems) > before {
 		return // reflection: the methods are known at run time
 	}
@@ -99,6 +105,47 @@ func (d *decoder) grpc(plan *framework.Plan) {
 			d.report(p, orPos(d.pos(p...), e.Pos), "%s names no method of the descriptors%s", e.GRPC, closestMethods(e.GRPC, methods))
 		}
 	}
+	// A synthetic rpc template names a method, and its first call's
+	// message must be one of that method's requests: a typo fails vet, not
+	// the run.
+	for _, t := range templates {
+		at := orPos(d.pos(t.path...), t.pos)
+		md, err := desc.Method(t.req.RPC)
+		if err != nil {
+			d.report(t.path, at, "%s names no method of the descriptors%s", t.req.RPC, closestMethods(t.req.RPC, methods))
+			continue
+		}
+		first := synth.Build(t.req, 0)
+		if _, err := desc.FromJSON(md.Input(), first.Request.Body); err != nil {
+			msg := append(slices.Clone(t.path[:len(t.path)-1]), cue.Str("message"))
+			d.report(msg, orPos(d.pos(msg...), at), "the first call's message is not a %s: %v", md.Input().FullName(), err)
+		}
+	}
+}
+
+// rpcTemplate is a synthetic rpc template with its CUE path (to its rpc
+// field) and the position of its traffic source.
+type rpcTemplate struct {
+	req  framework.SyntheticRequest
+	path []cue.Selector
+	pos  framework.Position
+}
+
+// rpcTemplates lists the synthetic rpc templates of the plan's traffic.
+func rpcTemplates(plan *framework.Plan) []rpcTemplate {
+	var out []rpcTemplate
+	for i, src := range plan.Traffic {
+		if src.Synthetic == nil {
+			continue
+		}
+		for j, req := range src.Synthetic.Requests {
+			if req.RPC != "" {
+				path := []cue.Selector{cue.Str("traffic"), cue.Index(i), cue.Str("synthetic"), cue.Str("requests"), cue.Index(j), cue.Str("rpc")}
+				out = append(out, rpcTemplate{req: req, path: path, pos: src.Pos})
+			}
+		}
+	}
+	return out
 }
 
 func endpointPath(name string, field string) []cue.Selector {
