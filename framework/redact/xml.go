@@ -25,6 +25,17 @@ var attribute = regexp.MustCompile(`([^\s=<>/"']+)(\s*=\s*)("[^"]*"|'[^']*')`)
 // the body is not one well-formed XML document (or declares an encoding
 // other than UTF-8): such a body must be withheld.
 func (r *Redactor) xmlDocument(body []byte) ([]byte, error) {
+	return r.xmlNested(body, 0)
+}
+
+// maxInnerXML bounds how deep XML carried as text inside XML is masked:
+// each level parses the text again, and a hostile answer could nest
+// hundreds of levels in a megabyte.
+const maxInnerXML = 4
+
+// xmlNested is xmlDocument for a document carried as text at the given
+// level of nesting.
+func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	var out bytes.Buffer
 	secretDepth, depth, roots := 0, 0, 0 // secretDepth: the depth of the outermost secret element we are in, 0 when none
@@ -72,7 +83,7 @@ func (r *Redactor) xmlDocument(body []byte) ([]byte, error) {
 				changed = true
 			} else if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return nil, errors.New("text outside the root element")
-			} else if inner, ok := r.innerDocument(t, raw); ok {
+			} else if inner, ok := r.innerDocument(t, raw, level+1); ok {
 				raw = inner // XML carried as text (escaped or CDATA) in a SOAP payload
 				changed = true
 			}
@@ -137,12 +148,18 @@ func (r *Redactor) secretWords(text string) bool {
 // a CDATA section, as SOAP payloads carry XML) and returns it re-encoded
 // as raw was: ok is false when the text is not XML or nothing in it is
 // secret.
-func (r *Redactor) innerDocument(text, raw []byte) ([]byte, bool) {
+func (r *Redactor) innerDocument(text, raw []byte, level int) ([]byte, bool) {
 	trimmed := bytes.TrimSpace(text)
 	if len(trimmed) == 0 || trimmed[0] != '<' {
 		return nil, false
 	}
-	inner, err := r.xmlDocument(text)
+	if level > maxInnerXML {
+		if r.secretWords(string(text)) {
+			return []byte(Mask), true // too deep to read: masked whole
+		}
+		return nil, false
+	}
+	inner, err := r.xmlNested(text, level)
 	if err != nil || bytes.Equal(inner, text) {
 		return nil, false
 	}

@@ -1,9 +1,11 @@
 package redact
 
 import (
+	"encoding/xml"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestXMLSecretsOutOfSight: secrets the element walk did not see before:
@@ -40,5 +42,30 @@ func TestXMLSecretsOutOfSight(t *testing.T) {
 	html := `<p>Hello<br>there</p>`
 	if out, _, err := r.BodyOf(http.Header{}, []byte(html)); err != nil || string(out) != html {
 		t.Errorf("an HTML fragment without a Content-Type: %q, %v", out, err)
+	}
+}
+
+// TestXMLNestedDeepIsBounded: XML carried as text in XML, nested as deep
+// as 4 MiB allows by a hostile answer, is read a few levels deep only
+// (each level parses the text again), and what lies deeper with a secret
+// name in it is masked whole.
+func TestXMLNestedDeepIsBounded(t *testing.T) {
+	doc := "<token>Zk9deepsecret</token>"
+	for range 300 {
+		var b strings.Builder
+		xml.EscapeText(&b, []byte(doc))
+		doc = "<a>" + b.String() + "</a>"
+		if len(doc) > 4<<20 {
+			break
+		}
+	}
+	r, _ := build(t)
+	start := time.Now()
+	out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/xml"}}, []byte(doc))
+	if err != nil || strings.Contains(string(out), "Zk9deepsecret") {
+		t.Errorf("%d bytes nested: err %v, secret shown: %v", len(doc), err, strings.Contains(string(out), "Zk9deepsecret"))
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("masking took %v", elapsed)
 	}
 }
