@@ -27,9 +27,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/envref"
@@ -340,9 +338,9 @@ func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, outpu
 	if err := stream.CloseSend(); err != nil {
 		return err
 	}
+	var raw rawMessage // each answer's wire bytes, in one buffer reused
 	for {
-		m := dynamicpb.NewMessage(output)
-		err := stream.RecvMsg(m)
+		err := stream.RecvMsg(&raw)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -351,15 +349,16 @@ func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, outpu
 		}
 		// Each message counts its 5-byte prefix too, so that an endless
 		// stream of empty messages reaches the cap as well.
-		body.size += int64(proto.Size(m)) + 5
+		body.size += int64(len(raw)) + 5
 		if body.size > c.maxBody {
 			body.truncated = true
 			return nil
 		}
-		b, err := c.desc.Canonical(m)
+		m, err := c.desc.FromWire(output, raw)
 		if err != nil {
-			return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message as protojson: %v", err)
+			return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
 		}
+		mark := len(body.json)
 		switch {
 		case !desc.ServerStreams:
 		case body.count == 0:
@@ -367,7 +366,10 @@ func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, outpu
 		default:
 			body.json = append(body.json, ',')
 		}
-		body.json = append(body.json, b...)
+		if body.json, err = c.desc.appendCanonical(body.json, m); err != nil {
+			body.json = body.json[:mark]
+			return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message as protojson: %v", err)
+		}
 		body.count++
 		if !desc.ServerStreams {
 			// A unary answer is one message; gRPC has checked the end
@@ -485,8 +487,9 @@ func (answered) HandleRPC(ctx context.Context, s stats.RPCStats) {
 // it as it is (Prepare encoded it once for both targets).
 type rawMessage []byte
 
-// codec sends rawMessage as it is and reads answers into dynamic
-// messages with the default protobuf codec.
+// codec sends rawMessage as it is and receives answers into a rawMessage
+// as they are (the client decodes each once, for its canonical protojson);
+// other values go through the default protobuf codec (server reflection).
 type codec struct{}
 
 func (codec) Name() string { return "proto" }
@@ -498,17 +501,16 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 	return protoCodec.Marshal(v)
 }
 
-// Unmarshal reads an answer without checking proto2 required fields
-// (AllowPartial): dynamic messages have no fast path for that check, and
-// a comparison reads what was sent.
 func (codec) Unmarshal(data mem.BufferSlice, v any) error {
-	m, ok := v.(proto.Message)
-	if !ok {
-		return protoCodec.Unmarshal(data, v)
+	if raw, ok := v.(*rawMessage); ok {
+		buf := (*raw)[:0]
+		for _, b := range data {
+			buf = append(buf, b.ReadOnlyData()...)
+		}
+		*raw = buf
+		return nil
 	}
-	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-	defer buf.Free()
-	return proto.UnmarshalOptions{AllowPartial: true}.Unmarshal(buf.ReadOnlyData(), m)
+	return protoCodec.Unmarshal(data, v)
 }
 
 var protoCodec = encoding.GetCodecV2("proto")

@@ -60,25 +60,53 @@ func (d *Descriptors) resolver() resolver { return resolver{local: d.types} }
 // default values left out, no insignificant space. protojson varies its
 // spacing on purpose; compacting it makes equal messages equal bytes.
 func (d *Descriptors) Canonical(m proto.Message) ([]byte, error) {
-	// AllowPartial: a comparison reads what was sent; checking proto2
-	// required fields costs a walk of every message.
-	out, err := protojson.MarshalOptions{Resolver: d.resolver(), AllowPartial: true}.Marshal(m)
+	return d.appendCanonical(nil, m)
+}
+
+// appendCanonical appends m's canonical protojson to buf. Required fields
+// are not checked again (AllowPartial): a message decoded by FromWire or
+// FromJSON was checked then, when its type can have any (see partial).
+func (d *Descriptors) appendCanonical(buf []byte, m proto.Message) ([]byte, error) {
+	start := len(buf)
+	out, err := protojson.MarshalOptions{Resolver: d.resolver(), AllowPartial: true}.MarshalAppend(buf, m)
 	if err != nil {
-		return nil, err
+		return buf[:start], err
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(out))
-	if err := json.Compact(&buf, out); err != nil {
-		return nil, err
+	return out[:start+len(compact(out[start:]))], nil
+}
+
+// compact removes the insignificant space of valid JSON in place (the
+// space protojson adds at random between tokens) and returns the shortened
+// slice.
+func compact(b []byte) []byte {
+	n, inString, escaped := 0, false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ', c == '\t', c == '\n', c == '\r':
+			continue
+		}
+		b[n] = c
+		n++
 	}
-	return buf.Bytes(), nil
+	return b[:n]
 }
 
 // FromJSON parses protojson (any accepted spelling: proto names, numbers
 // as strings...) into a new message of type md.
 func (d *Descriptors) FromJSON(md protoreflect.MessageDescriptor, data []byte) (*dynamicpb.Message, error) {
 	m := dynamicpb.NewMessage(md)
-	if err := (protojson.UnmarshalOptions{Resolver: d.resolver(), AllowPartial: true}).Unmarshal(data, m); err != nil {
+	if err := (protojson.UnmarshalOptions{Resolver: d.resolver(), AllowPartial: d.partial(md)}).Unmarshal(data, m); err != nil {
 		return nil, valueFree(err)
 	}
 	return m, nil
@@ -118,10 +146,48 @@ func valueFree(err error) error {
 	return errors.New(head + strings.TrimRight(reason[:cut], " ") + " (value not shown)")
 }
 
+// marshalWire encodes request messages: their required fields were
+// checked when they were decoded.
+var marshalWire = proto.MarshalOptions{AllowPartial: true}
+
+// partial reports whether messages of type md can skip the check of
+// required fields (AllowPartial): neither md nor any message it can hold
+// has one (proto3 has none). proto's check has no fast path for dynamic
+// messages and costs about as much as decoding; a proto2 message missing
+// a required field is still refused (a client of that service would
+// refuse it too).
+func (d *Descriptors) partial(md protoreflect.MessageDescriptor) bool {
+	if v, ok := d.partials.Load(md.FullName()); ok {
+		return v.(bool)
+	}
+	ok := !hasRequired(md, map[protoreflect.FullName]bool{})
+	d.partials.Store(md.FullName(), ok)
+	return ok
+}
+
+// hasRequired reports whether md or a message reachable from its fields
+// has a required field, or may hold extensions (which may).
+func hasRequired(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) bool {
+	if seen[md.FullName()] {
+		return false
+	}
+	seen[md.FullName()] = true
+	if md.RequiredNumbers().Len() > 0 || md.ExtensionRanges().Len() > 0 {
+		return true
+	}
+	fields := md.Fields()
+	for i := range fields.Len() {
+		if m := fields.Get(i).Message(); m != nil && hasRequired(m, seen) {
+			return true
+		}
+	}
+	return false
+}
+
 // FromWire parses protobuf wire bytes into a new message of type md.
 func (d *Descriptors) FromWire(md protoreflect.MessageDescriptor, data []byte) (*dynamicpb.Message, error) {
 	m := dynamicpb.NewMessage(md)
-	if err := (proto.UnmarshalOptions{Resolver: d.resolver(), AllowPartial: true}).Unmarshal(data, m); err != nil {
+	if err := (proto.UnmarshalOptions{Resolver: d.resolver(), AllowPartial: d.partial(md)}).Unmarshal(data, m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -151,20 +217,17 @@ func (d *Descriptors) Body(messages []*dynamicpb.Message, stream bool) ([]byte, 
 	if !stream && len(messages) == 1 {
 		return d.Canonical(messages[0])
 	}
-	var buf bytes.Buffer
-	buf.WriteByte('[')
+	buf := []byte{'['}
 	for i, m := range messages {
 		if i > 0 {
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		b, err := d.Canonical(m)
-		if err != nil {
+		var err error
+		if buf, err = d.appendCanonical(buf, m); err != nil {
 			return nil, err
 		}
-		buf.Write(b)
 	}
-	buf.WriteByte(']')
-	return buf.Bytes(), nil
+	return append(buf, ']'), nil
 }
 
 // StatusBody is the body of a response that ended with a code other than
@@ -216,7 +279,7 @@ func (d *Descriptors) wireMessages(md protoreflect.MessageDescriptor, call *fram
 		return nil, err
 	}
 	for i, m := range parsed {
-		b, err := proto.Marshal(m)
+		b, err := marshalWire.Marshal(m)
 		if err != nil {
 			return nil, err
 		}
@@ -290,7 +353,7 @@ func (d *Descriptors) PrepareRequest(ex *framework.Exchange) error {
 	// each target and attempt.
 	wire := make([][]byte, len(in))
 	for i, m := range in {
-		if wire[i], err = (proto.MarshalOptions{AllowPartial: true}).Marshal(m); err != nil {
+		if wire[i], err = marshalWire.Marshal(m); err != nil {
 			return fmt.Errorf("request message %d: %w", i+1, err)
 		}
 	}

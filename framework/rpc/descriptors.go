@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/reporter"
@@ -37,6 +38,10 @@ import (
 type Descriptors struct {
 	files *protoregistry.Files
 	types *dynamicpb.Types
+	// partials caches partial's answer per message type.
+	partials sync.Map
+	// methods caches Method's answer per full method.
+	methods sync.Map
 }
 
 // NewDescriptors wraps a set of file descriptors.
@@ -214,6 +219,17 @@ func ReadDescriptorSet(path string) (*Descriptors, error) {
 // Method finds a method by its full name, "package.Service/Method" (a
 // leading slash is accepted).
 func (d *Descriptors) Method(fullMethod string) (protoreflect.MethodDescriptor, error) {
+	if md, ok := d.methods.Load(fullMethod); ok {
+		return md.(protoreflect.MethodDescriptor), nil
+	}
+	md, err := d.method(fullMethod)
+	if err == nil {
+		d.methods.Store(fullMethod, md) // bounded: only the descriptors' methods
+	}
+	return md, err
+}
+
+func (d *Descriptors) method(fullMethod string) (protoreflect.MethodDescriptor, error) {
 	service, method, ok := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
 	if !ok || service == "" || method == "" {
 		return nil, fmt.Errorf("%q is not a full method name (want package.Service/Method)", fullMethod)

@@ -405,3 +405,26 @@ func TestRPCReflectionChecksSelectors(t *testing.T) {
 		t.Errorf("err = %v, want an input error naming the endpoint and its selector", err)
 	}
 }
+
+// TestRPCRecordedResponseUnusedWhenProdLive: with prod live, a record's
+// recorded response is not used, so it is not decoded (that costs as much
+// as comparing): one that is not the method's output does not stop the
+// run. With prod answering from the recording it is a bad record.
+func TestRPCRecordedResponseUnusedWhenProdLive(t *testing.T) {
+	desc := rpctest.Descriptors(t)
+	prod := rpctest.Serve(t, desc, rpcService("v1", nil))
+	shadow := rpctest.Serve(t, desc, rpcService("v1", nil))
+	record := `{"rpc":{"method":"acme.users.v1.UserService/GetUser","messages":[{"id":"1"}]},"response":{"code":"OK","messages":[{"noSuchField":1}]}}`
+	endpoint := `endpoints: "get-user": grpc: "acme.users.v1.UserService/GetUser"`
+	results, err := runSpec(t, rpcSpec(t, "grpc://"+prod, "grpc://"+shadow, endpoint, record, getUser("2")))
+	if err != nil {
+		t.Fatalf("prod live: %v; want the recorded response left alone", err)
+	}
+	if e := results.Endpoint("get-user"); e.Pairs != 2 || e.Matches != 2 || results.BadRecords != 0 {
+		t.Errorf("prod live: %d pairs, %d matches, %d bad records; want 2 matching pairs", e.Pairs, e.Matches, results.BadRecords)
+	}
+	_, err = runSpec(t, rpcSpec(t, "grpc://127.0.0.1:1", "grpc://"+shadow, "targets: prod: recorded: true\n"+endpoint, record))
+	if err == nil || !strings.Contains(err.Error(), "noSuchField") {
+		t.Errorf("prod recorded: %v; want the bad recorded response named", err)
+	}
+}
