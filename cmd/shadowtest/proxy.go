@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -186,8 +187,11 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	if token != "" {
 		out.redactor.Learn(&framework.Request{Header: http.Header{"Authorization": {"Bearer " + token}}}, nil)
 	}
-	frontServer := &http.Server{Handler: live.NewProxy(shadow), ReadHeaderTimeout: 30 * time.Second, Protocols: live.Protocols()} // HTTP/1.1, and h2c for gRPC
-	adminServer := &http.Server{Handler: live.Admin(shadow, token), ReadHeaderTimeout: 10 * time.Second}
+	// net/http's own messages (a client's bad TLS or request line) go to
+	// the scrubbed stderr, not the process's raw one.
+	serverLog := log.New(stderr, "shadowtest: ", 0)
+	frontServer := &http.Server{Handler: live.NewProxy(shadow), ReadHeaderTimeout: 30 * time.Second, Protocols: live.Protocols(), ErrorLog: serverLog} // HTTP/1.1, and h2c for gRPC
+	adminServer := &http.Server{Handler: live.Admin(shadow, token), ReadHeaderTimeout: 10 * time.Second, ErrorLog: serverLog}
 	go frontServer.Serve(front)
 	go adminServer.Serve(admin)
 	fmt.Fprintf(stderr, "shadowtest: proxying %s -> prod %s, mirroring to shadow %s; admin on %s\n",

@@ -80,6 +80,7 @@ func newGRPCProxy(s *Shadow, prod *mirror.Client) *grpcProxy {
 		Transport:      &timedTransport{next: grpcTransport(target, s.Plan().Dir)},
 		ModifyResponse: captureResponse,
 		BufferPool:     bufferPool{},
+		ErrorLog:       s.errorLog(),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if st, ok := r.Context().Value(stateKey{}).(*exchangeState); ok {
 				st.err = err

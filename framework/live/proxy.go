@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -61,7 +62,7 @@ func NewProxy(s *Shadow) *Proxy {
 		},
 		Transport:  &timedTransport{next: transport},
 		BufferPool: bufferPool{},
-		ErrorLog:   nil,
+		ErrorLog:   s.errorLog(),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if st, ok := r.Context().Value(stateKey{}).(*exchangeState); ok {
 				st.err = err
@@ -336,3 +337,13 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 
 func (bufferPool) Get() []byte  { return *buffers.Get().(*[]byte) }
 func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+
+// errorLog is where net/http's own messages about the prod path (a body
+// copy that failed midway) go: the session's log, which the CLI scrubs,
+// never the process's raw standard error.
+func (s *Shadow) errorLog() *log.Logger {
+	if s.opt.Log == nil {
+		return log.New(io.Discard, "", 0)
+	}
+	return log.New(s.opt.Log, "shadowtest: ", 0)
+}
