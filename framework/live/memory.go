@@ -6,14 +6,13 @@ import (
 	"github.com/shadowtest/shadowtest/framework/runner"
 )
 
-// GCPercent is the garbage collector's target (runtime/debug.SetGCPercent)
-// that `shadowtest proxy` sets unless GOGC says otherwise. The proxy's live
-// heap is small (a few MiB: aggregates and the copies in flight) while it
-// allocates for every request, so Go's default of 100 collects many times
-// a second; at 400 the proxy used 13-20% less CPU per request under the
-// benchmark's load, for a peak RSS of about 46 MiB instead of 34 MiB.
-// MemoryLimit bounds what this may cost when the live heap is large.
-const GCPercent = 400
+// GCPercent is the garbage collector's target that `shadowtest proxy` sets
+// unless GOGC says otherwise: runner.GCPercent, for the same reason (a
+// small live heap, allocations for every request; at 400 the proxy used
+// 13-20% less CPU per request under the benchmark's load, for a peak RSS
+// of about 46 MiB instead of 34 MiB). MemoryLimit bounds what this may
+// cost when the live heap is large.
+const GCPercent = runner.GCPercent
 
 // MemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit)
 // that suits a live session of plan with queueSize waiting copies (0: the

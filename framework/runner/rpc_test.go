@@ -254,7 +254,12 @@ func TestRPCDescriptorSources(t *testing.T) {
 // compared as usual, and the shadow's failures are counted by kind.
 func TestRPCProdUnchangedWhenShadowFails(t *testing.T) {
 	desc := rpctest.Descriptors(t)
-	hang := rpctest.Serve(t, desc, func(c *rpctest.Call) error { <-c.Context().Done(); return nil })
+	// The hanging shadow never answers, not even when the deadline it was
+	// sent passes (a handler that returned then raced the client's own
+	// timer with a status of its own, INTERNAL, and made the test flaky).
+	released := make(chan struct{})
+	hang := rpctest.Serve(t, desc, func(c *rpctest.Call) error { <-released; return nil })
+	t.Cleanup(func() { close(released) }) // before the server stops (cleanups run last first)
 	huge := rpctest.Serve(t, desc, func(c *rpctest.Call) error {
 		return c.Send(`{"requestId":"` + strings.Repeat("z", 2<<20) + `"}`)
 	})
