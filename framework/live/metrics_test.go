@@ -167,6 +167,7 @@ func TestSetRateChangesSamplingAtRuntime(t *testing.T) {
 	for i := range 400 {
 		get(t, front.URL+"/items/"+strconv.Itoa(i))
 	}
+	front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 	s.Close()
 	mirrored := shadow.n.Load()
 	if mirrored < 15 || mirrored > 70 {

@@ -48,6 +48,7 @@ func TestProxyReturnsProdAnswerAndComparesShadow(t *testing.T) {
 		}
 	}
 	eventually(t, "5 shadow requests", func() bool { return shadow.n.Load() == 5 })
+	front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 	s.Close()
 	e := s.Results().Endpoint("items")
 	if e.Pairs != 5 || e.Matches != 0 || e.Categories["value $.price"] == nil {
@@ -100,6 +101,7 @@ func TestProxySkipsWritesByDefault(t *testing.T) {
 	}
 	get(t, front.URL+"/items/1") // a read is mirrored: the shadow's count moves once
 	eventually(t, "the read mirrored", func() bool { return shadow.n.Load() >= 1 })
+	front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 	s.Close()
 	if n := shadow.n.Load(); n != 1 {
 		t.Fatalf("the shadow got %d requests, want only the read (writes: skip)", n)
@@ -132,6 +134,7 @@ func TestProxyWritePolicies(t *testing.T) {
 			if policy != "record-only" {
 				eventually(t, "the write mirrored", func() bool { return shadow.n.Load() == 1 })
 			}
+			front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 			s.Close()
 			switch policy {
 			case "record-only":
@@ -158,6 +161,7 @@ func TestProxyCountsUnmatched(t *testing.T) {
 	s, front := session(t, testPlan(prod.URL, shadow.URL), Options{})
 	get(t, front.URL+"/users/123")
 	get(t, front.URL+"/users/456")
+	front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 	s.Close()
 	if got := s.Results().Unmatched["GET /users/{id}"]; got != 2 {
 		t.Fatalf("unmatched %v", s.Results().Unmatched)
@@ -185,6 +189,7 @@ func TestProxyStreamsLargeBodies(t *testing.T) {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 	s.Close()
 	if got := prod.bodies[1]; len(got) != len("POST /items ")+size || sha256.Sum256([]byte(got[len("POST /items "):])) != sha256.Sum256(payload) {
 		t.Fatalf("prod got %d bytes of the %d-byte request body", len(got), size)
@@ -212,6 +217,7 @@ func TestProxyExpectContinue(t *testing.T) {
 	}
 	resp.Body.Close()
 	eventually(t, "the copy", func() bool { return shadow.n.Load() == 1 })
+	front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 	s.Close()
 	if prod.bodies[0] != `POST /items {"name":"continued"}` || shadow.bodies[0] != prod.bodies[0] {
 		t.Fatalf("prod got %q, shadow %q", prod.bodies[0], shadow.bodies[0])
@@ -253,6 +259,7 @@ func TestProxyPassesUpgradesWithoutMirroring(t *testing.T) {
 	if err != nil || line != "echo: hello\n" {
 		t.Fatalf("tunnel: %q %v", line, err)
 	}
+	front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 	s.Close()
 	if shadow.n.Load() != 0 {
 		t.Fatal("an upgrade was mirrored")
@@ -270,6 +277,7 @@ func TestProxyAnswers502WhenProdIsDown(t *testing.T) {
 		t.Fatalf("status %d, want 502", resp.StatusCode)
 	}
 	eventually(t, "the copy", func() bool { return shadow.n.Load() == 1 })
+	front.Close() // waits for its handlers: each hands its copy over after the client has prod's answer
 	s.Close()
 	if e := s.Results().Endpoint("items"); e.ProdErrors["refused"] != 1 {
 		t.Fatalf("prod errors %v", e.ProdErrors)
