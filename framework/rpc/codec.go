@@ -72,34 +72,7 @@ func (d *Descriptors) appendCanonical(buf []byte, m proto.Message) ([]byte, erro
 	if err != nil {
 		return buf[:start], err
 	}
-	return out[:start+len(compact(out[start:]))], nil
-}
-
-// compact removes the insignificant space of valid JSON in place (the
-// space protojson adds at random between tokens) and returns the shortened
-// slice.
-func compact(b []byte) []byte {
-	n, inString, escaped := 0, false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == ' ', c == '\t', c == '\n', c == '\r':
-			continue
-		}
-		b[n] = c
-		n++
-	}
-	return b[:n]
+	return out[:start+len(framework.CompactJSON(out[start:]))], nil
 }
 
 // FromJSON parses protojson (any accepted spelling: proto names, numbers

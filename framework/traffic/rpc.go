@@ -158,7 +158,7 @@ func rpcMessages(field string, text []json.RawMessage, b64 []string, required bo
 			}
 			// json.Unmarshal checked the line and copied m: only the
 			// space between tokens is left to remove, in place.
-			out[i] = compactValid(m)
+			out[i] = framework.CompactJSON(m)
 		}
 		return nilIfNone(out), false, nil
 	}
@@ -289,31 +289,4 @@ func splitBody(body []byte) [][]byte {
 		out[i] = e
 	}
 	return out
-}
-
-// compactValid removes the insignificant space of valid JSON in place and
-// returns the shortened slice (json.Compact without the second check and
-// copy).
-func compactValid(b []byte) []byte {
-	n, inString, escaped := 0, false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == ' ', c == '\t', c == '\n', c == '\r':
-			continue
-		}
-		b[n] = c
-		n++
-	}
-	return b[:n]
 }
