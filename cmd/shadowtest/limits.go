@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 
@@ -165,4 +166,18 @@ func startProgress(ctx context.Context, plan *framework.Plan, results *observe.R
 		})
 		return st
 	})
+}
+
+// tuneCollector sets the garbage collector for a run or a session: the
+// GC target runner.GCPercent (a small live heap allocated anew for every
+// pair or request, so a higher target saves CPU) and the soft memory limit
+// limit, which caps what that headroom may cost. GOGC and GOMEMLIMIT, when
+// set, override them.
+func tuneCollector(limit int64) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(runner.GCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -105,19 +104,11 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 // proxySession runs a live session until --duration, SIGTERM or SIGINT,
 // then judges what it gathered in the suite, exactly as run does.
 func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), opt proxyOptions, stdout, stderr io.Writer) int {
-	// The proxy allocates for every request over a small live heap: a
-	// higher GC target saves CPU on the prod path, and the memory limit
-	// caps what that headroom may cost (GOGC and GOMEMLIMIT override).
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(live.GCPercent)
+	limit := live.MemoryLimit(plan, opt.queue)
+	if opt.record != "" {
+		limit += live.RecordQueueBytes // the recorder's queue at its bound
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		limit := live.MemoryLimit(plan, opt.queue)
-		if opt.record != "" {
-			limit += live.RecordQueueBytes // the recorder's queue at its bound
-		}
-		debug.SetMemoryLimit(limit)
-	}
+	tuneCollector(limit)
 	results := observe.NewResults(plan.Endpoints)
 	stampOrigin(results, plan, runner.Shard{})
 	out, err := opt.outputs.open(plan, results, stdout)

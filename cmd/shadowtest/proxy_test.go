@@ -24,8 +24,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/shadowtest/shadowtest/framework/live"
 	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/runner"
 )
 
 // liveSession is a `shadowtest proxy` process in front of two loopback
@@ -336,7 +336,7 @@ func TestProxyRecordingRoundTrip(t *testing.T) {
 	}
 }
 
-// TestProxyTunesTheCollector: the proxy runs with live.GCPercent and a
+// TestProxyTunesTheCollector: the proxy runs with runner.GCPercent and a
 // memory limit unless GOGC and GOMEMLIMIT say otherwise, as its own
 // /metrics shows.
 func TestProxyTunesTheCollector(t *testing.T) {
@@ -363,8 +363,8 @@ func TestProxyTunesTheCollector(t *testing.T) {
 		s.stop(syscall.SIGTERM)
 		return gogc, limit
 	}
-	if gogc, limit := gc(); gogc != live.GCPercent || limit <= 0 || limit >= math.MaxInt64 {
-		t.Errorf("by default: GOGC %v, memory limit %v; want %d and a limit", gogc, limit, live.GCPercent)
+	if gogc, limit := gc(); gogc != runner.GCPercent || limit <= 0 || limit >= math.MaxInt64 {
+		t.Errorf("by default: GOGC %v, memory limit %v; want %d and a limit", gogc, limit, runner.GCPercent)
 	}
 	t.Setenv("GOGC", "100")
 	t.Setenv("GOMEMLIMIT", "1GiB")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -107,15 +106,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	}
 	defer out.discard()
 	opt.limits.apply(plan)
-	// A small live heap allocated anew for every pair: a higher GC target
-	// saves CPU, and the memory limit caps what that headroom may cost
-	// (GOGC and GOMEMLIMIT override).
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(runner.GCPercent)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(runner.MemoryLimit(plan))
-	}
+	tuneCollector(runner.MemoryLimit(plan))
 	signals := catchSignals()
 	defer signals.stop()
 	term := console(opt.outputs, stdout, stderr)
