@@ -17,8 +17,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/shadowtest/shadowtest/fixtures/demo"
@@ -409,15 +407,9 @@ func (p *proxySession) control(t *testing.T, client *http.Client, path string) {
 
 func (p *proxySession) scrape(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get(p.admin + "/metrics")
+	families, err := testenv.ScrapeMetrics(p.admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("/metrics does not parse: %v", err)
 	}
 	return families
 }

@@ -21,9 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/runner"
 )
@@ -342,13 +340,7 @@ func TestProxyRecordingRoundTrip(t *testing.T) {
 func TestProxyTunesTheCollector(t *testing.T) {
 	gc := func() (gogc, limit float64) {
 		s := startLive(t, "1", "1")
-		resp, err := http.Get(s.admin + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		parser := expfmt.NewTextParser(model.UTF8Validation)
-		families, err := parser.TextToMetricFamilies(resp.Body)
+		families, err := testenv.ScrapeMetrics(s.admin + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

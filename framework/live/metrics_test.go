@@ -9,8 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 )
 
 // scrape reads the session's /metrics through the admin handler and parses
@@ -19,15 +19,9 @@ func scrape(t testing.TB, s *Shadow) map[string]*dto.MetricFamily {
 	t.Helper()
 	admin := httptest.NewServer(Admin(s, ""))
 	defer admin.Close()
-	resp, err := http.Get(admin.URL + "/metrics")
+	families, err := testenv.ScrapeMetrics(admin.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("/metrics does not parse: %v", err)
 	}
 	return families
 }
