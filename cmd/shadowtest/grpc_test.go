@@ -55,6 +55,10 @@ func TestRPCConvertInitVetRun(t *testing.T) {
 	}
 	if code, stdout, stderr := runCLI(t, "vet", specs); code != exitPass || !strings.Contains(stdout, "ok (2 endpoints)") {
 		t.Fatalf("vet of the starter specs: exit %d\n%s%s", code, stdout, stderr)
+	} else if !strings.Contains(stdout, "grpc.reflection: the endpoints' grpc selectors and synthetic rpc templates are checked against prod's server reflection when a run or proxy starts") {
+		// The starter specs read prod's server reflection, which vet
+		// (offline) cannot: it says what it left for the run.
+		t.Errorf("vet does not say that reflection-based selectors are checked at run start:\n%s", stdout)
 	}
 
 	desc := rpctest.Descriptors(t)

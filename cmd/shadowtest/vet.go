@@ -34,6 +34,10 @@ func vetCommand(args []string, stdout, stderr io.Writer) int {
 		return exitPass
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d endpoints)\n", dir, len(plan.Endpoints))
+	if plan.GRPC != nil && plan.GRPC.Reflection {
+		// vet reads files only: the services are prod's to list.
+		fmt.Fprintf(stdout, "%s: grpc.reflection: the endpoints' grpc selectors and synthetic rpc templates are checked against prod's server reflection when a run or proxy starts (exit 2 if one names no method)\n", plan.GRPC.Pos)
+	}
 	return exitPass
 }
 

@@ -104,13 +104,21 @@ func NewClient(target framework.Target, dir string, desc *Descriptors, maxBody i
 		}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(min(maxBody, 1<<31-1))), grpc.MaxCallSendMsgSize(1<<31-1),
 			grpc.ForceCodecV2(codec{})),
-		// A hostile target's metadata is bounded like a body.
-		grpc.WithMaxHeaderListSize(1<<20),
+		// A hostile target's metadata (grpc-status-details-bin becomes
+		// the status body) is bounded by the body cap.
+		grpc.WithMaxHeaderListSize(headerListLimit(maxBody)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%s target: %w", target.Name, err)
 	}
 	return &Client{target: target, conn: conn, desc: desc, maxBody: maxBody, retryRefused: true}, nil
+}
+
+// headerListLimit bounds the header and trailer metadata of one answer:
+// twice the body cap (binary metadata travels in base64), at least 32 KiB
+// so that ordinary metadata passes under a small cap, at most 1 MiB.
+func headerListLimit(maxBody int64) uint32 {
+	return uint32(min(max(2*maxBody, 32<<10), 1<<20))
 }
 
 // tlsConfig verifies the target's certificate against the spec's CA file
@@ -298,6 +306,9 @@ func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, out
 		st := status.Convert(err)
 		resp.RPC.Code, resp.RPC.Message = int(st.Code()), st.Message()
 		resp.Body = c.desc.StatusBody(int(st.Code()), st.Message(), st.Proto().GetDetails())
+		if int64(len(resp.Body)) > c.maxBody { // cut like an HTTP body over the cap
+			resp.Body, resp.Truncated = resp.Body[:c.maxBody], true
+		}
 		return resp
 	}
 	if !desc.ServerStreams && body.count != 1 {

@@ -83,8 +83,15 @@ func (e *ProtoError) Error() string {
 // importPaths are relative to dir unless absolute; each proto is looked up
 // under the import path that holds it (dir when importPaths is empty), and
 // imports likewise. The well-known types (google/protobuf/*.proto) are
-// built in. Errors are a *ProtoError naming file:line:col.
+// built in. Every file read, imports and symlinks included, must be
+// inside SourceRoot(dir). Errors are a *ProtoError naming file:line:col.
 func Compile(ctx context.Context, dir string, protos, importPaths []string) (*Descriptors, error) {
+	source := SourceRoot(dir)
+	for _, p := range slices.Concat(importPaths, protos) {
+		if err := CheckInside(source, dir, p); err != nil {
+			return nil, &ProtoError{Problems: []ProtoProblem{{Message: err.Error()}}}
+		}
+	}
 	roots := make([]string, 0, len(importPaths)+1)
 	for _, p := range importPaths {
 		roots = append(roots, resolve(dir, p))
@@ -105,7 +112,13 @@ func Compile(ctx context.Context, dir string, protos, importPaths []string) (*De
 	var problems []ProtoProblem
 	compiler := protocompile.Compiler{
 		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{ImportPaths: roots,
-			Accessor: func(path string) (io.ReadCloser, error) { return openRegular(path, maxProtoBytes) }}),
+			Accessor: func(path string) (io.ReadCloser, error) {
+				// An import ("../../x.proto") or a symlink may lead out.
+				if err := CheckInside(source, "", path); err != nil {
+					return nil, err
+				}
+				return openRegular(path, maxProtoBytes)
+			}}),
 		Reporter: reporter.NewReporter(func(err reporter.ErrorWithPos) error {
 			if len(problems) < maxProblems {
 				pos := err.GetPosition()

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -198,5 +199,64 @@ func TestEndlessEmptyMessages(t *testing.T) {
 	defer c2.Close()
 	if resp := c2.Do(context.Background(), call("acme.users.v1.UserService/ListUsers", `{}`)); string(resp.Body) != "[]" {
 		t.Errorf("an empty stream: %v %q, want []", resp.Err, resp.Body)
+	}
+}
+
+// TestStatusDetailsBoundedByBodyCap: grpc-status-details-bin, a trailer,
+// becomes the status body. A hostile target's details are held to
+// mirror.maxBodyBytes: metadata over twice the cap (at least 32 KiB) fails
+// the call (the stream or connection is reset) instead of grpc-go's 16 MiB
+// default being read, and a
+// status body over the cap is cut there and marked truncated, as an HTTP
+// body is.
+func TestStatusDetailsBoundedByBodyCap(t *testing.T) {
+	desc := rpctest.Descriptors(t)
+	details := func(size int) string {
+		return rpctest.Serve(t, desc, func(*rpctest.Call) error {
+			st, _ := status.New(codes.Internal, "boom").WithDetails(&errdetails.DebugInfo{Detail: strings.Repeat("A", size)})
+			return st.Err()
+		})
+	}
+	const maxBody = 16 << 10
+	for _, c := range []struct {
+		reason    string
+		size      int
+		kind      string
+		truncated bool
+	}{
+		{"small details: the whole status", 1 << 10, "", false},
+		{"details over the cap but under the metadata limit: cut at the cap", 20 << 10, "", true},
+		// grpc-go's server respects the limit the client announces and
+		// resets the stream: the call fails, its details unread.
+		{"details over the metadata limit (REDTEAM: 200 KiB)", 200 << 10, "reset", false},
+		// A server that sends them anyway: grpc-go's client drops the
+		// connection.
+		{"a server that ignores the limit", -1, "reset", false},
+	} {
+		addr := details(c.size)
+		if c.size < 0 {
+			addr = rawGRPC(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/grpc")
+				w.Header().Set("Grpc-Status", "13")
+				w.Header().Set("Grpc-Status-Details-Bin", strings.Repeat("QUFB", 100<<10))
+				w.WriteHeader(http.StatusOK)
+			})
+		}
+		client, err := rpc.NewClient(framework.Target{Name: "shadow", URL: "grpc://" + addr, Timeout: 5 * time.Second}, "", desc, maxBody)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := client.Do(context.Background(), call("acme.users.v1.UserService/GetUser", `{"id":"1"}`))
+		client.Close()
+		switch {
+		case resp.ErrKind != c.kind:
+			t.Errorf("%s: kind %q (%v), want %q", c.reason, resp.ErrKind, resp.Err, c.kind)
+		case len(resp.Body) > maxBody:
+			t.Errorf("%s: a %d-byte status body, over the %d-byte cap", c.reason, len(resp.Body), maxBody)
+		case resp.Truncated != c.truncated:
+			t.Errorf("%s: truncated %v, want %v", c.reason, resp.Truncated, c.truncated)
+		case c.kind == "" && (resp.RPC == nil || resp.RPC.Code != 13 || !strings.HasPrefix(string(resp.Body), `{"code":13,"message":"boom","details":[`)):
+			t.Errorf("%s: status %+v body %.80s, want INTERNAL with its details", c.reason, resp.RPC, resp.Body)
+		}
 	}
 }

@@ -68,3 +68,56 @@ func readRegular(path string, limit int64) ([]byte, error) {
 	defer f.Close()
 	return io.ReadAll(f)
 }
+
+// SourceRoot is the directory a spec's .proto files must stay inside: the
+// nearest directory at or above dir that holds .git or cue.mod (the
+// repository or CUE module the spec belongs to, so that specs can share a
+// repository's proto/ tree), or dir itself when there is none.
+func SourceRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	for d := abs; ; {
+		for _, marker := range []string{".git", "cue.mod"} {
+			if _, err := os.Lstat(filepath.Join(d, marker)); err == nil {
+				return d
+			}
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return abs
+		}
+		d = parent
+	}
+}
+
+// CheckInside returns an error when p, a path a spec names (relative to
+// dir unless absolute), is not inside root (see SourceRoot), before or
+// after following symlinks.
+func CheckInside(root, dir, p string) error {
+	path := resolve(dir, p)
+	if !within(root, path) {
+		return fmt.Errorf("%s is outside the spec's repository (the nearest directory above the spec that holds .git or cue.mod, else the spec directory): .proto files and import paths must be inside it", p)
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil // nothing can be read under a root that does not resolve
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil && !within(realRoot, real) {
+		return fmt.Errorf("%s leads through a symlink outside the spec's repository (the nearest directory above the spec that holds .git or cue.mod, else the spec directory): .proto files and import paths must be inside it", p)
+	}
+	return nil
+}
+
+// within reports whether path is root or under it (both absolute or both
+// relative to the working directory).
+func within(root, path string) bool {
+	absRoot, err1 := filepath.Abs(root)
+	abs, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(absRoot, abs)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}

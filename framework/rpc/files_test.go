@@ -32,8 +32,10 @@ func TestSpecFilesMustBeRegular(t *testing.T) {
 		go func() { done <- f() }()
 		select {
 		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
-				t.Errorf("%s: %v, want a not-a-regular-file error", what, err)
+			// Confined .proto files (TestProtosStayInTheRepository) are
+			// refused for leading out of the spec's directory first.
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") && !strings.Contains(err.Error(), "outside the spec's repository") {
+				t.Errorf("%s: %v, want a not-a-regular-file or outside error", what, err)
 			}
 		case <-time.After(20 * time.Second):
 			t.Fatalf("%s: still reading after 20s", what)
@@ -53,4 +55,57 @@ func TestSpecFilesMustBeRegular(t *testing.T) {
 		_, err := Compile(context.Background(), dir, []string{"/dev/zero"}, []string{"/dev"})
 		return err
 	})
+}
+
+// TestProtosStayInTheRepository: a spec's .proto files, import paths,
+// imports and symlinks may not lead out of the spec's repository (the
+// nearest directory above the spec with .git or cue.mod), but specs of one
+// repository share its proto tree.
+func TestProtosStayInTheRepository(t *testing.T) {
+	repo := t.TempDir()
+	outside := t.TempDir()
+	write := func(path, text string) {
+		t.Helper()
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Mkdir(filepath.Join(repo, ".git"), 0o755)
+	write(filepath.Join(outside, "secret.proto"), "syntax = \"proto3\";\nmessage Secret { string key = 1; }\n")
+	write(filepath.Join(repo, "proto", "shared.proto"), "syntax = \"proto3\";\nmessage Shared { string id = 1; }\n")
+	spec := filepath.Join(repo, "specs", "users")
+	write(filepath.Join(spec, "users.proto"), "syntax = \"proto3\";\nimport \"shared.proto\";\nmessage User { Shared s = 1; }\n")
+	rel, _ := filepath.Rel(filepath.Join(repo, "proto"), filepath.Join(outside, "secret.proto"))
+	write(filepath.Join(spec, "escape.proto"), "syntax = \"proto3\";\nimport \""+filepath.ToSlash(rel)+"\";\n")
+	os.Symlink(outside, filepath.Join(spec, "linked"))
+
+	// Shared protos of the repository are fine.
+	if _, err := Compile(context.Background(), spec, []string{"users.proto", "../../proto/shared.proto"}, []string{".", "../../proto"}); err != nil {
+		t.Fatalf("protos inside the repository: %v", err)
+	}
+	for _, c := range []struct {
+		reason              string
+		protos, importPaths []string
+	}{
+		{"a relative path out of the repository", []string{filepath.Join("..", "..", "..", filepath.Base(outside), "secret.proto")}, nil},
+		{"an absolute path", []string{filepath.Join(outside, "secret.proto")}, []string{outside}},
+		{"an import path out of the repository", []string{"users.proto"}, []string{".", "../../.."}},
+		{"an import that climbs out", []string{"escape.proto"}, []string{".", "../../proto"}},
+		{"a symlink to a directory outside", []string{"linked/secret.proto"}, nil},
+	} {
+		_, err := Compile(context.Background(), spec, c.protos, c.importPaths)
+		if err == nil || !strings.Contains(err.Error(), "outside the spec's repository") {
+			t.Errorf("%s: %v, want an outside-the-repository error", c.reason, err)
+		}
+	}
+	// Without .git or cue.mod above it, the spec directory is the limit.
+	lone := filepath.Join(outside, "spec")
+	write(filepath.Join(lone, "a.proto"), "syntax = \"proto3\";\n")
+	if SourceRoot(lone) != lone {
+		t.Errorf("SourceRoot(%s) = %s, want the spec directory", lone, SourceRoot(lone))
+	}
+	if _, err := Compile(context.Background(), lone, []string{"../secret.proto"}, []string{".."}); err == nil {
+		t.Error("a spec without a repository read a .proto above its directory")
+	}
 }

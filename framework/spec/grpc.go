@@ -55,6 +55,20 @@ func (d *decoder) grpc(plan *framework.Plan) {
 		if len(raw.ImportPaths) > 0 && len(raw.Protos) == 0 {
 			d.report(append(path, cue.Str("importPaths")), d.pos(append(path, cue.Str("importPaths"))...), "importPaths apply to protos only")
 		}
+		// .proto files (and imports) are read from the spec's repository
+		// only: a spec does not read ../../../etc or /home/ci/.docker.
+		source := rpc.SourceRoot(plan.Dir)
+		for _, f := range []struct {
+			field string
+			list  []string
+		}{{"importPaths", raw.ImportPaths}, {"protos", raw.Protos}} {
+			for i, p := range f.list {
+				if err := rpc.CheckInside(source, plan.Dir, p); err != nil {
+					at := []cue.Selector{cue.Str("grpc"), cue.Str(f.field), cue.Index(i)}
+					d.report(at, orPos(d.pos(at...), plan.GRPC.Pos), "%v", err)
+				}
+			}
+		}
 	}
 	var grpcEndpoints, httpEndpoints []*framework.Endpoint
 	for i := range plan.Endpoints {

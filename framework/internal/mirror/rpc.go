@@ -74,6 +74,17 @@ func NewRPC(ctx context.Context, plan *framework.Plan) (*RPC, error) {
 					e.Pos, e.Name, e.GRPC, len(methods), strings.Join(methods[:min(3, len(methods))], ", "))
 			}
 		}
+		for _, src := range plan.Traffic {
+			if src.Synthetic == nil {
+				continue
+			}
+			for _, req := range src.Synthetic.Requests {
+				if _, err := desc.Method(req.RPC); req.RPC != "" && err != nil {
+					r.Close()
+					return nil, fmt.Errorf("%s: synthetic rpc %s: %v (prod's server reflection lists %d methods)", src.Pos, req.RPC, err, len(methods))
+				}
+			}
+		}
 	}
 	return r, nil
 }
