@@ -1,7 +1,9 @@
 package live
 
 import (
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -25,6 +27,7 @@ const (
 // without bound.
 const (
 	maxUnmatchedRoutes       = 100
+	maxRouteBytes            = 200
 	maxCategoriesPerEndpoint = 50
 )
 
@@ -125,8 +128,19 @@ func (m *metrics) forEndpoints(endpoints []framework.Endpoint) []endpointMetrics
 	return out
 }
 
-// route bounds the unmatched routes' label values.
+// route bounds the unmatched routes' label values: at most
+// maxUnmatchedRoutes of them, each valid UTF-8 (the Prometheus client
+// panics on anything else, and HTTP/2 lets a client send any byte above
+// 0x7f in a method or a gRPC path) and at most maxRouteBytes long.
 func (m *metrics) route(label string) string {
+	label = strings.ToValidUTF8(label, "\uFFFD")
+	if len(label) > maxRouteBytes {
+		cut := maxRouteBytes
+		for cut > 0 && !utf8.RuneStart(label[cut]) {
+			cut--
+		}
+		label = label[:cut] + "…"
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.routes[label] {
@@ -139,8 +153,10 @@ func (m *metrics) route(label string) string {
 	return label
 }
 
-// category bounds an endpoint's category label values.
+// category bounds an endpoint's category label values (valid UTF-8, as
+// route: a panic in a shadow worker would end the process).
 func (m *metrics) category(endpoint, category string) string {
+	category = strings.ToValidUTF8(category, "\uFFFD")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	seen := m.categories[endpoint]
