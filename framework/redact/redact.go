@@ -248,9 +248,15 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		}
 		body, decoded = plain, strings.ToLower(enc)
 	}
-	media, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	media, params, _ := mime.ParseMediaType(header.Get("Content-Type"))
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {
+	case strings.HasPrefix(media, "multipart/"):
+		out, err := r.multipartBody(body, params["boundary"])
+		if err != nil {
+			return nil, decoded, fmt.Errorf("%w: multipart body does not parse (%v)", ErrWithheld, err)
+		}
+		return out, decoded, nil
 	case media == "application/x-www-form-urlencoded":
 		out, err := r.form(body)
 		if err != nil {

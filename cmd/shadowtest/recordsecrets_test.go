@@ -1,0 +1,79 @@
+//go:build !windows
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestProxyRecordingHoldsNoMultipartSecret: a login form posted as
+// multipart/form-data (what curl -F and browsers with a file input send)
+// is recorded with its secret fields masked, a JSON part masked by name,
+// and the other fields kept; the secrets are not in the recording, nor in
+// any other output of the session.
+func TestProxyRecordingHoldsNoMultipartSecret(t *testing.T) {
+	s := secrets{}
+	password, jsonToken, auth := s.new("multipart password"), s.new("multipart JSON part token"), s.new("Authorization")
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"ok":true}`)
+	}
+	prod := httptest.NewServer(http.HandlerFunc(echo))
+	t.Cleanup(prod.Close)
+	shadow := httptest.NewServer(http.HandlerFunc(echo))
+	t.Cleanup(shadow.Close)
+	live := &liveSession{t: t, dir: t.TempDir(), exited: make(chan error, 1)}
+	os.WriteFile(filepath.Join(live.dir, "shadow.cue"), []byte(fmt.Sprintf(`package shadow
+
+targets: {
+	prod: url:   %q
+	shadow: url: %q
+}
+mirror: writes: "isolated"
+endpoints: login: {method: "POST", path: "/login", thresholds: minSamples: 1}
+`, prod.URL, shadow.URL)), 0o644)
+	rec := filepath.Join(live.dir, "live.jsonl")
+	outputs := map[string]string{"log": filepath.Join(live.dir, "log.jsonl"), "html": filepath.Join(live.dir, "report.html"), "results": filepath.Join(live.dir, "results.json")}
+	live.start([]string{"--record", rec, "--log", outputs["log"], "--html", outputs["html"], "--results", outputs["results"]})
+
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("user", "ada")
+	w.WriteField("password", password)
+	part, _ := w.CreatePart(textproto.MIMEHeader{"Content-Disposition": {`form-data; name="profile"`}, "Content-Type": {"application/json"}})
+	fmt.Fprintf(part, `{"nick":"ada","token":%q}`, jsonToken)
+	w.Close()
+	req, _ := http.NewRequest("POST", live.front+"/login", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+auth)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code := live.stop(syscall.SIGTERM); code != exitPass {
+		t.Fatalf("proxy exit %d: %s", code, live.stderr.String())
+	}
+	recording, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(live.stderr.String(), "recorded 1 exchange(s)") || !bytes.Contains(recording, []byte(`name=\"user\"\r\n\r\nada`)) {
+		t.Fatalf("the exchange should be recorded with its other fields kept:\n%s\n%s", recording, live.stderr.String())
+	}
+	all := map[string][]byte{"recording": recording, "stderr": []byte(live.stderr.String()), "stdout": live.stdout.Bytes()}
+	for name, path := range outputs {
+		all[name], _ = os.ReadFile(path)
+	}
+	assertNoSecret(t, all, s)
+}
