@@ -118,3 +118,53 @@ func ExampleShadow_Middleware() {
 	// 1 pair(s), 0 matched
 	// differs: value $.price
 }
+
+// TestMiddlewareKeepsTheWritersInterfaces: an application that streams
+// checks its writer for http.Flusher the way most server-sent-events code
+// does (w.(http.Flusher)); behind the middleware it must still find one,
+// and its events must reach the client as they are flushed, not when the
+// handler returns. http.ResponseController must reach the server's
+// writer too.
+func TestMiddlewareKeepsTheWritersInterfaces(t *testing.T) {
+	shadow := serve(t, item("1"))
+	plan := testPlan("http://prod.invalid", shadow.URL)
+	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	release := make(chan struct{})
+	events := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		flusher, ok := w.(http.Flusher)
+		if !ok {
+			http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: first\n\n")
+		flusher.Flush()
+		<-release
+		fmt.Fprint(w, "data: second\n\n")
+	})
+	srv := httptest.NewServer(s.Middleware(events))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/items/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		close(release)
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("behind the middleware the app answered %d %q: its writer is no http.Flusher", resp.StatusCode, body)
+	}
+	first := make([]byte, len("data: first\n\n"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "data: first\n\n" {
+		t.Fatalf("first event %q, %v", first, err)
+	}
+	close(release)
+	rest, _ := io.ReadAll(resp.Body)
+	if string(rest) != "data: second\n\n" {
+		t.Fatalf("second event %q", rest)
+	}
+}

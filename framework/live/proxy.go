@@ -318,6 +318,15 @@ func (r *recorder) Write(p []byte) (int, error) {
 // reach the server's writer.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// Flush sends what was written: an application behind the Middleware
+// that streams finds its writer's http.Flusher, as without it.
+func (r *recorder) Flush() {
+	if r.status == 0 {
+		r.WriteHeader(http.StatusOK)
+	}
+	http.NewResponseController(r.ResponseWriter).Flush()
+}
+
 // response is prod's answer as the comparator sees it.
 func (r *recorder) response(err error, latency time.Duration) framework.Response {
 	if err != nil {
