@@ -1,6 +1,7 @@
 package live
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // Status is what the admin GET /status returns.
@@ -53,6 +55,9 @@ func (s *Shadow) Status() Status {
 	return st
 }
 
+// maxReasonBytes bounds the reason POST /kill records.
+const maxReasonBytes = 200
+
 // Admin returns the admin handler of a session: GET /metrics (Prometheus),
 // GET /status (JSON), and, with "Authorization: Bearer TOKEN", POST /kill,
 // POST /resume and POST /rate?value=R. With an empty token the POST
@@ -73,7 +78,10 @@ func Admin(s *Shadow, token string) http.Handler {
 				return
 			}
 			given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(given), []byte(token)) != 1 {
+			// Digests of equal length: ConstantTimeCompare returns at once
+			// on a length mismatch, which would time the token's length.
+			givenSum, tokenSum := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(token))
+			if !ok || subtle.ConstantTimeCompare(givenSum[:], tokenSum[:]) != 1 {
 				http.Error(w, "want Authorization: Bearer <admin token>", http.StatusUnauthorized)
 				return
 			}
@@ -86,7 +94,12 @@ func Admin(s *Shadow, token string) http.Handler {
 		}
 	}
 	mux.HandleFunc("POST /kill", control(func(r *http.Request) (string, error) {
-		reason := r.URL.Query().Get("reason")
+		// One line, bounded: the reason is printed on stderr, in /status,
+		// the results and the JUnit.
+		reason := scrub.Line(r.URL.Query().Get("reason"))
+		if len(reason) > maxReasonBytes {
+			reason = strings.ToValidUTF8(reason[:maxReasonBytes], "") + "…"
+		}
 		if reason == "" {
 			reason = "POST /kill from " + r.RemoteAddr
 		}

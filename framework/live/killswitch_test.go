@@ -3,8 +3,11 @@ package live
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -205,5 +208,39 @@ func TestAdminControlNeedsTheToken(t *testing.T) {
 		if resp.StatusCode < 400 || s.Switch().Killed() {
 			t.Fatalf("token %q, given %q: %d, killed %v", tc.token, tc.given, resp.StatusCode, s.Switch().Killed())
 		}
+	}
+}
+
+// TestAdminKillReasonIsOneBoundedLine: the reason given to POST /kill
+// becomes the trip's detail, printed on stderr, in /status, the results
+// and the JUnit: a newline in it forged a log line of its own, and its
+// length was the query's (up to the 1 MiB header limit).
+func TestAdminKillReasonIsOneBoundedLine(t *testing.T) {
+	prod := serve(t, item("1"))
+	shadow := serve(t, item("1"))
+	var mu sync.Mutex
+	var log strings.Builder
+	s, _ := session(t, testPlan(prod.URL, shadow.URL), Options{Log: lockedWriter{&mu, &log}})
+	admin := httptest.NewServer(Admin(s, "right"))
+	defer admin.Close()
+	reason := "deploy 42\nshadowtest: SIGTERM received: session ended" + strings.Repeat("x", 64<<10)
+	req, _ := http.NewRequest("POST", admin.URL+"/kill?reason="+url.QueryEscape(reason), nil)
+	req.Header.Set("Authorization", "Bearer right")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	last := s.Switch().Status().LastTrip
+	if !s.Switch().Killed() || !strings.Contains(last, "deploy 42") {
+		t.Fatalf("POST /kill: %d, killed %v, last trip %.100q", resp.StatusCode, s.Switch().Killed(), last)
+	}
+	if strings.ContainsAny(last, "\r\n") || len(last) > 1024 {
+		t.Errorf("the trip's detail is %d bytes and holds a line break: %.200q", len(last), last)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if lines := strings.Count(log.String(), "\n"); lines != 1 {
+		t.Errorf("the kill is %d lines in the session's log: %.300q", lines, log.String())
 	}
 }
