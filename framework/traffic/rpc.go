@@ -123,10 +123,28 @@ func checkFullMethod(field, method string) error {
 	if method == "" {
 		return missing(field)
 	}
-	if !ok || service == "" || name == "" || strings.Contains(name, "/") || strings.ContainsAny(method, " \t\r\n?#") {
+	if !ok || !protoName(service) || !protoName(name) || strings.Contains(name, ".") {
 		return fieldError(field, "%q is not a full method name (want package.Service/Method)", clip(method))
 	}
 	return nil
+}
+
+// protoName reports whether s is a protobuf full name: identifiers
+// (ASCII letters, digits and _, not starting with a digit) joined by dots.
+// Anything else (a control character, a bidi override, a wildcard) cannot
+// name a method, and would reach the specs init writes.
+func protoName(s string) bool {
+	for part := range strings.SplitSeq(s, ".") {
+		if part == "" || part[0] >= '0' && part[0] <= '9' {
+			return false
+		}
+		for _, c := range []byte(part) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // rpcMessages reads "messages" (protojson objects) or "messagesBase64"

@@ -89,6 +89,15 @@ func TestRPCRecordErrors(t *testing.T) {
 		{`{"rpc":{"messages":[{}]}}`, "rpc.method: missing"},
 		{`{"rpc":{"method":"GetUser","messages":[{}]}}`, `rpc.method: "GetUser" is not a full method name (want package.Service/Method)`},
 		{`{"rpc":{"method":"a.B/C/D","messages":[{}]}}`, `rpc.method: "a.B/C/D" is not a full method name`},
+		// A method name is identifiers: init writes it into a spec and a
+		// file name, the terminal shows it.
+		{`{"rpc":{"method":"a.B/C\u001b[31mred","messages":[{}]}}`, `is not a full method name`},
+		{`{"rpc":{"method":"a.B/C\u202eevil","messages":[{}]}}`, `is not a full method name`},
+		{`{"rpc":{"method":"a.B/*","messages":[{}]}}`, `rpc.method: "a.B/*" is not a full method name`},
+		{`{"rpc":{"method":"../../etc/B/C","messages":[{}]}}`, `is not a full method name`},
+		{`{"rpc":{"method":"a..B/C","messages":[{}]}}`, `is not a full method name`},
+		{`{"rpc":{"method":"a.B/C.D","messages":[{}]}}`, `is not a full method name`},
+		{`{"rpc":{"method":"a.9B/C","messages":[{}]}}`, `is not a full method name`},
 		{`{"rpc":{"method":"a.B/C"}}`, "rpc.messages: missing (an array of protojson messages, or messagesBase64)"},
 		{`{"rpc":{"method":"a.B/C","messages":[{}],"messagesBase64":[""]}}`, "rpc.messages: messages and messagesBase64 are both set"},
 		{`{"rpc":{"method":"a.B/C","messages":[7]}}`, "rpc.messages[0]: want a JSON object (the message's protojson)"},
