@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/framework/selector"
 )
 
@@ -342,7 +343,8 @@ endpoints: %s: {
 }
 
 // quote writes s as a CUE string: Go's quoting of printable text is valid
-// CUE; control characters (never in a reader's URL) are escaped as \u.
+// CUE; control characters (never in a reader's URL), C1 controls and bidi
+// overrides (which reorder what a reviewer reads) are escaped as \u.
 func quote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
@@ -351,7 +353,7 @@ func quote(s string) string {
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
+		case hidden(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteRune(r)
@@ -361,14 +363,27 @@ func quote(s string) string {
 	return b.String()
 }
 
-// cueComment keeps a value on one comment line.
+// cueComment keeps a value on one comment line, its C1 controls and
+// bidi overrides shown as \u escapes.
 func cueComment(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			b.WriteByte(' ')
+		case hidden(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
 		}
-		return r
-	}, s)
+	}
+	return b.String()
+}
+
+// hidden reports whether r must not be written as is: a control
+// character (C0, DEL, C1) or a bidi override.
+func hidden(r rune) bool {
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || scrub.Bidi(r)
 }
 
 // writeRPC writes the starter specs of a recording of RPCs: grpc://

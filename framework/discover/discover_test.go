@@ -124,3 +124,37 @@ func TestWrittenSpecsPassVet(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestWrittenSpecsShowNoHiddenText: a recording is data from anywhere (a
+// client of the live proxy, a HAR someone sent); a path holding a bidi
+// override or a C1 control reached the specs init writes raw, in a
+// comment and in a string, where a reviewer's editor reorders the text
+// around it ("Trojan source"). They are written as \u escapes, and the
+// specs still load with the same path.
+func TestWrittenSpecsShowNoHiddenText(t *testing.T) {
+	specDir := filepath.Join(t.TempDir(), "specs")
+	const path = "/users/\u202eevil\u2066/x\u0085y"
+	res, err := Discover(requests("GET " + path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Write(res, Options{Dir: specDir, Traffic: "t.jsonl", Format: "jsonl", Source: "t\u202e.jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		if i := strings.IndexFunc(string(data), func(r rune) bool {
+			return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r >= 0x80 && r <= 0x9f
+		}); i >= 0 {
+			t.Errorf("%s holds a raw bidi override or C1 control at byte %d: %q", filepath.Base(file), i, data[max(0, i-30):min(len(data), i+30)])
+		}
+	}
+	plan, err := spec.Load(specDir, spec.Options{Live: true})
+	if err != nil {
+		t.Fatalf("the written specs do not load:\n%v", err)
+	}
+	if len(plan.Endpoints) != 1 || plan.Endpoints[0].Path != path {
+		t.Errorf("the endpoint's path is %q, want %q", plan.Endpoints[0].Path, path)
+	}
+}
