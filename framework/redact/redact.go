@@ -521,6 +521,9 @@ func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
 			}
 		}
 	case string:
+		if text, ok := r.carried(t); ok { // JSON or a form carried as text
+			return text, true
+		}
 		if text := r.Text(t); text != t {
 			return text, true
 		}
