@@ -4,12 +4,17 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http2"
+	"google.golang.org/grpc/codes"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/mirror"
@@ -77,10 +82,13 @@ func newGRPCProxy(s *Shadow, prod *mirror.Client) *grpcProxy {
 			}
 			pr.Out.URL.Scheme = httpScheme(pr.Out.URL.Scheme)
 		},
-		Transport:      &timedTransport{next: grpcTransport(target, s.Plan().Dir)},
-		ModifyResponse: captureResponse,
-		BufferPool:     bufferPool{},
-		ErrorLog:       s.errorLog(),
+		Transport: &timedTransport{next: grpcTransport(target, s.Plan().Dir)},
+		ModifyResponse: func(res *http.Response) error {
+			res.Body = &streamEnd{ReadCloser: res.Body, res: res}
+			return captureResponse(res)
+		},
+		BufferPool: bufferPool{},
+		ErrorLog:   s.errorLog(),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if st, ok := r.Context().Value(stateKey{}).(*exchangeState); ok {
 				st.err = err
@@ -244,11 +252,106 @@ func writeGRPCError(w http.ResponseWriter, ctx context.Context, err error) {
 	case errors.Is(ctx.Err(), context.Canceled):
 		code, message = grpcCanceled, "shadowtest proxy: call canceled by the client"
 	}
+	if c, m, ok := resetStatus(ctx, err); ok {
+		code, message = c, m // prod reset the stream before its headers
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/grpc")
 	h.Set("Grpc-Status", strconv.Itoa(code))
 	h.Set("Grpc-Message", message) // printable ASCII without '%': no percent-encoding needed
 	w.WriteHeader(http.StatusOK)
+}
+
+// streamEnd is prod's response body as the reverse proxy copies it to the
+// client. When prod breaks the stream after its headers (RST_STREAM, a
+// lost connection) instead of ending it with a status, a Go handler cannot
+// send an RST_STREAM of a chosen code, and the reverse proxy would reset the
+// client's stream with INTERNAL_ERROR. streamEnd ends the body instead and
+// sets the status trailers a gRPC client of prod would have read from the
+// break (resetStatus), after the messages prod sent: the client sees what
+// it sees talking to prod. The break stays prod's failure for the shadow
+// side (exchangeState.err).
+type streamEnd struct {
+	io.ReadCloser
+	res *http.Response
+}
+
+func (b *streamEnd) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == nil || err == io.EOF {
+		return n, err
+	}
+	ctx := b.res.Request.Context()
+	code, message, ok := resetStatus(ctx, err)
+	if !ok {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return n, err // the client went away: nobody reads a status
+		}
+		code, message = grpcUnavailable, "shadowtest proxy: prod's stream broke ("+mirror.Classify(err)+")"
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			code, message = grpcDeadlineExceeded, "shadowtest proxy: deadline exceeded waiting for prod"
+		}
+	}
+	if st, ok := ctx.Value(stateKey{}).(*exchangeState); ok {
+		st.err = err
+	}
+	b.res.Trailer = http.Header{"Grpc-Status": {strconv.Itoa(code)}, "Grpc-Message": {grpcMessage(message)}}
+	return n, io.EOF
+}
+
+// rstCodes maps an HTTP/2 error code to the gRPC status a client reports
+// for a stream reset with it: grpc-go's table (internal/transport
+// http2ErrConvTab), which gRPC's PROTOCOL-HTTP2.md also gives.
+var rstCodes = map[http2.ErrCode]codes.Code{
+	http2.ErrCodeNo:                 codes.Internal,
+	http2.ErrCodeProtocol:           codes.Internal,
+	http2.ErrCodeInternal:           codes.Internal,
+	http2.ErrCodeFlowControl:        codes.ResourceExhausted,
+	http2.ErrCodeSettingsTimeout:    codes.Internal,
+	http2.ErrCodeStreamClosed:       codes.Internal,
+	http2.ErrCodeFrameSize:          codes.Internal,
+	http2.ErrCodeRefusedStream:      codes.Unavailable,
+	http2.ErrCodeCancel:             codes.Canceled,
+	http2.ErrCodeCompression:        codes.Internal,
+	http2.ErrCodeConnect:            codes.Internal,
+	http2.ErrCodeEnhanceYourCalm:    codes.ResourceExhausted,
+	http2.ErrCodeInadequateSecurity: codes.PermissionDenied,
+	http2.ErrCodeHTTP11Required:     codes.Internal,
+}
+
+// resetStatus is the status a gRPC client reports when the server resets
+// its stream, if err is such a reset received from prod: the code of
+// rstCodes (UNKNOWN for another error code; CANCEL after the call's
+// deadline is DEADLINE_EXCEEDED) and grpc-go's message, "stream terminated
+// by RST_STREAM with error code: CANCEL".
+func resetStatus(ctx context.Context, err error) (code int, message string, ok bool) {
+	var se http2.StreamError // net/http's own stream error converts to it (errors.As)
+	if !errors.As(err, &se) || se.Cause == nil || se.Cause.Error() != "received from peer" {
+		return 0, "", false
+	}
+	c, known := rstCodes[se.Code]
+	if !known {
+		c = codes.Unknown
+	}
+	code = int(c)
+	if deadline, set := ctx.Deadline(); code == grpcCanceled && set && !deadline.After(time.Now()) {
+		code = grpcDeadlineExceeded
+	}
+	return code, "stream terminated by RST_STREAM with error code: " + se.Code.String(), true
+}
+
+// grpcMessage percent-encodes a grpc-message value as gRPC's
+// PROTOCOL-HTTP2.md says (bytes outside printable ASCII, and '%').
+func grpcMessage(message string) string {
+	var b strings.Builder
+	for i := 0; i < len(message); i++ {
+		if c := message[i]; c < ' ' || c > '~' || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // grpcTimeout parses a grpc-timeout value: at most 8 digits and a unit
