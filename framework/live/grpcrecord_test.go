@@ -20,6 +20,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework/redact"
 	"github.com/shadowtest/shadowtest/framework/runner"
 	"github.com/shadowtest/shadowtest/framework/scrub"
+	"github.com/shadowtest/shadowtest/framework/spec"
 	"github.com/shadowtest/shadowtest/framework/traffic"
 )
 
@@ -129,5 +130,88 @@ func TestGRPCRecordRoundTrip(t *testing.T) {
 		if e := results.Endpoint(name); e.Pairs == 0 || e.Matches != e.Pairs {
 			t.Errorf("replaying the recording, %s: %d pairs, %d match; categories %v", name, e.Pairs, e.Matches, keys(e.Categories))
 		}
+	}
+}
+
+// TestGRPCRecordsUndecodableAsWireBytes: a call the spec's descriptors
+// cannot decode (here Get, which the spec's .proto does not declare yet) is
+// recorded with its messages as wire bytes (messagesBase64), metadata
+// scrubbed as for any call, and replays once the descriptors know the
+// method. One whose messages hold a secret the recorder knows by value
+// (the call's own bearer token) is withheld: wire bytes cannot be masked
+// by name.
+func TestGRPCRecordsUndecodableAsWireBytes(t *testing.T) {
+	svc := compileItems(t)
+	prod := serveItems(t, svc, "v1", 12.5)
+	dir := t.TempDir()
+	withoutGet := strings.Replace(itemsProto, "rpc Get(Query) returns (Item) {", "rpc Other(Query) returns (Item) {", 1)
+	os.WriteFile(filepath.Join(dir, "items.proto"), []byte(withoutGet), 0o644)
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte(`package shadow
+targets: prod: url: "grpc://`+prod.addr+`"
+targets: shadow: url: "grpc://`+prod.addr+`"
+grpc: protos: ["items.proto"]
+endpoints: items: {grpc: "shadowtest.live.v1.Items/*", safe: true}
+`), 0o644)
+	plan, err := spec.Load(dir, spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rpcs.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := scrub.New()
+	red, err := redact.Build(redact.Options{Scrubber: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorder := NewRecorder(f, false, RecordOptions{}, red, sc)
+	s, front := grpcSession(t, plan, Options{Record: recorder.Record})
+	conn := dial(t, strings.TrimPrefix(front.URL, "http://"))
+	const token = "Bearer rpc-s3cret-token-4242"
+	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "authorization", token, "x-tenant", "acme"), 10*time.Second)
+	defer cancel()
+	for _, id := range []string{"1", "2"} {
+		if got := invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": id})); got.status.Code() != 0 {
+			t.Fatalf("Get %s: %v", id, got.status)
+		}
+	}
+	invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": "3", "fail": "NOT_FOUND"}))
+	invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": token})) // the token in a message
+	front.Close()
+	s.Close()
+	if err := recorder.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := recorder.Counts(); c.Written != 3 || c.Withheld != 1 {
+		t.Fatalf("recorded %+v; want 3 written, the call holding the token withheld\n%s", c, data)
+	}
+	if n := bytes.Count(data, []byte(`"messagesBase64":`)); n < 3 || bytes.Contains(data, []byte(`"messages":[{`)) {
+		t.Errorf("want the undecodable calls' messages in base64:\n%s", data)
+	}
+	for _, secret := range []string{"rpc-s3cret-token-4242", "authorization", "Authorization", "cnBjLXMzY3JldC10b2tlbi00MjQy"} {
+		if bytes.Contains(data, []byte(secret)) {
+			t.Errorf("the recording holds %q:\n%s", secret, data)
+		}
+	}
+	if !bytes.Contains(data, []byte(`"code":"NOT_FOUND"`)) || !bytes.Contains(data, []byte(`"X-Tenant":["acme"]`)) {
+		t.Errorf("the NOT_FOUND status or the metadata is missing:\n%s", data)
+	}
+
+	// Once the spec's .proto declares Get, the recording replays.
+	other := serveItems(t, svc, "v1", 12.5)
+	replay := grpcSpec(t, prod.addr, other.addr, `traffic: [{jsonl: "`+path+`"}]
+endpoints: get: ignore: ["$.name"]`)
+	results := observe.NewResults(replay.Endpoints)
+	if err := runner.Run(context.Background(), replay, results, runner.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if e := results.Endpoint("get"); e.Pairs != 3 || e.Matches != 3 {
+		t.Errorf("replaying the recording: %d pairs, %d match; categories %v", e.Pairs, e.Matches, keys(e.Categories))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,7 +28,8 @@ const (
 	DropClientStream = "client or bidi stream"
 	// DropUndecodable: the call's frames do not parse (malformed, or a
 	// compression other than gzip), or its method or messages do not fit
-	// the spec's descriptors.
+	// the spec's descriptors (such a call is still recorded, its messages
+	// as wire bytes).
 	DropUndecodable = "rpc not decodable"
 )
 
@@ -36,7 +38,6 @@ const (
 // retry policy, from framework/rpc), and the bounded hand-off that decodes
 // each selected call off the client's path.
 type grpcSide struct {
-	rpc     *mirror.RPC // nil for a plan without a grpc block
 	maxBody int64
 	// slots bounds the calls being decoded at once; a call that finds
 	// none free is dropped (DropQueueFull), as a full queue drops it.
@@ -44,32 +45,105 @@ type grpcSide struct {
 	pending sync.WaitGroup
 	mu      sync.Mutex
 	closed  bool // no call is handed off any more
+	// prod and shadow are the session's targets: a reload keeps them.
+	prod, shadow framework.Target
+	// genMu guards gen, the descriptors and shadow client in force (nil
+	// for a plan without a grpc block), which a reload replaces.
+	genMu sync.RWMutex
+	gen   *rpcGen
 }
 
+// rpcGen is one generation of descriptors and shadow client; calls counts
+// the copies it is sending, so that a reload closes the client it replaced
+// only once they are done.
+type rpcGen struct {
+	*mirror.RPC
+	calls sync.WaitGroup
+}
+
+// reloadTimeout bounds a reload's server reflection on prod: a SIGHUP must
+// not hang the session (a SIGTERM waits for the reload in progress).
+const reloadTimeout = 5 * time.Second
+
 func newGRPCSide(plan *framework.Plan, slots int) (*grpcSide, error) {
-	g := &grpcSide{maxBody: plan.Mirror.MaxBodyBytes, slots: make(chan struct{}, max(slots, 1))}
+	g := &grpcSide{maxBody: plan.Mirror.MaxBodyBytes, slots: make(chan struct{}, max(slots, 1)), prod: plan.Prod, shadow: plan.Shadow}
 	if g.maxBody <= 0 {
 		g.maxBody = mirror.DefaultMaxBodyBytes
 	}
-	if plan.GRPC == nil {
-		return g, nil
-	}
-	// Server reflection, when the spec asks for it, asks prod once, now.
-	r, err := mirror.NewRPC(context.Background(), plan)
+	gen, err := g.load(context.Background(), plan)
 	if err != nil {
 		return nil, err
 	}
-	r.Prod.Close() // the proxy reaches prod through its own HTTP/2 transport
-	g.rpc = r
+	g.gen = gen
 	return g, nil
+}
+
+// load builds the descriptors and shadow client of plan's grpc block
+// (nil without one), for the session's targets: .proto files compiled,
+// a descriptor set read, or server reflection asked of prod, which also
+// checks the selectors.
+func (g *grpcSide) load(ctx context.Context, plan *framework.Plan) (*rpcGen, error) {
+	if plan.GRPC == nil {
+		return nil, nil
+	}
+	p := *plan
+	p.Prod, p.Shadow = g.prod, g.shadow
+	r, err := mirror.NewRPC(ctx, &p)
+	if err != nil {
+		return nil, err
+	}
+	// The proxy reaches prod through its own HTTP/2 transport.
+	r.Prod.Close()
+	r.Probe.Close()
+	return &rpcGen{RPC: r}, nil
+}
+
+// reload replaces the descriptors and shadow client with those of plan's
+// grpc block, loaded first: on error the old ones stay. It returns how
+// many methods the new descriptors have (0 without a grpc block).
+func (g *grpcSide) reload(plan *framework.Plan) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+	defer cancel()
+	gen, err := g.load(ctx, plan)
+	if err != nil {
+		return 0, err
+	}
+	g.genMu.Lock()
+	old := g.gen
+	g.gen = gen
+	g.genMu.Unlock()
+	if old != nil {
+		go func() {
+			old.calls.Wait() // copies in flight finish with the client they started on
+			old.Shadow.Close()
+		}()
+	}
+	if gen == nil {
+		return 0, nil
+	}
+	return len(gen.Descriptors.Methods()), nil
+}
+
+// current returns the generation in force, counting a call on it: the
+// caller calls gen.calls.Done when its call is done. It is nil without a
+// grpc block.
+func (g *grpcSide) current() *rpcGen {
+	g.genMu.RLock()
+	defer g.genMu.RUnlock()
+	if g.gen != nil {
+		g.gen.calls.Add(1)
+	}
+	return g.gen
 }
 
 // descriptors returns the session's descriptors, nil without a grpc block.
 func (g *grpcSide) descriptors() *rpc.Descriptors {
-	if g.rpc == nil {
+	g.genMu.RLock()
+	defer g.genMu.RUnlock()
+	if g.gen == nil {
 		return nil
 	}
-	return g.rpc.Descriptors
+	return g.gen.Descriptors
 }
 
 // enter registers a call being handed off; false once the session is
@@ -95,8 +169,11 @@ func (g *grpcSide) wait() {
 }
 
 func (g *grpcSide) close() {
-	if g.rpc != nil {
-		g.rpc.Shadow.Close()
+	g.genMu.Lock()
+	defer g.genMu.Unlock()
+	if g.gen != nil {
+		g.gen.calls.Wait()
+		g.gen.Shadow.Close()
 	}
 }
 
@@ -106,10 +183,12 @@ func (s *Shadow) send(ctx context.Context, req *framework.Request) framework.Res
 	if req.RPC == nil {
 		return s.shadow.Do(ctx, req)
 	}
-	if s.grpc.rpc == nil {
+	gen := s.grpc.current()
+	if gen == nil {
 		return framework.Response{Err: fmt.Errorf("%s: the spec has no grpc block", req.RPC.Method), ErrKind: "request"}
 	}
-	return s.grpc.rpc.Shadow.Do(ctx, req)
+	defer gen.calls.Done()
+	return gen.Shadow.Do(ctx, req)
 }
 
 // captureKey carries a selected call's grpcCapture to ModifyResponse.
@@ -256,6 +335,7 @@ func (s *Shadow) handOffRPC(t *ticket, start time.Time, method string, in *http.
 // HTTP. Client and bidirectional streams are recorded but not mirrored.
 func (s *Shadow) finishRPC(t *ticket, start time.Time, host string, wire rpc.Wire, dropReason string, prodErr error, latency time.Duration, truncated bool) {
 	req, resp, _ := (*rpc.Descriptors)(nil).FromFrames(wire, s.grpc.maxBody) // frames only; the descriptors come next
+	framed := req.RPC != nil && resp.RPC != nil                              // the frames split into messages
 	req.Host = host
 	if prodErr != nil {
 		resp = framework.Response{Err: prodErr, ErrKind: mirror.Classify(prodErr)}
@@ -276,6 +356,13 @@ func (s *Shadow) finishRPC(t *ticket, start time.Time, host string, wire rpc.Wir
 		// messages do not decode.
 		ex.Request.RPC.NoSideEffects, ex.Request.RPC.Idempotent = rpc.Idempotency(md)
 	}
+	// The call as its frames hold it (messages as wire bytes), recorded
+	// so when its messages do not decode (messagesBase64).
+	undecoded := ex
+	if framed {
+		call, status := *req.RPC, *resp.RPC
+		undecoded.Request.RPC, undecoded.Recorded = &call, &framework.Response{Status: resp.Status, Header: resp.Header, Truncated: resp.Truncated, Latency: resp.Latency, RPC: &status}
+	}
 	clientStream := false
 	switch {
 	case dropReason != "":
@@ -291,6 +378,9 @@ func (s *Shadow) finishRPC(t *ticket, start time.Time, host string, wire rpc.Wir
 			s.opt.Record(&ex)
 		}
 		dropReason = DropClientStream
+	}
+	if dropReason == DropUndecodable && framed && prodErr == nil && s.opt.Record != nil {
+		s.opt.Record(&undecoded) // the recorder writes its messages in base64
 	}
 	s.offer(t, ex, dropReason)
 }
@@ -316,12 +406,15 @@ var jsonType = http.Header{"Content-Type": {"application/json"}}
 // scrubbedRPC is an RPC exchange as it may be recorded: its messages as
 // canonical protojson with secret members masked by name, its metadata
 // and trailers without sensitive names. An RPC whose messages are not
-// decoded (no descriptor for its method) is withheld: wire bytes cannot be
-// redacted. The status details (grpc-status-details-bin, wire bytes that
+// decoded (no descriptor for its method) is recorded as wireRPC says. The
+// status details (grpc-status-details-bin, wire bytes that
 // no scrubber reads) are kept only when the status, as protojson, holds
 // nothing secret by name or by value.
 func (r *Recorder) scrubbedRPC(ex framework.Exchange) (framework.Exchange, bool) {
 	r.redactor.Learn(&ex.Request, ex.Recorded)
+	if len(ex.Request.Body) == 0 && ex.Recorded.RPC != nil && ex.Request.RPC.Wire && ex.Recorded.RPC.Wire {
+		return r.wireRPC(ex)
+	}
 	if len(ex.Request.Body) == 0 || ex.Recorded.RPC == nil {
 		r.withheld.Add(1)
 		return ex, false
@@ -354,6 +447,31 @@ func (r *Recorder) scrubbedRPC(ex framework.Exchange) (framework.Exchange, bool)
 		kept.Details = status.Details // nothing in the status is secret, by name or by value
 	}
 	resp.Header, resp.Body, resp.RPC = r.headers(resp.Header), respBody, kept
+	return framework.Exchange{Time: ex.Time, Request: req, Recorded: &resp}, true
+}
+
+// wireRPC is an RPC whose messages the descriptors do not decode (an
+// unknown method, a descriptor that does not match), as it may be
+// recorded: its messages as wire bytes (messagesBase64, replayable once
+// the spec's descriptors know them), its metadata and trailers without
+// sensitive names. Wire bytes carry no field names, so they cannot be
+// masked by name: the call is withheld when a secret the recorder knows
+// by value (a credential seen in metadata, a secret member of a decoded
+// call) is in a message. The status details are left out.
+func (r *Recorder) wireRPC(ex framework.Exchange) (framework.Exchange, bool) {
+	status := ex.Recorded.RPC
+	for _, m := range slices.Concat(ex.Request.RPC.Messages, status.Messages) {
+		if !bytes.Equal(r.scrubber.Bytes(m), m) {
+			r.withheld.Add(1)
+			return ex, false
+		}
+	}
+	req := ex.Request
+	req.Header = r.headers(req.Header)
+	req.RPC = &framework.RPCCall{Method: ex.Request.RPC.Method, Messages: ex.Request.RPC.Messages, Wire: true}
+	resp := *ex.Recorded
+	resp.Header = r.headers(resp.Header)
+	resp.RPC = &framework.RPCStatus{Code: status.Code, Message: status.Message, Trailer: nilIfNone(r.headers(status.Trailer)), Messages: status.Messages, Wire: true}
 	return framework.Exchange{Time: ex.Time, Request: req, Recorded: &resp}, true
 }
 

@@ -195,9 +195,9 @@ func samplingRate(plan *framework.Plan) float64 {
 	return 1
 }
 
-// Reload replaces the endpoints, rules and mirror settings with plan's,
-// for the requests that follow; the targets stay those of the session's
-// start. It checks plan first and, on error, keeps the old one. Endpoints
+// Reload replaces the endpoints, rules, mirror settings and gRPC
+// descriptors with plan's, for the requests that follow; the targets stay
+// those of the session's start. It checks plan first and, on error, keeps the old one. Endpoints
 // may be added, removed or renamed (a new name is a new endpoint): added
 // ones get fresh aggregates, removed ones are no longer compared, and
 // what they measured stays in the session's results under a name that
@@ -214,9 +214,16 @@ func (s *Shadow) Reload(plan *framework.Plan) (ReloadChanges, error) {
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	// The gRPC descriptors (.proto files, a descriptor set, or prod's
+	// server reflection) are loaded again; if they fail, nothing changes.
+	methods, err := s.grpc.reload(plan)
+	if err != nil {
+		return ReloadChanges{}, err
+	}
 	n := s.reloads.Add(1)
 	old := s.config.Load().plan
 	changes := diffEndpoints(old.Endpoints, plan.Endpoints)
+	changes.Methods = methods
 	for _, e := range plan.Endpoints { // before the new selector sends them pairs
 		s.results.AddEndpoint(e)
 	}
@@ -238,6 +245,9 @@ type ReloadChanges struct {
 	// Kept names the aggregates of removed endpoints kept for the
 	// verdict, as the results now name them.
 	Kept []string
+	// Methods counts the methods of the reloaded gRPC descriptors (0
+	// for a spec without a grpc block).
+	Methods int
 }
 
 // String says what changed, e.g. "endpoints added: b; removed: a".
@@ -252,10 +262,14 @@ func (c ReloadChanges) String() string {
 	if len(c.Kept) > 0 {
 		parts = append(parts, "judged at the end with what they measured: "+strings.Join(c.Kept, ", "))
 	}
-	if len(parts) == 0 {
-		return "same endpoints"
+	text := "same endpoints"
+	if len(parts) > 0 {
+		text = "endpoints " + strings.Join(parts, "; ")
 	}
-	return "endpoints " + strings.Join(parts, "; ")
+	if c.Methods > 0 {
+		text += fmt.Sprintf("; gRPC descriptors reloaded (%d methods)", c.Methods)
+	}
+	return text
 }
 
 func diffEndpoints(old, next []framework.Endpoint) ReloadChanges {
