@@ -365,10 +365,6 @@ func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, outpu
 			body.truncated = true
 			return nil
 		}
-		m, err := c.desc.FromWire(output, raw)
-		if err != nil {
-			return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
-		}
 		mark := len(body.json)
 		switch {
 		case !desc.ServerStreams:
@@ -377,9 +373,8 @@ func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, outpu
 		default:
 			body.json = append(body.json, ',')
 		}
-		if body.json, err = c.desc.appendCanonical(body.json, m); err != nil {
-			body.json = body.json[:mark]
-			return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message as protojson: %v", err)
+		if err := c.desc.appendAnswer(&body.json, mark, output, raw); err != nil {
+			return err
 		}
 		body.count++
 		if !desc.ServerStreams {
@@ -388,6 +383,26 @@ func (c *Client) exchange(stream grpc.ClientStream, desc *grpc.StreamDesc, outpu
 			return nil
 		}
 	}
+}
+
+// appendAnswer appends an answer's canonical protojson to *buf, straight
+// from its wire bytes when appendWireJSON can, else through a dynamic
+// message and protojson. On error *buf is cut back to mark.
+func (d *Descriptors) appendAnswer(buf *[]byte, mark int, output protoreflect.MessageDescriptor, raw []byte) error {
+	var ok bool
+	if *buf, ok = d.appendWireJSON(*buf, output, raw); ok {
+		return nil
+	}
+	m, err := d.FromWire(output, raw)
+	if err != nil {
+		*buf = (*buf)[:mark]
+		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
+	}
+	if *buf, err = d.appendCanonical(*buf, m); err != nil {
+		*buf = (*buf)[:mark]
+		return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message as protojson: %v", err)
+	}
+	return nil
 }
 
 // failure turns an attempt's error into a transport failure when the

@@ -203,6 +203,34 @@ func (d *Descriptors) Body(messages []*dynamicpb.Message, stream bool) ([]byte, 
 	return append(buf, ']'), nil
 }
 
+// wireBody is Body of messages given both decoded and in wire bytes: the
+// canonical protojson is written from the wire bytes when appendWireJSON
+// can, else from the message.
+func (d *Descriptors) wireBody(md protoreflect.MessageDescriptor, messages []*dynamicpb.Message, wire [][]byte, stream bool) ([]byte, error) {
+	array := stream || len(wire) != 1
+	var buf []byte
+	if array {
+		buf = append(buf, '[')
+	}
+	for i, w := range wire {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		var ok bool
+		if buf, ok = d.appendWireJSON(buf, md, w); ok {
+			continue
+		}
+		var err error
+		if buf, err = d.appendCanonical(buf, messages[i]); err != nil {
+			return nil, err
+		}
+	}
+	if array {
+		buf = append(buf, ']')
+	}
+	return buf, nil
+}
+
 // StatusBody is the body of a response that ended with a code other than
 // OK: the google.rpc.Status as protojson ({"code":5,"message":"...",
 // "details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo",...}]}),
@@ -319,9 +347,6 @@ func (d *Descriptors) PrepareRequest(ex *framework.Exchange) error {
 	if !md.IsStreamingClient() && len(in) != 1 {
 		return fmt.Errorf("request: %s takes one message, %d were recorded", md.FullName(), len(in))
 	}
-	if ex.Request.Body, err = d.Body(in, md.IsStreamingClient()); err != nil {
-		return err
-	}
 	// The messages are sent in wire bytes: encoded once here, not for
 	// each target and attempt.
 	wire := make([][]byte, len(in))
@@ -329,6 +354,9 @@ func (d *Descriptors) PrepareRequest(ex *framework.Exchange) error {
 		if wire[i], err = marshalWire.Marshal(m); err != nil {
 			return fmt.Errorf("request message %d: %w", i+1, err)
 		}
+	}
+	if ex.Request.Body, err = d.wireBody(md.Input(), in, wire, md.IsStreamingClient()); err != nil {
+		return err
 	}
 	call.Messages, call.Wire = wire, true
 	return nil

@@ -42,6 +42,8 @@ type Descriptors struct {
 	partials sync.Map
 	// methods caches Method's answer per full method.
 	methods sync.Map
+	// plans caches how appendWireJSON writes each message type.
+	plans plans
 }
 
 // NewDescriptors wraps a set of file descriptors.
