@@ -2,12 +2,16 @@ package traffic
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/shadowtest/shadowtest/framework"
 )
@@ -130,4 +134,49 @@ func FuzzJSONLRPC(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkReader(t, NewJSONLReader(bytes.NewReader(data), "f.jsonl"), "f.jsonl", "line", len(data))
 	})
+}
+
+// FuzzJSONLDecoders decodes arbitrary lines with the fast decoder
+// (go-json-experiment with its v1 options) and with encoding/json: a line
+// the fast one accepts, encoding/json accepts too, as the same record (a
+// line it refuses is decoded again by encoding/json anyway).
+func FuzzJSONLDecoders(f *testing.F) {
+	addFiles(f, "testdata/rpc.jsonl", "testdata/valid.jsonl", "testdata/malformed.jsonl", "testdata/encoded.jsonl")
+	for _, line := range []string{
+		`{"RPC":{"Method":"a.B/C","messages":[{"id":1}]},"Response":{"CODE":"OK"}}`,
+		`{"rpc":{"method":"a.B/C","method":"a.B/D","messages":[ {"x" : [1, 2]} ]}}`,
+		`{"request":{"method":"GET","url":"/\u00e9","headers":{"A":["1"],"a":["2"]},"body":"\xff"},"response":{"status":200,"latencyMs":1e3}}`,
+		`{"rpc":{"method":"a.B/C","messagesBase64":["CgE3"]},"response":{"code":5,"detailsBase64":"CAU=","trailers":null}}`,
+		`{"time":null,"rpc":null,"request":{"method":"GET","url":"/"},"response":{"status":"200"}}`,
+		`{"rpc":{"meſſages":[{}],"METHOD":"a.B/C","Metadata":{"k":["v"],"K":["w"]}},"response":{"Trailers":{"x":null},"Code":"OK","messageſBase64":null}}`,
+		`{"request":{"method":"GET","url":"/","headers":{"a":"b"}},"response":{"status":1e400}}`,
+		`{"request":{"method":"GET","url":"/"},"response":{"status":99999999999999999999,"latencyMs":-0}}`,
+		`{"request":{"method":"GET","url":"/","body":null,"bodyBase64":123}}`,
+		`{"rpc":{"method":"a.B/C","messages":[{"a":"\ud800"}, "\u0000", null, 1.5e-400]}}`,
+		`{"rpc":{"method":"a.B/C","messages":{}}}`,
+		`{"rpc":{"method":"a.B/C","messages":[]},"response":{"latencyMs":"1"}} `,
+		` {"time":"2026-11-30T10:00:00Z"} {"x":1}`,
+		`{"response":{"headers":{"a":["1",null]},"status":200},"request":{"method":"GET","url":"/"},"unknown":{"deep":[[[]]]}}`,
+	} {
+		f.Add([]byte(line))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			var fast, slow jsonlRecord
+			if jsonv2.Unmarshal(line, &fast, v1Options) != nil {
+				continue
+			}
+			if err := json.Unmarshal(line, &slow); err != nil {
+				t.Fatalf("%q: encoding/json refuses it (%v), the fast decoder accepts it", line, err)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%q: the decoders differ:\nfast %s\nslow %s", line, dump(fast), dump(slow))
+			}
+		}
+	})
+}
+
+func dump(rec jsonlRecord) string {
+	b, _ := json.Marshal(rec)
+	return string(b)
 }
