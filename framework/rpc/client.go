@@ -274,9 +274,14 @@ func decodeBinaryHeader(v string) ([]byte, error) {
 
 // once sends one attempt.
 func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, outgoing metadata.MD, messages []rawMessage) framework.Response {
-	attemptCtx, cancel := context.WithCancel(ctx)
+	// One context per attempt, always cancelled: a second one made and
+	// dropped would stay registered with ctx until the run ends.
+	var attemptCtx context.Context
+	var cancel context.CancelFunc
 	if c.target.Timeout > 0 {
 		attemptCtx, cancel = context.WithTimeout(ctx, c.target.Timeout)
+	} else {
+		attemptCtx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
 	seen := new(progress)

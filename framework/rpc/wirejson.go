@@ -257,6 +257,7 @@ type mapEntry struct {
 type wireEncoder struct {
 	occ     []occurrence
 	entries []mapEntry
+	keys    []uint64 // scratch of fields: sorting the occurrences
 }
 
 var wireEncoders = sync.Pool{New: func() any { return new(wireEncoder) }}
@@ -288,7 +289,15 @@ func (e *wireEncoder) message(out []byte, p *jsonPlan, b []byte, depth int) ([]b
 		return out, false
 	}
 	base := len(e.occ)
-	defer func() { e.occ = e.occ[:base] }()
+	out, ok := e.fields(out, p, b, depth)
+	e.occ = e.occ[:base]
+	return out, ok
+}
+
+// fields reads a message's fields onto e.occ, then writes them in
+// declaration order.
+func (e *wireEncoder) fields(out []byte, p *jsonPlan, b []byte, depth int) ([]byte, bool) {
+	base := len(e.occ)
 	sorted := true
 	last := int32(-1)
 	for len(b) > 0 {
@@ -331,12 +340,19 @@ func (e *wireEncoder) message(out []byte, p *jsonPlan, b []byte, depth int) ([]b
 	}
 	top := len(e.occ)
 	if !sorted {
-		// Stable: a repeated field's values keep their order.
-		for i := base + 1; i < top; i++ {
-			for j := i; j > base && e.occ[j-1].field > e.occ[j].field; j-- {
-				e.occ[j-1], e.occ[j] = e.occ[j], e.occ[j-1]
-			}
+		// Servers write fields in any order (a Go map's, for dynamic
+		// messages): the occurrences are copied after top in field
+		// order, a repeated field's values keeping theirs.
+		keys := e.keys[:0]
+		for k := base; k < top; k++ {
+			keys = append(keys, uint64(e.occ[k].field)<<32|uint64(k-base))
 		}
+		slices.Sort(keys)
+		for _, key := range keys {
+			e.occ = append(e.occ, e.occ[base+int(uint32(key))])
+		}
+		e.keys = keys
+		base, top = top, len(e.occ)
 	}
 	out = append(out, '{')
 	mark := len(out)
