@@ -43,7 +43,9 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	defer reader.Close()
-	result, err := discover.Discover(reader)
+	result, err := discover.Discover(traffic.WarnCutShort(reader, func(err error) {
+		fmt.Fprintf(stderr, "shadowtest init: warning: %v\n", err)
+	}))
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest init: %v\n", err)
 		return exitInvalid

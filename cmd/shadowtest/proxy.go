@@ -67,9 +67,9 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&opt.rate, "rate", 0, "override mirror.rate, the fraction the sampled mode mirrors (0 < rate <= 1)")
 	fs.StringVar(&opt.record, "record", "", "record the proxied exchanges of the spec's endpoints, scrubbed, in shadowtest's JSONL format to `FILE` (.gz: gzipped) or to a DIR/ of rotated .jsonl.gz files; init --from and run read either")
 	fs.Float64Var(&opt.recordRate, "record-rate", 1, "the fraction of exchanges --record keeps (deterministic by request, independent of the mirror's rate)")
-	fs.StringVar(&opt.recordMaxSize, "record-max-size", humanize.IBytes(live.DefaultRecordMaxSize), "with --record DIR/: start a new file once the current one holds `SIZE` (e.g. 64MiB, 500MB)")
+	fs.StringVar(&opt.recordMaxSize, "record-max-size", humanize.IBytes(live.DefaultRecordMaxSize), "with --record DIR/: start a new file before the current one would pass `SIZE` (e.g. 64MiB, 500MB)")
 	fs.IntVar(&opt.recordMaxFiles, "record-max-files", 0, "with --record DIR/: keep at most `N` recordings in the directory, deleting the oldest (0: keep all)")
-	fs.DurationVar(&opt.recordMaxAge, "record-max-age", live.DefaultRecordMaxAge, "with --record DIR/: start a new file once the current one is this old, full or not (a killed proxy loses at most this much)")
+	fs.DurationVar(&opt.recordMaxAge, "record-max-age", live.DefaultRecordMaxAge, "with --record DIR/: start a new file once the current one is this old, full or not")
 	opt.limits.register(fs)
 	opt.outputs.register(fs)
 	var tags tagFlags
@@ -249,8 +249,9 @@ session:
 	cancel()
 	shadow.Close()
 	adminServer.Close()
+	var recordErr error
 	if recorder != nil {
-		closeRecorder(recorder, opt.record, stderr)
+		recordErr = closeRecorder(recorder, opt.record, stderr)
 	}
 
 	var sessionErr error
@@ -283,6 +284,9 @@ session:
 		fmt.Fprintf(stderr, "shadowtest: %v\n", outcome.ReplayErr)
 	}
 	files, failed := out.finish(outcome)
+	if recordErr != nil {
+		failed = append(failed, recordErr) // a recording with holes is an output not written
+	}
 	summary := report.Summary{Results: results, Verdicts: suite.Verdicts(outcome.Report), Files: files, Color: useColor(term, stdout)}
 	fmt.Fprintln(term)
 	summary.Write(term)
@@ -317,15 +321,22 @@ func openRecorder(opt proxyOptions, out *outputs, stdout, stderr io.Writer) (*li
 	}
 	recorder, err := live.OpenRecorder(opt.record, live.RecordOptions{Rate: opt.recordRate, MaxSize: int64(maxSize), MaxFiles: opt.recordMaxFiles, MaxAge: opt.recordMaxAge, Log: stderr},
 		out.redactor, scrubberOf(stdout))
+	var locked *live.RecordLockedError
+	if errors.As(err, &locked) {
+		return nil, fmt.Errorf("--record %s: %w", opt.record, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--record %s cannot be written: %w", opt.record, unwrapPath(err))
 	}
 	return recorder, nil
 }
 
-// closeRecorder finishes the recording and says what it holds.
-func closeRecorder(recorder *live.Recorder, target string, stderr io.Writer) {
-	if err := recorder.Close(); err != nil {
+// closeRecorder finishes the recording and says what it holds. Its error
+// says the recording is not whole: exchanges lost to a failing disk (or a
+// file deleted while it was written), which must not end the session green.
+func closeRecorder(recorder *live.Recorder, target string, stderr io.Writer) error {
+	err := recorder.Close()
+	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest: --record %s: %v\n", target, err)
 	}
 	c := recorder.Counts()
@@ -335,6 +346,10 @@ func closeRecorder(recorder *live.Recorder, target string, stderr io.Writer) {
 	}
 	fmt.Fprintf(stderr, "shadowtest: recorded %d exchange(s) to %s (%d dropped: queue full; %d lost: write failed; %d withheld: not redactable, cut at the body cap, or prod failed)\n",
 		c.Written, where, c.Dropped, c.Failed, c.Withheld)
+	if err != nil || c.Failed > 0 {
+		return fmt.Errorf("--record %s not written whole: %d exchange(s) lost to write failures (see above)", target, c.Failed)
+	}
+	return nil
 }
 
 // unwrapPath drops an *os.PathError's operation and path, which the

@@ -16,8 +16,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
+	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/live"
+	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/traffic"
 )
 
 // liveWithSpec starts a proxy session on the spec text (with %[1]q and
@@ -170,20 +175,170 @@ func TestProxyRecordsToARotatedDirectoryRoundTrip(t *testing.T) {
 	}
 }
 
-func TestProxyKilledLeavesReadableRecordings(t *testing.T) {
-	rec := t.TempDir()
-	s := liveWithSpec(t, recordSpec, "--record", rec, "--record-max-size", "1KiB")
-	sendWithSecrets(t, s.front, 30, recordSecrets)
-	waitFor(t, "some files finished", func() bool {
-		files, _ := live.RecordFiles(rec)
-		return len(files) >= 2
-	})
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.exited
-	files, plain := plainRecordings(t, rec)
-	t.Logf("%d whole files after SIGKILL, %d lines", len(files), bytes.Count(plain, []byte("\n")))
-	if r := shadowtest(t, "init", "--from", rec, filepath.Join(t.TempDir(), "specs")); r.code != exitPass {
-		t.Fatalf("init --from a killed proxy's directory: %d %s %s", r.code, r.stdout, r.stderr)
+// liveRecords reads a recording the way run does, cut tail included;
+// -1 while there is nothing to read yet.
+func liveRecords(path string) (n int) {
+	r, err := traffic.Open(framework.TrafficSource{Format: "jsonl", Path: path}, "")
+	if err != nil {
+		return -1
+	}
+	defer r.Close()
+	r = traffic.WarnCutShort(r, nil)
+	for {
+		if _, err := r.Next(); err != nil {
+			return n
+		}
+		n++
+	}
+}
+
+// A proxy killed with SIGKILL leaves what it recorded up to about a second
+// before, readable by init --from, run and traffic convert: the unfinished
+// file is read up to its last flush, and the cut is said, naming the file
+// and the line.
+func TestProxyKilledWithSIGKILLKeepsItsRecording(t *testing.T) {
+	for _, target := range []string{filepath.Join(t.TempDir(), "recordings") + "/", filepath.Join(t.TempDir(), "live.jsonl.gz")} {
+		t.Run(filepath.Base(target), func(t *testing.T) {
+			s := liveWithSpec(t, recordSpec, "--record", target, "--record-max-size", "8KiB")
+			sendWithSecrets(t, s.front, 30, recordSecrets) // 60 exchanges
+			sent := time.Now()
+			path := strings.TrimSuffix(target, "/")
+			for liveRecords(path) < 60 {
+				if time.Since(sent) > 20*time.Second {
+					t.Fatalf("after 20 s, %d of the 60 exchanges are readable from the live recording", liveRecords(path))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			t.Logf("all 60 exchanges readable %s after the last request", time.Since(sent).Round(time.Millisecond))
+			s.cmd.Process.Signal(syscall.SIGKILL)
+			<-s.exited
+
+			specs := filepath.Join(t.TempDir(), "specs")
+			r := shadowtest(t, "init", "--from", path, specs)
+			if r.code != exitPass || !strings.Contains(r.stdout, "60 requests") {
+				t.Fatalf("init --from the killed proxy's recording: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			// The cut is said, with the file and the line after the last
+			// good record.
+			if !strings.Contains(r.stderr, "warning: ") || !strings.Contains(r.stderr, ".jsonl.gz: line ") || !strings.Contains(r.stderr, "cut short") {
+				t.Fatalf("init --from says nothing of the cut: %s", r.stderr)
+			}
+			service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"path":%q,"price":12.5,"note":%q}`, r.URL.Path, noteOf(r.URL.Path))
+			}))
+			defer service.Close()
+			r = shadowtest(t, "run", specs, "-t", "prod="+service.URL, "-t", "shadow="+service.URL, "--junit", filepath.Join(specs, "junit.xml"), "--results", filepath.Join(specs, "results.json"))
+			if r.code != exitPass || !strings.Contains(r.stderr, "cut short") {
+				t.Fatalf("run over the killed proxy's recording: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			results, err := observe.ReadFile(filepath.Join(specs, "results.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pairs := int64(0)
+			for _, e := range results.Endpoints {
+				pairs += e.Pairs
+			}
+			if pairs != 30 { // the GETs; the POSTs are writes, skipped by the starter specs
+				t.Fatalf("run compared %d pairs, want the 30 GETs recorded before the kill", pairs)
+			}
+			converted := filepath.Join(t.TempDir(), "out.jsonl")
+			r = shadowtest(t, "traffic", "convert", path, converted)
+			if r.code != exitPass || !strings.Contains(r.stdout, "60 exchanges written") || !strings.Contains(r.stderr, "cut short") {
+				t.Fatalf("traffic convert: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			plain, _ := os.ReadFile(converted)
+			for _, secret := range append(recordSecrets, "resp-cookie-6c1d2e3f4a5b", "admin-secret-token") {
+				if bytes.Contains(plain, []byte(secret)) {
+					t.Fatalf("the killed proxy's recording holds a secret %q", secret)
+				}
+			}
+		})
+	}
+}
+
+// A second proxy recording to the same directory or file would corrupt
+// the first one's files: it stops at once, with exit 2, naming the
+// first one's pid.
+func TestASecondProxyCannotRecordToTheSameTarget(t *testing.T) {
+	for _, target := range []string{filepath.Join(t.TempDir(), "recordings") + "/", filepath.Join(t.TempDir(), "live.jsonl.gz")} {
+		first := liveWithSpec(t, recordSpec, "--record", target)
+		first.get("/items/1")
+		r := shadowtest(t, "proxy", first.dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--record", target, "--duration", "30s")
+		want := fmt.Sprintf("another shadowtest proxy (pid %d) is recording to %s", first.cmd.Process.Pid, target)
+		if r.code != exitInvalid || !strings.Contains(r.stderr, want) {
+			t.Fatalf("%s: second proxy exit %d, want 2 and %q:\n%s", target, r.code, want, r.stderr)
+		}
+		if code := first.stop(syscall.SIGTERM); code == exitInvalid || code == exitAborted { // 1: too few pairs for the spec
+			t.Fatalf("%s: the first proxy: exit %d\n%s", target, code, first.stderr.String())
+		}
+		if n := liveRecords(strings.TrimSuffix(target, "/")); n != 1 {
+			t.Fatalf("%s: %d exchanges recorded, want the first proxy's one", target, n)
+		}
+	}
+}
+
+// A recording that fails mid-session (its directory removed and a file
+// put in its place, or /dev/full) never touches prod's answers, is counted
+// in the metrics while the session runs, is logged once, and the session
+// does not end green: exit 2, an output not written.
+func TestProxyRecordingThatFailsMidSessionIsNotGreen(t *testing.T) {
+	rec := filepath.Join(t.TempDir(), "recordings")
+	targets := []string{rec + "/"}
+	if _, err := os.Stat("/dev/full"); err == nil {
+		targets = append(targets, "/dev/full")
+	}
+	for _, target := range targets {
+		s := liveWithSpec(t, recordSpec, "--record", target)
+		check := func(i int) {
+			path := fmt.Sprintf("/items/%d", i)
+			if got, want := s.get(path), fmt.Sprintf(`{"path":%q,"price":12.5,"note":%q}`, path, noteOf(path)); got != want {
+				t.Fatalf("%s: client got %q, want prod's answer", target, got)
+			}
+		}
+		for i := range 10 {
+			check(i)
+		}
+		if target != "/dev/full" {
+			waitFor(t, "the first exchanges flushed", func() bool { return liveRecords(rec) == 10 })
+			if err := os.RemoveAll(rec); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(rec, []byte("not a directory"), 0o644)
+		}
+		for i := range 10 {
+			check(10 + i)
+		}
+		failed := 0.0
+		waitFor(t, "the lost exchanges in the metrics", func() bool {
+			failed = 0
+			families, err := testenv.ScrapeMetrics(s.admin + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range families["shadowtest_live_record_skipped_exchanges_total"].GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetValue() == live.RecordWriteFailed {
+						failed = m.GetCounter().GetValue()
+					}
+				}
+			}
+			return failed == 20
+		})
+		code := s.stop(syscall.SIGTERM)
+		log := s.stderr.String()
+		if code != exitInvalid || !strings.Contains(log, "20 lost: write failed") || !strings.Contains(log, "--record "+target+" not written whole") {
+			t.Fatalf("%s: exit %d, want 2 with the loss said:\n%s", target, code, log)
+		}
+		if n := strings.Count(log, "exchanges are dropped and counted"); n != 1 {
+			t.Fatalf("%s: the failure logged %d times, want once:\n%s", target, n, log)
+		}
+		for _, secret := range []string{"admin-secret-token"} {
+			if strings.Contains(log, secret) {
+				t.Fatalf("the log holds a secret")
+			}
+		}
 	}
 }
 
@@ -235,7 +390,7 @@ func TestProxyRecordingOnAFullDiskKeepsServingProd(t *testing.T) {
 			t.Fatalf("client got %q with the recording disk full, want prod's answer", got)
 		}
 	}
-	if code := s.stop(syscall.SIGTERM); code != exitPass {
+	if code := s.stop(syscall.SIGTERM); code != exitInvalid { // the recording is not whole
 		t.Fatalf("exit %d: %s", code, s.stderr.String())
 	}
 	log := s.stderr.String()

@@ -53,6 +53,9 @@ func convertCommand(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	defer reader.Close()
+	reader = traffic.WarnCutShort(reader, func(err error) {
+		fmt.Fprintf(stderr, "shadowtest traffic convert: warning: %v\n", err)
+	})
 
 	// OUT is written to a temporary file renamed over it at the end, so
 	// that a failed conversion leaves no half file and OUT may be IN.

@@ -53,16 +53,15 @@ type RecordOptions struct {
 	// oldest are deleted; 0 keeps them all.
 	MaxFiles int
 	// MaxAge closes a directory's file once it is this old even if it is
-	// not full, so that a proxy killed without warning loses at most this
-	// much of its recording; 0 means DefaultRecordMaxAge.
+	// not full; 0 means DefaultRecordMaxAge.
 	MaxAge time.Duration
 	// Log receives write failures (once per failing streak) and recoveries;
 	// nil discards them.
 	Log io.Writer
 	// now is the clock, time.Now outside tests.
 	now func() time.Time
-	// create opens a temporary file; os.CreateTemp outside tests.
-	create func(dir, pattern string) (writeFile, error)
+	// create creates a directory's next file; createFile outside tests.
+	create func(path string) (writeFile, error)
 }
 
 // Recorder writes proxied exchanges, scrubbed, in shadowtest's JSONL
@@ -97,8 +96,9 @@ type Recorder struct {
 	writeErrors, files        atomic.Int64
 	close                     sync.Once
 	err                       error
-	failing                   bool  // in a streak of write failures; worker only
-	failFiles, failedBase     int64 // files and lost exchanges when the streak began
+	unlock                    func() // releases the target's lock; nil for NewRecorder
+	failing                   bool   // in a streak of write failures; worker only
+	failFiles, failedBase     int64  // files and lost exchanges when the streak began
 }
 
 // sink is where a Recorder's lines go: one stream, or a directory of
@@ -106,7 +106,8 @@ type Recorder struct {
 type sink interface {
 	// write writes one whole line.
 	write(line []byte) error
-	// tick lets the sink close a file that is old enough.
+	// tick hands what was written to the file (synced to the disk), and
+	// finishes a file that is old enough.
 	tick() error
 	// close finishes the last file.
 	close() error
@@ -127,32 +128,51 @@ func NewRecorder(w io.WriteCloser, gz bool, opt RecordOptions, red *redact.Redac
 
 // OpenRecorder records to target: a directory (one that exists, or a name
 // ending in "/") receives gzipped files named
-// shadowtest-<UTC time>-<sequence>.jsonl.gz, each closed and renamed into
-// place once it holds opt.MaxSize bytes or is opt.MaxAge old, and at
-// Close; any other name is one file, gzipped when it ends in ".gz",
-// written beside its name and renamed into place at Close. Files are
-// written under a hidden temporary name, so that a reader never sees a
-// half-written one, even after the proxy was killed.
+// shadowtest-<UTC time>-<sequence>.jsonl.gz, each finished and the next
+// started before a line would take it past opt.MaxSize (a line larger
+// than that has a file of its own), once it is opt.MaxAge old, and at
+// Close; any other name is one file, gzipped when it ends in ".gz". Every
+// file is written under its final name, and what was written is flushed
+// to it every RecordFlushEvery: a proxy killed without warning leaves
+// files that readers read up to the last flush (traffic.ErrCutShort).
+//
+// The target is locked for the recorder's life (a lock file beside it,
+// holding the pid): a second recorder on the same directory or file, in
+// this process or another, gets a *RecordLockedError.
 func OpenRecorder(target string, opt RecordOptions, red *redact.Redactor, sc *scrub.Scrubber) (*Recorder, error) {
 	if opt.now == nil {
 		opt.now = time.Now
 	}
 	if opt.create == nil {
-		opt.create = createTemp
+		opt.create = createFile
 	}
 	r := newRecorder(opt, red, sc)
 	r.target = target
-	if IsRecordDir(target) {
+	dir := IsRecordDir(target)
+	if dir {
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	unlock, err := lockRecording(target, dir)
+	if err != nil {
+		return nil, err
+	}
+	r.unlock = unlock
+	if dir {
 		d, err := newDirSink(target, opt, r)
 		if err != nil {
+			unlock()
 			return nil, err
 		}
 		r.out = d
 	} else {
-		s, err := newFileSink(target, opt, r)
+		s, err := newFileSink(target)
 		if err != nil {
+			unlock()
 			return nil, err
 		}
+		s.r = r
 		r.out = s
 	}
 	r.start(opt)
@@ -182,15 +202,15 @@ func newRecorder(opt RecordOptions, red *redact.Redactor, sc *scrub.Scrubber) *R
 }
 
 func (r *Recorder) start(opt RecordOptions) {
-	every := time.Second
+	every := RecordFlushEvery
 	if opt.MaxAge > 0 && opt.MaxAge < every {
 		every = opt.MaxAge
 	}
 	go r.work(every)
 }
 
-// work writes queued exchanges until Close, and lets the sink close an
-// old file while traffic is quiet.
+// work writes queued exchanges until Close, and every tick flushes what
+// was written to the file and lets the sink close an old file.
 func (r *Recorder) work(every time.Duration) {
 	ticker := time.NewTicker(every)
 	defer ticker.Stop()
@@ -285,6 +305,9 @@ func (r *Recorder) Close() error {
 	r.close.Do(func() {
 		close(r.queue)
 		r.err = <-r.done
+		if r.unlock != nil {
+			r.unlock()
+		}
 		if r.err != nil {
 			r.err = fmt.Errorf("%s", r.scrubber.Error(r.err))
 		}
@@ -326,7 +349,7 @@ func (r *Recorder) Collectors() []prometheus.Collector {
 	skipped := "Exchanges --record did not write, by reason: queue full, write failed (a full or failing disk), withheld (not redactable, cut at the body cap, prod failed)."
 	return []prometheus.Collector{
 		counter("recorded_exchanges_total", "Exchanges in finished --record files.", &r.written, nil),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "record_pending_exchanges", Help: "Exchanges in the --record file being written (renamed into place when finished)."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "record_pending_exchanges", Help: "Exchanges in the --record file being written (readable up to the last flush, every second)."},
 			func() float64 { return float64(r.pending.Load()) }),
 		counter("record_skipped_exchanges_total", skipped, &r.dropped, prometheus.Labels{"reason": RecordQueueFull}),
 		counter("record_skipped_exchanges_total", skipped, &r.failed, prometheus.Labels{"reason": RecordWriteFailed}),

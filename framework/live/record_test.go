@@ -93,7 +93,7 @@ func TestRecorderRotatesBySizeWithProxiedTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each exchange is about 1 KB compressed: 120 KB makes several files
-	// of 16 KiB (and what the compressor held when one crossed it).
+	// of 16 KiB.
 	if len(files) < 3 {
 		t.Fatalf("%d files, want the recording rotated into several of %d bytes", len(files), maxSize)
 	}
@@ -102,9 +102,9 @@ func TestRecorderRotatesBySizeWithProxiedTraffic(t *testing.T) {
 	}
 	for i, f := range files {
 		info, _ := os.Stat(f)
-		// A file is closed once it reaches the size: it exceeds it by at
-		// most the line that crossed it and an eighth of the size.
-		if info.Size() > maxSize+maxSize/8+2*bodySize || (i < len(files)-1 && info.Size() < maxSize) {
+		// A file is finished before a line would take it past the size:
+		// it is never larger, and short of it by less than a line.
+		if info.Size() > maxSize || (i < len(files)-1 && info.Size() < maxSize-3*bodySize) {
 			t.Errorf("%s: %d bytes, want about %d", filepath.Base(f), info.Size(), maxSize)
 		}
 		if !strings.HasPrefix(filepath.Base(f), RecordFilePrefix) {
@@ -121,8 +121,8 @@ func TestRecorderRotatesBySizeWithProxiedTraffic(t *testing.T) {
 		}
 	}
 	hidden, _ := filepath.Glob(filepath.Join(dir, ".*"))
-	if len(hidden) != 0 {
-		t.Fatalf("temporary files left: %v", hidden)
+	if len(hidden) != 1 || filepath.Base(hidden[0]) != RecordLockName {
+		t.Fatalf("hidden files left: %v, want only the lock", hidden)
 	}
 }
 
@@ -163,10 +163,7 @@ func TestRecorderClosesOldFilesWhileQuiet(t *testing.T) {
 	rec, _ := newTestRecorder(t, dir, RecordOptions{MaxAge: 50 * time.Millisecond})
 	defer rec.Close()
 	rec.Record(testExchange("/items/1", "{}"))
-	eventually(t, "the old file finished without more traffic", func() bool {
-		files, _ := RecordFiles(dir)
-		return len(files) == 1
-	})
+	eventually(t, "the old file finished without more traffic", func() bool { return rec.Counts().Files == 1 })
 	if got := readRecordings(t, dir); len(got) != 1 {
 		t.Fatalf("%d exchanges", len(got))
 	}
@@ -203,14 +200,14 @@ func TestRecorderOnAFullDiskCountsAndLogsAndRecovers(t *testing.T) {
 	var logMu sync.Mutex
 	clock := time.Now()
 	opt := RecordOptions{MaxSize: 1024, Log: lockedWriter{&logMu, &log}, now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }}
-	opt.create = func(dir, pattern string) (writeFile, error) {
-		f, err := os.CreateTemp(dir, pattern)
+	opt.create = func(path string) (writeFile, error) {
+		f, err := createFile(path)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil || !full {
 			return f, err
 		}
-		return fullDisk{File: f, mu: &sync.Mutex{}, n: &writes}, nil
+		return fullDisk{File: f.(*os.File), mu: &sync.Mutex{}, n: &writes}, nil
 	}
 	prod := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -240,8 +237,8 @@ func TestRecorderOnAFullDiskCountsAndLogsAndRecovers(t *testing.T) {
 	if c := rec.Counts(); c.Written != 0 || c.Files != 0 || rec.writeErrors.Load() == 0 {
 		t.Fatalf("counts %+v, write errors %d", c, rec.writeErrors.Load())
 	}
-	if hidden, _ := filepath.Glob(filepath.Join(dir, ".*")); len(hidden) != 0 {
-		t.Fatalf("broken temporary files left: %v", hidden)
+	if files, _ := RecordFiles(dir); len(files) != 0 {
+		t.Fatalf("broken files left: %v", files)
 	}
 
 	// Space is back: after the hold-off the recorder writes again.
@@ -398,12 +395,12 @@ func (f stuckDisk) Write(p []byte) (int, error) {
 func TestRecorderOnAStuckDiskNeverHoldsProd(t *testing.T) {
 	release := make(chan struct{})
 	opt := RecordOptions{MaxSize: 1024}
-	opt.create = func(dir, pattern string) (writeFile, error) {
-		f, err := os.CreateTemp(dir, pattern)
+	opt.create = func(path string) (writeFile, error) {
+		f, err := createFile(path)
 		if err != nil {
 			return nil, err
 		}
-		return stuckDisk{File: f, release: release}, nil
+		return stuckDisk{File: f.(*os.File), release: release}, nil
 	}
 	prod := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -26,6 +26,10 @@ const (
 	// recordBuffer is the write buffer under the compressor; small enough
 	// that a failing disk shows up soon.
 	recordBuffer = 32 << 10
+	// RecordFlushEvery is how often a recorder hands what it wrote to the
+	// file and syncs it: a proxy killed without warning (or a crash)
+	// loses at most this much of its recording.
+	RecordFlushEvery = time.Second
 )
 
 // Names of the files in a recording directory: RecordFilePrefix, the UTC
@@ -48,18 +52,32 @@ type lostLines struct{ error }
 
 func (l *lostLines) Unwrap() error { return l.error }
 
-// writeFile is the temporary file a recording is written to.
+// writeFile is the file a recording is written to.
 type writeFile interface {
 	io.Writer
 	Sync() error
 	Close() error
 	Name() string
+	Stat() (os.FileInfo, error)
 }
 
-func createTemp(dir, pattern string) (writeFile, error) { return os.CreateTemp(dir, pattern) }
+// createFile creates a new recording file, never over an existing one.
+func createFile(path string) (writeFile, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+}
+
+// Bounds of the gzip stream around the compressed lines, for a file that
+// must not pass its size (segment.bound): the header, the final block
+// and the trailer, the marker of one flush, and the header of each
+// deflate block of incompressible data (at most 5 bytes per 16 KiB of
+// input; counted as 8).
+const gzipSlack = 64
 
 // segment is one file's stream: lines, then gzip (optional), then a
-// counter of the bytes that reach the file, then a write buffer.
+// counter of the bytes the compressor gave out, then a write buffer.
+// Lines reach the file at flush (every second, see Recorder) or when the
+// buffer is full, always as a stream that a reader can decompress up to
+// the last flush.
 type segment struct {
 	top     io.Writer
 	zw      *gzip.Writer
@@ -67,10 +85,11 @@ type segment struct {
 	size    *countingWriter
 	lines   int64
 	started time.Time
-	// flushEvery, when set, flushes the compressor after this many bytes
-	// of lines, so that size counts nearly all that was written: the
-	// compressor otherwise holds tens of kilobytes.
-	flushEvery, unflushed int
+	// unflushed counts the bytes of lines written since the last flush,
+	// which the compressor may still hold; dirty says the file has bytes
+	// not yet synced to the disk.
+	unflushed int64
+	dirty     bool
 }
 
 type countingWriter struct {
@@ -99,14 +118,34 @@ func (s *segment) write(line []byte) error {
 	if _, err := s.top.Write(line); err != nil {
 		return err
 	}
-	if s.unflushed += len(line); s.flushEvery > 0 && s.unflushed >= s.flushEvery && s.zw != nil {
-		s.unflushed = 0
+	s.unflushed += int64(len(line))
+	s.dirty = true
+	s.lines++ // only once it is written: a failed line is counted by the recorder
+	return nil
+}
+
+// flush hands every line written so far to the file: the compressor ends
+// its block with a sync marker, and the buffer is written out.
+func (s *segment) flush() error {
+	if s.zw != nil && s.unflushed > 0 {
 		if err := s.zw.Flush(); err != nil {
 			return err
 		}
 	}
-	s.lines++ // only once it is written: a failed line is counted by the recorder
-	return nil
+	s.unflushed = 0
+	return s.buf.Flush()
+}
+
+// bound is at least the size of the file once n more bytes of lines are
+// written and it is finished: exact for what the compressor gave out,
+// and for what it holds the worst case of deflate (data that does not
+// compress is stored, 5 bytes per block).
+func (s *segment) bound(n int64) int64 {
+	pending := s.unflushed + n
+	if s.zw == nil {
+		return s.size.n + pending
+	}
+	return s.size.n + pending + pending>>11 + gzipSlack
 }
 
 // finish ends the gzip stream and flushes the buffer.
@@ -119,6 +158,36 @@ func (s *segment) finish() error {
 	return s.buf.Flush()
 }
 
+// ours reports whether path still names the open file f: a recording
+// whose file was deleted (or its directory removed or replaced) goes on
+// writing to a file nobody can read, and must be counted as lost.
+func ours(f writeFile, path string) error {
+	mine, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	there, err := os.Stat(path)
+	if err == nil && os.SameFile(mine, there) {
+		return nil
+	}
+	return fmt.Errorf("%s was deleted or replaced while it was being written (is its directory gone?): its exchanges are lost", path)
+}
+
+// syncFile makes a file's lines readable and durable: flushed to the file,
+// synced to the disk, and the file still where readers look for it.
+func syncFile(s *segment, f writeFile, path string) error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	if s.dirty {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		s.dirty = false
+	}
+	return ours(f, path)
+}
+
 // streamSink writes every line to one io.WriteCloser (NewRecorder).
 type streamSink struct {
 	r      *Recorder
@@ -129,7 +198,18 @@ type streamSink struct {
 }
 
 func (s *streamSink) describe() string { return s.name }
-func (s *streamSink) tick() error      { return nil }
+
+func (s *streamSink) tick() error {
+	if s.broken {
+		return nil
+	}
+	if err := s.s.flush(); err != nil {
+		s.broken = true
+		s.r.lose(s.s)
+		return &lostLines{err}
+	}
+	return nil
+}
 
 func (s *streamSink) write(line []byte) error {
 	if s.broken {
@@ -157,9 +237,11 @@ func (s *streamSink) close() error {
 	return nil
 }
 
-// fileSink writes one file under a hidden temporary name and renames it
-// into place at close; a target that exists and is not a regular file (a
-// device, a pipe) is written directly.
+// fileSink writes one file, under its own name from the start: every
+// second its lines are flushed, so that a proxy killed without warning
+// leaves a file that readers read up to the last flush (see
+// traffic.ErrCutShort). A target that exists and is not a regular file
+// (a device, a pipe) is written as it is.
 type fileSink struct {
 	streamSink
 	file   writeFile
@@ -167,46 +249,50 @@ type fileSink struct {
 	direct bool
 }
 
-func newFileSink(target string, opt RecordOptions, r *Recorder) (*fileSink, error) {
+func newFileSink(target string) (*fileSink, error) {
 	gz := strings.HasSuffix(target, ".gz")
-	f := &fileSink{target: target, streamSink: streamSink{r: r, name: target}}
+	f := &fileSink{target: target, streamSink: streamSink{name: target}}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if info, err := os.Stat(target); err == nil && !info.Mode().IsRegular() {
-		file, err := os.OpenFile(target, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, err
-		}
-		f.file, f.direct = file, true
-	} else {
-		file, err := opt.create(filepath.Dir(target), "."+filepath.Base(target)+".*")
-		if err != nil {
-			return nil, err
-		}
-		f.file = file
+		flags, f.direct = os.O_WRONLY, true
 	}
+	file, err := os.OpenFile(target, flags, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	f.file = file
 	f.s = newSegment(f.file, gz)
 	return f, nil
+}
+
+func (f *fileSink) tick() error {
+	if f.broken {
+		return nil
+	}
+	err := f.s.flush()
+	if err == nil && !f.direct {
+		err = syncFile(f.s, f.file, f.target)
+	}
+	if err != nil {
+		f.broken = true
+		f.r.lose(f.s)
+		return &lostLines{err}
+	}
+	return nil
 }
 
 func (f *fileSink) close() error {
 	err := f.s.finish()
 	if !f.direct && err == nil && !f.broken {
-		err = f.file.Sync()
+		err = syncFile(f.s, f.file, f.target)
 	}
 	err = errors.Join(err, f.file.Close())
 	if err != nil || f.broken {
 		f.r.lose(f.s)
-		if !f.direct {
-			os.Remove(f.file.Name())
+		if !f.direct && ours(f.file, f.target) == nil {
+			os.Remove(f.target) // its lines are counted as lost: none is left to be read
 		}
 		return errors.Join(err, fmt.Errorf("%s not written: the recording is incomplete", f.target))
-	}
-	if !f.direct {
-		os.Chmod(f.file.Name(), 0o644)
-		if err := os.Rename(f.file.Name(), f.target); err != nil {
-			f.r.lose(f.s)
-			os.Remove(f.file.Name())
-			return err
-		}
 	}
 	f.r.done1(f.s)
 	return nil
@@ -220,17 +306,15 @@ type dirSink struct {
 	maxFiles int
 	maxAge   time.Duration
 	now      func() time.Time
-	create   func(dir, pattern string) (writeFile, error)
+	create   func(path string) (writeFile, error)
 	seq      int
 	cur      *segment
 	file     writeFile
+	path     string // the current file's
 	retryAt  time.Time
 }
 
 func newDirSink(dir string, opt RecordOptions, r *Recorder) (*dirSink, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	d := &dirSink{r: r, dir: dir, maxSize: opt.MaxSize, maxFiles: opt.MaxFiles, maxAge: opt.MaxAge, now: opt.now, create: opt.create}
 	if d.maxSize <= 0 {
 		d.maxSize = DefaultRecordMaxSize
@@ -249,9 +333,10 @@ func newDirSink(dir string, opt RecordOptions, r *Recorder) (*dirSink, error) {
 	return d, nil
 }
 
-// removeStale deletes the hidden files that recorders killed before they
-// could finish them left behind. A file twice as old as MaxAge cannot be
-// a live recorder's: that one would have been finished by now.
+// removeStale deletes the hidden temporary files that recorders of
+// earlier versions, killed before they could finish them, left behind
+// (this one writes every file under its own name). A file twice as old
+// as MaxAge cannot be a live recorder's.
 func (d *dirSink) removeStale() {
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
@@ -271,6 +356,20 @@ func (d *dirSink) removeStale() {
 func (d *dirSink) describe() string { return d.dir }
 
 func (d *dirSink) write(line []byte) error {
+	// Rotate before the line would take the file past maxSize, unless the
+	// file is empty: a line larger than maxSize has a file of its own.
+	if d.cur != nil && d.cur.lines > 0 && d.cur.bound(int64(len(line))) > d.maxSize {
+		err := d.cur.flush() // what the compressor holds tells whether the line still fits
+		if err != nil {
+			d.abandon()
+			return err
+		}
+		if d.cur.bound(int64(len(line))) > d.maxSize {
+			if err := d.finish(); err != nil {
+				return err // the line is lost with the file
+			}
+		}
+	}
 	if d.cur == nil {
 		if d.now().Before(d.retryAt) {
 			return errHeldOff
@@ -285,19 +384,23 @@ func (d *dirSink) write(line []byte) error {
 		return err
 	}
 	d.r.pending.Add(1)
-	if d.cur.size.n >= d.maxSize {
-		if err := d.finish(); err != nil {
-			return &lostLines{err}
-		}
-	}
 	return nil
 }
 
+// tick finishes a file old enough, and makes the current one's lines
+// readable and durable.
 func (d *dirSink) tick() error {
-	if d.cur != nil && d.now().Sub(d.cur.started) >= d.maxAge {
-		if err := d.finish(); err != nil {
-			return &lostLines{err}
-		}
+	if d.cur == nil {
+		return nil
+	}
+	var err error
+	if d.now().Sub(d.cur.started) >= d.maxAge {
+		err = d.finish()
+	} else if err = syncFile(d.cur, d.file, d.path); err != nil {
+		d.abandon()
+	}
+	if err != nil {
+		return &lostLines{err}
 	}
 	return nil
 }
@@ -309,62 +412,57 @@ func (d *dirSink) close() error {
 	return d.finish()
 }
 
+// open creates the next file under its final name; a name taken (another
+// session's file of the same millisecond) moves on to the next sequence
+// number.
 func (d *dirSink) open() error {
-	d.seq++
-	file, err := d.create(d.dir, "."+d.name()+".*")
-	if err != nil {
-		return err
+	for range 1000 {
+		d.seq++
+		path := filepath.Join(d.dir, d.name())
+		file, err := d.create(path)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		d.file, d.path, d.cur = file, path, newSegment(file, true)
+		d.cur.started = d.now()
+		return nil
 	}
-	d.file, d.cur = file, newSegment(file, true)
-	d.cur.started = d.now()
-	// A file ends at most an eighth of its size past it (and the line
-	// that crossed it); flushing every MiB costs nothing measurable.
-	d.cur.flushEvery = int(min(max(d.maxSize/8, 256), 1<<20))
-	return nil
+	return fmt.Errorf("no free file name in %s", d.dir)
 }
 
-// name is the current file's final name.
+// name is the next file's name.
 func (d *dirSink) name() string {
 	return fmt.Sprintf("%s%s-%06d%s", RecordFilePrefix, d.now().UTC().Format(RecordTimeLayout), d.seq, RecordFileSuffix)
 }
 
-// abandon drops the current file after a failure: its lines are lost, and
-// no new file is tried before the hold-off.
+// abandon drops the current file after a failure: its lines are lost
+// (counted), the file is deleted, and no new file is tried before the
+// hold-off.
 func (d *dirSink) abandon() {
 	d.r.lose(d.cur)
+	if ours(d.file, d.path) == nil {
+		os.Remove(d.path) // frees what a full disk holds; a reader would find it cut
+	}
 	d.file.Close()
-	os.Remove(d.file.Name())
 	d.cur, d.file = nil, nil
 	d.retryAt = d.now().Add(recordHoldOff)
 }
 
-// finish completes the current file and renames it into place, never over
-// an existing recording, then deletes the oldest past MaxFiles.
+// finish completes the current file, then deletes the oldest past
+// MaxFiles.
 func (d *dirSink) finish() error {
 	err := d.cur.finish()
 	if err == nil {
-		err = d.file.Sync()
+		err = syncFile(d.cur, d.file, d.path)
 	}
 	if err != nil {
 		d.abandon()
 		return err
 	}
 	if err := d.file.Close(); err != nil {
-		d.file = nopCloseFile{d.file}
-		d.abandon()
-		return err
-	}
-	tmp := d.file.Name()
-	final := filepath.Join(d.dir, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(tmp), "."), filepath.Ext(tmp)))
-	for {
-		if _, err := os.Lstat(final); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		d.seq++ // another session's file of the same millisecond
-		final = filepath.Join(d.dir, d.name())
-	}
-	os.Chmod(tmp, 0o644)
-	if err := os.Rename(tmp, final); err != nil {
 		d.file = nopCloseFile{d.file}
 		d.abandon()
 		return err
@@ -393,9 +491,10 @@ func (d *dirSink) prune() {
 	}
 }
 
-// RecordFiles returns the finished recordings of a recording directory,
-// oldest first (their names sort in time order); hidden files (a file
-// still being written, or left by a killed proxy) are not among them.
+// RecordFiles returns the recordings of a recording directory, oldest
+// first (their names sort in time order): the finished ones, the one being
+// written, and those a killed proxy left unfinished (readable up to their
+// last flush, see traffic.ErrCutShort).
 func RecordFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

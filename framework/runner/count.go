@@ -31,6 +31,7 @@ func Count(ctx context.Context, plan *framework.Plan) (int64, error) {
 		if err != nil {
 			return n, err
 		}
+		reader = traffic.WarnCutShort(reader, nil) // the run itself warns
 		for {
 			if n%1024 == 0 && ctx.Err() != nil {
 				reader.Close()

@@ -114,6 +114,13 @@ func feed(ctx context.Context, plan *framework.Plan, sel *selector.Selector, res
 		if err != nil {
 			return sent, &InputError{Err: err}
 		}
+		// A recording cut short (a proxy killed while it recorded) is
+		// read up to the cut, and the cut is said.
+		reader = traffic.WarnCutShort(reader, func(err error) {
+			if opt.Shard.Index <= 1 { // every shard reads every record: say it once
+				logf(opt.Log, "warning: %v\n", err)
+			}
+		})
 		var lastBad error
 		for {
 			ex, err := reader.Next()

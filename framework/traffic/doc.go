@@ -88,5 +88,10 @@
 // A malformed record is a *RecordError naming the file, the record and,
 // where possible, the field: "demo.har: entry 12: request.method: missing".
 // Other errors concern the whole file ("x.json: not a HAR file: no
-// log.entries array") and end the stream.
+// log.entries array") and end the stream. A JSONL recording whose end was
+// cut (a gzip stream without its end, a last line without its newline
+// that is only the start of a record, as a killed or crashed recorder
+// leaves it) yields its records up to the cut, then a *RecordError
+// wrapping ErrCutShort, then the next file; WarnCutShort turns that into
+// a warning.
 package traffic

@@ -53,7 +53,9 @@ func NewJSONLReader(r io.Reader, name string) Reader {
 }
 
 func newJSONLReader(r io.Reader, name string, size, maxLine int) *jsonlReader {
-	return &jsonlReader{lines: newLines(r, size, maxLine+2), name: name, maxLine: maxLine} // +2 for "\r\n"
+	l := newLines(r, size, maxLine+2) // +2 for "\r\n"
+	l.cutEnds = true
+	return &jsonlReader{lines: l, name: name, maxLine: maxLine}
 }
 
 type jsonlReader struct {
@@ -67,7 +69,13 @@ type jsonlReader struct {
 
 func (j *jsonlReader) Next() (framework.Exchange, error) {
 	for j.err == nil {
-		line, tooLong, err := j.readLine()
+		line, tooLong, unended, err := j.readLine()
+		if errors.Is(err, errStreamCut) {
+			// A gzip stream cut after a whole line (a recorder killed
+			// between two flushes): what came before is good.
+			j.err = io.EOF
+			return framework.Exchange{}, &RecordError{File: j.name, Record: j.line + 1, Unit: "line", Offset: j.lines.offset + 1, Err: ErrCutShort}
+		}
 		if err != nil {
 			j.err = err
 			if !errors.Is(err, io.EOF) {
@@ -85,6 +93,13 @@ func (j *jsonlReader) Next() (framework.Exchange, error) {
 			continue
 		}
 		ex, err := decodeJSONL(line)
+		if err != nil && unended && cutShort(line) {
+			// The last bytes, without a newline, are not a record: a
+			// record cut mid-way (or the zeros a crash leaves). The
+			// JSON error would blame the record; the file is at fault.
+			j.err = io.EOF
+			return framework.Exchange{}, j.recordError(ErrCutShort)
+		}
 		if err != nil {
 			return framework.Exchange{}, j.recordError(err)
 		}
@@ -102,16 +117,28 @@ func (j *jsonlReader) recordError(err error) error {
 
 // readLine reads the next line without its line ending. A line longer
 // than maxLine is consumed but not kept: tooLong reports it. The last line
-// may lack a newline; io.EOF comes only when no bytes are left.
-func (j *jsonlReader) readLine() (line []byte, tooLong bool, err error) {
+// may lack a newline (unended); io.EOF comes only when no bytes are left.
+func (j *jsonlReader) readLine() (line []byte, tooLong, unended bool, err error) {
 	j.start = j.lines.offset
 	line, tooLong, err = j.lines.next()
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	j.line++
+	unended = !tooLong && !bytes.HasSuffix(line, []byte("\n"))
 	line = trimEOL(line)
-	return line, tooLong || len(line) > j.maxLine, nil
+	return line, tooLong || len(line) > j.maxLine, unended, nil
+}
+
+// cutShort reports whether a line is the start of a JSON value cut
+// before its end, or holds the NUL bytes a crash can leave where a write
+// did not reach the disk.
+func cutShort(line []byte) bool {
+	if bytes.IndexByte(line, 0) >= 0 {
+		return true
+	}
+	var v json.RawMessage
+	return errors.Is(json.NewDecoder(bytes.NewReader(line)).Decode(&v), io.ErrUnexpectedEOF)
 }
 
 // decodeJSONL converts one non-blank line; Origin is left to the caller.

@@ -14,6 +14,9 @@ type lines struct {
 	br  *bufio.Reader
 	max int
 	buf []byte // a line longer than br's buffer, reused
+	// cutEnds lets the lines before a cut gzip stream (errStreamCut) be
+	// read: the bytes before the cut are the last line.
+	cutEnds bool
 	// offset is how many bytes the lines returned so far took.
 	offset int64
 }
@@ -29,8 +32,8 @@ func (l *lines) next() (line []byte, tooLong bool, err error) {
 	chunk, err := l.br.ReadSlice('\n')
 	l.offset += int64(len(chunk))
 	if !errors.Is(err, bufio.ErrBufferFull) {
-		if errors.Is(err, io.EOF) && len(chunk) > 0 {
-			err = nil
+		if l.ends(err) && len(chunk) > 0 {
+			err = nil // the error comes again at the next call
 		}
 		if err != nil {
 			return nil, false, err
@@ -52,13 +55,19 @@ func (l *lines) next() (line []byte, tooLong bool, err error) {
 			l.buf = append(l.buf, chunk...)
 		}
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	if err != nil && !l.ends(err) {
 		return nil, false, err
 	}
 	if tooLong {
 		return nil, true, nil
 	}
 	return l.buf, false, nil
+}
+
+// ends reports whether a read error ends the lines, leaving the bytes
+// read before it as the last line.
+func (l *lines) ends(err error) bool {
+	return errors.Is(err, io.EOF) || l.cutEnds && errors.Is(err, errStreamCut)
 }
 
 // trimEOL drops a line's "\n" or "\r\n".

@@ -3,6 +3,7 @@ package traffic
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -246,6 +247,12 @@ func OpenFile(path string, newReader func(io.Reader, string) Reader, pos framewo
 	var src io.Reader = br
 	if magic, _ := br.Peek(2); strings.HasSuffix(path, ".gz") || bytes.Equal(magic, []byte{0x1f, 0x8b}) {
 		zr, err := gzip.NewReader(br)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			// An empty file, or half a header: a recorder killed before
+			// its first flush. Nothing to read, and it is said.
+			f.Close()
+			return &cutReader{err: &RecordError{File: path, Record: 1, Unit: unitOf(path), Err: fmt.Errorf("%w (the gzip stream ends before the first record)", ErrCutShort)}}, nil
+		}
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("%straffic file %s: gzip: %w", positionPrefix(pos), path, err)
@@ -285,6 +292,18 @@ func checkRegular(f *os.File, path string) error {
 	return nil
 }
 
+// ErrCutShort marks the *RecordError of a recording that ends in the
+// middle: a gzip stream without its end, or a last line without its
+// newline that does not decode, as a proxy killed while it recorded, a
+// crash or a full disk leave it. The records before it are good; the
+// reader goes on as if the file ended there (the next call moves to the
+// next file, or returns io.EOF). WarnCutShort turns it into a warning.
+var ErrCutShort = errors.New("the recording is cut short here (a recorder killed, crashed or out of disk space while it wrote): the records before this point were read, the rest is lost")
+
+// errStreamCut is a gzip stream that ends early or whose tail is damaged
+// (the zeros a power loss can leave): the JSONL reader reads up to it.
+var errStreamCut = errors.New("the gzip stream ends early")
+
 // gzipErrors names the file in a decompression error, which would
 // otherwise look like a problem with one record.
 type gzipErrors struct {
@@ -294,10 +313,66 @@ type gzipErrors struct {
 
 func (g *gzipErrors) Read(p []byte) (int, error) {
 	n, err := g.zr.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
+	var corrupt flate.CorruptInputError
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &corrupt):
+		err = fmt.Errorf("gzip: %w: %w", errStreamCut, err)
+	default:
 		err = fmt.Errorf("gzip: %w", err)
 	}
 	return n, err
+}
+
+// unitOf is the record unit of a file's format, for errors.
+func unitOf(path string) string {
+	switch FormatOf(path) {
+	case "har":
+		return "entry"
+	case "gor":
+		return "record"
+	}
+	return "line"
+}
+
+// cutReader is a recording with nothing to read but its cut.
+type cutReader struct{ err error }
+
+func (c *cutReader) Next() (framework.Exchange, error) {
+	err := c.err
+	if err == nil {
+		return framework.Exchange{}, io.EOF
+	}
+	c.err = nil
+	return framework.Exchange{}, err
+}
+
+func (c *cutReader) Close() error { return nil }
+
+// WarnCutShort returns a Reader that passes warn every error of r that
+// wraps ErrCutShort (a recording whose tail was cut, see ErrCutShort) and
+// goes on reading, so that a cut recording yields its good records with a
+// warning instead of stopping a run. warn may be nil to go on silently
+// (counting records, for example).
+func WarnCutShort(r Reader, warn func(error)) Reader {
+	return &cutWarner{Reader: r, warn: warn}
+}
+
+type cutWarner struct {
+	Reader
+	warn func(error)
+}
+
+func (c *cutWarner) Next() (framework.Exchange, error) {
+	for {
+		ex, err := c.Reader.Next()
+		if err == nil || !errors.Is(err, ErrCutShort) {
+			return ex, err
+		}
+		if c.warn != nil {
+			c.warn(err)
+		}
+	}
 }
 
 // globReader reads several files one after the other.
