@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/shadowtest/shadowtest/framework/observe"
+	"github.com/shadowtest/shadowtest/framework/rpc/rpctest"
 )
 
 const reloadSpec = `package shadow
@@ -139,4 +140,35 @@ func TestProxySurvivesASIGHUPStorm(t *testing.T) {
 		t.Fatalf("%d requests counted for 65 sent: a request counted twice across reloads", requests)
 	}
 	t.Logf("%d reload lines; endpoints at the end: %d", strings.Count(s.stderr.String(), "SIGHUP: spec"), len(results.Endpoints))
+}
+
+// TestProxySIGHUPReloadsGRPCDescriptors: SIGHUP compiles the spec's
+// .proto files again (the log says how many methods they hold); a .proto
+// that no longer compiles leaves the spec and descriptors in force.
+func TestProxySIGHUPReloadsGRPCDescriptors(t *testing.T) {
+	desc := rpctest.Descriptors(t)
+	prod := rpctest.Serve(t, desc, func(c *rpctest.Call) error { return c.Send(`{}`) })
+	s := &liveSession{t: t, dir: t.TempDir(), exited: make(chan error, 1)}
+	proto := rpctest.WriteProto(t, s.dir)
+	os.WriteFile(filepath.Join(s.dir, "shadow.cue"), []byte(`package shadow
+targets: prod: url: "grpc://`+prod+`"
+targets: shadow: url: "grpc://`+prod+`"
+grpc: protos: ["users.proto"]
+endpoints: users: grpc: "acme.users.v1.UserService/*"
+`), 0o644)
+	s.start(nil)
+	// A method added to the service: the reload sees it.
+	os.WriteFile(proto, []byte(strings.Replace(rpctest.UsersProto, "rpc CreateUser(User) returns (User);", "rpc CreateUser(User) returns (User);\n  rpc DeleteUser(User) returns (User);", 1)), 0o644)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the reload", func() bool {
+		return strings.Contains(s.stderr.String(), "SIGHUP: spec reloaded (same endpoints; gRPC descriptors reloaded (7 methods))")
+	})
+	os.WriteFile(proto, []byte("syntax = \"proto3\";\nmessage {\n"), 0o644)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the refused reload", func() bool {
+		return strings.Contains(s.stderr.String(), "SIGHUP: spec not reloaded, the old one stays in force") && strings.Contains(s.stderr.String(), "users.proto:2:")
+	})
+	if code := s.stop(syscall.SIGTERM); code != exitPass && code != exitFail {
+		t.Fatalf("exit %d\n%s", code, s.stderr.String())
+	}
 }
