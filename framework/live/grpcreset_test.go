@@ -18,13 +18,14 @@ import (
 )
 
 // resettingProd is a gRPC server on loopback that breaks every call: it
-// reads the client's messages to the end of its stream, then sends its
+// reads the client's messages to the end of its stream (or its first
+// message when early), then sends its
 // header metadata and `messages` messages (at most one to a unary answer;
 // nothing when messages < 0),
 // then resets the stream with code, as a server that gives up mid-stream
 // does. It speaks HTTP/2 frames itself: a Go handler cannot choose an
 // RST_STREAM code.
-func resettingProd(t *testing.T, svc *itemsService, messages int, code http2.ErrCode) string {
+func resettingProd(t *testing.T, svc *itemsService, messages int, code http2.ErrCode, early bool) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -56,7 +57,7 @@ func resettingProd(t *testing.T, svc *itemsService, messages int, code http2.Err
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			served.Go(func() { serveResetting(c, frame, messages, code) })
+			served.Go(func() { serveResetting(c, frame, messages, code, early) })
 		}
 	})
 	return l.Addr().String()
@@ -66,7 +67,7 @@ func resettingProd(t *testing.T, svc *itemsService, messages int, code http2.Err
 // resetting the stream.
 const connectionLost = http2.ErrCode(0xdead)
 
-func serveResetting(c net.Conn, frame []byte, messages int, code http2.ErrCode) {
+func serveResetting(c net.Conn, frame []byte, messages int, code http2.ErrCode, early bool) {
 	defer c.Close()
 	if _, err := io.ReadFull(c, make([]byte, len(http2.ClientPreface))); err != nil {
 		return
@@ -77,7 +78,12 @@ func serveResetting(c net.Conn, frame []byte, messages int, code http2.ErrCode) 
 	var block bytes.Buffer
 	enc := hpack.NewEncoder(&block)
 	paths := map[uint32]string{}
+	answered := map[uint32]bool{}
 	answer := func(stream uint32) {
+		if answered[stream] {
+			return
+		}
+		answered[stream] = true
 		n := messages
 		if path := paths[stream]; strings.HasSuffix(path, "/Get") || strings.HasSuffix(path, "/Collect") {
 			n = min(n, 1) // a unary answer has one message
@@ -121,7 +127,7 @@ func serveResetting(c net.Conn, frame []byte, messages int, code http2.ErrCode) 
 			if n := len(f.Data()); n > 0 {
 				fr.WriteWindowUpdate(0, uint32(n))
 			}
-			if f.StreamEnded() {
+			if f.StreamEnded() || early && len(f.Data()) > 0 {
 				answer(f.StreamID)
 			}
 		}
@@ -152,16 +158,18 @@ func TestGRPCProdResetPassesThrough(t *testing.T) {
 		messages int
 		code     http2.ErrCode
 		want     codes.Code
+		early    bool // prod resets after the first request message, while the client may still send
 	}{
-		{2, http2.ErrCodeCancel, codes.Canceled},
-		{1, http2.ErrCodeEnhanceYourCalm, codes.ResourceExhausted},
-		{0, http2.ErrCodeInadequateSecurity, codes.PermissionDenied},
-		{2, http2.ErrCodeInternal, codes.Internal},
-		{-1, http2.ErrCodeCancel, codes.Canceled}, // before the header
-		{1, http2.ErrCode(0x99), codes.Unknown},   // a code HTTP/2 does not define
-		{2, connectionLost, codes.Unavailable},
+		{2, http2.ErrCodeCancel, codes.Canceled, false},
+		{1, http2.ErrCodeEnhanceYourCalm, codes.ResourceExhausted, false},
+		{0, http2.ErrCodeInadequateSecurity, codes.PermissionDenied, false},
+		{2, http2.ErrCodeInternal, codes.Internal, false},
+		{-1, http2.ErrCodeCancel, codes.Canceled, false}, // before the header
+		{1, http2.ErrCode(0x99), codes.Unknown, false},   // a code HTTP/2 does not define
+		{2, connectionLost, codes.Unavailable, false},
+		{1, http2.ErrCodeCancel, codes.Canceled, true},
 	} {
-		prod := resettingProd(t, svc, reset.messages, reset.code)
+		prod := resettingProd(t, svc, reset.messages, reset.code, reset.early)
 		_, front := grpcSession(t, grpcPlan(prod, healthy.addr), Options{})
 		direct, proxied := dial(t, prod), dial(t, strings.TrimPrefix(front.URL, "http://"))
 		for _, c := range calls {
@@ -171,6 +179,9 @@ func TestGRPCProdResetPassesThrough(t *testing.T) {
 			}
 			if reset.messages < 0 {
 				reason += " before the header"
+			}
+			if reset.early {
+				reason += " after the first request message"
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			want := invoke(ctx, direct, svc, c.method, c.requests...)
