@@ -51,6 +51,13 @@ func hostileRun(t *testing.T, n int, served int64, prod, shadow http.Handler) (*
 	plan := testPlan(t, p.URL, s.URL, n)
 	plan.Mirror.Concurrency = 8
 	plan.Mirror.MaxBodyBytes = 10 << 20
+	// These tests bound the heap and count pairs, not latency: the 5 s
+	// request timeout of testPlan turned the race detector's slowdown on a
+	// loaded machine (8 dense 8-12 MB bodies in flight, each read and
+	// counted by instrumented code) into prod timeouts, and pairs went
+	// missing (three -race runs side by side: 14, 11 and 15 of 16 timed
+	// out; no race was reported).
+	plan.Prod.Timeout, plan.Shadow.Timeout = 2*time.Minute, 2*time.Minute
 	limit := MemoryLimit(plan) + served
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
 	results := observe.NewResults(plan.Endpoints)
