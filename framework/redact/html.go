@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"mime"
 	"regexp"
 	"strings"
 
@@ -16,12 +17,16 @@ var htmlAttribute = regexp.MustCompile("([^\\s=<>/\"']+)(\\s*=\\s*)(\"[^\"]*\"|'
 // of a secret attribute (data-api-key="..."), and the value or content of
 // an element that names a secret (<input name="authenticity_token"
 // value="...">, <meta name="csrf-token" content="...">, <input
-// type="password" value="...">). The masked values are learned. Text and
-// scripts are kept: they are masked as text by value.
+// type="password" value="...">). The text of a <script> is masked by the
+// script rule (see scriptText); a script of a JSON type (application/json,
+// application/ld+json, importmap) by the JSON rules when it parses. The
+// masked values are learned. Other text is kept: it is masked as text by
+// value.
 func (r *Redactor) htmlDocument(body []byte) []byte {
 	z := html.NewTokenizer(bytes.NewReader(body))
 	var out bytes.Buffer
 	changed := false
+	script, scriptType := false, ""
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -29,10 +34,21 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 			break
 		}
 		raw := append([]byte(nil), z.Raw()...) // TagAttr lower-cases the tokenizer's buffer
-		if tt == html.StartTagToken || tt == html.SelfClosingTagToken {
-			if masked := r.htmlTag(z, raw); masked != nil {
+		switch tt {
+		case html.StartTagToken, html.SelfClosingTagToken:
+			isScript, typ, masked := r.htmlTag(z, raw)
+			if masked != nil {
 				raw, changed = masked, true
 			}
+			script, scriptType = tt == html.StartTagToken && isScript, typ
+		case html.TextToken:
+			if script {
+				if masked, ok := r.scriptElement(raw, scriptType); ok {
+					raw, changed = masked, true
+				}
+			}
+		default:
+			script = false
 		}
 		out.Write(raw)
 	}
@@ -42,15 +58,35 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 	return out.Bytes()
 }
 
-// htmlTag returns the raw start tag with its secret values masked, or nil
-// when nothing in it is secret.
-func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) []byte {
-	_, more := z.TagName()
+// scriptElement masks the text of a <script> element of the given type.
+func (r *Redactor) scriptElement(text []byte, typ string) ([]byte, bool) {
+	media := ""
+	if typ != "" {
+		media, _, _ = mime.ParseMediaType(typ)
+	}
+	if strings.HasSuffix(media, "json") || media == "importmap" || media == "speculationrules" {
+		if out, err := r.document(text); err == nil {
+			// json.Marshal escapes <, > and &: the masked JSON cannot end the script.
+			return out, !bytes.Equal(out, text)
+		}
+	}
+	return r.scriptText(text)
+}
+
+// htmlTag reports whether a start tag is a <script> and returns its type
+// attribute, and the raw tag with its secret values masked, or nil when
+// nothing in it is secret.
+func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) (script bool, typ string, masked []byte) {
+	tag, more := z.TagName()
+	script = string(tag) == "script"
 	var names, values []string
 	for more {
 		var k, v []byte
 		k, v, more = z.TagAttr()
 		names, values = append(names, string(k)), append(values, string(v))
+		if string(k) == "type" {
+			typ = string(v)
+		}
 	}
 	namesSecret := false
 	for i, name := range names {
@@ -69,9 +105,9 @@ func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) []byte {
 		}
 	}
 	if len(secret) == 0 {
-		return nil
+		return script, typ, nil
 	}
-	return htmlAttribute.ReplaceAllFunc(raw, func(m []byte) []byte {
+	return script, typ, htmlAttribute.ReplaceAllFunc(raw, func(m []byte) []byte {
 		sub := htmlAttribute.FindSubmatch(m)
 		if !secret[strings.ToLower(string(sub[1]))] {
 			return m

@@ -183,7 +183,9 @@ func TestLearnAnswers(t *testing.T) {
 }
 
 // FuzzRedact checks the property the outputs rely on: a secret placed under
-// a secret name in a header, a query, a form or a JSON body never comes out
+// a secret name in a header, a query, a form, a JSON, XML or HTML body (as a
+// member, an element, an attribute, a name/value pair, a script's
+// assignment) never comes out
 // of the redactor, nor out of the scrubber afterwards, in any position.
 func FuzzRedact(f *testing.F) {
 	f.Add(secret, "token", "prefix ", 0)
@@ -192,13 +194,19 @@ func FuzzRedact(f *testing.F) {
 	f.Add("s3cr3tvalue", "accessToken", "echo:", 3)
 	f.Add("s3cr<&>value", "wsse.Password", "", 4)
 	f.Add("attr'\"value", "apiKey", "", 5)
+	f.Add("Bearer s3cr3t", "Authorization", "", 7)
+	f.Add("sid=s3cr3tcookie", "Cookie", "", 8)
+	f.Add("s3cr<&>value", "X-Api-Key", "", 9)
+	f.Add("p@ss=w0rd&x", "client_secret", "", 10)
+	f.Add(`quote"and\slash`, "csrfToken", "", 11)
+	f.Add("line secret 123", "apiKey", "", 12)
 	f.Fuzz(func(t *testing.T, value, name, around string, where int) {
 		if len(value) < scrub.MinLen || strings.ContainsAny(value, "[]") || !utf8.ValidString(value) || !Default().names.Secret(name) {
 			return
 		}
 		r, sc := build(t)
 		var outputs []string
-		where = (where%7 + 7) % 7
+		where = (where%positions + positions) % positions
 		switch where {
 		case 0:
 			outputs = append(outputs, strings.Join(r.Header(http.Header{name: {value}})[name], ""))
@@ -215,7 +223,7 @@ func FuzzRedact(f *testing.F) {
 				outputs = append(outputs, string(out))
 			}
 		case 4, 5:
-			if !xmlName.MatchString(name) || strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 || r == 0xFFFE || r == 0xFFFF }) {
+			if !xmlName.MatchString(name) || !xmlCarries(value) {
 				// not a name XML allows, or a value XML cannot carry
 				return
 			}
@@ -231,6 +239,45 @@ func FuzzRedact(f *testing.F) {
 			}
 		case 6: // learned from an answer's header, as every pair's are
 			r.Learn(nil, &framework.Response{Header: http.Header{name: {value}}})
+		case 7: // the value of a JSON name/value pair
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(`[{"name":"`+jsonEscape(name)+`","value":"`+jsonEscape(value)+`"}]`))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		case 8, 9: // the value of an XML key/value pair, the key after the value in 9
+			if !xmlCarries(value) || len(name) > maxLabel {
+				return
+			}
+			var escName, escValue strings.Builder
+			xml.EscapeText(&escName, []byte(name))
+			xml.EscapeText(&escValue, []byte(value))
+			key, val := `<key>`+escName.String()+`</key>`, `<value>`+escValue.String()+`</value>`
+			doc := `<r><entry>` + key + val + `</entry></r>`
+			if where == 9 {
+				doc = `<r><entry>` + val + `<n/>` + key + `</entry></r>`
+			}
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/xml"}}, []byte(doc))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		case 10: // a form's indexed pair
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, []byte("p[0][name]="+urlEscape(name)+"&p[0][value]="+urlEscape(value)))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		case 11, 12: // a script's assignment, in a page and as a line of a difference
+			if !jsIdent.MatchString(name) {
+				return
+			}
+			line := `var ` + name + ` = "` + jsonEscape(value) + `";`
+			if where == 12 {
+				outputs = append(outputs, r.Value("body", line))
+				break
+			}
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/html"}}, []byte(`<html><script>`+line+`</script></html>`))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
 		}
 		outputs = append(outputs, around+value+around) // an echo elsewhere
 		var buf bytes.Buffer
@@ -248,6 +295,17 @@ func FuzzRedact(f *testing.F) {
 }
 
 var xmlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+
+// positions counts FuzzRedact's positions.
+const positions = 13
+
+// jsIdent is a JavaScript identifier, as FuzzRedact writes names in scripts.
+var jsIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
+
+// xmlCarries reports whether XML can carry value as text.
+func xmlCarries(value string) bool {
+	return !strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 || r == 0xFFFE || r == 0xFFFF })
+}
 
 func urlEscape(s string) string {
 	return strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D", "+", "%2B", " ", "+", "#", "%23").Replace(s)

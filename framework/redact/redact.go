@@ -1,8 +1,11 @@
 // Package redact hides secrets where they stand before anything recorded is
 // written out: the values of sensitive headers, cookies, query parameters,
-// form fields and JSON members (by name, see scrub.Names), the body paths a
-// spec lists under report.redact, and bodies that cannot be parsed for
-// those rules (withheld: size and SHA-256 only).
+// form fields, JSON members, XML elements and attributes and HTML
+// attributes (by name, see scrub.Names), the values of name/value pairs
+// whose name is secret (see isLabel), string literals a script assigns to
+// a secret name (see scriptText), the body paths a spec lists under
+// report.redact, and bodies that cannot be parsed for those rules
+// (withheld: size and SHA-256 only).
 //
 // Every value it masks is also registered with the run's scrub.Scrubber,
 // which removes it, by value, from every byte of every output: a token the
@@ -72,6 +75,9 @@ type Redactor struct {
 	keyed   []string // key members named by [field=value] in body paths
 	names   *scrub.Names
 	values  *scrub.Scrubber
+	// extraNames is set when the spec adds secret names: a script is
+	// then lexed whatever words it holds.
+	extraNames bool
 }
 
 // New returns a Redactor for the spec's report.redact paths.
@@ -79,7 +85,7 @@ func New(paths []string) (*Redactor, error) { return Build(Options{Paths: paths}
 
 // Build returns a Redactor for opt.
 func Build(opt Options) (*Redactor, error) {
-	r := &Redactor{headers: map[string]bool{}, names: scrub.NewNames(opt.Names, opt.Allow), values: opt.Scrubber}
+	r := &Redactor{headers: map[string]bool{}, names: scrub.NewNames(opt.Names, opt.Allow), values: opt.Scrubber, extraNames: len(opt.Names) > 0}
 	for _, h := range sensitiveHeaders {
 		r.headers[http.CanonicalHeaderKey(h)] = true
 	}
@@ -232,7 +238,8 @@ var ErrWithheld = errors.New("withheld")
 
 // BodyOf returns a body ready to print: its Content-Encoding undone, then
 // JSON members and form fields masked by the report.redact paths and by
-// name, XML elements and attributes by name. decoded names the encoding undone ("" when none). When the body
+// name, XML elements and attributes, HTML attributes and scripts, and
+// JavaScript by name. decoded names the encoding undone ("" when none). When the body
 // cannot be decoded, or is JSON, XML or a form (by Content-Type or by its
 // first bytes) that cannot be parsed (a BOM, several documents, too deep, a bad
 // escape), it returns an error wrapping ErrWithheld saying why, and the
@@ -288,6 +295,9 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		return r.htmlDocument(body), decoded, nil
 	case media == "text/html":
 		return r.htmlDocument(body), decoded, nil
+	case media == "text/javascript" || media == "application/javascript" || strings.HasSuffix(media, "ecmascript"):
+		out, _ := r.scriptText(body)
+		return out, decoded, nil
 	case media == "" && looksLikeForm(string(trimmed)):
 		// No Content-Type: name=value pairs are masked as in a form.
 		return []byte(r.params(string(body), "&")), decoded, nil
@@ -338,17 +348,25 @@ func (r *Redactor) form(body []byte) ([]byte, error) {
 }
 
 // params masks the values of secret names in name=value pairs separated by
-// sep, keeping everything else as written.
+// sep, keeping everything else as written; and the values of pairs whose
+// label names a secret (name=password&value=..., p[0][key]=token&p[0][value]=...).
 func (r *Redactor) params(s, sep string) string {
-	if !r.anySecretParam(s, sep) {
+	secret, pairs := r.scanParams(s, sep)
+	if !secret {
 		return s // most queries and forms: nothing to split, learn or build
 	}
 	parts := strings.Split(s, sep)
 	changed := false
 	for i, p := range parts {
 		name, value, ok := strings.Cut(p, "=")
-		if !ok || value == "" || !r.names.Secret(name) {
+		if !ok || value == "" {
 			continue
+		}
+		if !r.names.Secret(name) {
+			prefix, last := formField(name)
+			if !pairs[prefix] || !isValue(last) {
+				continue
+			}
 		}
 		if plain, err := url.QueryUnescape(value); err == nil {
 			r.learn(plain)
@@ -363,15 +381,49 @@ func (r *Redactor) params(s, sep string) string {
 	return strings.Join(parts, sep)
 }
 
-// anySecretParam reports whether one of the name=value pairs of s that
-// params masks has a secret name.
-func (r *Redactor) anySecretParam(s, sep string) bool {
+// scanParams reports whether one of the name=value pairs of s that params
+// masks has a secret name or is the value of a secret pair, and the
+// prefixes of the pairs whose label names a secret (see formField).
+func (r *Redactor) scanParams(s, sep string) (secret bool, pairs map[string]bool) {
 	for p := range strings.SplitSeq(s, sep) {
-		if name, value, ok := strings.Cut(p, "="); ok && value != "" && r.names.Secret(name) {
-			return true
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || value == "" {
+			continue
+		}
+		if r.names.Secret(name) {
+			secret = true
+		}
+		if prefix, last := formField(name); isLabel(last) {
+			if plain, err := url.QueryUnescape(value); err == nil && r.secretLabel(plain) {
+				if pairs == nil {
+					pairs = map[string]bool{}
+				}
+				pairs[prefix], secret = true, true
+			}
 		}
 	}
-	return false
+	return secret, pairs
+}
+
+// formField splits a form field's name, percent-decoded, into the prefix
+// that groups a pair's fields and its last part: "p[0][name]" gives "p[0]"
+// and "name", "header.value" gives "header" and "value", "name" gives ""
+// and "name".
+func formField(name string) (prefix, last string) {
+	if strings.ContainsAny(name, "%+") {
+		if plain, err := url.QueryUnescape(name); err == nil {
+			name = plain
+		}
+	}
+	if strings.HasSuffix(name, "]") {
+		if i := strings.LastIndexByte(name, '['); i >= 0 {
+			return name[:i], name[i+1 : len(name)-1]
+		}
+	}
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[:i], name[i+1:]
+	}
+	return "", name
 }
 
 // Value masks a rendered value found at path (a concrete location such as
@@ -440,6 +492,11 @@ func (r *Redactor) bodyText(value string) string {
 	if strings.Contains(value, "<") {
 		value = string(r.htmlDocument([]byte(value))) // a line of an HTML page
 	}
+	// A line of a script (window.csrfToken = "...") or of any text that
+	// assigns a string to a secret name: the script rule.
+	if out, ok := r.scriptText([]byte(value)); ok {
+		value = string(out)
+	}
 	return r.Text(value)
 }
 
@@ -461,7 +518,7 @@ func (r *Redactor) redacted(loc []fieldpath.Step) bool {
 	if len(loc) == 0 {
 		return false
 	}
-	if last := loc[len(loc)-1]; !last.IsIndex && r.names.Secret(last.Key) {
+	if last := loc[len(loc)-1]; !last.IsIndex && r.names.Secret(last.Key) || r.pairValueStep(loc) {
 		return true
 	}
 	return r.body.Match(loc)
@@ -509,7 +566,13 @@ func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
 	changed := false
 	switch t := v.(type) {
 	case map[string]any:
+		pair := r.secretPair(t)
 		for k, child := range t {
+			if pair && isValue(k) {
+				r.learnPairJSON(child) // {"name":"Cookie","value":"..."}: see secretPair
+				t[k], changed = Mask, true
+				continue
+			}
 			if nv, c := r.walk(child, append(loc, fieldpath.Key(k))); c {
 				t[k], changed = nv, true
 			}
