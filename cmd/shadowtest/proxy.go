@@ -74,7 +74,8 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	opt.outputs.register(fs)
 	var tags tagFlags
 	fs.Var(&tags, "t", tagUsage)
-	dir, code, ok := parseSpecDirArgs(fs, args, "shadowtest proxy specs/ -t prod=http://127.0.0.1:8081", stderr, outputFlags...)
+	// --record is an output too: it may share no file with another.
+	dir, code, ok := parseSpecDirArgs(fs, args, "shadowtest proxy specs/ -t prod=http://127.0.0.1:8081", stderr, append(outputFlags, "record")...)
 	if !ok {
 		return code
 	}

@@ -77,3 +77,29 @@ endpoints: login: {method: "POST", path: "/login", thresholds: minSamples: 1}
 	}
 	assertNoSecret(t, all, s)
 }
+
+// TestProxyRecordSharesNoFileWithAnotherOutput: --record naming the file
+// of --results (or --junit, through a symlink too) let one output
+// overwrite the other at the session's end while the summary listed both
+// as written. It is refused before anything listens, as two outputs on
+// one file are.
+func TestProxyRecordSharesNoFileWithAnotherOutput(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte("package shadow\ntargets: {prod: url: \"http://127.0.0.1:1\", shadow: url: \"http://127.0.0.1:2\"}\nendpoints: a: path: \"/a\"\n"), 0o644)
+	junit := filepath.Join(dir, "junit.xml")
+	os.WriteFile(junit, []byte("<testsuites/>"), 0o644)
+	os.Symlink(junit, filepath.Join(dir, "link.jsonl"))
+	for _, tc := range [][]string{
+		{"--record", filepath.Join(dir, "live.json"), "--results", filepath.Join(dir, "live.json")},
+		{"--record", filepath.Join(dir, "link.jsonl"), "--junit", junit},
+	} {
+		args := append([]string{"proxy", dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--duration", "1s"}, tc...)
+		r := shadowtest(t, args...)
+		if r.code != exitInvalid || !strings.Contains(r.stderr, "both write") || strings.Contains(r.stderr, "proxying") {
+			t.Errorf("%s: exit %d, want 2 before listening\n%s", strings.Join(tc, " "), r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "live.json")); err == nil {
+		t.Errorf("live.json was written")
+	}
+}
