@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -355,7 +356,7 @@ func grpcMessage(message string) string {
 }
 
 // grpcTimeout parses a grpc-timeout value: at most 8 digits and a unit
-// (H, M, S, m, u, n).
+// (H, M, S, m, u, n); false for none, or one too long to be a deadline.
 func grpcTimeout(v string) (time.Duration, bool) {
 	if len(v) < 2 || len(v) > 9 {
 		return 0, false
@@ -379,6 +380,12 @@ func grpcTimeout(v string) (time.Duration, bool) {
 	case 'n':
 		unit = time.Nanosecond
 	default:
+		return 0, false
+	}
+	if n > math.MaxInt64/int64(unit) {
+		// More than a time.Duration holds (8 digits of hours): as good
+		// as none, as grpc-go's server reads it; multiplied, it
+		// overflowed to a deadline already past.
 		return 0, false
 	}
 	return time.Duration(n) * unit, true

@@ -22,6 +22,14 @@ import (
 // the answer's :status, or "reset" when the stream was reset.
 func rawH2Request(t *testing.T, addr string, fields ...hpack.HeaderField) string {
 	t.Helper()
+	status, _ := rawH2Call(t, addr, fields...)
+	return status
+}
+
+// rawH2Call is rawH2Request that also returns the call's grpc-status,
+// from the headers of a trailers-only answer or from the trailers.
+func rawH2Call(t *testing.T, addr string, fields ...hpack.HeaderField) (status, grpcStatus string) {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -58,15 +66,30 @@ func rawH2Request(t *testing.T, addr string, fields ...hpack.HeaderField) string
 				fr.WriteSettingsAck()
 			}
 		case *http2.MetaHeadersFrame:
-			if f.StreamID == 1 {
-				return f.PseudoValue("status")
+			if f.StreamID != 1 {
+				continue
+			}
+			if v := f.PseudoValue("status"); v != "" {
+				status = v
+			}
+			for _, field := range f.RegularFields() {
+				if field.Name == "grpc-status" {
+					grpcStatus = field.Value
+				}
+			}
+			if f.StreamEnded() || grpcStatus != "" {
+				return status, grpcStatus
+			}
+		case *http2.DataFrame:
+			if f.StreamID == 1 && f.StreamEnded() {
+				return status, grpcStatus
 			}
 		case *http2.RSTStreamFrame:
 			if f.StreamID == 1 {
-				return "reset: " + f.ErrCode.String()
+				return "reset: " + f.ErrCode.String(), ""
 			}
 		case *http2.GoAwayFrame:
-			return "goaway: " + f.ErrCode.String()
+			return "goaway: " + f.ErrCode.String(), ""
 		}
 	}
 }
@@ -120,4 +143,25 @@ func TestHostileRequestLabelsNeverBreakTheProdPath(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestGRPCTimeoutBeyondDurationIsNoDeadline: grpc-timeout allows 8 digits
+// of hours (11,000 years), more than a time.Duration holds; the product
+// overflowed to a negative timeout and the proxy answered
+// DEADLINE_EXCEEDED at once to a call prod serves (grpc-go's server
+// clamps it to the longest duration).
+func TestGRPCTimeoutBeyondDurationIsNoDeadline(t *testing.T) {
+	svc := compileItems(t)
+	prod := serveItems(t, svc, "v1", 12.5)
+	_, front := grpcSession(t, grpcPlan(prod.addr, prod.addr), Options{})
+	addr := strings.TrimPrefix(front.URL, "http://")
+	call := func(authority string) []hpack.HeaderField {
+		return []hpack.HeaderField{{Name: ":method", Value: "POST"}, {Name: ":scheme", Value: "http"}, {Name: ":authority", Value: authority},
+			{Name: ":path", Value: "/shadowtest.live.v1.Items/Get"}, {Name: "content-type", Value: "application/grpc"}, {Name: "te", Value: "trailers"},
+			{Name: "grpc-timeout", Value: "99999999H"}}
+	}
+	_, want := rawH2Call(t, prod.addr, call(prod.addr)...)
+	if _, got := rawH2Call(t, addr, call(addr)...); got != want {
+		t.Errorf("grpc-timeout 99999999H: grpc-status %q through the proxy, %q from prod", got, want)
+	}
 }
