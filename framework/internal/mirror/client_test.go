@@ -440,3 +440,32 @@ func TestReadCappedReusesTheBuffer(t *testing.T) {
 		t.Errorf("small buffer: %d bytes, %v", len(body), err)
 	}
 }
+
+// TestAnswerHeadersAreBoundedByTheBodyCap: a hostile shadow answering
+// every request with megabytes of headers held up to net/http's default
+// (10 MiB) per answer, past mirror.maxBodyBytes, times the concurrency.
+// An answer whose headers exceed the bound (twice the body cap, at least
+// 64 KiB, at most 1 MiB) is a failed answer; ordinary headers pass under a
+// small cap.
+func TestAnswerHeadersAreBoundedByTheBodyCap(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("kib"))
+		for i := range n / 8 {
+			w.Header().Set("X-Pad-"+strconv.Itoa(i), strings.Repeat("p", 8<<10))
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	c := NewClient(target(srv.URL), 1, 16<<10)
+	if resp := c.Do(context.Background(), &framework.Request{Method: "GET", URL: "/?kib=48"}); resp.Failed() || string(resp.Body) != "ok" {
+		t.Errorf("48 KiB of headers under a 16 KiB body cap: %v %q, want the answer", resp.Err, resp.Body)
+	}
+	resp := c.Do(context.Background(), &framework.Request{Method: "GET", URL: "/?kib=4096"})
+	if !resp.Failed() {
+		size := 0
+		for name, values := range resp.Header {
+			size += len(name) + len(strings.Join(values, ""))
+		}
+		t.Errorf("4 MiB of headers under a 16 KiB body cap: an answer with %d KiB of headers, want a failed answer", size>>10)
+	}
+}
