@@ -47,6 +47,11 @@ func lockRecording(target string, dir bool) (release func(), err error) {
 		}
 		path = filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".lock")
 	}
+	// The lock file is truncated to hold the pid: never through a link
+	// someone put in its place.
+	if info, err := os.Lstat(path); err == nil && !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file: remove it", path)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,18 @@ func TestASecondRecorderOnTheSameTargetIsRefused(t *testing.T) {
 		again, _ := newTestRecorder(t, target, RecordOptions{}) // free once the first is closed
 		again.Close()
 	}
+	// A link in the lock file's place is refused, not followed (the lock
+	// file is truncated to hold the pid).
+	dir, victim := t.TempDir(), filepath.Join(t.TempDir(), "precious")
+	os.WriteFile(victim, []byte("keep me"), 0o644)
+	os.Symlink(victim, filepath.Join(dir, RecordLockName))
+	sc, red := newTestRecorderParts(t)
+	if _, err := OpenRecorder(dir, RecordOptions{}, red, sc); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("a link as the lock file: %v", err)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "keep me" {
+		t.Fatalf("the link's target was written: %q", data)
+	}
 }
 
 // A recording whose directory is removed (or replaced by a file) in the

@@ -178,3 +178,33 @@ func TestACutFileInADirectoryDoesNotStopTheNextFiles(t *testing.T) {
 		}
 	}
 }
+
+// After a power loss a file may end in zeros where the last writes did not
+// reach the disk: the gzip stream is damaged there, and what came before
+// is read. A GoReplay recording cut the same way is still an error: its
+// records have no line to tell a whole one from half of one.
+func TestAGzipRecordingEndingInZerosKeepsItsGoodRecords(t *testing.T) {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(cutLine(0) + cutLine(1)))
+	zw.Flush()
+	zw.Write([]byte(cutLine(2)))
+	b.Write(make([]byte, 4096))
+	path := filepath.Join(t.TempDir(), "live.jsonl.gz")
+	os.WriteFile(path, b.Bytes(), 0o644)
+	urls, warnings, err := readAllWarned(t, framework.TrafficSource{Format: "jsonl", Path: path})
+	if err != nil || len(urls) != 2 || len(warnings) != 1 || !strings.HasPrefix(warnings[0], path+": line 3 ") {
+		t.Fatalf("read %v, warnings %q, error %v", urls, warnings, err)
+	}
+
+	b.Reset()
+	zw = gzip.NewWriter(&b)
+	zw.Write([]byte("1 a 1764064800000000000\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n\n" + GorSeparator + "\n1 b 1764064800000000001\nGET /b HTTP/1.1\r\nHost: x\r\n"))
+	zw.Flush()
+	gor := filepath.Join(t.TempDir(), "t.gor.gz")
+	os.WriteFile(gor, b.Bytes(), 0o644)
+	_, warnings, err = readAllWarned(t, framework.TrafficSource{Format: "gor", Path: gor})
+	if err == nil || len(warnings) != 0 || !strings.Contains(err.Error(), "unexpected EOF") {
+		t.Fatalf("a cut GoReplay recording: warnings %q, error %v, want the error", warnings, err)
+	}
+}

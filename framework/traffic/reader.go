@@ -302,7 +302,7 @@ var ErrCutShort = errors.New("the recording is cut short here (a recorder killed
 
 // errStreamCut is a gzip stream that ends early or whose tail is damaged
 // (the zeros a power loss can leave): the JSONL reader reads up to it.
-var errStreamCut = errors.New("the gzip stream ends early")
+var errStreamCut = errors.New("cut or damaged stream")
 
 // gzipErrors names the file in a decompression error, which would
 // otherwise look like a problem with one record.
