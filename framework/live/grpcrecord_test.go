@@ -215,3 +215,36 @@ endpoints: get: ignore: ["$.name"]`)
 		t.Errorf("replaying the recording: %d pairs, %d match; categories %v", e.Pairs, e.Matches, keys(e.Categories))
 	}
 }
+
+// blockedWriter blocks every Write until released.
+type blockedWriter struct{ release chan struct{} }
+
+func (w blockedWriter) Write(p []byte) (int, error) { <-w.release; return len(p), nil }
+func (w blockedWriter) Close() error                { return nil }
+
+// TestRecordQueueCountsRPCMessages: the recorder's queue is bounded in
+// bytes (RecordQueueBytes), RPC messages included: an RPC recorded as wire
+// bytes has no body, so five 20 MiB calls waiting for a stuck disk must not
+// all be held (before, each counted as about 600 bytes).
+func TestRecordQueueCountsRPCMessages(t *testing.T) {
+	sc := scrub.New()
+	red, err := redact.Build(redact.Options{Scrubber: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := blockedWriter{release: make(chan struct{})}
+	recorder := NewRecorder(w, false, RecordOptions{}, red, sc)
+	message := bytes.Repeat([]byte{0x0a}, 20<<20)
+	for range 5 {
+		recorder.Record(&framework.Exchange{
+			Request:  framework.Request{Method: "POST", URL: "/pkg.Svc/Put", RPC: &framework.RPCCall{Method: "pkg.Svc/Put", Messages: [][]byte{message}, Wire: true}},
+			Recorded: &framework.Response{Status: 200, RPC: &framework.RPCStatus{Wire: true, Messages: [][]byte{{}}}},
+		})
+	}
+	dropped := recorder.Counts().Dropped
+	close(w.release)
+	recorder.Close()
+	if dropped == 0 {
+		t.Errorf("five 20 MiB RPCs were all queued (%d MiB), over the %d MiB bound", 100, RecordQueueBytes>>20)
+	}
+}

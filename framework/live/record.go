@@ -294,8 +294,22 @@ func (r *Recorder) Record(ex *framework.Exchange) {
 
 func exchangeBytes(ex *framework.Exchange) int64 {
 	n := int64(len(ex.Request.Body) + len(ex.Request.URL) + 512)
+	if ex.Request.RPC != nil { // an RPC's messages too (wire bytes when not decoded)
+		n += messagesBytes(ex.Request.RPC.Messages)
+	}
 	if ex.Recorded != nil {
 		n += int64(len(ex.Recorded.Body))
+		if ex.Recorded.RPC != nil {
+			n += messagesBytes(ex.Recorded.RPC.Messages) + int64(len(ex.Recorded.RPC.Details))
+		}
+	}
+	return n
+}
+
+func messagesBytes(messages [][]byte) int64 {
+	var n int64
+	for _, m := range messages {
+		n += int64(len(m))
 	}
 	return n
 }
