@@ -145,8 +145,10 @@ func cutShort(line []byte) bool {
 func decodeJSONL(line []byte) (framework.Exchange, error) {
 	var ex framework.Exchange
 	var rec jsonlRecord
-	if err := unmarshalRecord(line, &rec); err != nil {
-		return ex, describeDecodeError(err)
+	if !decodeFastRPC(line, &rec) {
+		if err := unmarshalRecord(line, &rec); err != nil {
+			return ex, describeDecodeError(err)
+		}
 	}
 	var err error
 	if ex.Time, err = parseTime("time", rec.Time); err != nil {

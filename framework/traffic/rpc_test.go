@@ -136,10 +136,10 @@ func FuzzJSONLRPC(f *testing.F) {
 	})
 }
 
-// FuzzJSONLDecoders decodes arbitrary lines with the fast decoder
-// (go-json-experiment with its v1 options) and with encoding/json: a line
-// the fast one accepts, encoding/json accepts too, as the same record (a
-// line it refuses is decoded again by encoding/json anyway).
+// FuzzJSONLDecoders decodes arbitrary lines with the fast decoders
+// (decodeFastRPC, and go-json-experiment with its v1 options) and with
+// encoding/json: a line a fast one accepts, encoding/json accepts too, as
+// the same record (a line they decline goes on to the next decoder).
 func FuzzJSONLDecoders(f *testing.F) {
 	addFiles(f, "testdata/rpc.jsonl", "testdata/valid.jsonl", "testdata/malformed.jsonl", "testdata/encoded.jsonl")
 	for _, line := range []string{
@@ -157,20 +157,38 @@ func FuzzJSONLDecoders(f *testing.F) {
 		`{"rpc":{"method":"a.B/C","messages":[]},"response":{"latencyMs":"1"}} `,
 		` {"time":"2026-11-30T10:00:00Z"} {"x":1}`,
 		`{"response":{"headers":{"a":["1",null]},"status":200},"request":{"method":"GET","url":"/"},"unknown":{"deep":[[[]]]}}`,
+		`{"time":"t\u00e9\n","rpc":{"method":"a.B/C","metadata":{"x\u0041":[],"b":["\ud83d\ude00"]},"messages":[ {"a" : 1} ,null,"s",[]],"messagesBase64":[]},"response":{"code":null,"message":"m\"","metadata":{},"trailers":{"t":["1","2"]},"messages":[],"messagesBase64":["AA=="],"detailsBase64":"","latencyMs":-1.5e-3}}`,
+		`{"rpc":{"method":"a.B/C","messages":[{"id":1}]},"response":{"latencyMs":1e400}}`,
+		`{"rpc":{"method":"a.B/C","messages":[{"id":1}]},"response":{"latencyMs":0.1,"code":"OK"}}  `,
+		`{"rpc":{"method":"a.B/C","messages":[{"id":1}]},"response":{"latencyMs":0.1,"code":"OK"}} {}`,
+		`{"rpc":{"method":"a.B/C","messages":[{"id":1}],"metadata":{"a":["\ud800"]}}}`,
+		`{"rpc":{"method":"a.B/C","messages":[{"id":1}],"metadata":{"a":["x"],"a":["y"]}}}`,
+		`{"rpc":{"method":"a.B/C","messages":[{"id":1,"id":2}],"metadata":{"a":["x"],"A":["y"]}},"rpc":{"method":"a.B/D"}}`,
+		`{"rpc":{"method":"a.B/C","messages":[{"id":1}]},"response":{"code":"OK","code":"NOT_FOUND","messages":[{"x":"\u00e9"}]}}`,
 	} {
 		f.Add([]byte(line))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, line := range bytes.Split(data, []byte("\n")) {
-			var fast, slow jsonlRecord
-			if jsonv2.Unmarshal(line, &fast, v1Options) != nil {
-				continue
-			}
-			if err := json.Unmarshal(line, &slow); err != nil {
-				t.Fatalf("%q: encoding/json refuses it (%v), the fast decoder accepts it", line, err)
-			}
-			if !reflect.DeepEqual(fast, slow) {
-				t.Fatalf("%q: the decoders differ:\nfast %s\nslow %s", line, dump(fast), dump(slow))
+			var slow jsonlRecord
+			slowErr := json.Unmarshal(line, &slow)
+			for name, decode := range map[string]func(*jsonlRecord) bool{
+				"go-json-experiment": func(rec *jsonlRecord) bool { return jsonv2.Unmarshal(line, rec, v1Options) == nil },
+				"decodeFastRPC":      func(rec *jsonlRecord) bool { return decodeFastRPC(line, rec) },
+			} {
+				var fast jsonlRecord
+				if !decode(&fast) {
+					if !reflect.DeepEqual(fast, jsonlRecord{}) && name == "decodeFastRPC" {
+						t.Fatalf("%q: decodeFastRPC declined but left %s", line, dump(fast))
+					}
+					continue
+				}
+				if slowErr != nil {
+					t.Fatalf("%q: encoding/json refuses it (%v), %s accepts it", line, slowErr, name)
+				}
+				if !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("%q: %s and encoding/json differ:\n%s\n%s", line, name, dump(fast), dump(slow))
+				}
 			}
 		}
 	})
@@ -179,4 +197,30 @@ func FuzzJSONLDecoders(f *testing.F) {
 func dump(rec jsonlRecord) string {
 	b, _ := json.Marshal(rec)
 	return string(b)
+}
+
+// TestFastRPCReadsRecordedLines: the lines a recorder writes (the gRPC
+// demo's recording) take decodeFastRPC, and it decodes them as
+// encoding/json does.
+func TestFastRPCReadsRecordedLines(t *testing.T) {
+	data, err := os.ReadFile("../../fixtures/traffic/grpcdemo.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	for i, line := range lines {
+		var fast, slow jsonlRecord
+		if !decodeFastRPC(line, &fast) {
+			t.Fatalf("line %d declined: %s", i+1, line)
+		}
+		if err := json.Unmarshal(line, &slow); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("line %d: decodeFastRPC and encoding/json differ:\n%s\n%s", i+1, dump(fast), dump(slow))
+		}
+	}
+	if len(lines) < 100 {
+		t.Fatalf("only %d lines recorded", len(lines))
+	}
 }
