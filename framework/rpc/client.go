@@ -290,19 +290,25 @@ func (c *Client) once(ctx context.Context, md protoreflect.MethodDescriptor, out
 	fullMethod := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
 
 	var body answer
-	stream, err := c.conn.NewStream(attemptCtx, desc, fullMethod)
-	if err == nil {
-		err = c.exchange(stream, desc, md.Output(), messages, &body)
+	var header, trailer metadata.MD
+	var err error
+	if !desc.ServerStreams && !desc.ClientStreams && len(messages) == 1 {
+		err = c.unary(attemptCtx, fullMethod, md.Output(), messages[0], &body, &header, &trailer)
+	} else {
+		var stream grpc.ClientStream
+		stream, err = c.conn.NewStream(attemptCtx, desc, fullMethod)
+		if err == nil {
+			err = c.exchange(stream, desc, md.Output(), messages, &body)
+		}
+		if body.truncated {
+			cancel() // the rest of the stream is not read
+		}
+		if stream != nil {
+			header, _ = stream.Header()
+			trailer = stream.Trailer()
+		}
 	}
 	truncated := body.truncated
-	if truncated {
-		cancel() // the rest of the stream is not read
-	}
-	var header, trailer metadata.MD
-	if stream != nil {
-		header, _ = stream.Header()
-		trailer = stream.Trailer()
-	}
 	if ferr := c.failure(ctx, attemptCtx, err, seen); ferr != nil {
 		return *ferr
 	}
@@ -337,6 +343,27 @@ type answer struct {
 	count     int
 	size      int64 // wire bytes received, prefixes included
 	truncated bool
+}
+
+// unary makes a unary call with Invoke, which does what exchange does for
+// one message each way (the same checks of the answer's count, the same
+// body cap) without the goroutine NewStream starts for every stream to
+// watch its context.
+func (c *Client) unary(ctx context.Context, method string, output protoreflect.MessageDescriptor, request rawMessage, body *answer, header, trailer *metadata.MD) error {
+	var raw rawMessage
+	if err := c.conn.Invoke(ctx, method, &request, &raw, grpc.Header(header), grpc.Trailer(trailer)); err != nil {
+		return err
+	}
+	body.size = int64(len(raw)) + 5 // its prefix counts, as in exchange
+	if body.size > c.maxBody {
+		body.truncated = true
+		return nil
+	}
+	if err := c.desc.appendAnswer(&body.json, 0, output, raw); err != nil {
+		return err
+	}
+	body.count = 1
+	return nil
 }
 
 // exchange sends the messages, closes the sending side and reads the
