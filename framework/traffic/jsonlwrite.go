@@ -65,11 +65,30 @@ func jsonlFromExchange(ex framework.Exchange) (*jsonlRecord, error) {
 	return rec, nil
 }
 
-// encodeBody returns the body as text when it is valid UTF-8, otherwise
-// as base64.
+// encodeBody returns the body as text when it is valid UTF-8 and JSON
+// escapes it to no more than its base64, otherwise as base64: a body of
+// control bytes (\u0000 is 6 bytes for one) would make a line longer than
+// a reader accepts (MaxLineBytes).
 func encodeBody(body []byte) (text, base64Text string) {
-	if utf8.Valid(body) {
+	if utf8.Valid(body) && escapedLen(body) <= base64.StdEncoding.EncodedLen(len(body)) {
 		return string(body), ""
 	}
 	return "", base64.StdEncoding.EncodeToString(body)
+}
+
+// escapedLen is the length of body as a JSON string's content, as
+// WriteJSONL's encoder writes it (HTML characters kept).
+func escapedLen(body []byte) int {
+	n := len(body)
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n++
+		case c < 0x20:
+			n += 5
+		case c == 0xe2 && i+2 < len(body) && body[i+1] == 0x80 && (body[i+2] == 0xa8 || body[i+2] == 0xa9):
+			n += 3 // U+2028 and U+2029 are written as \u2028 and \u2029
+		}
+	}
+	return n
 }
