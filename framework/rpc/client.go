@@ -106,7 +106,7 @@ func NewClient(target framework.Target, dir string, desc *Descriptors, maxBody i
 			grpc.ForceCodecV2(codec{})),
 		// A hostile target's metadata (grpc-status-details-bin becomes
 		// the status body) is bounded by the body cap.
-		grpc.WithMaxHeaderListSize(headerListLimit(maxBody)),
+		grpc.WithMaxHeaderListSize(uint32(HeaderLimit(maxBody))),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%s target: %w", target.Name, err)
@@ -114,11 +114,12 @@ func NewClient(target framework.Target, dir string, desc *Descriptors, maxBody i
 	return &Client{target: target, conn: conn, desc: desc, maxBody: maxBody, retryRefused: true}, nil
 }
 
-// headerListLimit bounds the header and trailer metadata of one answer:
-// twice the body cap (binary metadata travels in base64), at least 32 KiB
-// so that ordinary metadata passes under a small cap, at most 1 MiB.
-func headerListLimit(maxBody int64) uint32 {
-	return uint32(min(max(2*maxBody, 32<<10), 1<<20))
+// HeaderLimit bounds the header (and trailer) bytes of one answer, for
+// HTTP and gRPC alike: twice the body cap (binary metadata travels in
+// base64), at least 64 KiB so that ordinary headers pass under a small
+// cap, at most 1 MiB (what a Go server accepts from its clients).
+func HeaderLimit(maxBody int64) int64 {
+	return min(max(2*maxBody, 64<<10), 1<<20)
 }
 
 // tlsConfig verifies the target's certificate against the spec's CA file

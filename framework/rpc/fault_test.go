@@ -204,7 +204,7 @@ func TestEndlessEmptyMessages(t *testing.T) {
 
 // TestStatusDetailsBoundedByBodyCap: grpc-status-details-bin, a trailer,
 // becomes the status body. A hostile target's details are held to
-// mirror.maxBodyBytes: metadata over twice the cap (at least 32 KiB) fails
+// mirror.maxBodyBytes: metadata over twice the cap (at least 64 KiB) fails
 // the call (the stream or connection is reset) instead of grpc-go's 16 MiB
 // default being read, and a
 // status body over the cap is cut there and marked truncated, as an HTTP

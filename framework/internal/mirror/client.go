@@ -28,6 +28,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/envref"
 	"github.com/shadowtest/shadowtest/framework/redact"
+	"github.com/shadowtest/shadowtest/framework/rpc"
 )
 
 // DefaultMaxBodyBytes is the response body cap when none is configured.
@@ -147,13 +148,6 @@ func bodiless(method string) bool {
 	return false
 }
 
-// headerLimit bounds the headers of one answer: twice the body cap, at
-// least 64 KiB so that ordinary headers pass under a small cap, at most
-// 1 MiB (what a Go server accepts from its clients).
-func headerLimit(maxBody int64) int64 {
-	return min(max(2*maxBody, 64<<10), 1<<20)
-}
-
 // NewClient builds the client of one target with its own transport and a
 // pool sized for the given concurrency.
 func NewClient(target framework.Target, concurrency int, maxBody int64) *Client {
@@ -174,7 +168,7 @@ func NewClient(target framework.Target, concurrency int, maxBody int64) *Client 
 		DisableCompression: true,
 		// A hostile shadow's headers are bounded as its body is, not by
 		// net/http's 10 MiB.
-		MaxResponseHeaderBytes: headerLimit(maxBody),
+		MaxResponseHeaderBytes: rpc.HeaderLimit(maxBody),
 	}
 	client := retryablehttp.NewClient()
 	client.HTTPClient = &http.Client{
