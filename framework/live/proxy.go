@@ -102,7 +102,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Prod's answer leaves for the client now, not when the handler
 	// returns: handing the copy to the shadow side is not the client's
 	// wait.
-	t.answered = rec.flush(r.Method)
+	rec.flush(r.Method)
 	p.shadow.finish(t, start, req, body, rec.response(st.err, st.latency()))
 	p.shadow.metrics.added.Observe(total.Seconds())
 }
@@ -282,24 +282,20 @@ func (r *recorder) WriteHeader(code int) {
 // body of unknown length; its last chunk and trailers still go when the
 // handler returns). An empty answer of unknown length is left to
 // net/http, which frames it when the handler returns, as without this.
-//
-// It reports whether the client has the whole answer now: flushed, and
-// framed by a Content-Length or without a body (a streamed body of unknown
-// length still waits for its last chunk).
-func (r *recorder) flush(method string) bool {
+func (r *recorder) flush(method string) {
 	if r.status == 0 {
-		return false
+		return
 	}
-	complete := method == http.MethodHead || r.status < 200 || r.status == http.StatusNoContent || r.status == http.StatusNotModified ||
-		r.header.Get("Content-Length") != ""
-	if !complete && r.written == 0 {
-		return false
+	settled := method == http.MethodHead || r.status < 200 || r.status == http.StatusNoContent || r.status == http.StatusNotModified ||
+		r.header.Get("Content-Length") != "" || r.written > 0
+	if !settled {
+		return
 	}
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
-		return complete
+		return
 	}
-	return http.NewResponseController(r.ResponseWriter).Flush() == nil && complete
+	http.NewResponseController(r.ResponseWriter).Flush()
 }
 
 func (r *recorder) Write(p []byte) (int, error) {

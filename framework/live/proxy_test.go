@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -374,67 +372,5 @@ func TestRequestOfCopiesOnlyWhatItMust(t *testing.T) {
 	}
 	if hop.Header.Get("X-Hop") != "1" || hop.Header.Get("Connection") == "" {
 		t.Errorf("the incoming request lost headers: %v", hop.Header)
-	}
-}
-
-// TestRefusedShadowCopiesSkipTheQueue: while the shadow's client holds off
-// a shadow that refused a connection, the proxy accounts for each copy on
-// the request's own goroutine, after the client has prod's answer: no
-// worker is woken and no queue slot taken for a result known without
-// dialling, and every count stays exact. The only worker is held in the
-// Observe callback of the first (dialled) copy and the queue has one slot,
-// so copies sent through the queue would be dropped as "queue full".
-func TestRefusedShadowCopiesSkipTheQueue(t *testing.T) {
-	prod := serve(t, item("12.5"))
-	plan := testPlan(prod.URL, closedURL(t))
-	plan.Mirror.Concurrency = 1
-	entered, release := make(chan struct{}), make(chan struct{})
-	var observed atomic.Int64
-	observe := func(p *framework.Pair, _ []framework.Diff) {
-		if observed.Add(1) == 1 {
-			close(entered)
-			<-release
-		}
-	}
-	s, front := session(t, plan, Options{QueueSize: 1, Observe: observe})
-	s.shadow.HoldOffRefused(time.Minute) // the test's pace cannot outlast the hold
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	}()
-	if resp, body := get(t, front.URL+"/items/0"); resp.StatusCode != 200 || !strings.Contains(body, "widget") {
-		t.Fatalf("prod's answer: %d %q", resp.StatusCode, body)
-	}
-	select {
-	case <-entered: // the worker dialled, was refused, and is now held
-	case <-time.After(5 * time.Second):
-		t.Fatal("the first copy never reached the shadow side")
-	}
-	const n = 20
-	for i := 1; i <= n; i++ {
-		if resp, body := get(t, fmt.Sprintf("%s/items/%d", front.URL, i)); resp.StatusCode != 200 || !strings.Contains(body, "widget") {
-			t.Fatalf("request %d: prod's answer %d %q", i, resp.StatusCode, body)
-		}
-	}
-	eventually(t, "the held-off copies accounted while the worker is busy", func() bool { return observed.Load() == n+1 })
-	close(release)
-	s.Close()
-	if got := counter(t, s, "shadowtest_live_dropped_requests_total", nil); got != 0 {
-		t.Errorf("%v copies dropped, want none (held-off copies take no queue slot)", got)
-	}
-	for name, want := range map[string]float64{"shadowtest_live_mirrored_requests_total": n + 1, "shadowtest_live_proxied_requests_total": n + 1} {
-		if got := counter(t, s, name, map[string]string{"endpoint": "items"}); got != want {
-			t.Errorf("%s = %v, want %v", name, got, want)
-		}
-	}
-	if got := counter(t, s, "shadowtest_live_shadow_errors_total", map[string]string{"kind": "refused"}); got != n+1 {
-		t.Errorf("refused shadow errors %v, want %d", got, n+1)
-	}
-	e := s.Results().Endpoint("items")
-	if e.Pairs != n+1 || e.ShadowErrors["refused"] != n+1 || e.Matches != 0 {
-		t.Errorf("results: %d pairs, %d refused, %d matches; want %d, %d, 0", e.Pairs, e.ShadowErrors["refused"], e.Matches, n+1, n+1)
 	}
 }

@@ -378,12 +378,6 @@ type ticket struct {
 	config   *config
 	endpoint int
 	name     string
-	// answered says the client already has prod's whole answer (the
-	// proxy flushed it): a copy the shadow's client would not dial (a
-	// shadow refusing connections, within mirror.ShadowRefusedHold) is
-	// then accounted at once on the request's goroutine, a few µs, instead
-	// of waking a worker through the queue for the same result.
-	answered bool
 }
 
 // begin selects the endpoint of a request (its body is not needed) and
@@ -436,13 +430,6 @@ func (s *Shadow) offer(t *ticket, ex framework.Exchange, dropReason string) {
 		if s.closing {
 			return // the session is over
 		}
-		if t.answered && ex.Request.RPC == nil && !s.opt.ProbeProd { // probing would call prod from here
-			if refused, held := s.shadow.HeldOff(); held {
-				t.config.series[t.endpoint].mirrored.Inc()
-				s.mirror(job{config: t.config, endpoint: t.endpoint, exchange: ex}, &refused)
-				return
-			}
-		}
 		select {
 		case s.queue <- job{config: t.config, endpoint: t.endpoint, exchange: ex}:
 			t.config.series[t.endpoint].mirrored.Inc()
@@ -461,14 +448,11 @@ func (s *Shadow) work() {
 			s.metrics.dropped.WithLabelValues(j.config.plan.Endpoints[j.endpoint].Name, DropSessionEnd).Inc()
 			continue // the session ended before this copy's turn
 		}
-		s.mirror(j, nil)
+		s.mirror(j)
 	}
 }
 
-// mirror sends a copy to the shadow, compares the pair and accounts for
-// it. held, when not nil, is the shadow's answer already known without
-// sending (a refusal within the client's hold-off).
-func (s *Shadow) mirror(j job, held *framework.Response) {
+func (s *Shadow) mirror(j job) {
 	endpoint := &j.config.plan.Endpoints[j.endpoint]
 	series := &j.config.series[j.endpoint]
 	if s.kill.Killed() {
@@ -480,11 +464,7 @@ func (s *Shadow) mirror(j job, held *framework.Response) {
 		s.opt.Seen(&j.exchange)
 	}
 	pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange, Prod: *j.exchange.Recorded}
-	if held != nil {
-		pair.Shadow = *held
-	} else {
-		pair.Shadow = s.send(ctx, &j.exchange.Request)
-	}
+	pair.Shadow = s.send(ctx, &j.exchange.Request)
 	if ctx.Err() != nil && pair.Shadow.ErrKind == "canceled" {
 		s.metrics.dropped.WithLabelValues(endpoint.Name, DropKilled).Inc()
 		return // cut by the kill switch or the end of the session: not the shadow's fault

@@ -1,5 +1,7 @@
 package fieldpath
 
+import "strings"
+
 // ParseLocation parses a concrete location as Format writes it ("$",
 // "$.a.b", `$."odd key"[3]`, "$.orders[id=7].total") into steps; ok is
 // false for anything else: patterns ([*], ..), header paths, "status",
@@ -32,6 +34,9 @@ func ParseLocation(s string) (loc []Step, ok bool) {
 // $.items[*].price). Text that is not a body path ("status",
 // "header:Date", "body") is returned as it is.
 func FoldIndices(path string) string {
+	if strings.IndexByte(path, '[') < 0 {
+		return path // no index or keyed step to fold (and no error to build for a non-path such as a shadow error's)
+	}
 	p, err := Parse(path)
 	if err != nil || p.IsHeader() {
 		return path

@@ -50,6 +50,10 @@ type Client struct {
 	refusedHold  time.Duration
 	refusedUntil atomic.Int64
 	refusedErr   error // the failure of a request not dialled, built once
+	// base is the target's URL parsed once, when Rewrite can point a
+	// request at it by copying the request's path and query (plainBase);
+	// nil otherwise.
+	base *url.URL
 }
 
 // ShadowRefusedHold is how long the shadow's client, after the shadow
@@ -186,7 +190,7 @@ func NewClient(target framework.Target, concurrency int, maxBody int64) *Client 
 	client.Backoff = retryablehttp.LinearJitterBackoff
 	client.CheckRetry = RetryPolicy
 	client.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	return &Client{target: target, http: client, maxBody: maxBody}
+	return &Client{target: target, http: client, maxBody: maxBody, base: plainBase(target)}
 }
 
 // RetryPolicy retries only idempotent requests, and only on transport errors
@@ -230,22 +234,6 @@ func (c *Client) HoldOffRefused(d time.Duration) {
 	c.refusedErr = fmt.Errorf("%w (refused less than %s ago: not dialled again yet)", errRefusedRecently, d)
 }
 
-// HeldOff reports whether a request sent now would not be dialled because
-// the target refused a connection less than the HoldOffRefused duration
-// ago, and returns the failure Do would return for it then (ErrKind
-// "refused"). It never dials: a caller that must not wait on the network
-// can account for such a request at once.
-func (c *Client) HeldOff() (framework.Response, bool) {
-	return c.heldOff(time.Now())
-}
-
-func (c *Client) heldOff(now time.Time) (framework.Response, bool) {
-	if c.refusedHold <= 0 || now.UnixNano() >= c.refusedUntil.Load() {
-		return framework.Response{}, false
-	}
-	return framework.Response{Err: c.refusedErr, ErrKind: "refused", Latency: time.Since(now)}, true
-}
-
 // SetRetryPolicy replaces the client's retry policy.
 func (c *Client) SetRetryPolicy(policy retryablehttp.CheckRetry) { c.http.CheckRetry = policy }
 
@@ -271,8 +259,8 @@ func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Respo
 // some 16 MiB of garbage on the way to 10 MiB).
 func (c *Client) DoInto(ctx context.Context, req *framework.Request, buf []byte) framework.Response {
 	start := time.Now()
-	if resp, held := c.heldOff(start); held {
-		return resp
+	if c.refusedHold > 0 && start.UnixNano() < c.refusedUntil.Load() {
+		return framework.Response{Err: c.refusedErr, ErrKind: "refused", Latency: time.Since(start)}
 	}
 	sent := 0
 	httpReq, err := c.build(context.WithValue(ctx, attemptsKey{}, &sent), req)

@@ -92,11 +92,19 @@ func (errNoRecordingType) Error() string { return "the recording has no response
 // Do applies them: the path prefix, the removed headers, the Host (the
 // client's, unless the target removes it) and the target's own headers.
 func (c *Client) Rewrite(out *http.Request) error {
-	target, err := url.Parse(joinURL(c.target.URL, c.rewritePath(out.URL.RequestURI())))
-	if err != nil {
-		return err
+	if u := out.URL; c.base != nil && u.Opaque == "" && u.Fragment == "" && strings.HasPrefix(u.Path, "/") {
+		// The URL joinURL and url.Parse would build, without printing
+		// and parsing it for every request.
+		target := *c.base
+		target.Path, target.RawPath, target.RawQuery, target.ForceQuery = u.Path, u.RawPath, u.RawQuery, u.ForceQuery
+		out.URL = &target
+	} else {
+		target, err := url.Parse(joinURL(c.target.URL, c.rewritePath(out.URL.RequestURI())))
+		if err != nil {
+			return err
+		}
+		out.URL = target
 	}
-	out.URL = target
 	c.removeHeaders(out.Header)
 	out.Host = c.host(&framework.Request{Host: out.Host})
 	for name, value := range c.target.Headers {
@@ -108,4 +116,18 @@ func (c *Client) Rewrite(out *http.Request) error {
 		out.Header.Set(name, expanded)
 	}
 	return nil
+}
+
+// plainBase is the target's URL when it is only a scheme and a host (a
+// trailing "/" at most) and the target rewrites no path prefix: a
+// forwarded request then keeps its own path and query as they are; nil
+// otherwise.
+func plainBase(target framework.Target) *url.URL {
+	u, err := url.Parse(target.URL)
+	if err != nil || target.PathPrefix.From != "" || target.PathPrefix.To != "" || u.Opaque != "" || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawPath != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil
+	}
+	u.Path = ""
+	return u
 }

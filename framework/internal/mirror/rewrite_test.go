@@ -1,9 +1,11 @@
 package mirror
 
 import (
+	"bufio"
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +82,42 @@ func TestRecordedProd(t *testing.T) {
 	prod, _ = m.SendExchange(context.Background(), &ex)
 	if prod.Err == nil || !strings.Contains(prod.Err.Error(), "no response") {
 		t.Errorf("no recording: got %v", prod.Err)
+	}
+}
+
+// TestRewriteWithoutParsing: for a target that is only a scheme and a host,
+// Rewrite builds the forwarded URL from the request's own path and query
+// (no printing and parsing per request) and gets exactly the URL that
+// printing and parsing gives; targets with a path, a query or a path
+// prefix rewrite keep the parsing path.
+func TestRewriteWithoutParsing(t *testing.T) {
+	uris := []string{"/items/7", "/", "/items/7?x=1&y=%2F", "/a%2Fb/c?q", "/caf%C3%A9/%20x", "//double/slash", "/items?", "/p;param?a=b", "/%7Euser", "/a+b?c+d"}
+	bases := []string{"http://127.0.0.1:8081", "http://127.0.0.1:8081/", "https://user:pw@shop.example", "http://shop.example/base", "http://shop.example/?k=v"}
+	for _, base := range bases {
+		for _, rw := range []framework.PathRewrite{{}, {From: "/items", To: "/v2/items"}} {
+			c := NewClient(framework.Target{URL: base, PathPrefix: rw}, 1, 0)
+			plain := rw == (framework.PathRewrite{}) && !strings.Contains(base, "/base") && !strings.Contains(base, "?")
+			if (c.base != nil) != plain {
+				t.Errorf("%s with %+v: parsed once %v, want %v", base, rw, c.base != nil, plain)
+			}
+			for _, uri := range uris {
+				in, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + uri + " HTTP/1.1\r\nHost: front.example\r\n\r\n")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := url.Parse(joinURL(base, c.rewritePath(in.URL.RequestURI())))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Rewrite(in); err != nil {
+					t.Fatal(err)
+				}
+				got, wanted := *in.URL, *want
+				got.User, wanted.User = nil, nil // the same user info, not the same pointer
+				if got != wanted || in.URL.String() != want.String() {
+					t.Errorf("%s, %+v, %s: %#v (%s), want %#v (%s)", base, rw, uri, *in.URL, in.URL, *want, want)
+				}
+			}
+		}
 	}
 }

@@ -1,0 +1,108 @@
+package live
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// BenchmarkProxyPath measures one request through a front to prod and
+// back, client, front and prod in this process, one request at a time:
+// ns/op is the round trip, allocs/op everything allocated on the way.
+// "bare" is httputil.ReverseProxy alone with the proxy's transport
+// settings: the difference of another arm to it is what the live proxy's
+// own work costs per request (go test ./framework/live -run '^$' -bench
+// ProxyPath -benchmem -count 5). cpu-ns/op is the process's CPU time per
+// request (client, front and prod): steadier than ns/op on a busy machine.
+func BenchmarkProxyPath(b *testing.B) {
+	prod := httptest.NewServer(item("12.5"))
+	defer prod.Close()
+	shadow := httptest.NewServer(item("12.5"))
+	defer shadow.Close()
+	prodURL, _ := url.Parse(prod.URL)
+	refused := closedURL(b)
+	arms := []struct {
+		name, path string
+		front      func(b *testing.B) http.Handler
+	}{
+		{"bare", "/items/%d", func(*testing.B) http.Handler {
+			rp := httputil.NewSingleHostReverseProxy(prodURL)
+			rp.Transport = &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}
+			rp.BufferPool = bufferPool{}
+			return rp
+		}},
+		{"unmatched", "/other/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, refused) }},
+		{"refused", "/items/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, refused) }},
+		{"healthy", "/items/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, shadow.URL) }},
+	}
+	get := func(b *testing.B, client *http.Client, url string) {
+		resp, err := client.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	for _, arm := range arms {
+		b.Run(arm.name, func(b *testing.B) {
+			front := httptest.NewServer(arm.front(b))
+			defer front.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+			b.ReportAllocs()
+			start := cpuTime()
+			for i := 0; b.Loop(); i++ {
+				get(b, client, front.URL+fmt.Sprintf(arm.path, i%100))
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		})
+		// 16 clients at once, as the bench's live arms: ns/op is then
+		// the inverse of throughput.
+		b.Run(arm.name+"/16", func(b *testing.B) {
+			front := httptest.NewServer(arm.front(b))
+			defer front.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+			b.ReportAllocs()
+			b.SetParallelism(max(16/runtime.GOMAXPROCS(0), 1))
+			var n atomic.Int64
+			start := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					get(b, client, front.URL+fmt.Sprintf(arm.path, n.Add(1)%100))
+				}
+			})
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// cpuTime is the process's user and system CPU time so far: client, front
+// and prod together, the same in every arm but for the front.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func proxyFor(b *testing.B, prod, shadow string) http.Handler {
+	plan := testPlan(prod, shadow)
+	plan.Shadow.Timeout = 2 * time.Second
+	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	return NewProxy(s)
+}
