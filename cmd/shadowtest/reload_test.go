@@ -34,6 +34,9 @@ func TestProxySIGHUPChangesEndpoints(t *testing.T) {
 		s.get(fmt.Sprintf("/old/%d", i))
 	}
 	waitFor(t, "12 copies", func() bool { return s.shadowHits.Load() == 12 })
+	waitFor(t, "old's 6 pairs compared", func() bool { // the shadow's answer reached is not yet the pair counted
+		return strings.Contains(s.adminGet("/metrics"), `shadowtest_live_compared_pairs_total{endpoint="old"} 6`)
+	})
 
 	// old is removed, fresh is added; a rename is both.
 	specFile := filepath.Join(s.dir, "shadow.cue")
