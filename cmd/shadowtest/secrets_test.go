@@ -172,6 +172,9 @@ func hostile(t *testing.T, side string, s secrets) *httptest.Server {
 	location, cookie := p("Location access_token"), p("Set-Cookie")
 	xauth, apiKey := p("X-Authorization"), p("Api_Key")
 	soapToken, soapAttr := p("SOAP SessionToken"), p("SOAP password attribute")
+	harCookie, envValue, formPair := p("JSON name/value Cookie"), p("JSON name/value env"), p("form name/value pair")
+	entryValue, paramValue, entity, namespace := p("XML entry key/value"), p("XML Param name"), p("XML DOCTYPE entity"), p("XML xmlns:token")
+	csrf, jsonScript, jsBody := p("HTML script csrfToken"), p("HTML JSON script access_token"), p("JavaScript apiKey")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		h := w.Header()
@@ -202,6 +205,20 @@ func hostile(t *testing.T, side string, s secrets) *httptest.Server {
 		case "soap":
 			h.Set("Content-Type", "application/soap+xml; charset=utf-8")
 			fmt.Fprintf(w, `<?xml version="1.0"?><s:Envelope xmlns:s="urn:s"><s:Body><LoginResult password=%q><side>%s</side><SessionToken>%s</SessionToken></LoginResult></s:Body></s:Envelope>`, soapAttr, side, soapToken)
+		case "pairs":
+			fmt.Fprintf(w, `{"request":{"headers":[{"name":"Cookie","value":"sid=%s"},{"name":"Accept","value":"*/*"}]},"env":[{"value":%q,"name":"DB_PASSWORD"}],"side":%q}`, harCookie, envValue, side)
+		case "formpairs":
+			h.Set("Content-Type", "application/x-www-form-urlencoded")
+			fmt.Fprintf(w, "side=%s&p[0][name]=api_key&p[0][value]=%s", side, formPair)
+		case "xmlpairs":
+			h.Set("Content-Type", "application/xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY token "%s">]><r xmlns:token="urn:%s"><entry><value>%s</value><key>token</key></entry><Param name="password">%s</Param><side>%s</side></r>`, entity, namespace, entryValue, paramValue, side)
+		case "page":
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, "<!doctype html><html><head><script>\n  window.csrfToken = \"%s\";\n</script>\n<script type=\"application/json\">{\"access_token\":%q}</script></head>\n<body>%s</body></html>\n", csrf, jsonScript, side)
+		case "js":
+			h.Set("Content-Type", "application/javascript")
+			fmt.Fprintf(w, "var apiKey = '%s';\nvar side = %q;\n", jsBody, side)
 		case "spoof":
 			h.Set("Content-Type", "text/plain")
 			fmt.Fprintf(w, "%s\x1b[2J\x1b]0;owned\x07\r\u202eshadow ok\x7f\u0085", side)
@@ -232,7 +249,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		b, _ := json.Marshal(rec)
 		jsonl = append(jsonl, string(b))
 	}
-	for _, path := range []string{"keyed", "gzip", "br", "bom", "concat", "deep", "form", "soap", "spoof", "echo"} {
+	for _, path := range []string{"keyed", "gzip", "br", "bom", "concat", "deep", "form", "soap", "spoof", "echo", "pairs", "formpairs", "xmlpairs", "page", "js"} {
 		line("GET", "/"+path+"?pwd="+q(path+" query pwd")+"&jwt="+q(path+" query jwt")+"&tok%65n="+q(path+" query tok%65n")+"&page=2",
 			map[string][]string{
 				"X-Authorization": {q(path + " request X-Authorization")},
