@@ -187,10 +187,13 @@ func (w *outputs) discard() {
 
 // observe is the runner's per-pair callback: it registers the secrets of
 // both responses' headers (Set-Cookie, tokens) with the scrubber, so that
-// an echo of one on the other side is scrubbed, and logs the pair.
+// an echo of one on the other side is scrubbed, and the values of
+// name/value pairs its differences show ($.env[0].value of a
+// DB_PASSWORD), and logs the pair.
 func (w *outputs) observe() func(*framework.Pair, []framework.Diff) {
 	return func(pair *framework.Pair, diffs []framework.Diff) {
 		w.redactor.Learn(nil, &pair.Prod, &pair.Shadow)
+		w.redactor.LearnDiffs(pair, diffs)
 		if w.log != nil {
 			w.log.Add(pair, diffs)
 		}

@@ -1,8 +1,14 @@
 package redact
 
 import (
+	"bytes"
+	"encoding/json"
+	"strconv"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
@@ -111,4 +117,311 @@ func (r *Redactor) pairValueStep(loc []fieldpath.Step) bool {
 	}
 	field, value, isString, ok := loc[len(loc)-2].KeyedBy()
 	return ok && isString && isLabel(field) && r.secretLabel(value)
+}
+
+// LearnDiffs registers, for a compared pair, the values its differences
+// show that are (or are inside) the value of a name/value pair whose label
+// names a secret in prod's or the shadow's body: $.env[0].value next to
+// "name":"DB_PASSWORD". A difference's path alone does not say it (Value
+// cannot tell $.env[0].value from $.metrics[0].value); once learned, the
+// scrubber removes those values from every output by value. Call it
+// before the differences are written. Only differences at or below a
+// member named value, values, val or content are looked up, and each body
+// is read once, as a token stream, up to the last object looked for.
+func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
+	if r.values == nil || pair == nil {
+		return
+	}
+	type candidate struct {
+		diff int
+		loc  []fieldpath.Step // an object that may hold the pair's label
+	}
+	var candidates []candidate
+	secret := make([]bool, len(diffs))
+	for i, d := range diffs {
+		if !strings.HasPrefix(d.Path, "$") || !valueMember(d.Path) {
+			continue
+		}
+		loc, ok := fieldpath.ParseLocation(d.Path)
+		if !ok {
+			continue
+		}
+		for k := len(loc) - 1; k >= 1; k-- {
+			if loc[k].IsIndex || !isValue(loc[k].Key) {
+				continue
+			}
+			if r.pairValueStep(loc[:k+1]) {
+				secret[i] = true
+				break
+			}
+			candidates = append(candidates, candidate{i, loc[:k]})
+		}
+	}
+	if len(candidates) > 0 {
+		for _, resp := range [2]*framework.Response{&pair.Prod, &pair.Shadow} {
+			body := resp.Body
+			if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+				plain, err := framework.DecodeContent(resp.Header, resp.Body, MaxDecodedBytes)
+				if err != nil {
+					continue
+				}
+				body = plain
+			}
+			locs := make([][]fieldpath.Step, len(candidates))
+			for j, c := range candidates {
+				locs[j] = c.loc
+			}
+			for j, found := range r.secretPairsAt(body, locs) {
+				if found {
+					secret[candidates[j].diff] = true
+				}
+			}
+		}
+	}
+	for i, d := range diffs {
+		if secret[i] {
+			r.learnRendered(d.Prod)
+			r.learnRendered(d.Shadow)
+		}
+	}
+}
+
+// maxKeyedLookups bounds the keyed-set locations looked up per body: each
+// is a read of the body of its own.
+const maxKeyedLookups = 8
+
+// secretPairsAt reports, for each location, whether the JSON body holds
+// there an object whose label member names a secret (see secretPair). The
+// locations of plain steps are found in one pass over the body's tokens,
+// which stops once all of them were seen; one inside another, and those
+// naming keyed-set elements (at most maxKeyedLookups), are looked up on
+// their own.
+func (r *Redactor) secretPairsAt(body []byte, locs [][]fieldpath.Step) []bool {
+	found := make([]bool, len(locs))
+	if len(body) == 0 {
+		return found
+	}
+	want := map[string][]int{} // JSON Pointer of a plain location -> its indices in locs
+	var alone []int
+	for i, loc := range locs {
+		if ptr, ok := pointer(loc); ok {
+			want[ptr] = append(want[ptr], i)
+		} else if len(alone) < maxKeyedLookups {
+			alone = append(alone, i)
+		}
+	}
+	seen := map[string]bool{}
+	dec := jsontext.NewDecoder(bytes.NewReader(body), jsonOptions...)
+	for len(seen) < len(want) {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			break
+		}
+		if tok.Kind() != '{' {
+			continue
+		}
+		ptr := string(dec.StackPointer())
+		indices, ok := want[ptr]
+		if !ok || seen[ptr] {
+			continue
+		}
+		seen[ptr] = true
+		if r.labelsSecret(dec) {
+			for _, i := range indices {
+				found[i] = true
+			}
+		}
+	}
+	for ptr, indices := range want {
+		if !seen[ptr] && nestedInWanted(ptr, want) {
+			alone = append(alone, indices...) // read whole with the object around it
+		}
+	}
+	for _, i := range alone {
+		found[i] = r.secretPairAt(body, locs[i])
+	}
+	return found
+}
+
+// nestedInWanted reports whether the location ptr lies inside another
+// location of want.
+func nestedInWanted(ptr string, want map[string][]int) bool {
+	for other := range want {
+		if other != ptr && strings.HasPrefix(ptr, other+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// pointer returns the JSON Pointer (RFC 6901) of a location of plain steps,
+// as jsontext's Decoder.StackPointer writes it; ok is false for a
+// keyed-set element.
+func pointer(loc []fieldpath.Step) (string, bool) {
+	var b strings.Builder
+	for _, s := range loc {
+		b.WriteByte('/')
+		switch {
+		case s.IsIndex && s.Label != "", s.IsIndex && s.Index < 0:
+			return "", false
+		case s.IsIndex:
+			b.WriteString(strconv.Itoa(s.Index))
+		default:
+			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s.Key))
+		}
+	}
+	return b.String(), true
+}
+
+// labelsSecret reads the members of the object dec has just opened, up to
+// its end, and reports whether a label member among them names a secret.
+func (r *Redactor) labelsSecret(dec *jsontext.Decoder) bool {
+	secret := false
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return secret
+		}
+		if isLabel(name.String()) && dec.PeekKind() == '"' {
+			value, err := dec.ReadToken()
+			if err != nil {
+				return secret
+			}
+			secret = secret || r.secretLabel(value.String())
+			continue
+		}
+		if dec.SkipValue() != nil {
+			return secret
+		}
+	}
+	dec.ReadToken() // the object's end
+	return secret
+}
+
+// valueMember reports whether a path has a member named as a pair's value
+// (a quick look before parsing it).
+func valueMember(path string) bool {
+	for i := 0; i < len(path); i++ {
+		if path[i] != '.' {
+			continue
+		}
+		end := i + 1
+		for end < len(path) && path[end] != '.' && path[end] != '[' {
+			end++
+		}
+		if isValue(path[i+1 : end]) {
+			return true
+		}
+	}
+	return false
+}
+
+// learnRendered registers a value as a difference renders it: JSON text,
+// whose string leaves are learned, or text.
+func (r *Redactor) learnRendered(value string) {
+	var v any
+	if json.Unmarshal([]byte(value), &v) == nil {
+		r.learnPairJSON(v)
+		return
+	}
+	r.learnPair(value)
+}
+
+// jsonOptions read any body: duplicate names and invalid UTF-8 are a
+// shadow's to send, not a reason to stop looking.
+var jsonOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
+// secretPairAt reports whether the JSON body holds, at loc, an object
+// whose label member names a secret (see secretPair).
+func (r *Redactor) secretPairAt(body []byte, loc []fieldpath.Step) bool {
+	if len(body) == 0 {
+		return false
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(body), jsonOptions...)
+	for n, step := range loc {
+		switch {
+		case step.IsIndex && step.Label != "":
+			// A keyed-set element: the element whose key member has the
+			// value, looked at on its own.
+			field, value, isString, ok := step.KeyedBy()
+			if !ok || dec.PeekKind() != '[' {
+				return false
+			}
+			if _, err := dec.ReadToken(); err != nil {
+				return false
+			}
+			for dec.PeekKind() != ']' {
+				raw, err := dec.ReadValue()
+				if err != nil {
+					return false
+				}
+				if keyedMatch(raw, field, value, isString) {
+					return r.secretPairAt(raw, loc[n+1:])
+				}
+			}
+			return false
+		case step.IsIndex:
+			if dec.PeekKind() != '[' {
+				return false
+			}
+			if _, err := dec.ReadToken(); err != nil {
+				return false
+			}
+			for range step.Index {
+				if dec.PeekKind() == ']' || dec.SkipValue() != nil {
+					return false
+				}
+			}
+			if dec.PeekKind() == ']' {
+				return false
+			}
+		default:
+			if dec.PeekKind() != '{' {
+				return false
+			}
+			if _, err := dec.ReadToken(); err != nil {
+				return false
+			}
+			for {
+				if dec.PeekKind() == '}' {
+					return false
+				}
+				name, err := dec.ReadToken()
+				if err != nil {
+					return false
+				}
+				if name.String() == step.Key {
+					break
+				}
+				if dec.SkipValue() != nil {
+					return false
+				}
+			}
+		}
+	}
+	if dec.PeekKind() != '{' {
+		return false
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return false
+	}
+	return r.labelsSecret(dec)
+}
+
+// keyedMatch reports whether raw is an object whose member field has
+// value (a string when isString, else a number or literal as written).
+func keyedMatch(raw []byte, field, value string, isString bool) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return false
+	}
+	member, ok := obj[field]
+	if !ok {
+		return false
+	}
+	if isString {
+		var s string
+		return json.Unmarshal(member, &s) == nil && s == value
+	}
+	return string(bytes.TrimSpace(member)) == value
 }

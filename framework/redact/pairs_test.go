@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/shadowtest/shadowtest/framework"
 )
 
 // TestNameValuePairs: a secret whose name is data (a label member,
@@ -172,5 +174,34 @@ func TestXMLTooDeepIsWithheld(t *testing.T) {
 	ok := strings.Repeat("<a>", 100) + strings.Repeat("</a>", 100)
 	if out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/xml"}}, []byte(ok)); err != nil || string(out) != ok {
 		t.Errorf("100 levels: %v", err)
+	}
+}
+
+// TestLearnDiffs: the values a pair's differences show at (or inside) the
+// value of a name/value pair are learned when the label next to them, in
+// either side's body (gzip undone), names a secret: at a plain index, in
+// a keyed-set element named by another member, in an object; a harmless
+// pair's value is not.
+func TestLearnDiffs(t *testing.T) {
+	r, sc := build(t)
+	prodBody := `{"env":[{"name":"PORT","value":"port-8080-prod"},{"name":"DB_PASSWORD","value":"Zk92index"}],` +
+		`"vars":[{"id":3,"value":{"v":"Zk93keyed"},"key":"api_key"}],"auth":{"val":"Zk94object","param":"client_secret"}}`
+	pair := &framework.Pair{
+		Prod:   framework.Response{Status: 200, Body: []byte(prodBody)},
+		Shadow: framework.Response{Status: 200, Header: http.Header{"Content-Encoding": {"gzip"}}, Body: gz([]byte(`{"env":[{"name":"PORT","value":"port-8080-shadow"},{"name":"DB_PASSWORD","value":"Zk95shadow"}]}`))},
+	}
+	r.LearnDiffs(pair, []framework.Diff{
+		{Path: "$.env[0].value", Prod: `"port-8080-prod"`, Shadow: `"port-8080-shadow"`},
+		{Path: "$.env[1].value", Prod: `"Zk92index"`, Shadow: `"Zk95shadow"`},
+		{Path: "$.vars[id=3].value.v", Prod: `"Zk93keyed"`, Shadow: ``},
+		{Path: "$.auth.val", Prod: `"Zk94object"`},
+	})
+	for _, s := range []string{"Zk92index", "Zk95shadow", "Zk93keyed", "Zk94object"} {
+		if got := sc.String("echo " + s); strings.Contains(got, s) {
+			t.Errorf("%s not learned", s)
+		}
+	}
+	if got := sc.String("port-8080-prod port-8080-shadow"); got != "port-8080-prod port-8080-shadow" {
+		t.Errorf("a harmless pair's values were learned: %q", got)
 	}
 }
