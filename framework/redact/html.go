@@ -41,6 +41,12 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 				raw, changed = masked, true
 			}
 			script, scriptType = tt == html.StartTagToken && isScript, typ
+		case html.DoctypeToken:
+			// A window of an XML document shown as text: <!DOCTYPE r [<!ENTITY token "...">
+			if masked := r.maskDirective(raw); !bytes.Equal(masked, raw) {
+				raw, changed = masked, true
+			}
+			script = false
 		case html.TextToken:
 			if script {
 				if masked, ok := r.scriptElement(raw, scriptType); ok {

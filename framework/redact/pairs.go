@@ -3,6 +3,7 @@ package redact
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -139,6 +140,16 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 	var candidates []candidate
 	secret := make([]bool, len(diffs))
 	for i, d := range diffs {
+		if d.Path == "body" && !slices.ContainsFunc(diffs[:i], func(d framework.Diff) bool { return d.Path == "body" }) {
+			// A text body's difference shows a line or a window of it, cut
+			// from the markup that says what is secret (…word>x</password>):
+			// what the whole body would mask is learned instead.
+			for _, resp := range [2]*framework.Response{&pair.Prod, &pair.Shadow} {
+				if len(resp.Body) <= maxLearnedBody {
+					r.BodyOf(resp.Header, resp.Body)
+				}
+			}
+		}
 		if !strings.HasPrefix(d.Path, "$") || !valueMember(d.Path) {
 			continue
 		}
@@ -185,6 +196,10 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 		}
 	}
 }
+
+// maxLearnedBody bounds the text bodies LearnDiffs masks to learn from,
+// as Learn bounds request bodies.
+const maxLearnedBody = 1 << 20
 
 // maxKeyedLookups bounds the keyed-set locations looked up per body: each
 // is a read of the body of its own.

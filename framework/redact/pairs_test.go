@@ -205,3 +205,25 @@ func TestLearnDiffs(t *testing.T) {
 		t.Errorf("a harmless pair's values were learned: %q", got)
 	}
 }
+
+// TestLearnDiffsOfTextBodies: a text body's difference shows a line or a
+// window cut from its markup; what the whole bodies would mask by name is
+// learned, so the window is scrubbed by value.
+func TestLearnDiffsOfTextBodies(t *testing.T) {
+	r, sc := build(t)
+	xmlType := http.Header{"Content-Type": {"application/xml"}}
+	pair := &framework.Pair{
+		Prod:   framework.Response{Status: 200, Header: xmlType, Body: []byte(`<r><password>Zk96prodpw</password><side>prod</side></r>`)},
+		Shadow: framework.Response{Status: 200, Header: xmlType, Body: []byte(`<r><password>Zk97shadowpw</password><side>shadow</side></r>`)},
+	}
+	r.LearnDiffs(pair, []framework.Diff{{Path: "body", Prod: `…word>Zk96prodpw</pass…`, Shadow: `…word>Zk97shadowpw</pass…`}})
+	for _, s := range []string{"Zk96prodpw", "Zk97shadowpw"} {
+		if got := sc.String("…word>" + s + "</pass…"); strings.Contains(got, s) {
+			t.Errorf("%s not learned: %q", s, got)
+		}
+	}
+	window := `…n="1.0"?><!DOCTYPE r [<!ENTITY token "Zk98window">]><r/>`
+	if got := r.Value("body", window); strings.Contains(got, "Zk98") {
+		t.Errorf("a window of an XML document with its DOCTYPE: %q", got)
+	}
+}
