@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/base64"
 	"math"
 	"math/bits"
@@ -235,21 +237,29 @@ func buildField(fd protoreflect.FieldDescriptor, built map[protoreflect.FullName
 }
 
 // occurrence is one value of a field on the wire: v for varint and fixed
-// wire types, b for length-delimited ones.
+// wire types; for length-delimited ones, the value is msg[off:off+v] of
+// the message being written (offsets, so that the pooled scratch space
+// holds no reference to an answer).
 type occurrence struct {
-	field int32
-	wire  protowire.Type
 	v     uint64
-	b     []byte
+	field int32
+	off   uint32
+	wire  protowire.Type
 }
 
-// mapEntry is one entry of a map field, decoded.
+// bytesOf is a length-delimited occurrence's value.
+func bytesOf(msg []byte, o occurrence) []byte {
+	return msg[o.off : uint64(o.off)+o.v]
+}
+
+// mapEntry is one entry of a map field, decoded; offsets are in the
+// message holding the map.
 type mapEntry struct {
-	ki    int64  // signed integer keys, and bools
-	ku    uint64 // unsigned integer keys
-	ks    []byte // string keys
-	val   occurrence
-	field *jsonField // the map field
+	ki  int64  // signed integer keys, and bools
+	ku  uint64 // unsigned integer keys
+	ks  uint32 // string keys: msg[ks:ks+kn]
+	kn  uint32
+	val occurrence
 }
 
 // wireEncoder holds the scratch space of one appendWireJSON: the fields
@@ -268,13 +278,13 @@ var wireEncoders = sync.Pool{New: func() any { return new(wireEncoder) }}
 // message and use protojson (the slow path reports malformed bytes).
 func (d *Descriptors) appendWireJSON(buf []byte, md protoreflect.MessageDescriptor, wire []byte) (out []byte, ok bool) {
 	p := d.wirePlan(md)
-	if !p.ok {
+	if !p.ok || uint64(len(wire)) > math.MaxUint32 {
 		return buf, false
 	}
 	e := wireEncoders.Get().(*wireEncoder)
 	out, ok = e.message(buf, p, wire, 0)
 	if cap(e.occ) <= 4096 && cap(e.entries) <= 4096 { // a huge answer's scratch is not kept
-		e.occ, e.entries = e.occ[:0], e.entries[:0]
+		e.occ, e.entries, e.keys = e.occ[:0], e.entries[:0], e.keys[:0]
 		wireEncoders.Put(e)
 	}
 	if !ok {
@@ -284,47 +294,59 @@ func (d *Descriptors) appendWireJSON(buf []byte, md protoreflect.MessageDescript
 }
 
 // message writes one message's JSON object.
-func (e *wireEncoder) message(out []byte, p *jsonPlan, b []byte, depth int) ([]byte, bool) {
+func (e *wireEncoder) message(out []byte, p *jsonPlan, msg []byte, depth int) ([]byte, bool) {
 	if !p.ok || depth > maxWireJSONDepth {
 		return out, false
 	}
 	base := len(e.occ)
-	out, ok := e.fields(out, p, b, depth)
+	out, ok := e.fields(out, p, msg, depth)
 	e.occ = e.occ[:base]
 	return out, ok
 }
 
+// consume reads one value of wire type wtyp at msg[pos:]: the occurrence
+// (v, and off for length-delimited values) and the length read, negative
+// when malformed or a group.
+func consume(msg []byte, pos int, wtyp protowire.Type) (o occurrence, n int) {
+	o.wire = wtyp
+	b := msg[pos:]
+	switch wtyp {
+	case protowire.VarintType:
+		o.v, n = protowire.ConsumeVarint(b)
+	case protowire.Fixed32Type:
+		var v uint32
+		v, n = protowire.ConsumeFixed32(b)
+		o.v = uint64(v)
+	case protowire.Fixed64Type:
+		o.v, n = protowire.ConsumeFixed64(b)
+	case protowire.BytesType:
+		var v []byte
+		v, n = protowire.ConsumeBytes(b)
+		o.v, o.off = uint64(len(v)), uint32(pos+n-len(v))
+	default: // groups
+		return o, -1
+	}
+	return o, n
+}
+
 // fields reads a message's fields onto e.occ, then writes them in
 // declaration order.
-func (e *wireEncoder) fields(out []byte, p *jsonPlan, b []byte, depth int) ([]byte, bool) {
+func (e *wireEncoder) fields(out []byte, p *jsonPlan, msg []byte, depth int) ([]byte, bool) {
 	base := len(e.occ)
 	sorted := true
 	last := int32(-1)
-	for len(b) > 0 {
-		num, wtyp, n := protowire.ConsumeTag(b)
+	for pos := 0; pos < len(msg); {
+		num, wtyp, n := protowire.ConsumeTag(msg[pos:])
 		if n < 0 || num > protowire.MaxValidNumber {
 			return out, false
 		}
-		b = b[n:]
-		o := occurrence{field: p.index(num), wire: wtyp}
-		switch wtyp {
-		case protowire.VarintType:
-			o.v, n = protowire.ConsumeVarint(b)
-		case protowire.Fixed32Type:
-			var v uint32
-			v, n = protowire.ConsumeFixed32(b)
-			o.v = uint64(v)
-		case protowire.Fixed64Type:
-			o.v, n = protowire.ConsumeFixed64(b)
-		case protowire.BytesType:
-			o.b, n = protowire.ConsumeBytes(b)
-		default: // groups
-			return out, false
-		}
+		pos += n
+		o, n := consume(msg, pos, wtyp)
 		if n < 0 {
 			return out, false
 		}
-		b = b[n:]
+		pos += n
+		o.field = p.index(num)
 		if o.field < 0 {
 			continue // unknown: protojson does not write it
 		}
@@ -374,9 +396,9 @@ func (e *wireEncoder) fields(out []byte, p *jsonPlan, b []byte, depth int) ([]by
 		var ok bool
 		switch {
 		case f.isMap:
-			out, ok = e.mapField(out, f, i, j, comma, depth)
+			out, ok = e.mapField(out, f, msg, i, j, comma, depth)
 		case f.list:
-			out, ok = e.listField(out, f, i, j, comma, depth)
+			out, ok = e.listField(out, f, msg, i, j, comma, depth)
 		default:
 			if j > i+1 {
 				return out, false // given twice: replaced or merged by proto
@@ -390,7 +412,7 @@ func (e *wireEncoder) fields(out []byte, p *jsonPlan, b []byte, depth int) ([]by
 				out = append(out, ',')
 			}
 			out = append(out, f.name...)
-			out, ok = e.value(out, f, o, depth)
+			out, ok = e.value(out, f, msg, o, depth)
 		}
 		if !ok {
 			return out, false
@@ -405,7 +427,7 @@ func (e *wireEncoder) fields(out []byte, p *jsonPlan, b []byte, depth int) ([]by
 func isZero(f *jsonField, o occurrence) bool {
 	switch f.kind {
 	case protoreflect.StringKind, protoreflect.BytesKind:
-		return len(o.b) == 0
+		return o.v == 0 // the length
 	case protoreflect.EnumKind, protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Uint32Kind,
 		protoreflect.Sfixed32Kind, protoreflect.Fixed32Kind, protoreflect.FloatKind:
 		return uint32(o.v) == 0 // float: +0 only (-0 is written)
@@ -416,7 +438,7 @@ func isZero(f *jsonField, o occurrence) bool {
 }
 
 // listField writes the values of a repeated field, e.occ[i:j].
-func (e *wireEncoder) listField(out []byte, f *jsonField, i, j int, comma bool, depth int) ([]byte, bool) {
+func (e *wireEncoder) listField(out []byte, f *jsonField, msg []byte, i, j int, comma bool, depth int) ([]byte, bool) {
 	start := len(out)
 	if comma {
 		out = append(out, ',')
@@ -431,33 +453,23 @@ func (e *wireEncoder) listField(out []byte, f *jsonField, i, j int, comma bool, 
 				out = append(out, ',')
 			}
 			var ok bool
-			if out, ok = e.value(out, f, o, depth); !ok {
+			if out, ok = e.value(out, f, msg, o, depth); !ok {
 				return out, false
 			}
 			continue
 		}
-		for packed := o.b; len(packed) > 0; {
-			v := occurrence{wire: f.wire}
-			var n int
-			switch f.wire {
-			case protowire.VarintType:
-				v.v, n = protowire.ConsumeVarint(packed)
-			case protowire.Fixed32Type:
-				var x uint32
-				x, n = protowire.ConsumeFixed32(packed)
-				v.v = uint64(x)
-			default:
-				v.v, n = protowire.ConsumeFixed64(packed)
-			}
+		packed := bytesOf(msg, o)
+		for pos := 0; pos < len(packed); {
+			v, n := consume(packed, pos, f.wire)
 			if n < 0 {
 				return out, false
 			}
-			packed = packed[n:]
+			pos += n
 			if len(out) > open {
 				out = append(out, ',')
 			}
 			var ok bool
-			if out, ok = e.value(out, f, v, depth); !ok {
+			if out, ok = e.value(out, f, nil, v, depth); !ok {
 				return out, false
 			}
 		}
@@ -470,18 +482,19 @@ func (e *wireEncoder) listField(out []byte, f *jsonField, i, j int, comma bool, 
 
 // mapField writes the entries of a map field, e.occ[i:j], sorted by key
 // as protojson sorts them.
-func (e *wireEncoder) mapField(out []byte, f *jsonField, i, j int, comma bool, depth int) ([]byte, bool) {
+func (e *wireEncoder) mapField(out []byte, f *jsonField, msg []byte, i, j int, comma bool, depth int) ([]byte, bool) {
 	base := len(e.entries)
 	defer func() { e.entries = e.entries[:base] }()
 	for k := i; k < j; k++ {
-		entry := mapEntry{field: f, val: occurrence{wire: f.val.wire, v: f.val.def}}
+		entry := mapEntry{val: occurrence{wire: f.val.wire, v: f.val.def}}
 		haveKey, haveVal := false, false
-		for b := e.occ[k].b; len(b) > 0; {
-			num, wtyp, n := protowire.ConsumeTag(b)
+		o := e.occ[k]
+		for pos, end := int(o.off), int(o.off)+int(o.v); pos < end; {
+			num, wtyp, n := protowire.ConsumeTag(msg[pos:end])
 			if n < 0 {
 				return out, false
 			}
-			b = b[n:]
+			pos += n
 			var sub *jsonField
 			switch {
 			case num == 1 && !haveKey:
@@ -494,57 +507,47 @@ func (e *wireEncoder) mapField(out []byte, f *jsonField, i, j int, comma bool, d
 			if wtyp != sub.wire {
 				return out, false
 			}
-			o := occurrence{wire: wtyp}
-			switch wtyp {
-			case protowire.VarintType:
-				o.v, n = protowire.ConsumeVarint(b)
-			case protowire.Fixed32Type:
-				var v uint32
-				v, n = protowire.ConsumeFixed32(b)
-				o.v = uint64(v)
-			case protowire.Fixed64Type:
-				o.v, n = protowire.ConsumeFixed64(b)
-			default:
-				o.b, n = protowire.ConsumeBytes(b)
-			}
+			v, n := consume(msg[:end], pos, wtyp)
 			if n < 0 {
 				return out, false
 			}
-			b = b[n:]
+			pos += n
 			if sub == f.val {
-				entry.val = o
+				entry.val = v
 				continue
 			}
 			switch sub.kind {
 			case protoreflect.StringKind:
-				if !utf8.Valid(o.b) {
+				if !utf8.Valid(bytesOf(msg, v)) {
 					return out, false
 				}
-				entry.ks = o.b
+				entry.ks, entry.kn = v.off, uint32(v.v)
 			case protoreflect.BoolKind:
-				entry.ki = int64(protowire.EncodeBool(o.v != 0))
+				entry.ki = int64(protowire.EncodeBool(v.v != 0))
 			case protoreflect.Int32Kind, protoreflect.Sfixed32Kind:
-				entry.ki = int64(int32(o.v))
+				entry.ki = int64(int32(v.v))
 			case protoreflect.Sint32Kind:
-				entry.ki = int64(int32(protowire.DecodeZigZag(o.v & math.MaxUint32)))
+				entry.ki = int64(int32(protowire.DecodeZigZag(v.v & math.MaxUint32)))
 			case protoreflect.Int64Kind, protoreflect.Sfixed64Kind:
-				entry.ki = int64(o.v)
+				entry.ki = int64(v.v)
 			case protoreflect.Sint64Kind:
-				entry.ki = protowire.DecodeZigZag(o.v)
+				entry.ki = protowire.DecodeZigZag(v.v)
 			case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-				entry.ku = uint64(uint32(o.v))
+				entry.ku = uint64(uint32(v.v))
 			case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-				entry.ku = o.v
+				entry.ku = v.v
 			default:
 				return out, false
 			}
 		}
 		e.entries = append(e.entries, entry)
 	}
+	kind := f.key.kind
+	compare := func(a, b mapEntry) int { return compareKeys(kind, msg, a, b) }
 	entries := e.entries[base:]
-	slices.SortFunc(entries, compareKeys)
+	slices.SortFunc(entries, compare)
 	for k := 1; k < len(entries); k++ {
-		if compareKeys(entries[k-1], entries[k]) == 0 {
+		if compare(entries[k-1], entries[k]) == 0 {
 			return out, false // a key given twice: the last wins in proto
 		}
 	}
@@ -558,10 +561,10 @@ func (e *wireEncoder) mapField(out []byte, f *jsonField, i, j int, comma bool, d
 		if k > 0 {
 			out = append(out, ',')
 		}
-		switch f.key.kind {
+		switch kind {
 		case protoreflect.StringKind:
 			var err error
-			if out, err = appendJSONString(out, string(entry.ks)); err != nil {
+			if out, err = appendJSONString(out, string(msg[entry.ks:entry.ks+entry.kn])); err != nil {
 				return out, false
 			}
 		case protoreflect.BoolKind:
@@ -581,7 +584,7 @@ func (e *wireEncoder) mapField(out []byte, f *jsonField, i, j int, comma bool, d
 		}
 		out = append(out, ':')
 		var ok bool
-		if out, ok = e.value(out, f.val, entry.val, depth); !ok {
+		if out, ok = e.value(out, f.val, msg, entry.val, depth); !ok {
 			return out, false
 		}
 	}
@@ -590,30 +593,19 @@ func (e *wireEncoder) mapField(out []byte, f *jsonField, i, j int, comma bool, d
 
 // compareKeys orders map entries as protojson does (order.GenericKeyOrder):
 // false before true, numbers ascending, strings by bytes.
-func compareKeys(a, b mapEntry) int {
-	switch a.field.key.kind {
+func compareKeys(kind protoreflect.Kind, msg []byte, a, b mapEntry) int {
+	switch kind {
 	case protoreflect.StringKind:
-		return strings.Compare(string(a.ks), string(b.ks))
+		return bytes.Compare(msg[a.ks:a.ks+a.kn], msg[b.ks:b.ks+b.kn])
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		switch {
-		case a.ku < b.ku:
-			return -1
-		case a.ku > b.ku:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.ku, b.ku)
 	}
-	switch {
-	case a.ki < b.ki:
-		return -1
-	case a.ki > b.ki:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.ki, b.ki)
 }
 
-// value writes one value of field f (a list's element, a map's value).
-func (e *wireEncoder) value(out []byte, f *jsonField, o occurrence, depth int) ([]byte, bool) {
+// value writes one value of field f (a list's element, a map's value);
+// a length-delimited value is read from msg.
+func (e *wireEncoder) value(out []byte, f *jsonField, msg []byte, o occurrence, depth int) ([]byte, bool) {
 	v := o.v
 	switch f.kind {
 	case protoreflect.BoolKind:
@@ -646,13 +638,13 @@ func (e *wireEncoder) value(out []byte, f *jsonField, o occurrence, depth int) (
 	case protoreflect.DoubleKind:
 		return appendJSONFloat(out, math.Float64frombits(v), 64), true
 	case protoreflect.StringKind:
-		out, err := appendJSONString(out, string(o.b))
+		out, err := appendJSONString(out, string(bytesOf(msg, o)))
 		return out, err == nil
 	case protoreflect.BytesKind:
-		out = base64.StdEncoding.AppendEncode(append(out, '"'), o.b)
+		out = base64.StdEncoding.AppendEncode(append(out, '"'), bytesOf(msg, o))
 		return append(out, '"'), true
 	case protoreflect.MessageKind:
-		return e.message(out, f.msg, o.b, depth+1)
+		return e.message(out, f.msg, bytesOf(msg, o), depth+1)
 	}
 	return out, false
 }
