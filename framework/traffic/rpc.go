@@ -83,7 +83,9 @@ func decodeRPC(ex *framework.Exchange, rec *jsonlRecord) error {
 	if len(resp.Code) > 0 {
 		var ok bool
 		var text string
-		if json.Unmarshal(resp.Code, &text) != nil {
+		if c := resp.Code; len(c) >= 2 && c[0] == '"' && c[len(c)-1] == '"' && bytes.IndexByte(c, '\\') < 0 {
+			text = string(c[1 : len(c)-1]) // "OK": what json.Unmarshal gives, without it
+		} else if json.Unmarshal(resp.Code, &text) != nil {
 			text = string(resp.Code)
 		}
 		if code, ok = framework.ParseRPCCode(text); !ok {
