@@ -231,6 +231,47 @@ func (d *Descriptors) wireBody(md protoreflect.MessageDescriptor, messages []*dy
 	return buf, nil
 }
 
+// WireBody is the canonical body of messages of type md given in wire
+// bytes, as the client writes an answer's: the one message of a call that
+// is not a stream on that side, else the JSON array of them all. Each is
+// written straight from its wire bytes where appendWireJSON can, else
+// decoded and written with protojson; the first that does not decode is
+// the error ("message 2 is not a pkg.Msg: ...", as messages says).
+func (d *Descriptors) WireBody(md protoreflect.MessageDescriptor, wire [][]byte, stream bool) ([]byte, error) {
+	array := stream || len(wire) != 1
+	var buf []byte
+	if array {
+		buf = append(buf, '[')
+	}
+	for i, w := range wire {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		var ok bool
+		if buf, ok = d.appendWireJSON(buf, md, w); ok {
+			continue
+		}
+		m, err := d.FromWire(md, w)
+		if err != nil {
+			return nil, &decodeError{fmt.Errorf("message %d is not a %s: %w", i+1, md.FullName(), err)}
+		}
+		if buf, err = d.appendCanonical(buf, m); err != nil {
+			return nil, err
+		}
+	}
+	if array {
+		buf = append(buf, ']')
+	}
+	return buf, nil
+}
+
+// decodeError is a message of WireBody that does not decode (as opposed
+// to one protojson cannot write).
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
 // StatusBody is the body of a response that ended with a code other than
 // OK: the google.rpc.Status as protojson ({"code":5,"message":"...",
 // "details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo",...}]}),
@@ -385,6 +426,21 @@ func (d *Descriptors) prepareResponse(md protoreflect.MethodDescriptor, r *frame
 	r.Header = jsonHeader(r.Header.Clone())
 	if r.RPC.Code != 0 {
 		r.Body = d.StatusBody(r.RPC.Code, r.RPC.Message, statusDetails(r.RPC.Details))
+		return nil
+	}
+	if r.RPC.Wire {
+		body, err := d.WireBody(md.Output(), r.RPC.Messages, md.IsStreamingServer())
+		var notDecoded *decodeError
+		if errors.As(err, &notDecoded) {
+			return fmt.Errorf("response %w", err)
+		}
+		if err != nil {
+			return err
+		}
+		if !md.IsStreamingServer() && len(r.RPC.Messages) != 1 {
+			return fmt.Errorf("response: %s is unary but %d messages were recorded with code OK", md.FullName(), len(r.RPC.Messages))
+		}
+		r.Body = body
 		return nil
 	}
 	out, err := d.messages(md.Output(), r.RPC.Messages, r.RPC.Wire)
