@@ -203,34 +203,6 @@ func (d *Descriptors) Body(messages []*dynamicpb.Message, stream bool) ([]byte, 
 	return append(buf, ']'), nil
 }
 
-// wireBody is Body of messages given both decoded and in wire bytes: the
-// canonical protojson is written from the wire bytes when appendWireJSON
-// can, else from the message.
-func (d *Descriptors) wireBody(md protoreflect.MessageDescriptor, messages []*dynamicpb.Message, wire [][]byte, stream bool) ([]byte, error) {
-	array := stream || len(wire) != 1
-	var buf []byte
-	if array {
-		buf = append(buf, '[')
-	}
-	for i, w := range wire {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		var ok bool
-		if buf, ok = d.appendWireJSON(buf, md, w); ok {
-			continue
-		}
-		var err error
-		if buf, err = d.appendCanonical(buf, messages[i]); err != nil {
-			return nil, err
-		}
-	}
-	if array {
-		buf = append(buf, ']')
-	}
-	return buf, nil
-}
-
 // WireBody is the canonical body of messages of type md given in wire
 // bytes, as the client writes an answer's: the one message of a call that
 // is not a stream on that side, else the JSON array of them all. Each is
@@ -396,7 +368,7 @@ func (d *Descriptors) PrepareRequest(ex *framework.Exchange) error {
 			return fmt.Errorf("request message %d: %w", i+1, err)
 		}
 	}
-	if ex.Request.Body, err = d.wireBody(md.Input(), in, wire, md.IsStreamingClient()); err != nil {
+	if ex.Request.Body, err = d.WireBody(md.Input(), wire, md.IsStreamingClient()); err != nil {
 		return err
 	}
 	call.Messages, call.Wire = wire, true
