@@ -49,6 +49,7 @@ type proxyOptions struct {
 	recordMaxSize           string
 	recordMaxFiles          int
 	recordMaxAge            time.Duration
+	recordWireRPCs          bool
 	limits                  limitOptions
 	outputs                 outputOptions
 }
@@ -70,6 +71,7 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opt.recordMaxSize, "record-max-size", humanize.IBytes(live.DefaultRecordMaxSize), "with --record DIR/: start a new file before the current one would pass `SIZE` (e.g. 64MiB, 500MB)")
 	fs.IntVar(&opt.recordMaxFiles, "record-max-files", 0, "with --record DIR/: keep at most `N` recordings in the directory, deleting the oldest (0: keep all)")
 	fs.DurationVar(&opt.recordMaxAge, "record-max-age", live.DefaultRecordMaxAge, "with --record DIR/: start a new file once the current one is this old, full or not")
+	fs.BoolVar(&opt.recordWireRPCs, "record-wire-rpcs", false, "with --record: also record gRPC calls the descriptors cannot decode, as wire bytes (messagesBase64); they are checked for secrets by value only, since wire bytes carry no field names (off: withheld and counted)")
 	opt.limits.register(fs)
 	opt.outputs.register(fs)
 	var tags tagFlags
@@ -320,7 +322,7 @@ func openRecorder(opt proxyOptions, out *outputs, stdout, stderr io.Writer) (*li
 	if opt.recordMaxAge <= 0 {
 		return nil, fmt.Errorf("--record-max-age %s: want a duration above 0, e.g. 10m", opt.recordMaxAge)
 	}
-	recorder, err := live.OpenRecorder(opt.record, live.RecordOptions{Rate: opt.recordRate, MaxSize: int64(maxSize), MaxFiles: opt.recordMaxFiles, MaxAge: opt.recordMaxAge, Log: stderr},
+	recorder, err := live.OpenRecorder(opt.record, live.RecordOptions{Rate: opt.recordRate, MaxSize: int64(maxSize), MaxFiles: opt.recordMaxFiles, MaxAge: opt.recordMaxAge, Log: stderr, WireRPCs: opt.recordWireRPCs},
 		out.redactor, scrubberOf(stdout))
 	var locked *live.RecordLockedError
 	if errors.As(err, &locked) {

@@ -133,14 +133,20 @@ func TestGRPCRecordRoundTrip(t *testing.T) {
 	}
 }
 
-// TestGRPCRecordsUndecodableAsWireBytes: a call the spec's descriptors
-// cannot decode (here Get, which the spec's .proto does not declare yet) is
-// recorded with its messages as wire bytes (messagesBase64), metadata
-// scrubbed as for any call, and replays once the descriptors know the
-// method. One whose messages hold a secret the recorder knows by value
-// (the call's own bearer token) is withheld: wire bytes cannot be masked
-// by name.
+// TestGRPCRecordsUndecodableAsWireBytes: with RecordOptions.WireRPCs, a
+// call the spec's descriptors cannot decode (here Get, which the spec's
+// .proto does not declare yet) is recorded with its messages as wire bytes
+// (messagesBase64), metadata scrubbed as for any call, and replays once
+// the descriptors know the method. One whose messages hold a secret the
+// recorder knows by value (the call's own bearer token) is withheld: wire
+// bytes cannot be masked by name. Without the option, every such call is
+// withheld.
 func TestGRPCRecordsUndecodableAsWireBytes(t *testing.T) {
+	t.Run("by default withheld", func(t *testing.T) { recordUndecodable(t, false) })
+	t.Run("with WireRPCs", func(t *testing.T) { recordUndecodable(t, true) })
+}
+
+func recordUndecodable(t *testing.T, wire bool) {
 	svc := compileItems(t)
 	prod := serveItems(t, svc, "v1", 12.5)
 	dir := t.TempDir()
@@ -166,7 +172,7 @@ endpoints: items: {grpc: "shadowtest.live.v1.Items/*", safe: true}
 	if err != nil {
 		t.Fatal(err)
 	}
-	recorder := NewRecorder(f, false, RecordOptions{}, red, sc)
+	recorder := NewRecorder(f, false, RecordOptions{WireRPCs: wire}, red, sc)
 	s, front := grpcSession(t, plan, Options{Record: recorder.Record})
 	conn := dial(t, strings.TrimPrefix(front.URL, "http://"))
 	const token = "Bearer rpc-s3cret-token-4242"
@@ -187,6 +193,12 @@ endpoints: items: {grpc: "shadowtest.live.v1.Items/*", safe: true}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !wire {
+		if c := recorder.Counts(); c.Written != 0 || c.Withheld != 4 || len(data) != 0 {
+			t.Fatalf("recorded %+v; want the 4 undecodable calls withheld\n%s", c, data)
+		}
+		return
 	}
 	if c := recorder.Counts(); c.Written != 3 || c.Withheld != 1 {
 		t.Fatalf("recorded %+v; want 3 written, the call holding the token withheld\n%s", c, data)

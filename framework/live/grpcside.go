@@ -457,8 +457,13 @@ func (r *Recorder) scrubbedRPC(ex framework.Exchange) (framework.Exchange, bool)
 // sensitive names. Wire bytes carry no field names, so they cannot be
 // masked by name: the call is withheld when a secret the recorder knows
 // by value (a credential seen in metadata, a secret member of a decoded
-// call) is in a message. The status details are left out.
+// call) is in a message, and always unless RecordOptions.WireRPCs asks
+// for such calls. The status details are left out.
 func (r *Recorder) wireRPC(ex framework.Exchange) (framework.Exchange, bool) {
+	if !r.wireRPCs {
+		r.withheld.Add(1)
+		return ex, false
+	}
 	status := ex.Recorded.RPC
 	for _, m := range slices.Concat(ex.Request.RPC.Messages, status.Messages) {
 		if !bytes.Equal(r.scrubber.Bytes(m), m) {

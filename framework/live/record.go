@@ -58,6 +58,13 @@ type RecordOptions struct {
 	// Log receives write failures (once per failing streak) and recoveries;
 	// nil discards them.
 	Log io.Writer
+	// WireRPCs records the gRPC calls the descriptors cannot decode with
+	// their messages as wire bytes (messagesBase64). Off by default: wire
+	// bytes carry no field names, so a secret in them can only be found by
+	// value (a credential the recorder has seen elsewhere); a password
+	// field of a method the protos lack would be recorded. Off, such calls
+	// are withheld and counted.
+	WireRPCs bool
 	// now is the clock, time.Now outside tests.
 	now func() time.Time
 	// create creates a directory's next file; createFile outside tests.
@@ -79,6 +86,7 @@ type RecordOptions struct {
 // does not parse), or was cut at the body cap, is not recorded.
 type Recorder struct {
 	rate     float64
+	wireRPCs bool // RecordOptions.WireRPCs
 	redactor *redact.Redactor
 	scrubber *scrub.Scrubber
 	out      sink
@@ -198,7 +206,7 @@ func newRecorder(opt RecordOptions, red *redact.Redactor, sc *scrub.Scrubber) *R
 	if log == nil {
 		log = io.Discard
 	}
-	return &Recorder{rate: rate, redactor: red, scrubber: sc, log: log, queue: make(chan framework.Exchange, recordQueue), done: make(chan error, 1)}
+	return &Recorder{rate: rate, wireRPCs: opt.WireRPCs, redactor: red, scrubber: sc, log: log, queue: make(chan framework.Exchange, recordQueue), done: make(chan error, 1)}
 }
 
 func (r *Recorder) start(opt RecordOptions) {
