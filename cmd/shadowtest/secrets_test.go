@@ -210,13 +210,13 @@ func hostile(t *testing.T, side string, s secrets) *httptest.Server {
 		case "formpairs":
 			h.Set("Content-Type", "application/x-www-form-urlencoded")
 			fmt.Fprintf(w, "side=%s&p[0][name]=api_key&p[0][value]=%s", side, formPair)
-		case "xmlpairs":
+		case "m/xmlpairs":
 			h.Set("Content-Type", "application/xml")
 			fmt.Fprintf(w, `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY token "%s">]><r xmlns:token="urn:%s"><entry><value>%s</value><key>token</key></entry><Param name="password">%s</Param><side>%s</side></r>`, entity, namespace, entryValue, paramValue, side)
-		case "page":
+		case "m/page":
 			h.Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprintf(w, "<!doctype html><html><head><script>\n  window.csrfToken = \"%s\";\n</script>\n<script type=\"application/json\">{\"access_token\":%q}</script></head>\n<body>%s</body></html>\n", csrf, jsonScript, side)
-		case "js":
+		case "m/js":
 			h.Set("Content-Type", "application/javascript")
 			fmt.Fprintf(w, "var apiKey = '%s';\nvar side = %q;\n", jsBody, side)
 		case "spoof":
@@ -249,7 +249,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		b, _ := json.Marshal(rec)
 		jsonl = append(jsonl, string(b))
 	}
-	for _, path := range []string{"keyed", "gzip", "br", "bom", "concat", "deep", "form", "soap", "spoof", "echo", "pairs", "formpairs", "xmlpairs", "page", "js"} {
+	for _, path := range []string{"keyed", "gzip", "br", "bom", "concat", "deep", "form", "soap", "spoof", "echo", "pairs", "formpairs", "m/xmlpairs", "m/page", "m/js"} {
 		line("GET", "/"+path+"?pwd="+q(path+" query pwd")+"&jwt="+q(path+" query jwt")+"&tok%65n="+q(path+" query tok%65n")+"&page=2",
 			map[string][]string{
 				"X-Authorization": {q(path + " request X-Authorization")},
@@ -299,6 +299,9 @@ defaults: {
 endpoints: {
 	get: {method: "GET", path: "/{p}", unordered: [{path: "$.users", key: "id"}]}
 	post: {method: "POST", path: "/{p}"}
+	// Markup answers on their own endpoint: their text differences do not
+	// take the spoof answer's place among the examples.
+	markup: {method: "GET", path: "/m/{p}"}
 }
 report: redact: ["$.users[id=7].password"]
 `))
