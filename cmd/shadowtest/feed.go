@@ -57,7 +57,7 @@ func (o *feedOptions) apply(plan *framework.Plan, log io.Writer) (runner.FeedOpt
 		m.Mode = o.mode
 	}
 	if o.rate != 0 {
-		if o.rate < 0 || o.rate > 1 {
+		if !(o.rate > 0 && o.rate <= 1) { // NaN too
 			return opt, fmt.Errorf("--rate %v: want 0 < rate <= 1", o.rate)
 		}
 		m.Rate = o.rate

@@ -103,3 +103,22 @@ func TestProxyRecordSharesNoFileWithAnotherOutput(t *testing.T) {
 		t.Errorf("live.json was written")
 	}
 }
+
+// TestRateNaNIsRefused: --rate NaN passed the range check (every
+// comparison with NaN is false) and the run panicked writing the traffic
+// digest, printing a Go stack trace with our source paths. It is refused
+// like any rate out of range, by run and by proxy.
+func TestRateNaNIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte("package shadow\ntargets: {prod: url: \"http://127.0.0.1:1\", shadow: url: \"http://127.0.0.1:2\"}\ntraffic: [{jsonl: \"t.jsonl\"}]\nendpoints: a: path: \"/a\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(`{"request":{"method":"GET","url":"/a"}}`+"\n"), 0o644)
+	for _, args := range [][]string{
+		{"run", dir, "--junit", "none", "--rate", "NaN"},
+		{"proxy", dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", "none", "--rate", "NaN"},
+	} {
+		r := shadowtest(t, args...)
+		if r.code != exitInvalid || !strings.Contains(r.stderr, "--rate NaN: want 0 < rate <= 1") || strings.Contains(r.stderr, "panic") {
+			t.Errorf("%s: exit %d, want 2 and the rate's range\n%s", args[0], r.code, r.stderr)
+		}
+	}
+}
