@@ -353,20 +353,33 @@ func (d *Descriptors) PrepareRequest(ex *framework.Exchange) error {
 		return err
 	}
 	call.NoSideEffects, call.Idempotent = Idempotency(md)
-	in, err := d.messages(md.Input(), call.Messages, call.Wire)
-	if err != nil {
-		return fmt.Errorf("request %w", err)
-	}
-	if !md.IsStreamingClient() && len(in) != 1 {
-		return fmt.Errorf("request: %s takes one message, %d were recorded", md.FullName(), len(in))
-	}
 	// The messages are sent in wire bytes: encoded once here, not for
-	// each target and attempt.
-	wire := make([][]byte, len(in))
-	for i, m := range in {
-		if wire[i], err = marshalWire.Marshal(m); err != nil {
-			return fmt.Errorf("request message %d: %w", i+1, err)
+	// each target and attempt; straight from their protojson when
+	// appendJSONWire can, else through dynamic messages.
+	wire := make([][]byte, len(call.Messages))
+	fast := !call.Wire
+	for i, m := range call.Messages {
+		if !fast {
+			break
 		}
+		wire[i], fast = d.appendJSONWire(nil, md.Input(), m)
+	}
+	if !fast {
+		in, err := d.messages(md.Input(), call.Messages, call.Wire)
+		if err != nil {
+			return fmt.Errorf("request %w", err)
+		}
+		if !md.IsStreamingClient() && len(in) != 1 {
+			return fmt.Errorf("request: %s takes one message, %d were recorded", md.FullName(), len(in))
+		}
+		for i, m := range in {
+			if wire[i], err = marshalWire.Marshal(m); err != nil {
+				return fmt.Errorf("request message %d: %w", i+1, err)
+			}
+		}
+	}
+	if !md.IsStreamingClient() && len(wire) != 1 {
+		return fmt.Errorf("request: %s takes one message, %d were recorded", md.FullName(), len(wire))
 	}
 	if ex.Request.Body, err = d.WireBody(md.Input(), wire, md.IsStreamingClient()); err != nil {
 		return err

@@ -51,6 +51,8 @@ type jsonPlan struct {
 	// in fields (0: unknown); larger numbers are in high.
 	byNumber []int32
 	high     map[protowire.Number]int32
+	// byJSON maps each field's JSON name to its index (appendJSONWire).
+	byJSON map[string]int32
 }
 
 // index returns the index of field num in p.fields, or -1.
@@ -77,7 +79,9 @@ type jsonField struct {
 	// enum, google.protobuf.NullValue...): a message that gives it is left
 	// to protojson.
 	unsupported bool
-	oneof       int32 // 1 + the index of its (non-synthetic) oneof
+	num         protowire.Number
+	byName      map[string]int32 // an enum's numbers by value name
+	oneof       int32            // 1 + the index of its (non-synthetic) oneof
 	enum        *enumNames
 	msg         *jsonPlan
 	key, val    *jsonField // a map's entry fields
@@ -146,7 +150,9 @@ func buildPlan(md protoreflect.MessageDescriptor, built map[protoreflect.FullNam
 		}
 	}
 	p.byNumber = make([]int32, maxLow+1)
+	p.byJSON = make(map[string]int32, fields.Len())
 	for i := range fields.Len() {
+		p.byJSON[fields.Get(i).JSONName()] = int32(i)
 		n := fields.Get(i).Number()
 		if n <= maxLow {
 			p.byNumber[n] = int32(i) + 1
@@ -162,7 +168,7 @@ func buildPlan(md protoreflect.MessageDescriptor, built map[protoreflect.FullNam
 }
 
 func buildField(fd protoreflect.FieldDescriptor, built map[protoreflect.FullName]*jsonPlan) (jsonField, bool) {
-	f := jsonField{kind: fd.Kind(), list: fd.IsList(), isMap: fd.IsMap(), presence: fd.HasPresence()}
+	f := jsonField{kind: fd.Kind(), list: fd.IsList(), isMap: fd.IsMap(), presence: fd.HasPresence(), num: fd.Number()}
 	name, err := appendJSONString(nil, fd.JSONName())
 	if err != nil {
 		return f, false
@@ -209,6 +215,10 @@ func buildField(fd protoreflect.FieldDescriptor, built map[protoreflect.FullName
 		}
 		f.enum = &enumNames{}
 		values := ed.Values()
+		f.byName = make(map[string]int32, values.Len())
+		for i := range values.Len() {
+			f.byName[string(values.Get(i).Name())] = int32(values.Get(i).Number())
+		}
 		for i := range values.Len() {
 			n := int32(values.Get(i).Number())
 			if f.enum.name(n) != nil {
