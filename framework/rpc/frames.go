@@ -88,16 +88,23 @@ type Wire struct {
 // runner and the comparator use (framework.RPCCall, framework.RPCStatus),
 // as if the gRPC client had sent it: canonical protojson bodies, the status
 // as the response's RPC status, reserved names left out of the metadata.
-// limit caps the response messages (the mirror's body cap). d may be nil,
+// limit caps the request's and the response's messages (the mirror's body
+// cap). d may be nil,
 // or lack the method: the messages are then kept as wire bytes (fit for
 // recording), the bodies left empty, and the error says the RPC cannot be
 // compared. A malformed frame is an error too.
 func (d *Descriptors) FromFrames(w Wire, limit int64) (framework.Request, framework.Response, error) {
 	method := strings.TrimPrefix(w.Method, "/")
 	req := framework.Request{Method: http.MethodPost, URL: "/" + method, Header: metadataHeader(w.RequestHeader)}
-	reqMessages, _, err := Frames(w.RequestBody, w.RequestHeader.Get("Grpc-Encoding"), 0)
+	// The request's messages are bounded as the response's: compressed
+	// frames of a few KiB each would otherwise inflate to
+	// DefaultMaxMessageBytes apiece.
+	reqMessages, over, err := Frames(w.RequestBody, w.RequestHeader.Get("Grpc-Encoding"), limit)
 	if err != nil {
 		return req, framework.Response{}, fmt.Errorf("request: %w", err)
+	}
+	if over {
+		return req, framework.Response{}, fmt.Errorf("request: its messages are over the body cap of %d bytes (mirror.maxBodyBytes)", limit)
 	}
 	req.RPC = &framework.RPCCall{Method: method, Messages: reqMessages, Wire: true}
 
