@@ -40,6 +40,14 @@ import (
 // maxWireJSONDepth is the deepest nesting appendWireJSON writes itself.
 const maxWireJSONDepth = 64
 
+// maxWireJSONFields is the most values (a repeated field's elements
+// counted one by one, a packed run as one) that the messages being
+// written, from the answer down to the innermost, may give together for
+// appendWireJSON to write them: its scratch space stays under a few MB
+// (24 bytes a value, twice when fields come out of order), whatever the
+// answer's size.
+const maxWireJSONFields = 1 << 16
+
 // jsonPlan is what appendWireJSON needs of a message type.
 type jsonPlan struct {
 	// ok is false when the message itself needs protojson (a
@@ -368,6 +376,9 @@ func (e *wireEncoder) fields(out []byte, p *jsonPlan, msg []byte, depth int) ([]
 			sorted = false
 		}
 		last = o.field
+		if len(e.occ) >= maxWireJSONFields {
+			return out, false // bounded scratch: a huge message is protojson's, as before
+		}
 		e.occ = append(e.occ, o)
 	}
 	top := len(e.occ)

@@ -279,6 +279,18 @@ func TestWireJSONWire(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
 		}
 	}
+	// So is a message of more than maxWireJSONFields values.
+	many := wire{}
+	for range maxWireJSONFields {
+		many = many.bytes(14, []byte("a"))
+	}
+	rep := messageType(t, "wirejson.v1.Repeated")
+	if _, ok := checkWireJSON(t, rep.d, rep.md, many); !ok {
+		t.Errorf("%d strings declined, want them written", maxWireJSONFields)
+	}
+	if _, ok := checkWireJSON(t, rep.d, rep.md, many.bytes(14, []byte("b"))); ok {
+		t.Errorf("%d strings written, want them left to protojson", maxWireJSONFields+1)
+	}
 	// Deep nesting is left to protojson.
 	typ := messageType(t, "wirejson.v1.Tree")
 	deep := wire{}.bytes(1, []byte("leaf"))
