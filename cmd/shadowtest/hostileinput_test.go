@@ -4,14 +4,18 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
@@ -120,5 +124,75 @@ func TestRateNaNIsRefused(t *testing.T) {
 		if r.code != exitInvalid || !strings.Contains(r.stderr, "--rate NaN: want 0 < rate <= 1") || strings.Contains(r.stderr, "panic") {
 			t.Errorf("%s: exit %d, want 2 and the rate's range\n%s", args[0], r.code, r.stderr)
 		}
+	}
+}
+
+// TestFlagsOutOfRangeAreRefused: a negative --concurrency or --rps was
+// silently ignored (the run went on with the spec's setting), a negative
+// --duration ran the proxy until a signal, and --record - wrote a file
+// named "-". Each is refused with exit 2 naming the flag.
+func TestFlagsOutOfRangeAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte("package shadow\ntargets: {prod: url: \"http://127.0.0.1:1\", shadow: url: \"http://127.0.0.1:2\"}\ntraffic: [{jsonl: \"t.jsonl\"}]\nendpoints: a: path: \"/a\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(`{"request":{"method":"GET","url":"/a"}}`+"\n"), 0o644)
+	proxy := []string{"proxy", dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", "none"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", dir, "--junit", "none", "--concurrency", "-3"}, "--concurrency -3:"},
+		{[]string{"run", dir, "--junit", "none", "--rps", "-1"}, "--rps -1:"},
+		{[]string{"run", dir, "--junit", "none", "--rps", "NaN"}, "--rps NaN:"},
+		{append(slices.Clone(proxy), "--concurrency", "-1"), "--concurrency -1:"},
+		{append(slices.Clone(proxy), "--duration", "-1s"), "--duration -1s:"},
+		{append(slices.Clone(proxy), "--queue", "-2"), "--queue -2:"},
+		{append(slices.Clone(proxy), "--record", "-"), "--record -:"},
+	} {
+		r := shadowtest(t, tc.args...)
+		if r.code != exitInvalid || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "proxying") {
+			t.Errorf("%s: exit %d, want 2 naming %q\n%s", strings.Join(tc.args[2:], " "), r.code, tc.want, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join("../..", "-")); err == nil {
+		t.Errorf("a file named - was written")
+	}
+}
+
+// TestSpecCannotReadTheAdminToken: SHADOWTEST_ADMIN_TOKEN passed the
+// allow-list (SHADOWTEST_*), so a spec could send the proxy's kill-switch
+// token to a target of its choosing. The default variable is withheld in
+// every command, and the one --admin-token-env names in the proxy.
+func TestSpecCannotReadTheAdminToken(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	for _, tc := range []struct {
+		variable string
+		args     []string
+	}{
+		{"SHADOWTEST_ADMIN_TOKEN", []string{"run", ".", "--junit", "none"}},
+		{"SHADOWTEST_ADMIN_TOKEN", []string{"proxy", ".", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", "none"}},
+		{"SHADOW_CONTROL", []string{"proxy", ".", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", "none", "--admin-token-env", "SHADOW_CONTROL"}},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(`{"request":{"method":"GET","url":"/a"}}`+"\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte(`package shadow
+targets: prod: url: "`+srv.URL+`"
+targets: shadow: {url: "`+srv.URL+`", headers: "X-Leak": "${`+tc.variable+`}"}
+traffic: [{jsonl: "t.jsonl"}]
+endpoints: a: path: "/a"
+`), 0o644)
+		cmd := exec.Command(binary, tc.args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), tc.variable+"=admin-s3cret-4242", "NO_COLOR=1")
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != exitInvalid || !bytes.Contains(out, []byte("shadow.cue:3:")) ||
+			!bytes.Contains(out, []byte("admin token")) || bytes.Contains(out, []byte("admin-s3cret-4242")) {
+			t.Errorf("%s reading %s: %v, want exit 2 at shadow.cue:3 naming the admin token\n%s", tc.args[0], tc.variable, err, out)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests were sent by a spec reading the admin token", n)
 	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -37,8 +39,16 @@ func (o *limitOptions) register(fs interface {
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output (otherwise a live line on a terminal, a log line every 5s elsewhere)")
 }
 
-// apply writes the flags that were set over the plan's settings.
-func (o *limitOptions) apply(plan *framework.Plan) {
+// apply writes the flags that were set over the plan's settings, or
+// says which flag is out of range (a negative or NaN value was ignored
+// before, silently running with the spec's setting).
+func (o *limitOptions) apply(plan *framework.Plan) error {
+	if o.concurrency < 0 {
+		return fmt.Errorf("--concurrency %d: want a number of requests of at least 1 (0: the spec's mirror.concurrency)", o.concurrency)
+	}
+	if !(o.rps >= 0) || math.IsInf(o.rps, 0) {
+		return fmt.Errorf("--rps %v: want requests per second above 0 (0: the spec's mirror.rps)", o.rps)
+	}
 	if o.concurrency > 0 {
 		plan.Mirror.Concurrency = o.concurrency
 	}
@@ -48,6 +58,7 @@ func (o *limitOptions) apply(plan *framework.Plan) {
 	if o.killFile != "" {
 		plan.Mirror.KillSwitch.File = o.killFile
 	}
+	return nil
 }
 
 // signals holds the process's signal handling for one run.

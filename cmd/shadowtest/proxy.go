@@ -17,6 +17,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/envref"
 	"github.com/shadowtest/shadowtest/framework/live"
 	"github.com/shadowtest/shadowtest/framework/observe"
 	"github.com/shadowtest/shadowtest/framework/report"
@@ -54,6 +55,11 @@ type proxyOptions struct {
 	outputs                 outputOptions
 }
 
+// The default admin token variable is withheld from specs in every
+// command (a job may set it for a proxy and also run specs); proxy also
+// withholds the one --admin-token-env names.
+func init() { envref.Withhold(DefaultAdminTokenEnv) }
+
 func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("proxy", "SPECDIR [flags]", proxyExamples, stdout, stderr)
 	var opt proxyOptions
@@ -81,6 +87,18 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	switch {
+	case opt.duration < 0:
+		fmt.Fprintf(stderr, "shadowtest: --duration %s: want a duration above 0 (0: until SIGTERM or SIGINT)\n", opt.duration)
+		return exitInvalid
+	case opt.queue < 0:
+		fmt.Fprintf(stderr, "shadowtest: --queue %d: want a number of copies of at least 1 (0: 4 per worker)\n", opt.queue)
+		return exitInvalid
+	case opt.record == "-":
+		fmt.Fprintln(stderr, "shadowtest: --record -: a recording goes to a FILE or a DIR/, not to standard output (which the summary uses)")
+		return exitInvalid
+	}
+	envref.Withhold(opt.tokenEnv) // the admin token is not the spec's to read
 	load := func() (*framework.Plan, error) {
 		plan, err := spec.Load(dir, spec.Options{Tags: tags, Live: true}) // the proxy never reads the spec's traffic
 		if err != nil {
@@ -93,7 +111,9 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 		if plan.Mirror.Mode == "replay" {
 			plan.Mirror.Mode = "full" // live traffic has its own pace
 		}
-		opt.limits.apply(plan)
+		if err := opt.limits.apply(plan); err != nil {
+			return nil, err
+		}
 		return plan, nil
 	}
 	plan, err := load()
@@ -184,8 +204,12 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	// net/http's own messages (a client's bad TLS or request line) go to
 	// the scrubbed stderr, not the process's raw one.
 	serverLog := log.New(stderr, "shadowtest: ", 0)
-	frontServer := &http.Server{Handler: live.NewProxy(shadow), ReadHeaderTimeout: 30 * time.Second, Protocols: live.Protocols(), ErrorLog: serverLog} // HTTP/1.1, and h2c for gRPC
-	adminServer := &http.Server{Handler: live.Admin(shadow, token), ReadHeaderTimeout: 10 * time.Second, ErrorLog: serverLog}
+	// Idle keep-alive connections are closed after 90 s on the front (above
+	// the 60 s idle timeout of common load balancers, so they close first)
+	// and 30 s on the admin listener: without a bound, idle clients held
+	// their connections and goroutines for ever.
+	frontServer := &http.Server{Handler: live.NewProxy(shadow), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 90 * time.Second, Protocols: live.Protocols(), ErrorLog: serverLog} // HTTP/1.1, and h2c for gRPC
+	adminServer := &http.Server{Handler: live.Admin(shadow, token), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, ErrorLog: serverLog}
 	go frontServer.Serve(front)
 	go adminServer.Serve(admin)
 	fmt.Fprintf(stderr, "shadowtest: proxying %s -> prod %s, mirroring to shadow %s; admin on %s\n",

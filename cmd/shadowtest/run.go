@@ -105,7 +105,10 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		return exitInvalid
 	}
 	defer out.discard()
-	opt.limits.apply(plan)
+	if err := opt.limits.apply(plan); err != nil {
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+		return exitInvalid
+	}
 	tuneCollector(runner.MemoryLimit(plan))
 	signals := catchSignals()
 	defer signals.stop()

@@ -14,14 +14,37 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // AllowVar names the environment variable listing, separated by commas or
 // spaces, the other variables a spec may read.
 const AllowVar = "SHADOWTEST_ALLOW_ENV"
 
+// withheld holds the variables no spec may read whatever their names (see
+// Withhold).
+var withheld sync.Map
+
+// Withhold makes the variable name unreadable to every spec this process
+// loads from now on, even one whose name the allow-list admits: the live
+// proxy's admin token (SHADOWTEST_ADMIN_TOKEN by default) controls the
+// kill switch, and a spec, which a pull request can change, must not send
+// it to a target of its choosing.
+func Withhold(name string) {
+	withheld.Store(name, true)
+}
+
+// Withheld reports whether Withhold was called for name.
+func Withheld(name string) bool {
+	_, ok := withheld.Load(name)
+	return ok
+}
+
 // Allowed reports whether a spec may read the environment variable name.
 func Allowed(name string) bool {
+	if Withheld(name) {
+		return false
+	}
 	if strings.HasPrefix(name, "SHADOW_") || strings.HasPrefix(name, "SHADOWTEST_") {
 		return true
 	}
