@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -70,7 +71,7 @@ func (e *RecordError) Unwrap() error { return e.Err }
 
 // origin names a record for Exchange.Origin and RecordError.
 func origin(file, unit string, record int) string {
-	return fmt.Sprintf("%s: %s %d", file, unit, record)
+	return file + ": " + unit + " " + strconv.Itoa(record) // once per record: no fmt
 }
 
 // Open opens the recording src names, resolving a relative src.Path
