@@ -200,6 +200,7 @@ func FuzzRedact(f *testing.F) {
 	f.Add("p@ss=w0rd&x", "client_secret", "", 10)
 	f.Add(`quote"and\slash`, "csrfToken", "", 11)
 	f.Add("line secret 123", "apiKey", "", 12)
+	f.Add("hunter2hunter2", "DB_PASSWORD", "", 13)
 	f.Fuzz(func(t *testing.T, value, name, around string, where int) {
 		if len(value) < scrub.MinLen || strings.ContainsAny(value, "[]") || !utf8.ValidString(value) || !Default().names.Secret(name) {
 			return
@@ -207,6 +208,11 @@ func FuzzRedact(f *testing.F) {
 		r, sc := build(t)
 		var outputs []string
 		where = (where%positions + positions) % positions
+		if where >= 7 && where <= 10 || where == 13 {
+			if len(strings.TrimSpace(name)) > maxLabel {
+				return // a label that long is not read as a name (see secretLabel)
+			}
+		}
 		switch where {
 		case 0:
 			outputs = append(outputs, strings.Join(r.Header(http.Header{name: {value}})[name], ""))
@@ -245,7 +251,7 @@ func FuzzRedact(f *testing.F) {
 				outputs = append(outputs, string(out))
 			}
 		case 8, 9: // the value of an XML key/value pair, the key after the value in 9
-			if !xmlCarries(value) || len(name) > maxLabel {
+			if !xmlCarries(value) {
 				return
 			}
 			var escName, escValue strings.Builder
@@ -265,6 +271,13 @@ func FuzzRedact(f *testing.F) {
 			if err == nil {
 				outputs = append(outputs, string(out))
 			}
+		case 13: // a difference at a pair's value, its label in the body
+			rendered := `"` + jsonEscape(value) + `"`
+			body := `{"env":[{"name":"` + jsonEscape(name) + `","value":` + rendered + `}]}`
+			pair := &framework.Pair{Prod: framework.Response{Status: 200, Body: []byte(body)}}
+			diff := framework.Diff{Path: "$.env[0].value", Prod: rendered}
+			r.LearnDiffs(pair, []framework.Diff{diff})
+			outputs = append(outputs, r.Value(diff.Path, diff.Prod))
 		case 11, 12: // a script's assignment, in a page and as a line of a difference
 			if !jsIdent.MatchString(name) {
 				return
@@ -297,7 +310,7 @@ func FuzzRedact(f *testing.F) {
 var xmlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
 // positions counts FuzzRedact's positions.
-const positions = 13
+const positions = 14
 
 // jsIdent is a JavaScript identifier, as FuzzRedact writes names in scripts.
 var jsIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
