@@ -66,6 +66,9 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 
 // scriptElement masks the text of a <script> element of the given type.
 func (r *Redactor) scriptElement(text []byte, typ string) ([]byte, bool) {
+	if !hasSecretWord(text, r.extraNames) && r.body.Len() == 0 && !bytes.ContainsAny(text, "@?") {
+		return text, false // no secret name, no report.redact path, no URL credential or query: nothing to mask
+	}
 	media := ""
 	if typ != "" {
 		media, _, _ = mime.ParseMediaType(typ)

@@ -26,19 +26,22 @@ import (
 // its neighbour: name, key, header, param, parameter, field, property or
 // variable, in any case.
 func isLabel(name string) bool {
-	switch len(name) {
-	case 3:
+	if len(name) < 3 || len(name) > 9 {
+		return false
+	}
+	switch name[0] | 0x20 {
+	case 'k':
 		return strings.EqualFold(name, "key")
-	case 4:
+	case 'n':
 		return strings.EqualFold(name, "name")
-	case 5:
-		return strings.EqualFold(name, "param") || strings.EqualFold(name, "field")
-	case 6:
+	case 'p':
+		return strings.EqualFold(name, "param") || strings.EqualFold(name, "property") || strings.EqualFold(name, "parameter")
+	case 'f':
+		return strings.EqualFold(name, "field")
+	case 'h':
 		return strings.EqualFold(name, "header")
-	case 8:
-		return strings.EqualFold(name, "property") || strings.EqualFold(name, "variable")
-	case 9:
-		return strings.EqualFold(name, "parameter")
+	case 'v':
+		return strings.EqualFold(name, "variable")
 	}
 	return false
 }
@@ -46,14 +49,13 @@ func isLabel(name string) bool {
 // isValue reports whether a member, attribute or element named name holds
 // the value of a pair: value, values, val or content, in any case.
 func isValue(name string) bool {
-	switch len(name) {
-	case 3:
-		return strings.EqualFold(name, "val")
-	case 5:
-		return strings.EqualFold(name, "value")
-	case 6:
-		return strings.EqualFold(name, "values")
-	case 7:
+	if len(name) < 3 || len(name) > 7 {
+		return false
+	}
+	switch name[0] | 0x20 {
+	case 'v':
+		return strings.EqualFold(name, "val") || strings.EqualFold(name, "value") || strings.EqualFold(name, "values")
+	case 'c':
 		return strings.EqualFold(name, "content")
 	}
 	return false
@@ -67,17 +69,6 @@ const maxLabel = 128
 func (r *Redactor) secretLabel(value string) bool {
 	value = strings.TrimSpace(value)
 	return value != "" && len(value) <= maxLabel && hasSecretWord(value, r.extraNames) && r.names.Secret(value)
-}
-
-// secretPair reports whether a JSON object is a pair whose label names a
-// secret.
-func (r *Redactor) secretPair(obj map[string]any) bool {
-	for k, v := range obj {
-		if s, ok := v.(string); ok && isLabel(k) && r.secretLabel(s) {
-			return true
-		}
-	}
-	return false
 }
 
 // learnPair registers the value of a secret pair: as learn does, and the
@@ -206,7 +197,7 @@ const maxLearnedBody = 1 << 20
 const maxKeyedLookups = 8
 
 // secretPairsAt reports, for each location, whether the JSON body holds
-// there an object whose label member names a secret (see secretPair). The
+// there an object whose label member names a secret (the pair rule). The
 // locations of plain steps are found in one pass over the body's tokens,
 // which stops once all of them were seen; one inside another, and those
 // naming keyed-set elements (at most maxKeyedLookups), are looked up on
@@ -347,7 +338,7 @@ func (r *Redactor) learnRendered(value string) {
 var jsonOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
 // secretPairAt reports whether the JSON body holds, at loc, an object
-// whose label member names a secret (see secretPair).
+// whose label member names a secret (the pair rule).
 func (r *Redactor) secretPairAt(body []byte, loc []fieldpath.Step) bool {
 	if len(body) == 0 {
 		return false

@@ -363,8 +363,10 @@ func (r *Redactor) params(s, sep string) string {
 			continue
 		}
 		if !r.names.Secret(name) {
-			prefix, last := formField(name)
-			if !pairs[prefix] || !isValue(last) {
+			if pairs == nil {
+				continue
+			}
+			if prefix, last := formField(name); !pairs[prefix] || !isValue(last) {
 				continue
 			}
 		}
@@ -393,6 +395,9 @@ func (r *Redactor) scanParams(s, sep string) (secret bool, pairs map[string]bool
 		if r.names.Secret(name) {
 			secret = true
 		}
+		if !isLabel(name) && !mayBeGrouped(name) {
+			continue // not a label: formField would say so, at a cost per parameter
+		}
 		if prefix, last := formField(name); isLabel(last) {
 			if plain, err := url.QueryUnescape(value); err == nil && r.secretLabel(plain) {
 				if pairs == nil {
@@ -403,6 +408,17 @@ func (r *Redactor) scanParams(s, sep string) (secret bool, pairs map[string]bool
 		}
 	}
 	return secret, pairs
+}
+
+// mayBeGrouped reports whether a form field's name may have a prefix
+// (formField): it holds ".", "]" or a percent-escape.
+func mayBeGrouped(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '.' || c == ']' || c == '%' {
+			return true
+		}
+	}
+	return false
 }
 
 // formField splits a form field's name, percent-decoded, into the prefix
@@ -566,15 +582,25 @@ func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
 	changed := false
 	switch t := v.(type) {
 	case map[string]any:
-		pair := r.secretPair(t)
+		pair := false           // a label member names a secret: the pair rule (pairs.go)
+		var valueKeys [2]string // the members that hold the pair's value
+		values := valueKeys[:0]
 		for k, child := range t {
-			if pair && isValue(k) {
-				r.learnPairJSON(child) // {"name":"Cookie","value":"..."}: see secretPair
-				t[k], changed = Mask, true
-				continue
+			if isLabel(k) {
+				if s, ok := child.(string); ok && r.secretLabel(s) {
+					pair = true
+				}
+			} else if isValue(k) {
+				values = append(values, k)
 			}
 			if nv, c := r.walk(child, append(loc, fieldpath.Key(k))); c {
 				t[k], changed = nv, true
+			}
+		}
+		if pair {
+			for _, k := range values {
+				r.learnPairJSON(t[k]) // {"name":"Cookie","value":"..."}
+				t[k], changed = Mask, true
 			}
 		}
 	case []any:

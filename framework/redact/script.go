@@ -60,6 +60,9 @@ func hasSecretWord[T string | []byte](text T, extra bool) bool {
 			return true
 		}
 		c := text[i] | 0x20 // ASCII lower case; the words are lower-case letters
+		if !wordStart[c] {
+			continue
+		}
 		for _, w := range scrub.Words {
 			if c == w[0] && len(text)-i >= len(w) && asciiFoldEqual(text[i:i+len(w)], w) {
 				return true
@@ -68,6 +71,14 @@ func hasSecretWord[T string | []byte](text T, extra bool) bool {
 	}
 	return false
 }
+
+// wordStart holds the first letters of scrub.Words.
+var wordStart = func() (start [256]bool) {
+	for _, w := range scrub.Words {
+		start[w[0]] = true
+	}
+	return start
+}()
 
 // asciiFoldEqual reports whether b is w, a lower-case ASCII word, in any
 // case.

@@ -42,7 +42,7 @@ const maxInnerXML = 4
 const maxXMLDepth = 10000
 
 // xmlFrame is what xmlNested keeps about one open element for the pair
-// rule (see secretPair).
+// rule (pairs.go).
 type xmlFrame struct {
 	secretPair bool    // a label attribute or child named a secret: value children are masked
 	label      bool    // a label child (<key>, <name>): its text is read into xmlNested's label
