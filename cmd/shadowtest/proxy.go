@@ -42,6 +42,8 @@ type proxyOptions struct {
 	listen, admin, tokenEnv string
 	duration, every         time.Duration
 	queue                   int
+	captureBudget           string
+	captureBytes            int64 // --capture-budget parsed
 	probeProd               bool
 	mode                    string
 	rate                    float64
@@ -69,6 +71,7 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opt.duration, "duration", 0, "end the session after this long and judge it (0: until SIGTERM or SIGINT)")
 	fs.DurationVar(&opt.every, "results-every", DefaultResultsInterval, "rewrite --results this often during the session, so that shadowtest report works mid-session")
 	fs.IntVar(&opt.queue, "queue", 0, "copies waiting for a shadow worker before new ones are dropped (0: 4 per worker)")
+	fs.StringVar(&opt.captureBudget, "capture-budget", "", "bytes the copies of requests and prod's answers may hold while prod answers, before the queue (e.g. 256MiB); a copy that does not fit is dropped, prod's answer passes untouched (empty: what the queue holds, --queue x 2 x mirror.maxBodyBytes)")
 	fs.BoolVar(&opt.probeProd, "probe-prod", false, "let endpoints with noise.probe send that fraction of their safe requests to prod a second time (adds load to prod)")
 	fs.StringVar(&opt.mode, "mode", "", "override mirror.mode: full, sampled or selective")
 	fs.Float64Var(&opt.rate, "rate", 0, "override mirror.rate, the fraction the sampled mode mirrors (0 < rate <= 1)")
@@ -117,6 +120,13 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 		return plan, nil
 	}
 	plan, err := load()
+	if err == nil && opt.captureBudget != "" {
+		var n uint64
+		if n, err = humanize.ParseBytes(opt.captureBudget); err != nil || n < 1<<10 || n > 1<<50 {
+			err = fmt.Errorf("--capture-budget %q: want a size of at least 1KiB, e.g. 256MiB or 1GB", opt.captureBudget)
+		}
+		opt.captureBytes = int64(n)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid
@@ -128,6 +138,9 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 // then judges what it gathered in the suite, exactly as run does.
 func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), opt proxyOptions, stdout, stderr io.Writer) int {
 	limit := live.MemoryLimit(plan, opt.queue)
+	if opt.captureBytes > 0 {
+		limit += opt.captureBytes - live.DefaultCaptureBytes(plan, opt.queue) // MemoryLimit counts the default budget
+	}
 	if opt.record != "" {
 		limit += live.RecordQueueBytes // the recorder's queue at its bound
 	}
@@ -156,7 +169,7 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 
 	var ramp proxyRamp // mirror.ramp, when the spec has one
 	defer ramp.close()
-	liveOpt := live.Options{QueueSize: opt.queue, ProbeProd: opt.probeProd, Observe: ramp.observe(out.observe()), Seen: out.seen, Log: stderr}
+	liveOpt := live.Options{QueueSize: opt.queue, CaptureBytes: opt.captureBytes, ProbeProd: opt.probeProd, Observe: ramp.observe(out.observe()), Seen: out.seen, Log: stderr}
 	recorder, err := openRecorder(opt, out, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest: %v\n", err)

@@ -165,20 +165,21 @@ func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	var capture *grpcCapture
+	var answer *grpcCapture
 	if t != nil {
-		capture = &grpcCapture{limit: g.maxBody}
-		ctx = context.WithValue(ctx, captureKey{}, capture)
+		answer = &grpcCapture{limit: g.maxBody, body: capture{budget: &g.shadow.captures}}
+		ctx = context.WithValue(ctx, captureKey{}, answer)
 	}
 	r = r.WithContext(ctx)
 	var body *grpcTee
 	if t != nil {
-		body = teeFrames(r, g.maxBody)
+		body = teeFrames(r, g.maxBody, &g.shadow.captures)
+		defer releaseRPCCaptures(body, answer) // also when ReverseProxy aborts the handler
 	}
 	g.reverse.ServeHTTP(&grpcWriter{ResponseWriter: w}, r)
 	added := st.added(start)
 	if t != nil {
-		g.shadow.handOffRPC(t, start, method, r, body, capture, st)
+		g.shadow.handOffRPC(t, start, method, r, body, answer, st)
 	}
 	g.shadow.metrics.added.Observe(added.Seconds())
 }

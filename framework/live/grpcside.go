@@ -199,7 +199,7 @@ type captureKey struct{}
 type grpcCapture struct {
 	res   *http.Response
 	limit int64
-	body  bytes.Buffer
+	body  capture
 	over  bool
 }
 
@@ -222,12 +222,12 @@ type captureBody struct {
 func (b *captureBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if c := b.c; n > 0 && !c.over {
-		room := c.limit - int64(c.body.Len())
+		room := c.limit - int64(len(c.body.buf))
 		if int64(n) > room {
-			c.body.Write(p[:max(room, 0)])
+			c.body.add(p[:max(room, 0)], c.limit)
 			c.over = true
 		} else {
-			c.body.Write(p[:n])
+			c.body.add(p[:n], c.limit)
 		}
 	}
 	return n, err
@@ -240,13 +240,13 @@ func (b *captureBody) Read(p []byte) (int, error) {
 type grpcTee struct {
 	io.ReadCloser
 	mu    sync.Mutex
-	buf   bytes.Buffer
+	buf   capture
 	limit int64
 	over  bool
 }
 
-func teeFrames(r *http.Request, limit int64) *grpcTee {
-	t := &grpcTee{ReadCloser: r.Body, limit: limit}
+func teeFrames(r *http.Request, limit int64, budget *captureBudget) *grpcTee {
+	t := &grpcTee{ReadCloser: r.Body, limit: limit, buf: capture{budget: budget}}
 	if r.Body == nil {
 		t.ReadCloser = http.NoBody
 	}
@@ -259,10 +259,11 @@ func (t *grpcTee) Read(p []byte) (int, error) {
 	if n > 0 {
 		t.mu.Lock()
 		if !t.over {
-			if int64(t.buf.Len()+n) > t.limit {
-				t.over, t.buf = true, bytes.Buffer{}
+			if int64(len(t.buf.buf)+n) > t.limit {
+				t.over = true
+				t.buf.reset()
 			} else {
-				t.buf.Write(p[:n])
+				t.buf.add(p[:n], t.limit)
 			}
 		}
 		t.mu.Unlock()
@@ -280,10 +281,23 @@ func (t *grpcTee) frames() ([]byte, string) {
 	switch {
 	case t.over:
 		return nil, DropBodyTooBig
-	case len(completeFrames(t.buf.Bytes())) != t.buf.Len():
+	case t.buf.refused:
+		return nil, DropCapturesInFlight
+	case len(completeFrames(t.buf.buf)) != len(t.buf.buf):
 		return nil, DropBodyUnread
 	}
-	return bytes.Clone(t.buf.Bytes()), ""
+	return bytes.Clone(t.buf.buf), ""
+}
+
+// releaseRPCCaptures gives a call's copies back to the budget of captures
+// in flight once handed off (the decoding slots bound them from then on)
+// or dropped. The transport may still be reading the request: the tee
+// copies nothing more.
+func releaseRPCCaptures(t *grpcTee, c *grpcCapture) {
+	t.mu.Lock()
+	t.buf.release()
+	t.mu.Unlock()
+	c.body.release()
 }
 
 // handOffRPC hands a selected call, once prod has answered, to a decoding
@@ -298,12 +312,19 @@ func (s *Shadow) handOffRPC(t *ticket, start time.Time, method string, in *http.
 	truncated := false
 	if prodErr == nil && c.res != nil {
 		wire.ResponseHeader, wire.ResponseTrailer = c.res.Header, c.res.Trailer
-		wire.ResponseBody, truncated = c.body.Bytes(), c.over
+		wire.ResponseBody, truncated = c.body.buf, c.over
 		if truncated {
 			wire.ResponseBody = completeFrames(wire.ResponseBody)
 		}
+		if c.body.refused && dropReason == "" {
+			dropReason = DropCapturesInFlight
+		}
 	} else if prodErr == nil {
 		prodErr = fmt.Errorf("prod gave no response")
+	}
+	if dropReason == DropCapturesInFlight {
+		s.metrics.dropped.WithLabelValues(t.name, dropReason).Inc() // nothing whole to record or send: no decoding
+		return
 	}
 	if s.opt.Record == nil && s.kill.Killed() {
 		// Nothing to record and nothing to send: a tripped switch costs

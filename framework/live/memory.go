@@ -10,7 +10,8 @@ import (
 // that suits a live session of plan with queueSize waiting copies (0: the
 // default queue): what the replay of the same plan may hold
 // (runner.MemoryLimit) plus the copy queue's worst case, a request body
-// and prod's answer at the body cap for each waiting copy. Near it the
+// and prod's answer at the body cap for each waiting copy, plus the
+// default budget of captures in flight (DefaultCaptureBytes). Near it the
 // collector works harder instead of letting runner.GCPercent's headroom
 // grow the heap past what the session can hold by design.
 func MemoryLimit(plan *framework.Plan, queueSize int) int64 {
@@ -21,5 +22,5 @@ func MemoryLimit(plan *framework.Plan, queueSize int) int64 {
 	if queueSize <= 0 {
 		queueSize = DefaultQueuePerWorker * max(plan.Mirror.Concurrency, 1)
 	}
-	return runner.MemoryLimit(plan) + int64(queueSize)*2*maxBody
+	return runner.MemoryLimit(plan) + int64(queueSize)*2*maxBody + DefaultCaptureBytes(plan, queueSize)
 }

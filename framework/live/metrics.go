@@ -42,6 +42,8 @@ const (
 	DropKilled      = "kill switch"
 	DropRateLimited = "rate limit"
 	DropSessionEnd  = "session ended"
+	// DropCapturesInFlight (budget.go) and the gRPC reasons
+	// (grpcside.go) are the other values.
 )
 
 // metrics are the live side's Prometheus metrics, on a registry of their
@@ -68,7 +70,7 @@ type metrics struct {
 // latencyBuckets cover 100 µs to 10 s.
 var latencyBuckets = prometheus.ExponentialBucketsRange(0.0001, 10, 16)
 
-func newMetrics(queueLen func() float64) *metrics {
+func newMetrics(queueLen func() float64, captures *captureBudget) *metrics {
 	r := prometheus.NewRegistry()
 	f := func(name, help string, labels ...string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "shadowtest", Subsystem: "live", Name: name, Help: help}, labels)
@@ -79,7 +81,7 @@ func newMetrics(queueLen func() float64) *metrics {
 	m.proxied = f("proxied_requests_total", "Requests forwarded to prod, by spec endpoint.", "endpoint")
 	m.mirrored = f("mirrored_requests_total", "Copies queued for the shadow, by endpoint.", "endpoint")
 	m.skipped = f("skipped_requests_total", "Requests of an endpoint not mirrored by the spec's policy (write policy, sampled out, not selected, record-only, upgrade), by endpoint and reason.", "endpoint", "reason")
-	m.dropped = f("dropped_requests_total", "Copies dropped to protect prod (queue full, body over cap, kill switch, rate limit), by endpoint and reason.", "endpoint", "reason")
+	m.dropped = f("dropped_requests_total", "Copies dropped to protect prod (queue full, body over cap, captures in flight, kill switch, rate limit), by endpoint and reason.", "endpoint", "reason")
 	m.unmatched = f("unmatched_requests_total", "Requests no spec endpoint covers, by method and path template (at most 100 routes, then (other)).", "route")
 	m.compared = f("compared_pairs_total", "Prod and shadow answer pairs compared, by endpoint.", "endpoint")
 	m.matched = f("matched_pairs_total", "Compared pairs that matched under the endpoint's rules, by endpoint.", "endpoint")
@@ -98,7 +100,11 @@ func newMetrics(queueLen func() float64) *metrics {
 	m.killed = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "kill_switch_tripped", Help: "1 while the kill switch stops mirroring, else 0."})
 	m.samplingRate = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "sampling_rate", Help: "Fraction of matched requests mirrored by the mirror mode (1 in full mode)."})
 	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "queue_length", Help: "Copies waiting for a shadow worker."}, queueLen)
-	r.MustRegister(m.added, m.killed, m.samplingRate, queue,
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "capture_bytes_in_flight", Help: "Bytes held by the copies of requests and prod's answers not yet queued (HTTP and gRPC), at most capture_budget_bytes."},
+		func() float64 { return float64(captures.used.Load()) })
+	budget := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shadowtest", Subsystem: "live", Name: "capture_budget_bytes", Help: "The budget of captures in flight: a copy that does not fit is dropped (reason captures in flight)."},
+		func() float64 { return float64(captures.limit) })
+	r.MustRegister(m.added, m.killed, m.samplingRate, queue, inFlight, budget,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

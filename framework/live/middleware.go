@@ -33,12 +33,13 @@ func (s *Shadow) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body := teeRequest(r, limit)
-		rec := &recorder{ResponseWriter: w, limit: limit}
+		body := teeRequest(r, limit, &s.captures)
+		rec := &recorder{ResponseWriter: w, limit: limit, body: capture{budget: &s.captures}}
+		defer releaseCaptures(body, rec) // also when next panics
 		served := time.Now()
 		next.ServeHTTP(rec, r)
 		latency := time.Since(served)
-		s.finish(t, start, req, body, rec.response(nil, latency))
+		s.finish(t, start, req, body, rec, rec.response(nil, latency))
 		s.metrics.added.Observe(max(time.Since(start)-latency, 0).Seconds())
 	})
 }

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -95,35 +94,51 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.shadow.metrics.added.Observe(st.added(start).Seconds())
 		return
 	}
-	body := teeRequest(r, p.maxBody)
-	rec := &recorder{ResponseWriter: w, limit: p.maxBody}
+	body := teeRequest(r, p.maxBody, &p.shadow.captures)
+	rec := &recorder{ResponseWriter: w, limit: p.maxBody, body: capture{budget: &p.shadow.captures}}
+	defer releaseCaptures(body, rec) // also when ReverseProxy aborts the handler (a client gone mid-answer)
 	p.reverse.ServeHTTP(rec, r)
 	total := st.added(start) // as without a recorder: not counting the write to the client
 	// Prod's answer leaves for the client now, not when the handler
 	// returns: handing the copy to the shadow side is not the client's
 	// wait.
 	rec.flush(r.Method)
-	p.shadow.finish(t, start, req, body, rec.response(st.err, st.latency()))
+	p.shadow.finish(t, start, req, body, rec, rec.response(st.err, st.latency()))
 	p.shadow.metrics.added.Observe(total.Seconds())
 }
 
-// teeRequest makes r's body keep a copy of what is read, up to limit;
-// nil when r has no body.
-func teeRequest(r *http.Request, limit int64) *teeBody {
+// teeRequest makes r's body keep a copy of what is read, up to limit and
+// within budget; nil when r has no body.
+func teeRequest(r *http.Request, limit int64, budget *captureBudget) *teeBody {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	body := &teeBody{ReadCloser: r.Body, limit: limit, length: r.ContentLength}
+	body := &teeBody{ReadCloser: r.Body, limit: limit, length: r.ContentLength, buf: capture{budget: budget}}
+	if body.length > 0 && body.length <= limit {
+		body.buf.reserve(body.length) // one allocation, not a doubling per read
+	}
 	r.Body = body
 	return body
 }
 
+// releaseCaptures gives an exchange's copies back to the budget of
+// captures in flight: handed off to the queue, or dropped.
+func releaseCaptures(body *teeBody, rec *recorder) {
+	if body != nil {
+		body.buf.release()
+	}
+	rec.body.release()
+}
+
 // finish hands the exchange, with the body read and prod's answer, to
 // the shadow side.
-func (s *Shadow) finish(t *ticket, start time.Time, req framework.Request, body *teeBody, prod framework.Response) {
+func (s *Shadow) finish(t *ticket, start time.Time, req framework.Request, body *teeBody, rec *recorder, prod framework.Response) {
 	dropReason := ""
 	if body != nil {
 		req.Body, dropReason = body.copy()
+	}
+	if dropReason == "" && prod.Err == nil && rec.body.refused {
+		dropReason = DropCapturesInFlight
 	}
 	s.offer(t, framework.Exchange{Time: start, Request: req, Recorded: &prod}, dropReason)
 }
@@ -211,11 +226,11 @@ func (b *timedBody) Close() error {
 	return b.ReadCloser.Close()
 }
 
-// teeBody keeps a copy of the request body, up to limit bytes, as prod's
-// transport reads it.
+// teeBody keeps a copy of the request body, up to limit bytes and within
+// the budget of captures in flight, as prod's transport reads it.
 type teeBody struct {
 	io.ReadCloser
-	buf    bytes.Buffer
+	buf    capture
 	limit  int64
 	length int64 // the request's Content-Length, -1 when unknown
 	over   bool
@@ -225,11 +240,11 @@ type teeBody struct {
 func (b *teeBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 && !b.over {
-		if int64(b.buf.Len()+n) > b.limit {
+		if int64(len(b.buf.buf)+n) > b.limit {
 			b.over = true
-			b.buf = bytes.Buffer{}
+			b.buf.reset()
 		} else {
-			b.buf.Write(p[:n])
+			b.buf.add(p[:n], b.limit)
 		}
 	}
 	if errors.Is(err, io.EOF) {
@@ -243,20 +258,23 @@ func (b *teeBody) copy() ([]byte, string) {
 	switch {
 	case b.over:
 		return nil, DropBodyTooBig
-	case !b.eof && (b.length < 0 || int64(b.buf.Len()) != b.length):
+	case b.buf.refused:
+		return nil, DropCapturesInFlight
+	case !b.eof && (b.length < 0 || int64(len(b.buf.buf)) != b.length):
 		return nil, DropBodyUnread
 	}
-	return b.buf.Bytes(), ""
+	return b.buf.buf, ""
 }
 
 // recorder passes prod's answer to the client and keeps its status,
-// headers and up to limit bytes of its body.
+// headers and up to limit bytes of its body, within the budget of
+// captures in flight.
 type recorder struct {
 	http.ResponseWriter
 	limit     int64
 	status    int
 	header    http.Header
-	body      bytes.Buffer
+	body      capture
 	written   int64 // body bytes passed on
 	truncated bool
 }
@@ -270,7 +288,7 @@ func (r *recorder) WriteHeader(code int) {
 		r.status = code
 		r.header = r.ResponseWriter.Header().Clone()
 		if n, err := strconv.ParseInt(r.header.Get("Content-Length"), 10, 64); err == nil && n > 0 {
-			r.body.Grow(int(min(n, r.limit))) // one allocation, not a doubling per write
+			r.body.reserve(min(n, r.limit)) // one allocation, not a doubling per write, if the budget grants it
 		}
 	}
 	r.ResponseWriter.WriteHeader(code)
@@ -304,11 +322,11 @@ func (r *recorder) Write(p []byte) (int, error) {
 	}
 	r.written += int64(len(p))
 	if !r.truncated {
-		if room := r.limit - int64(r.body.Len()); int64(len(p)) > room {
-			r.body.Write(p[:max(room, 0)])
+		if room := r.limit - int64(len(r.body.buf)); int64(len(p)) > room {
+			r.body.add(p[:max(room, 0)], r.limit)
 			r.truncated = true
 		} else {
-			r.body.Write(p)
+			r.body.add(p, r.limit)
 		}
 	}
 	return r.ResponseWriter.Write(p)
@@ -336,7 +354,7 @@ func (r *recorder) response(err error, latency time.Duration) framework.Response
 	if status == 0 { // the handler wrote nothing: net/http answers 200
 		status, header = http.StatusOK, r.ResponseWriter.Header().Clone()
 	}
-	return framework.Response{Status: status, Header: header, Body: r.body.Bytes(), Truncated: r.truncated, Latency: latency}
+	return framework.Response{Status: status, Header: header, Body: r.body.buf, Truncated: r.truncated, Latency: latency}
 }
 
 // bufferPool recycles the reverse proxy's copy buffers.

@@ -49,6 +49,12 @@ type Options struct {
 	// QueueSize bounds the copies waiting for a shadow worker; 0 means
 	// DefaultQueuePerWorker per worker (mirror.concurrency workers).
 	QueueSize int
+	// CaptureBytes bounds the bytes held by the copies of requests and of
+	// prod's answers while prod answers, before they are queued; a copy
+	// that does not fit is dropped (DropCapturesInFlight) and prod's
+	// answer passes untouched. 0 means DefaultCaptureBytes: what the
+	// queue holds at its bound.
+	CaptureBytes int64
 	// ProbeProd lets endpoints with noise.probe send that fraction of
 	// their safe requests (GET, HEAD, OPTIONS) to prod a second time to
 	// learn noise. Off by default: it adds load to a live prod.
@@ -84,8 +90,9 @@ type Shadow struct {
 	reloadMu sync.Mutex
 	reloads  atomic.Int64
 	metrics  *metrics
-	grpc     *grpcSide    // descriptors and the shadow's gRPC client (grpcside.go)
-	count    atomic.Int64 // exchanges seen, for their Origin
+	grpc     *grpcSide     // descriptors and the shadow's gRPC client (grpcside.go)
+	captures captureBudget // bytes copied by requests in flight (budget.go)
+	count    atomic.Int64  // exchanges seen, for their Origin
 	stop     context.CancelFunc
 	ctx      context.Context
 	workers  sync.WaitGroup
@@ -144,9 +151,13 @@ func New(plan *framework.Plan, results *observe.Results, opt Options) (*Shadow, 
 		ctx:     ctx,
 		stop:    stop,
 	}
+	s.captures.limit = opt.CaptureBytes
+	if s.captures.limit <= 0 {
+		s.captures.limit = DefaultCaptureBytes(plan, size)
+	}
 	s.shadow.SetRetryPolicy(mirror.ShadowRetryPolicy)
 	s.shadow.HoldOffRefused(mirror.ShadowRefusedHold) // a refused dial costs as much as an answered copy: do not dial a down shadow for every request
-	s.metrics = newMetrics(func() float64 { return float64(len(s.queue)) })
+	s.metrics = newMetrics(func() float64 { return float64(len(s.queue)) }, &s.captures)
 	s.kill.onTrip = func(trigger string) {
 		s.metrics.killed.Set(1)
 		s.metrics.trips.WithLabelValues(trigger).Inc()
