@@ -5,7 +5,9 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -128,4 +130,33 @@ func Admin(s *Shadow, token string) http.Handler {
 		return fmt.Sprintf("sampling rate %g", v), nil
 	}))
 	return mux
+}
+
+// LoopbackHostsOnly guards an admin handler that listens on a loopback
+// address against DNS rebinding: a web page a browser on the same machine
+// loads can make the browser send requests to 127.0.0.1 under the page's
+// own host name and read the answers. Such a request's Host is that name,
+// so a request whose Host is not a loopback IP literal or "localhost"
+// (with any port) is answered 421 Misdirected Request. An admin listening
+// on another address (scraped under a service name) needs no guard.
+func LoopbackHostsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		ip, err := netip.ParseAddr(host)
+		if !strings.EqualFold(host, "localhost") && (err != nil || !ip.IsLoopback()) {
+			http.Error(w, "this admin endpoint answers requests for a loopback host only (127.0.0.1, [::1] or localhost)", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// IsLoopbackListener reports whether l listens on a loopback address only.
+func IsLoopbackListener(l net.Listener) bool {
+	a, ok := l.Addr().(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
 }

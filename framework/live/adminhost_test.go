@@ -1,0 +1,46 @@
+package live
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// TestLoopbackHostsOnlyStopsDNSRebinding: a page on evil.example that
+// rebinds its name to 127.0.0.1 makes the browser send Host: evil.example
+// to the admin listener, and could read /status and /metrics. The guard
+// answers 421 to any Host that is not a loopback literal or localhost.
+func TestLoopbackHostsOnlyStopsDNSRebinding(t *testing.T) {
+	srv := httptest.NewServer(LoopbackHostsOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "status")
+	})))
+	defer srv.Close()
+	for host, want := range map[string]int{
+		srv.Listener.Addr().String(): http.StatusOK,
+		"localhost:9090":             http.StatusOK,
+		"LOCALHOST":                  http.StatusOK,
+		"[::1]:9090":                 http.StatusOK,
+		"127.0.0.2":                  http.StatusOK,
+		"evil.example":               http.StatusMisdirectedRequest,
+		"evil.example:9090":          http.StatusMisdirectedRequest,
+		"127.0.0.1.evil.example":     http.StatusMisdirectedRequest,
+		"localhost.evil.example":     http.StatusMisdirectedRequest,
+		"10.0.0.1:9090":              http.StatusMisdirectedRequest,
+	} {
+		req, _ := http.NewRequest("GET", srv.URL+"/status", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || (want == http.StatusOK) != (string(body) == "status") {
+			t.Errorf("Host %q: %d %q, want %d", host, resp.StatusCode, body, want)
+		}
+	}
+	if l := srv.Listener; !IsLoopbackListener(l) {
+		t.Errorf("%s is a loopback listener", l.Addr())
+	}
+}
