@@ -32,8 +32,13 @@ type Names struct {
 	cached  atomic.Int32
 }
 
-// maxDecided bounds the names whose decision Names keeps.
-const maxDecided = 4096
+// maxDecided bounds the names whose decision Names keeps, and
+// maxDecidedLen their length: a shadow inventing 4,096 member names of a
+// megabyte each must not make the cache hold gigabytes.
+const (
+	maxDecided    = 4096
+	maxDecidedLen = 128
+)
 
 // NewNames returns Names with more secret names (matched by words like
 // Words: "pin" makes "X-Pin" and "userPin" secret) and names allowed
@@ -65,7 +70,7 @@ func (n *Names) Secret(name string) bool {
 		return secret.(bool)
 	}
 	secret := n.secret(name)
-	if n.cached.Load() < maxDecided {
+	if len(name) <= maxDecidedLen && n.cached.Load() < maxDecided {
 		if _, loaded := n.decided.LoadOrStore(strings.Clone(name), secret); !loaded {
 			n.cached.Add(1)
 		}

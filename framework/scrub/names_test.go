@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +70,26 @@ func TestNamesCacheBounded(t *testing.T) {
 	}
 	if !n.Secret("x-token-4500") || n.Secret("x-page-4500") {
 		t.Error("a name past the bound is decided wrong the second time")
+	}
+}
+
+// TestNamesCacheKeepsNoLongName: names of a megabyte (a hostile JSON
+// body's members) are decided but never kept, so the cache's bytes stay
+// bounded as well as its count.
+func TestNamesCacheKeepsNoLongName(t *testing.T) {
+	n := NewNames(nil, nil)
+	long := strings.Repeat("a", 1<<20)
+	for i := range 64 {
+		name := fmt.Sprintf("%s-token-%d", long, i)
+		if !n.Secret(name) || n.Secret(long+fmt.Sprintf("-page-%d", i)) {
+			t.Fatalf("a long name is decided wrong")
+		}
+	}
+	if got := n.cached.Load(); got != 0 {
+		t.Errorf("%d names of a megabyte cached, want none", got)
+	}
+	if !n.Secret("x-token") || n.cached.Load() != 1 {
+		t.Errorf("a short name is not cached")
 	}
 }
 
