@@ -44,7 +44,7 @@ type captureBudget struct {
 func (b *captureBudget) take(n int64) bool {
 	for {
 		used := b.used.Load()
-		if used+n > b.limit {
+		if n > b.limit-used { // not used+n: a limit near MaxInt64 would overflow
 			return false
 		}
 		if b.used.CompareAndSwap(used, used+n) {

@@ -276,3 +276,38 @@ func TestGRPCCapturesInFlightAreBounded(t *testing.T) {
 	}
 	eventually(t, "a later call captured", func() bool { return dropped(DropUndecodable) == undecodable+1 })
 }
+
+// TestCaptureAccounting: a capture holds its buffer's capacity, grows as
+// append does within the body cap, is refused (and holds nothing) when
+// the budget has no room, and gives everything back once, even under a
+// budget near MaxInt64.
+func TestCaptureAccounting(t *testing.T) {
+	b := &captureBudget{limit: 100 << 10}
+	c := capture{budget: b}
+	for range 10 {
+		if !c.add(make([]byte, 1000), 64<<10) {
+			t.Fatal("refused within the budget")
+		}
+	}
+	if got := b.used.Load(); got != int64(cap(c.buf)) || got < 10000 || got > 16<<10 {
+		t.Fatalf("holds %d bytes for a buffer of %d", got, cap(c.buf))
+	}
+	other := capture{budget: b}
+	if other.reserve(90 << 10) {
+		t.Fatal("a reserve over what is left granted")
+	}
+	if !other.refused || other.add([]byte("x"), 64<<10) || len(other.buf) != 0 {
+		t.Fatal("a refused capture still copies")
+	}
+	c.release()
+	c.release()
+	other.release()
+	if got := b.used.Load(); got != 0 || c.add([]byte("x"), 64<<10) {
+		t.Fatalf("after release: %d bytes held, or the capture still copies", got)
+	}
+	huge := &captureBudget{limit: 1<<63 - 1}
+	huge.used.Store(1<<63 - 10)
+	if huge.take(100) {
+		t.Fatal("an overflowing take granted")
+	}
+}
