@@ -208,3 +208,33 @@ func TestAGzipRecordingEndingInZerosKeepsItsGoodRecords(t *testing.T) {
 		t.Fatalf("a cut GoReplay recording: warnings %q, error %v, want the error", warnings, err)
 	}
 }
+
+// A gzipped recording damaged in the middle (a byte changed, data after
+// it) is an error, not a cut tail: read as a cut, a run would replay the
+// records before the damage, skip the rest with a warning, and stay green
+// on a fraction of its traffic (redteam5).
+func TestAGzipRecordingDamagedInTheMiddleIsAnError(t *testing.T) {
+	const lines = 400
+	var stream bytes.Buffer
+	zw := gzip.NewWriter(&stream)
+	for i := range lines {
+		zw.Write([]byte(cutLine(i)))
+		if i%5 == 4 {
+			zw.Flush()
+		}
+	}
+	zw.Close()
+	whole := stream.Bytes()
+	path := filepath.Join(t.TempDir(), "live.jsonl.gz")
+	for at := 10; at < len(whole)-8; at += 3 { // the deflate data, not the header
+		damaged := bytes.Clone(whole)
+		damaged[at] ^= 0xff
+		if err := os.WriteFile(path, damaged, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		urls, warnings, err := readAllWarned(t, framework.TrafficSource{Format: "jsonl", Path: path})
+		if err == nil && len(urls) < lines {
+			t.Fatalf("byte %d of %d changed: %d records of %d read with warnings %q and no error", at, len(whole), len(urls), lines, warnings)
+		}
+	}
+}

@@ -258,7 +258,7 @@ func OpenFile(path string, newReader func(io.Reader, string) Reader, pos framewo
 			f.Close()
 			return nil, fmt.Errorf("%straffic file %s: gzip: %w", positionPrefix(pos), path, err)
 		}
-		src = &gzipErrors{zr: zr, name: path}
+		src = &gzipErrors{zr: zr, name: path, rest: br}
 	}
 	return &fileReader{Reader: newReader(src, path), file: f}, nil
 }
@@ -310,6 +310,9 @@ var errStreamCut = errors.New("cut or damaged stream")
 type gzipErrors struct {
 	zr   *gzip.Reader
 	name string
+	// rest is the compressed input gzip reads (a *bufio.Reader, which
+	// it reads without buffering more): after damage, the bytes left.
+	rest io.ByteReader
 }
 
 func (g *gzipErrors) Read(p []byte) (int, error) {
@@ -317,12 +320,35 @@ func (g *gzipErrors) Read(p []byte) (int, error) {
 	var corrupt flate.CorruptInputError
 	switch {
 	case err == nil || errors.Is(err, io.EOF):
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &corrupt):
+	case errors.Is(err, io.ErrUnexpectedEOF):
 		err = fmt.Errorf("gzip: %w: %w", errStreamCut, err)
+	case errors.As(err, &corrupt):
+		// Damage followed by nothing but zeros is a cut tail (a power
+		// loss); damage followed by data is a damaged file, whose later
+		// records would be skipped in silence if it were read as a cut.
+		if g.dataFollows() {
+			err = fmt.Errorf("gzip: the stream is damaged before its end (data follows the damage, so this is not a cut recording): restore or re-record the file: %w", err)
+		} else {
+			err = fmt.Errorf("gzip: %w: %w", errStreamCut, err)
+		}
 	default:
 		err = fmt.Errorf("gzip: %w", err)
 	}
 	return n, err
+}
+
+// dataFollows reports whether a byte other than zero is left after the
+// point where the stream was found damaged.
+func (g *gzipErrors) dataFollows() bool {
+	for {
+		b, err := g.rest.ReadByte()
+		if err != nil {
+			return false
+		}
+		if b != 0 {
+			return true
+		}
+	}
 }
 
 // unitOf is the record unit of a file's format, for errors.
