@@ -45,7 +45,8 @@ func lockRecording(target string, dir bool) (release func(), err error) {
 		if info, err := os.Stat(target); err == nil && !info.Mode().IsRegular() {
 			return func() {}, nil
 		}
-		path = filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".lock")
+		file := linkTarget(target) // the file written, whatever name leads to it
+		path = filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".lock")
 	}
 	// The lock file is truncated to hold the pid: never through a link
 	// someone put in its place.
@@ -70,4 +71,21 @@ func lockRecording(target string, dir bool) (release func(), err error) {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return func() { f.Close() }, nil // closing the file drops the lock
+}
+
+// linkTarget follows path's last element while it is a symbolic link
+// (created or not yet: OpenFile follows a dangling link and creates its
+// target), so that two names of one recording share its lock.
+func linkTarget(path string) string {
+	for range 40 { // the kernel's own bound on links followed
+		link, err := os.Readlink(path)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	return path
 }

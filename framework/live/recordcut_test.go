@@ -228,3 +228,30 @@ func newTestRecorderParts(t *testing.T) (*scrub.Scrubber, *redact.Redactor) {
 	}
 	return sc, red
 }
+
+// Two names of one file (a symbolic link to it, or a link to a file not
+// created yet) are one recording: the lock is the file's, not the name's,
+// else two proxies truncate and write the same file (redteam5).
+func TestARecordingReachedThroughALinkIsLockedAsItsFile(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "live.jsonl")
+	link := filepath.Join(dir, "alias.jsonl")
+	if err := os.Symlink("live.jsonl", link); err != nil {
+		t.Skip(err)
+	}
+	for _, names := range [][2]string{{link, real}, {real, link}} {
+		os.Remove(real) // the second round: the link is dangling when the first recorder opens it
+		first, _ := newTestRecorder(t, names[0], RecordOptions{})
+		sc, red := newTestRecorderParts(t)
+		second, err := OpenRecorder(names[1], RecordOptions{}, red, sc)
+		var locked *RecordLockedError
+		if !errors.As(err, &locked) {
+			if err == nil {
+				second.Close()
+			}
+			first.Close()
+			t.Fatalf("%s then %s: the second recorder: %v, want a RecordLockedError", names[0], names[1], err)
+		}
+		first.Close()
+	}
+}
