@@ -196,3 +196,26 @@ endpoints: a: path: "/a"
 		t.Errorf("%d requests were sent by a spec reading the admin token", n)
 	}
 }
+
+// TestFlagsAboveTheirRangeAreRefused: --concurrency and --queue size
+// channels allocated at once; 2,000,000,000 crashed run and proxy with
+// "fatal error: out of memory" and a Go stack trace (redteam5).
+func TestFlagsAboveTheirRangeAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte("package shadow\ntargets: {prod: url: \"http://127.0.0.1:1\", shadow: url: \"http://127.0.0.1:2\"}\ntraffic: [{jsonl: \"t.jsonl\"}]\nendpoints: a: path: \"/a\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(`{"request":{"method":"GET","url":"/a"}}`+"\n"), 0o644)
+	proxy := []string{"proxy", dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", "none", "--duration", "1s"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", dir, "--junit", "none", "--concurrency", "2000000000"}, "--concurrency 2000000000:"},
+		{append(slices.Clone(proxy), "--concurrency", "1025"), "--concurrency 1025:"},
+		{append(slices.Clone(proxy), "--queue", "2000000000"), "--queue 2000000000:"},
+	} {
+		r := shadowtest(t, tc.args...)
+		if r.code != exitInvalid || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "proxying") {
+			t.Errorf("%s: exit %d, want 2 naming %q\n%s", strings.Join(tc.args[2:], " "), r.code, tc.want, r.stderr)
+		}
+	}
+}

@@ -39,12 +39,17 @@ func (o *limitOptions) register(fs interface {
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output (otherwise a live line on a terminal, a log line every 5s elsewhere)")
 }
 
+// maxConcurrency is mirror.concurrency's upper bound in the schema: a
+// larger --concurrency allocated its workers' queue at once (2,000,000,000
+// crashed run and proxy out of memory with a Go stack trace).
+const maxConcurrency = 1024
+
 // apply writes the flags that were set over the plan's settings, or
 // says which flag is out of range (a negative or NaN value was ignored
 // before, silently running with the spec's setting).
 func (o *limitOptions) apply(plan *framework.Plan) error {
-	if o.concurrency < 0 {
-		return fmt.Errorf("--concurrency %d: want a number of requests of at least 1 (0: the spec's mirror.concurrency)", o.concurrency)
+	if o.concurrency < 0 || o.concurrency > maxConcurrency {
+		return fmt.Errorf("--concurrency %d: want a number of requests from 1 to %d, mirror.concurrency's range (0: the spec's mirror.concurrency)", o.concurrency, maxConcurrency)
 	}
 	if !(o.rps >= 0) || math.IsInf(o.rps, 0) {
 		return fmt.Errorf("--rps %v: want requests per second above 0 (0: the spec's mirror.rps)", o.rps)

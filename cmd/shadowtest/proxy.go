@@ -57,6 +57,11 @@ type proxyOptions struct {
 	outputs                 outputOptions
 }
 
+// maxQueue bounds --queue: the queue is allocated at once (2,000,000,000
+// crashed the proxy out of memory with a Go stack trace); 65,536 is 16
+// times the default of 1,024 workers.
+const maxQueue = 1 << 16
+
 // The default admin token variable is withheld from specs in every
 // command (a job may set it for a proxy and also run specs); proxy also
 // withholds the one --admin-token-env names.
@@ -94,8 +99,8 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	case opt.duration < 0:
 		fmt.Fprintf(stderr, "shadowtest: --duration %s: want a duration above 0 (0: until SIGTERM or SIGINT)\n", opt.duration)
 		return exitInvalid
-	case opt.queue < 0:
-		fmt.Fprintf(stderr, "shadowtest: --queue %d: want a number of copies of at least 1 (0: 4 per worker)\n", opt.queue)
+	case opt.queue < 0 || opt.queue > maxQueue:
+		fmt.Fprintf(stderr, "shadowtest: --queue %d: want a number of copies from 1 to %d (0: 4 per worker)\n", opt.queue, maxQueue)
 		return exitInvalid
 	case opt.record == "-":
 		fmt.Fprintln(stderr, "shadowtest: --record -: a recording goes to a FILE or a DIR/, not to standard output (which the summary uses)")
