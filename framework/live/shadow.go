@@ -107,8 +107,11 @@ type config struct {
 	plan        *framework.Plan
 	sel         *selector.Selector
 	comparators []*compare.Comparator
-	window      *runner.Window
-	limiter     *rate.Limiter
+	// window is the kill switch's window, replaced by a fresh one when
+	// the switch is resumed while workers read it; a rate change's copy
+	// of the config shares it.
+	window  *atomic.Pointer[runner.Window]
+	limiter *rate.Limiter
 	// series are the endpoints' metrics, in the plan's order.
 	series []endpointMetrics
 }
@@ -165,7 +168,7 @@ func New(plan *framework.Plan, results *observe.Results, opt Options) (*Shadow, 
 	s.kill.onResume = func() {
 		s.metrics.killed.Set(0)
 		if c := s.config.Load(); c != nil {
-			c.window = runner.NewWindow(c.plan.Mirror.KillSwitch) // a fresh start: old failures do not trip again
+			c.window.Store(runner.NewWindow(c.plan.Mirror.KillSwitch)) // a fresh start: old failures do not trip again
 		}
 	}
 	s.setConfig(cfg)
@@ -183,7 +186,8 @@ func newConfig(plan *framework.Plan) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &config{plan: plan, sel: selector.New(plan.Endpoints), comparators: comparators, window: runner.NewWindow(plan.Mirror.KillSwitch)}
+	c := &config{plan: plan, sel: selector.New(plan.Endpoints), comparators: comparators, window: new(atomic.Pointer[runner.Window])}
+	c.window.Store(runner.NewWindow(plan.Mirror.KillSwitch))
 	if plan.Mirror.RPS > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(plan.Mirror.RPS), max(1, int(plan.Mirror.RPS/10)))
 	}
@@ -488,7 +492,7 @@ func (s *Shadow) mirror(j job) {
 	if !pair.Prod.Failed() {
 		series.prodLatency.Observe(pair.Prod.Latency.Seconds())
 	}
-	if w := s.config.Load().window; w.Enabled() {
+	if w := s.config.Load().window.Load(); w.Enabled() {
 		if trigger, detail := w.Add(&pair.Shadow); trigger != "" && s.kill.Trip(trigger, detail) {
 			s.logf("shadowtest: %s\n", s.kill.Status().LastTrip)
 		}
