@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // maxCarried bounds the JSON string that is read as a document carried as
 // text: longer ones are masked as text only. Nesting needs no bound of its
@@ -20,6 +23,10 @@ func (r *Redactor) carried(s string) (out string, ok bool) {
 		return s, false
 	case trimmed[0] == '{' || trimmed[0] == '[':
 		masked, err := r.document([]byte(s))
+		if errors.Is(err, errPairHidden) {
+			r.learnDocuments([]byte(s))
+			return Mask, true
+		}
 		if err != nil || string(masked) == s {
 			return s, false
 		}

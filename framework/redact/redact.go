@@ -29,6 +29,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 	"github.com/shadowtest/shadowtest/framework/scrub"
@@ -317,10 +319,48 @@ func (r *Redactor) document(body []byte) ([]byte, error) {
 		return nil, errors.New("more than one document")
 	}
 	v, changed := r.walk(v, nil)
+	if labelledPair(v) && !jsontext.Value(body).IsValid(jsontext.AllowInvalidUTF8(true)) {
+		// A name given twice in an object: the decoded object kept the last
+		// label ({"name":"token","value":"...","name":"x"}), so its pair
+		// was not masked, and the body as written still shows it.
+		return nil, errPairHidden
+	}
 	if !changed {
 		return body, nil
 	}
 	return json.Marshal(v)
+}
+
+// errPairHidden: a JSON document with name/value pairs gives a member
+// name twice in an object, which may hide a pair's secret label.
+var errPairHidden = errors.New("an object gives a member name twice, in a document with name/value pairs: a label given twice may hide a secret")
+
+// labelledPair reports whether v holds an object with a label member
+// (isLabel) and an unmasked value member (isValue): the pairs whose
+// label a member given twice may hide.
+func labelledPair(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		label, value := false, false
+		for k, child := range t {
+			if isLabel(k) {
+				label = true
+			} else if isValue(k) && child != Mask {
+				value = true
+			}
+			if labelledPair(child) {
+				return true
+			}
+		}
+		return label && value
+	case []any:
+		for _, child := range t {
+			if labelledPair(child) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // learnDocuments walks the JSON documents of a body that document refused
