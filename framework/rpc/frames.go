@@ -35,7 +35,11 @@ func Frames(body []byte, encoding string, limit int64) (messages [][]byte, trunc
 		msg := body[5 : 5+n]
 		body = body[5+n:]
 		if flag == 1 {
-			msg, err = decompress(msg, encoding, limit-total)
+			room := limit - total
+			if limit > 0 {
+				room = max(room, 1) // 0 would read as no cap: one byte more says it is over
+			}
+			msg, err = decompress(msg, encoding, room)
 			if err != nil {
 				return nil, false, err
 			}

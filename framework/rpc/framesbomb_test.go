@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -47,5 +48,33 @@ func TestFromFramesBoundsRequestMessages(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "over the body cap") {
 		t.Errorf("a request whose messages are over the cap: %v, want it said", err)
+	}
+}
+
+// TestFramesCapReachedExactlyInflatesNoMore: when the messages before a
+// compressed frame fill the cap exactly, the frame's room was 0, which
+// decompress read as "no cap" and inflated up to DefaultMaxMessageBytes
+// (10 MiB under a 64 KiB cap) before the total was checked (redteam5).
+func TestFramesCapReachedExactlyInflatesNoMore(t *testing.T) {
+	const limit = 64 << 10
+	frame := func(flag byte, msg []byte) []byte {
+		prefix := []byte{flag, 0, 0, 0, 0}
+		binary.BigEndian.PutUint32(prefix[1:], uint32(len(msg)))
+		return append(prefix, msg...)
+	}
+	var bomb bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+	zw.Write(make([]byte, 8<<20))
+	zw.Close()
+	body := append(frame(0, make([]byte, limit)), frame(1, bomb.Bytes())...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, over, err := Frames(body, "gzip", limit)
+	runtime.ReadMemStats(&after)
+	if err != nil || !over {
+		t.Fatalf("over %v, err %v: want the cap said", over, err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Errorf("a frame after a full cap of %d KiB allocated %d MiB", limit>>10, grew>>20)
 	}
 }
