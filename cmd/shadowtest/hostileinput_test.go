@@ -143,6 +143,7 @@ func TestFlagsOutOfRangeAreRefused(t *testing.T) {
 		{[]string{"run", dir, "--junit", "none", "--concurrency", "-3"}, "--concurrency -3:"},
 		{[]string{"run", dir, "--junit", "none", "--rps", "-1"}, "--rps -1:"},
 		{[]string{"run", dir, "--junit", "none", "--rps", "NaN"}, "--rps NaN:"},
+		{[]string{"run", dir, "--junit", "none", "--rps", "1e-300"}, "--rps 1e-300:"},
 		{append(slices.Clone(proxy), "--concurrency", "-1"), "--concurrency -1:"},
 		{append(slices.Clone(proxy), "--duration", "-1s"), "--duration -1s:"},
 		{append(slices.Clone(proxy), "--queue", "-2"), "--queue -2:"},

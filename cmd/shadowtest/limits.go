@@ -44,6 +44,9 @@ func (o *limitOptions) register(fs interface {
 // crashed run and proxy out of memory with a Go stack trace).
 const maxConcurrency = 1024
 
+// minRPS is the smallest --rps, as the schema's for mirror.rps.
+const minRPS = 0.01
+
 // apply writes the flags that were set over the plan's settings, or
 // says which flag is out of range (a negative or NaN value was ignored
 // before, silently running with the spec's setting).
@@ -51,8 +54,8 @@ func (o *limitOptions) apply(plan *framework.Plan) error {
 	if o.concurrency < 0 || o.concurrency > maxConcurrency {
 		return fmt.Errorf("--concurrency %d: want a number of requests from 1 to %d, mirror.concurrency's range (0: the spec's mirror.concurrency)", o.concurrency, maxConcurrency)
 	}
-	if !(o.rps >= 0) || math.IsInf(o.rps, 0) {
-		return fmt.Errorf("--rps %v: want requests per second above 0 (0: the spec's mirror.rps)", o.rps)
+	if !(o.rps == 0 || o.rps >= minRPS) || math.IsInf(o.rps, 0) {
+		return fmt.Errorf("--rps %v: want requests per second of at least %v (one every 100 s; a smaller rate waits for ever), or 0 for the spec's mirror.rps", o.rps, minRPS)
 	}
 	if o.concurrency > 0 {
 		plan.Mirror.Concurrency = o.concurrency

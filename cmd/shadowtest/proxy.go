@@ -227,11 +227,7 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	// and 30 s on the admin listener: without a bound, idle clients held
 	// their connections and goroutines for ever.
 	frontServer := &http.Server{Handler: live.NewProxy(shadow), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 90 * time.Second, Protocols: live.Protocols(), ErrorLog: serverLog} // HTTP/1.1, and h2c for gRPC
-	adminHandler := live.Admin(shadow, token)
-	if live.IsLoopbackListener(admin) {
-		adminHandler = live.LoopbackHostsOnly(adminHandler) // no DNS rebinding from a browser's page
-	}
-	adminServer := &http.Server{Handler: adminHandler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, ErrorLog: serverLog}
+	adminServer := &http.Server{Handler: live.LoopbackHostsOnly(live.Admin(shadow, token)), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, ErrorLog: serverLog}
 	go frontServer.Serve(front)
 	go adminServer.Serve(admin)
 	fmt.Fprintf(stderr, "shadowtest: proxying %s -> prod %s, mirroring to shadow %s; admin on %s\n",

@@ -132,31 +132,37 @@ func Admin(s *Shadow, token string) http.Handler {
 	return mux
 }
 
-// LoopbackHostsOnly guards an admin handler that listens on a loopback
-// address against DNS rebinding: a web page a browser on the same machine
-// loads can make the browser send requests to 127.0.0.1 under the page's
-// own host name and read the answers. Such a request's Host is that name,
-// so a request whose Host is not a loopback IP literal or "localhost"
-// (with any port) is answered 421 Misdirected Request. An admin listening
-// on another address (scraped under a service name) needs no guard.
+// LoopbackHostsOnly guards an admin handler against DNS rebinding: a web
+// page a browser on the same machine loads can make the browser send
+// requests to 127.0.0.1 under the page's own host name and read the
+// answers. A request that arrived over a loopback address (whatever
+// address the listener is bound to: 127.0.0.1, or a wildcard reached
+// through 127.0.0.1) must name a loopback IP literal or "localhost" as its
+// Host, or it is answered 421 Misdirected Request. Requests over other
+// addresses (a scraper using a service name) pass.
 func LoopbackHostsOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-		ip, err := netip.ParseAddr(host)
-		if !strings.EqualFold(host, "localhost") && (err != nil || !ip.IsLoopback()) {
-			http.Error(w, "this admin endpoint answers requests for a loopback host only (127.0.0.1, [::1] or localhost)", http.StatusMisdirectedRequest)
+		if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && isLoopbackAddr(local) && !isLoopbackHost(r.Host) {
+			http.Error(w, "this admin endpoint answers requests over loopback for a loopback host only (127.0.0.1, [::1] or localhost)", http.StatusMisdirectedRequest)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// IsLoopbackListener reports whether l listens on a loopback address only.
-func IsLoopbackListener(l net.Listener) bool {
-	a, ok := l.Addr().(*net.TCPAddr)
-	return ok && a.IP.IsLoopback()
+func isLoopbackAddr(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
+}
+
+func isLoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

@@ -2,8 +2,10 @@ package live
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 )
 
@@ -40,7 +42,32 @@ func TestLoopbackHostsOnlyStopsDNSRebinding(t *testing.T) {
 			t.Errorf("Host %q: %d %q, want %d", host, resp.StatusCode, body, want)
 		}
 	}
-	if l := srv.Listener; !IsLoopbackListener(l) {
-		t.Errorf("%s is a loopback listener", l.Addr())
+
+	// A wildcard listener reached through 127.0.0.1 is guarded the same.
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wild := httptest.NewUnstartedServer(srv.Config.Handler)
+	wild.Listener.Close()
+	wild.Listener = l
+	wild.Start()
+	defer wild.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	get := func(addr, host string) int {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/status", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), "evil.example"); got != http.StatusMisdirectedRequest {
+		t.Errorf("wildcard listener over 127.0.0.1 with Host evil.example: %d, want 421", got)
+	}
+	if got := get(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), "localhost"); got != http.StatusOK {
+		t.Errorf("wildcard listener over 127.0.0.1 with Host localhost: %d, want 200", got)
 	}
 }
