@@ -245,7 +245,7 @@ func TestRecordQueueCountsRPCMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := blockedWriter{release: make(chan struct{})}
-	recorder := NewRecorder(w, false, RecordOptions{}, red, sc)
+	recorder := NewRecorder(w, false, RecordOptions{WireRPCs: true}, red, sc)
 	message := bytes.Repeat([]byte{0x0a}, 20<<20)
 	for range 5 {
 		recorder.Record(&framework.Exchange{
