@@ -4,6 +4,7 @@ package live
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -17,4 +18,21 @@ func lockFile(f *os.File) (locked bool, err error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// openLockFile opens (or creates) the lock file at path without following
+// a symbolic link put there after the caller looked (O_NOFOLLOW), and
+// refuses a file with other names (a hard link to a file the pid would
+// overwrite).
+func openLockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file of one name (a link?): remove it", path)
+	}
+	return f, nil
 }

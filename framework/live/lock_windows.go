@@ -19,3 +19,8 @@ func lockFile(f *os.File) (locked bool, err error) {
 	}
 	return err == nil, err
 }
+
+// openLockFile opens (or creates) the lock file at path.
+func openLockFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+}

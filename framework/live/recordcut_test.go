@@ -117,6 +117,18 @@ func TestASecondRecorderOnTheSameTargetIsRefused(t *testing.T) {
 	if data, _ := os.ReadFile(victim); string(data) != "keep me" {
 		t.Fatalf("the link's target was written: %q", data)
 	}
+	// A hard link is a regular file to Lstat: it is refused once open,
+	// before the pid is written over the file it shares (redteam5).
+	dir = t.TempDir()
+	if err := os.Link(victim, filepath.Join(dir, RecordLockName)); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	if _, err := OpenRecorder(dir, RecordOptions{}, red, sc); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("a hard link as the lock file: %v", err)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "keep me" {
+		t.Fatalf("the hard link's file was written: %q", data)
+	}
 }
 
 // A recording whose directory is removed (or replaced by a file) in the
