@@ -205,6 +205,9 @@ func FuzzRedact(f *testing.F) {
 		if len(value) < scrub.MinLen || strings.ContainsAny(value, "[]") || !utf8.ValidString(value) || !Default().names.Secret(name) {
 			return
 		}
+		if strings.TrimSpace(value) == "" {
+			return // white space only is formatting to the XML and HTML maskers, not a secret
+		}
 		r, sc := build(t)
 		var outputs []string
 		where = (where%positions + positions) % positions

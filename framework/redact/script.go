@@ -16,7 +16,11 @@ import (
 // '...', {"access_token": "..."}, config["token"] = `...`; so are the
 // literals "+" joins to it. The name is an identifier (after a ".", as in
 // window.csrfToken) or a string literal (a JSON-like key, or a name in
-// brackets). Comments are read for the same pattern, so that a
+// brackets). A string literal that follows a secret name given as a
+// string literal and a "," is masked too (setItem("token", "..."),
+// setRequestHeader("Authorization", "..."), ["X-Api-Key", "..."]), but not
+// learned as a secret value: it may be a list of names. Comments are read
+// for the same pattern, so that a
 // commented-out assignment is masked too. The text is read by a small
 // lexer, not a regular expression, so that quotes inside strings,
 // comments, template literals and regular expressions do not shift what
@@ -26,10 +30,12 @@ import (
 type scriptState uint8
 
 const (
-	scriptNone   scriptState = iota
-	scriptName               // a name was read (secret: scriptSecret)
-	scriptAssign             // a secret name and "=" or ":" were read
-	scriptMasked             // a literal was masked: a "+" may join another
+	scriptNone    scriptState = iota
+	scriptName                // a name was read (secret: scriptSecret)
+	scriptAssign              // a secret name and "=" or ":" were read
+	scriptMasked              // a literal was masked: a "+" may join another
+	scriptPair                // a secret name as a string literal, then ",": setItem("token", "...")
+	scriptPairKey             // in a pair, a value key: {"name": "token", "value": "..."}
 )
 
 // scriptText masks src by the script rule and reports whether it changed
@@ -96,8 +102,9 @@ func asciiFoldEqual[T string | []byte](b T, w string) bool {
 // set), comments and regular expressions are not recognised: "//" is text.
 func (r *Redactor) scanScript(src []byte, comment bool, out *[]byte) {
 	state, secretName := scriptNone, false
-	operand := false // the last token ends an operand: a "/" next divides
-	copied := 0      // src[:copied] is in *out already, when *out is not nil
+	literalName := false // the name read (scriptName) is a string literal, not an identifier
+	operand := false     // the last token ends an operand: a "/" next divides
+	copied := 0          // src[:copied] is in *out already, when *out is not nil
 	replace := func(from, to int, with []byte) {
 		if *out == nil {
 			*out = make([]byte, 0, len(src)+len(Mask))
@@ -145,8 +152,20 @@ func (r *Redactor) scanScript(src []byte, comment bool, out *[]byte) {
 				r.learn(string(content))
 				replace(i+1, i+1+len(content), []byte(Mask))
 				state = scriptMasked
+			case state == scriptPair && followedByColon(src[end:]):
+				// A key after the name: {"name": "token", "value": "..."}.
+				state = scriptNone
+				if isValue(jsUnescape(content)) {
+					state = scriptPairKey
+				}
+			case state == scriptPair:
+				// Masked here, not learned: a list of field names
+				// (["password", "email"]) would make "email" a secret
+				// everywhere.
+				replace(i+1, i+1+len(content), []byte(Mask))
+				state = scriptNone
 			case c != '`' && len(content) <= maxLabel:
-				state, secretName = scriptName, r.names.Secret(jsUnescape(content))
+				state, secretName, literalName = scriptName, r.names.Secret(jsUnescape(content)), true
 			default:
 				state = scriptNone
 			}
@@ -158,11 +177,17 @@ func (r *Redactor) scanScript(src []byte, comment bool, out *[]byte) {
 				j++
 			}
 			word := string(src[i:j])
-			state, secretName = scriptName, r.names.Secret(jsUnescape([]byte(word)))
+			state, secretName, literalName = scriptName, r.names.Secret(jsUnescape([]byte(word))), false
 			operand = !jsKeywordBeforeExpression[word]
 			i = j
 		case c == ']' && state == scriptName:
 			i++ // config["token"] = ...: the name stands
+		case c == ',' && state == scriptName && secretName && literalName:
+			// A name and its value as arguments or a pair:
+			// localStorage.setItem("token", "..."), xhr.setRequestHeader(
+			// "Authorization", "Bearer ..."), ["X-Api-Key", "..."].
+			state, operand = scriptPair, false
+			i++
 		case c == ':' || strings.IndexByte("=+-*%&|^!<>?~", c) >= 0:
 			j := i + 1
 			for c != ':' && j < len(src) && strings.IndexByte("=+-*%&|^!<>?~", src[j]) >= 0 {
@@ -174,6 +199,8 @@ func (r *Redactor) scanScript(src []byte, comment bool, out *[]byte) {
 				state = scriptAssign
 			case state == scriptMasked && op == "+":
 				state = scriptAssign
+			case state == scriptPairKey && op == ":":
+				state = scriptPair
 			default:
 				state = scriptNone
 			}
@@ -316,4 +343,11 @@ func jsUnescape(b []byte) string {
 		}
 	}
 	return sb.String()
+}
+
+// followedByColon reports whether the first byte of rest that is not
+// white space is ":".
+func followedByColon(rest []byte) bool {
+	rest = bytes.TrimLeft(rest, " \t\r\n")
+	return len(rest) > 0 && rest[0] == ':'
 }

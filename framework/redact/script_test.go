@@ -97,3 +97,32 @@ func TestScriptJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptNameValueArguments: a secret name given as a string literal
+// and its value next to it, as arguments or as a pair, is masked
+// (redteam5: localStorage.setItem("token", "...") and a pair object in a
+// script came out as written). The value is not learned: a list of names
+// must not make its members secret everywhere.
+func TestScriptNameValueArguments(t *testing.T) {
+	r, sc := build(t)
+	for in, want := range map[string]string{
+		`localStorage.setItem("token", "Zk81stored");`:                         `localStorage.setItem("token", "[REDACTED]");`,
+		`xhr.setRequestHeader('Authorization', 'Bearer Zk82header');`:          `xhr.setRequestHeader('Authorization', '[REDACTED]');`,
+		`const h = [["X-Api-Key", "Zk83tuple"], ["Accept", "text/html"]];`:     `const h = [["X-Api-Key", "[REDACTED]"], ["Accept", "text/html"]];`,
+		`var cfg = {"name": "token", "value": "Zk84pair"};`:                    `var cfg = {"name": "token", "value": "[REDACTED]"};`,
+		`var cfg = {"name": "password", "hint": "kept", "other": "kept too"};`: `var cfg = {"name": "password", "hint": "kept", "other": "kept too"};`,
+		`render("title", "kept"); f(token, "kept: an identifier is no name");`: `render("title", "kept"); f(token, "kept: an identifier is no name");`,
+	} {
+		out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/javascript"}}, []byte(in))
+		if err != nil || string(out) != want {
+			t.Errorf("%s\ngot:  %s\nwant: %s (%v)", in, out, want, err)
+		}
+	}
+	list := `var fields = ["password", "username_field"];`
+	if out, _, _ := r.BodyOf(http.Header{"Content-Type": {"application/javascript"}}, []byte(list)); string(out) != `var fields = ["password", "[REDACTED]"];` {
+		t.Errorf("a list of names: %s", out)
+	}
+	if got := sc.String("echo username_field"); got != "echo username_field" {
+		t.Errorf("a name after a secret name was learned as a secret value: %s", got)
+	}
+}
