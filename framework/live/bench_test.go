@@ -18,6 +18,15 @@ import (
 	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
+// bareFront is httputil.ReverseProxy alone to prod, with the proxy's
+// transport settings and copy buffers: the benchmarks' floor.
+func bareFront(prod *url.URL) http.Handler {
+	rp := httputil.NewSingleHostReverseProxy(prod)
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}
+	rp.BufferPool = bufferPool{}
+	return rp
+}
+
 // BenchmarkProxyPath measures one request through a front to prod and
 // back, client, front and prod in this process, one request at a time:
 // ns/op is the round trip, allocs/op everything allocated on the way.
@@ -37,12 +46,7 @@ func BenchmarkProxyPath(b *testing.B) {
 		name, path string
 		front      func(b *testing.B) http.Handler
 	}{
-		{"bare", "/items/%d", func(*testing.B) http.Handler {
-			rp := httputil.NewSingleHostReverseProxy(prodURL)
-			rp.Transport = &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}
-			rp.BufferPool = bufferPool{}
-			return rp
-		}},
+		{"bare", "/items/%d", func(*testing.B) http.Handler { return bareFront(prodURL) }},
 		{"unmatched", "/other/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, refused) }},
 		{"refused", "/items/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, refused) }},
 		{"healthy", "/items/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, shadow.URL) }},

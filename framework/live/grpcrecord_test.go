@@ -17,9 +17,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
-	"github.com/shadowtest/shadowtest/framework/redact"
 	"github.com/shadowtest/shadowtest/framework/runner"
-	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/framework/spec"
 	"github.com/shadowtest/shadowtest/framework/traffic"
 )
@@ -37,11 +35,7 @@ func TestGRPCRecordRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := scrub.New()
-	red, err := redact.Build(redact.Options{Scrubber: sc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, red := newTestRecorderParts(t)
 	recorder := NewRecorder(f, false, RecordOptions{}, red, sc)
 	s, front := grpcSession(t, grpcSpec(t, prod.addr, shadow.addr, ""), Options{Record: recorder.Record})
 	conn := dial(t, strings.TrimPrefix(front.URL, "http://"))
@@ -167,11 +161,7 @@ endpoints: items: {grpc: "shadowtest.live.v1.Items/*", safe: true}
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := scrub.New()
-	red, err := redact.Build(redact.Options{Scrubber: sc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, red := newTestRecorderParts(t)
 	recorder := NewRecorder(f, false, RecordOptions{WireRPCs: wire}, red, sc)
 	s, front := grpcSession(t, plan, Options{Record: recorder.Record})
 	conn := dial(t, strings.TrimPrefix(front.URL, "http://"))
@@ -239,11 +229,7 @@ func (w blockedWriter) Close() error                { return nil }
 // bytes has no body, so five 20 MiB calls waiting for a stuck disk must not
 // all be held (before, each counted as about 600 bytes).
 func TestRecordQueueCountsRPCMessages(t *testing.T) {
-	sc := scrub.New()
-	red, err := redact.Build(redact.Options{Scrubber: sc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, red := newTestRecorderParts(t)
 	w := blockedWriter{release: make(chan struct{})}
 	recorder := NewRecorder(w, false, RecordOptions{WireRPCs: true}, red, sc)
 	message := bytes.Repeat([]byte{0x0a}, 20<<20)

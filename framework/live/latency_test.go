@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"slices"
 	"testing"
@@ -37,14 +36,11 @@ func BenchmarkProxyLatency(b *testing.B) {
 	defer close(hold)
 	prodURL, _ := url.Parse(prod.URL)
 	refused := closedURL(b)
-	bare := httputil.NewSingleHostReverseProxy(prodURL)
-	bare.Transport = &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}
-	bare.BufferPool = bufferPool{}
 	arms := []struct {
 		name  string
 		front http.Handler
 	}{
-		{"bare", bare},
+		{"bare", bareFront(prodURL)},
 		{"dropped", proxyFor(b, prod.URL, slow.URL)},
 		{"refused", proxyFor(b, prod.URL, refused)},
 	}

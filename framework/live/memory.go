@@ -2,7 +2,6 @@ package live
 
 import (
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/internal/mirror"
 	"github.com/shadowtest/shadowtest/framework/runner"
 )
 
@@ -15,12 +14,6 @@ import (
 // collector works harder instead of letting runner.GCPercent's headroom
 // grow the heap past what the session can hold by design.
 func MemoryLimit(plan *framework.Plan, queueSize int) int64 {
-	maxBody := plan.Mirror.MaxBodyBytes
-	if maxBody <= 0 {
-		maxBody = mirror.DefaultMaxBodyBytes
-	}
-	if queueSize <= 0 {
-		queueSize = DefaultQueuePerWorker * max(plan.Mirror.Concurrency, 1)
-	}
-	return runner.MemoryLimit(plan) + int64(queueSize)*2*maxBody + DefaultCaptureBytes(plan, queueSize)
+	// The queue at its bound, and the default budget, which is sized on it.
+	return runner.MemoryLimit(plan) + 2*DefaultCaptureBytes(plan, queueSize)
 }

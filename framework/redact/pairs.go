@@ -81,22 +81,7 @@ func (r *Redactor) learnPair(value string) {
 }
 
 // learnPairJSON registers the string leaves of a secret pair's JSON value.
-func (r *Redactor) learnPairJSON(v any) {
-	switch t := v.(type) {
-	case string:
-		r.learnPair(t)
-	case map[string]any:
-		for _, c := range t {
-			r.learnPairJSON(c)
-		}
-	case []any:
-		for _, c := range t {
-			r.learnPairJSON(c)
-		}
-	default:
-		r.learnAny(t)
-	}
-}
+func (r *Redactor) learnPairJSON(v any) { jsonLeaves(v, r.learnPair) }
 
 // pairValueStep reports whether loc, a difference's location, is the value
 // of a pair its path names by a secret label: $.headers[name="Cookie"].value,

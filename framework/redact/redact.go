@@ -683,19 +683,23 @@ func (r *Redactor) elementStep(i int, elem any) fieldpath.Step {
 }
 
 // learnAny registers the string leaves of a masked JSON value.
-func (r *Redactor) learnAny(v any) {
+func (r *Redactor) learnAny(v any) { jsonLeaves(v, r.learn) }
+
+// jsonLeaves calls fn with every string and number of a decoded JSON
+// value.
+func jsonLeaves(v any, fn func(string)) {
 	switch t := v.(type) {
 	case string:
-		r.learn(t)
+		fn(t)
 	case json.Number:
-		r.learn(t.String())
+		fn(t.String())
 	case map[string]any:
 		for _, c := range t {
-			r.learnAny(c)
+			jsonLeaves(c, fn)
 		}
 	case []any:
 		for _, c := range t {
-			r.learnAny(c)
+			jsonLeaves(c, fn)
 		}
 	}
 }
