@@ -5,10 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 	"github.com/shadowtest/shadowtest/framework"
 )
 
@@ -22,9 +22,7 @@ func TestSpecFilesMustBeRegular(t *testing.T) {
 	os.Symlink("/dev/zero", filepath.Join(dir, "zero.binpb"))
 	os.Symlink("/dev/zero", filepath.Join(dir, "zero.proto"))
 	os.Symlink("/proc/self/environ", filepath.Join(dir, "environ.proto"))
-	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.proto"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.MakeFIFO(t, filepath.Join(dir, "fifo.proto"))
 	os.WriteFile(filepath.Join(dir, "imports.proto"), []byte("syntax = \"proto3\";\nimport \"zero.proto\";\n"), 0o644)
 	check := func(what string, f func() error) {
 		t.Helper()

@@ -3,10 +3,10 @@ package runner
 import (
 	"context"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 	"github.com/shadowtest/shadowtest/framework"
 )
 
@@ -15,9 +15,7 @@ import (
 // open the FIFO and wait for a writer, and the run waited with it.
 func TestCountRefusesFIFO(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "traffic.jsonl")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.MakeFIFO(t, fifo)
 	plan := &framework.Plan{Dir: t.TempDir(), Traffic: []framework.TrafficSource{{Format: "jsonl", Path: fifo}}}
 	done := make(chan error, 1)
 	go func() { _, err := Count(context.Background(), plan); done <- err }()

@@ -4,9 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 )
 
 // TestEmbedCannotReadTheEnvironment: CUE's @embed reads a file into a
@@ -58,19 +59,19 @@ endpoints: a: {method: "GET", path: "/a"}
 // /dev/zero (which a pull request can add) read until memory ran out.
 // Load refuses them, naming the entry, at once.
 func TestSpecDirectoryHoldsFilesOnly(t *testing.T) {
-	for name, create := range map[string]func(path string) error{
-		"fifo":      func(path string) error { return syscall.Mkfifo(path, 0o644) },
-		"dev zero":  func(path string) error { return os.Symlink("/dev/zero", path) },
-		"proc file": func(path string) error { return os.Symlink("/proc/self/environ", path) },
+	for name, create := range map[string]func(t *testing.T, path string) error{
+		"fifo":      func(t *testing.T, path string) error { testenv.MakeFIFO(t, path); return nil },
+		"dev zero":  func(_ *testing.T, path string) error { return os.Symlink("/dev/zero", path) },
+		"proc file": func(_ *testing.T, path string) error { return os.Symlink("/proc/self/environ", path) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "spec.cue"), []byte("package shadow\nendpoints: a: {method: \"GET\", path: \"/a\"}\n"), 0o644)
 			os.MkdirAll(filepath.Join(dir, "lib"), 0o755)
-			if err := create(filepath.Join(dir, "x.cue")); err != nil {
+			if err := create(t, filepath.Join(dir, "x.cue")); err != nil {
 				t.Fatal(err)
 			}
-			create(filepath.Join(dir, "lib", "y.cue"))
+			create(t, filepath.Join(dir, "lib", "y.cue"))
 			done := make(chan error, 1)
 			go func() { _, err := Load(dir, Options{Live: true}); done <- err }()
 			select {

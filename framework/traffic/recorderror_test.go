@@ -5,9 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/shadowtest/shadowtest/fixtures/testenv"
 	"github.com/shadowtest/shadowtest/framework"
 )
 
@@ -60,9 +60,7 @@ func TestRecordErrorsNameByteOffsetAndQuoteSnippets(t *testing.T) {
 // file in a format error.
 func TestNotRegularFilesAreRefused(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "traffic.jsonl")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testenv.MakeFIFO(t, fifo)
 	link := filepath.Join(t.TempDir(), "environ.jsonl")
 	if err := os.Symlink("/proc/self/environ", link); err != nil {
 		t.Fatal(err)
