@@ -18,10 +18,18 @@ import (
 // response: 5-byte prefixes, a compressed flag and a big-endian length,
 // each followed by a message) into its messages, decompressing them with
 // encoding (the grpc-encoding header: "", "identity" or "gzip"). At most
-// limit bytes of messages are returned; truncated reports more.
+// limit bytes of messages, and at most MaxMessages(limit) messages, are
+// returned; truncated reports more. A limit of 0 or less caps neither.
 func Frames(body []byte, encoding string, limit int64) (messages [][]byte, truncated bool, err error) {
 	var total int64
+	maxMessages := MaxMessages(limit)
 	for len(body) > 0 {
+		if maxMessages > 0 && len(messages) == maxMessages {
+			// Empty messages add nothing to total: 5-byte frames would
+			// give two million messages per 10 MiB, each one decoded,
+			// compared and written as {} afterwards.
+			return messages, true, nil
+		}
 		if len(body) < 5 {
 			return nil, false, fmt.Errorf("malformed gRPC frame: %d bytes left, shorter than a 5-byte prefix", len(body))
 		}
@@ -51,6 +59,21 @@ func Frames(body []byte, encoding string, limit int64) (messages [][]byte, trunc
 		messages = append(messages, msg)
 	}
 	return messages, false, nil
+}
+
+// MinMessages is the least MaxMessages allows, whatever the byte cap.
+const MinMessages = 1024
+
+// MaxMessages bounds how many messages Frames returns under a byte cap of
+// limit (mirror.maxBodyBytes): one per 64 bytes of it, at least
+// MinMessages (163,840 under the default 10 MiB). A stream with more is
+// cut there, as one over the byte cap is. It is 0 (no bound) when limit
+// is 0 or less.
+func MaxMessages(limit int64) int {
+	if limit <= 0 {
+		return 0
+	}
+	return int(max(limit/64, MinMessages))
 }
 
 func decompress(msg []byte, encoding string, limit int64) ([]byte, error) {
@@ -93,7 +116,8 @@ type Wire struct {
 // as if the gRPC client had sent it: canonical protojson bodies, the status
 // as the response's RPC status, reserved names left out of the metadata.
 // limit caps the request's and the response's messages (the mirror's body
-// cap). d may be nil,
+// cap), in bytes and in number (MaxMessages): a request over it is an
+// error, a response over it is cut and marked truncated. d may be nil,
 // or lack the method: the messages are then kept as wire bytes (fit for
 // recording), the bodies left empty, and the error says the RPC cannot be
 // compared. A malformed frame is an error too.
@@ -108,7 +132,7 @@ func (d *Descriptors) FromFrames(w Wire, limit int64) (framework.Request, framew
 		return req, framework.Response{}, fmt.Errorf("request: %w", err)
 	}
 	if over {
-		return req, framework.Response{}, fmt.Errorf("request: its messages are over the body cap of %d bytes (mirror.maxBodyBytes)", limit)
+		return req, framework.Response{}, fmt.Errorf("request: its messages are over the body cap of %d bytes or %d messages (mirror.maxBodyBytes, one message per 64 bytes of it)", limit, MaxMessages(limit))
 	}
 	req.RPC = &framework.RPCCall{Method: method, Messages: reqMessages, Wire: true}
 

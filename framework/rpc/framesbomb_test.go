@@ -78,3 +78,45 @@ func TestFramesCapReachedExactlyInflatesNoMore(t *testing.T) {
 		t.Errorf("a frame after a full cap of %d KiB allocated %d MiB", limit>>10, grew>>20)
 	}
 }
+
+// TestFromFramesBoundsMessageCount: empty messages add nothing to the byte
+// total, so 5-byte frames carried about 200,000 messages per MiB under the
+// cap, each then decoded and written as {} by the live proxy's copy
+// worker (redteam5). The number of messages is capped too (MaxMessages,
+// one per 64 bytes of the cap): a request with more is an error as one
+// over the byte cap is, a response with more is cut and marked truncated.
+func TestFromFramesBoundsMessageCount(t *testing.T) {
+	const limit = 1 << 20
+	empty := bytes.Repeat([]byte{0, 0, 0, 0, 0}, limit/5) // within the byte cap
+	w := Wire{
+		Method:          "a.B/C",
+		RequestBody:     empty,
+		ResponseBody:    empty,
+		ResponseTrailer: http.Header{"Grpc-Status": {"0"}},
+	}
+	req, _, err := (*Descriptors)(nil).FromFrames(w, limit)
+	if err == nil || !strings.Contains(err.Error(), "over the body cap") {
+		t.Errorf("a request of %d empty messages under a %d KiB cap: %v, want it refused as over the cap", len(empty)/5, limit>>10, err)
+	}
+	if req.RPC != nil && len(req.RPC.Messages) > MaxMessages(limit) {
+		t.Errorf("%d request messages kept, want at most %d", len(req.RPC.Messages), MaxMessages(limit))
+	}
+	w.RequestBody = nil
+	_, resp, _ := (*Descriptors)(nil).FromFrames(w, limit)
+	if resp.RPC == nil || len(resp.RPC.Messages) != MaxMessages(limit) || !resp.Truncated {
+		n := -1
+		if resp.RPC != nil {
+			n = len(resp.RPC.Messages)
+		}
+		t.Errorf("a response of %d empty messages: %d kept, truncated %v; want %d kept and truncated", len(empty)/5, n, resp.Truncated, MaxMessages(limit))
+	}
+	// Under the bound, nothing changes: as many messages as the cap's
+	// share are all kept.
+	w.ResponseBody = empty[:5*MaxMessages(limit)]
+	if _, resp, _ := (*Descriptors)(nil).FromFrames(w, limit); resp.RPC == nil || len(resp.RPC.Messages) != MaxMessages(limit) || resp.Truncated {
+		t.Errorf("a response of exactly MaxMessages messages was cut (truncated %v)", resp.Truncated)
+	}
+	if got := MaxMessages(2048); got != MinMessages {
+		t.Errorf("MaxMessages(2048) = %d, want the floor %d", got, MinMessages)
+	}
+}
