@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -330,4 +331,78 @@ func urlEscape(s string) string {
 func jsonEscape(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b[1 : len(b)-1])
+}
+
+// TestEscapedEchoOfAKnownSecretIsMasked: a hostile shadow echoes a token
+// it was sent with JSON escapes ("\u0041" for "A"; PHP writes "/" as "\/"): the bytes hold
+// no form the scrubber knows, but any JSON reader of the output decodes
+// the secret. What decodes to a known secret, in a value or a member
+// name, is masked, directly and in a document carried as a string.
+func TestEscapedEchoOfAKnownSecretIsMasked(t *testing.T) {
+	r, sc := build(t)
+	r.Header(http.Header{"Authorization": {"Bearer " + secret}})
+	// A base64 token echoed by PHP's json_encode, which writes "/" as "\/".
+	const slashed = "Ab/cd+ef0123456789=="
+	r.Header(http.Header{"X-Api-Key": {slashed}})
+	escaped := ""
+	for _, c := range secret {
+		escaped += fmt.Sprintf(`\u%04x`, c)
+	}
+	partly := strings.Replace(secret, "s", `\u0073`, 1)
+	inner, _ := json.Marshal(`{"echo":"` + escaped + `"}`)
+	for _, body := range []string{
+		`{"echo":"` + escaped + `"}`,
+		`{"echo":"` + partly + `","url":"https:\/\/a.example\/"}`,
+		`{"` + escaped + `":1}`,
+		`[["Authorization","Bearer ` + partly + `"]]`,
+		`{"carried":` + string(inner) + `}`,
+		`{"echoed":"` + strings.ReplaceAll(slashed, "/", `\/`) + `"}`,
+	} {
+		out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		out = sc.Bytes(out)
+		if decoded := decodeAll(t, out); strings.Contains(decoded, secret) || strings.Contains(decoded, slashed) {
+			t.Errorf("%s\nshown as %s, which decodes to the secret: %s", body, out, decoded)
+		}
+	}
+	// A body without escapes is kept as written: the scrubber masks it.
+	plain := `{"b":1, "a":"` + secret + `"}`
+	if out, _, _ := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(plain)); string(out) != plain {
+		t.Errorf("a body without escapes was rewritten: %s", out)
+	}
+}
+
+// decodeAll returns every member name and string of a JSON document, and
+// of the documents carried in its strings, decoded, one per line.
+func decodeAll(t *testing.T, doc []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		t.Fatalf("%s: %v", doc, err)
+	}
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			b.WriteString(x + "\n")
+			var inner any
+			if json.Unmarshal([]byte(x), &inner) == nil {
+				walk(inner)
+			}
+		case map[string]any:
+			for k, c := range x {
+				b.WriteString(k + "\n")
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	return b.String()
 }

@@ -325,10 +325,49 @@ func (r *Redactor) document(body []byte) ([]byte, error) {
 		// was not masked, and the body as written still shows it.
 		return nil, errPairHidden
 	}
+	if !changed && bytes.IndexByte(body, '\\') >= 0 {
+		// A string written with escapes ("\u0041" for "A") hides a secret
+		// known by value from the scrubber, which matches bytes: what
+		// decodes to one is masked, and the body written again.
+		v, changed = r.maskKnown(v)
+	}
 	if !changed {
 		return body, nil
 	}
 	return json.Marshal(v)
+}
+
+// maskKnown masks the secrets known by value in the member names and
+// string leaves of a decoded JSON document.
+func (r *Redactor) maskKnown(v any) (any, bool) {
+	if r.values == nil || r.values.Len() == 0 {
+		return v, false
+	}
+	changed := false
+	switch t := v.(type) {
+	case string:
+		if s := r.values.String(t); s != t {
+			return s, true
+		}
+	case map[string]any:
+		for k, child := range t {
+			if nv, c := r.maskKnown(child); c {
+				t[k], changed = nv, true
+			}
+			if masked := r.values.String(k); masked != k {
+				child := t[k]
+				delete(t, k)
+				t[masked], changed = child, true
+			}
+		}
+	case []any:
+		for i, child := range t {
+			if nv, c := r.maskKnown(child); c {
+				t[i], changed = nv, true
+			}
+		}
+	}
+	return v, changed
 }
 
 // errPairHidden: a JSON document with name/value pairs gives a member
