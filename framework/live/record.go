@@ -96,6 +96,10 @@ type Recorder struct {
 	queue       chan framework.Exchange
 	queuedBytes atomic.Int64
 	done        chan error
+	// gate keeps Record from sending on the queue once Close closed it:
+	// a request that outlives the server's shutdown is offered late.
+	gate    sync.RWMutex
+	closing bool
 
 	// written counts exchanges in finished files (and, at Close, the
 	// last one); pending those in the file being written.
@@ -277,13 +281,20 @@ func (r *Recorder) wrote(err error) {
 }
 
 // Record queues an exchange with prod's answer, if the recorder's sample
-// takes it. It never blocks. It must not be called after Close.
+// takes it. It never blocks. After Close the exchange is dropped and
+// counted (a request that outlived the server's shutdown).
 func (r *Recorder) Record(ex *framework.Exchange) {
 	if r.rate < 1 && !runner.Sampled(&ex.Request, r.rate, recordSeed) {
 		return
 	}
 	if ex.Recorded == nil || ex.Recorded.Failed() || ex.Recorded.Truncated {
 		r.withheld.Add(1)
+		return
+	}
+	r.gate.RLock()
+	defer r.gate.RUnlock()
+	if r.closing {
+		r.dropped.Add(1)
 		return
 	}
 	size := exchangeBytes(ex)
@@ -325,7 +336,10 @@ func messagesBytes(messages [][]byte) int64 {
 // Close writes what is queued and finishes the last file.
 func (r *Recorder) Close() error {
 	r.close.Do(func() {
+		r.gate.Lock()
+		r.closing = true
 		close(r.queue)
+		r.gate.Unlock()
 		r.err = <-r.done
 		if r.unlock != nil {
 			r.unlock()
@@ -341,7 +355,8 @@ func (r *Recorder) Close() error {
 type RecordCounts struct {
 	// Written counts the exchanges in finished files.
 	Written int64
-	// Dropped counts exchanges that found the queue full.
+	// Dropped counts exchanges that found the queue full (or came after
+	// Close).
 	Dropped int64
 	// Withheld counts exchanges not recorded on purpose: not redactable,
 	// cut at the body cap, or prod failed.
