@@ -200,7 +200,8 @@ endpoints: a: path: "/a"
 
 // TestFlagsAboveTheirRangeAreRefused: --concurrency and --queue size
 // channels allocated at once; 2,000,000,000 crashed run and proxy with
-// "fatal error: out of memory" and a Go stack trace (redteam5).
+// "fatal error: out of memory" and a Go stack trace (redteam5). Intervals
+// below a second are refused too (redteam6).
 func TestFlagsAboveTheirRangeAreRefused(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte("package shadow\ntargets: {prod: url: \"http://127.0.0.1:1\", shadow: url: \"http://127.0.0.1:2\"}\ntraffic: [{jsonl: \"t.jsonl\"}]\nendpoints: a: path: \"/a\"\n"), 0o644)
@@ -213,6 +214,11 @@ func TestFlagsAboveTheirRangeAreRefused(t *testing.T) {
 		{[]string{"run", dir, "--junit", "none", "--concurrency", "2000000000"}, "--concurrency 2000000000:"},
 		{append(slices.Clone(proxy), "--concurrency", "1025"), "--concurrency 1025:"},
 		{append(slices.Clone(proxy), "--queue", "2000000000"), "--queue 2000000000:"},
+		// Below a second they woke the proxy up without end: 1ns kept a
+		// core busy while no request came.
+		{append(slices.Clone(proxy), "--record", filepath.Join(dir, "rec")+"/", "--record-max-age", "1ns"), "--record-max-age 1ns:"},
+		{append(slices.Clone(proxy), "--results", filepath.Join(dir, "r.json"), "--results-every", "1ns"), "--results-every 1ns:"},
+		{append(slices.Clone(proxy), "--results-every", "-1s"), "--results-every -1s:"},
 	} {
 		r := shadowtest(t, tc.args...)
 		if r.code != exitInvalid || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "proxying") {

@@ -57,6 +57,10 @@ type proxyOptions struct {
 	outputs                 outputOptions
 }
 
+// minInterval is the least --results-every and --record-max-age: each
+// wakes the proxy up that often.
+const minInterval = time.Second
+
 // maxQueue bounds --queue: the queue is allocated at once (2,000,000,000
 // crashed the proxy out of memory with a Go stack trace); 65,536 is 16
 // times the default of 1,024 workers.
@@ -74,7 +78,7 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opt.admin, "admin", DefaultAdmin, "serve /metrics, /status and the controls (POST /kill, /resume, /rate?value=R) on `ADDR`")
 	fs.StringVar(&opt.tokenEnv, "admin-token-env", DefaultAdminTokenEnv, "environment `VARIABLE` holding the bearer token of the admin POST endpoints (unset: control only by signal and kill file)")
 	fs.DurationVar(&opt.duration, "duration", 0, "end the session after this long and judge it (0: until SIGTERM or SIGINT)")
-	fs.DurationVar(&opt.every, "results-every", DefaultResultsInterval, "rewrite --results this often during the session, so that shadowtest report works mid-session")
+	fs.DurationVar(&opt.every, "results-every", DefaultResultsInterval, "rewrite --results this often during the session (at least 1s; 0: only at the end), so that shadowtest report works mid-session")
 	fs.IntVar(&opt.queue, "queue", 0, "copies waiting for a shadow worker before new ones are dropped (0: 4 per worker)")
 	fs.StringVar(&opt.captureBudget, "capture-budget", "", "bytes the copies of requests and prod's answers may hold while prod answers, before the queue (e.g. 256MiB); a copy that does not fit is dropped, prod's answer passes untouched (empty: what the queue holds, --queue x 2 x mirror.maxBodyBytes)")
 	fs.BoolVar(&opt.probeProd, "probe-prod", false, "let endpoints with noise.probe send that fraction of their safe requests to prod a second time (adds load to prod)")
@@ -84,7 +88,7 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&opt.recordRate, "record-rate", 1, "the fraction of exchanges --record keeps (deterministic by request, independent of the mirror's rate)")
 	fs.StringVar(&opt.recordMaxSize, "record-max-size", humanize.IBytes(live.DefaultRecordMaxSize), "with --record DIR/: start a new file before the current one would pass `SIZE` (e.g. 64MiB, 500MB)")
 	fs.IntVar(&opt.recordMaxFiles, "record-max-files", 0, "with --record DIR/: keep at most `N` recordings in the directory, deleting the oldest (0: keep all)")
-	fs.DurationVar(&opt.recordMaxAge, "record-max-age", live.DefaultRecordMaxAge, "with --record DIR/: start a new file once the current one is this old, full or not")
+	fs.DurationVar(&opt.recordMaxAge, "record-max-age", live.DefaultRecordMaxAge, "with --record DIR/: start a new file once the current one is this old, full or not (at least 1s)")
 	fs.BoolVar(&opt.recordWireRPCs, "record-wire-rpcs", false, "with --record: also record gRPC calls the descriptors cannot decode, as wire bytes (messagesBase64); they are checked for secrets by value only, since wire bytes carry no field names (off: withheld and counted)")
 	opt.limits.register(fs)
 	opt.outputs.register(fs)
@@ -101,6 +105,11 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	case opt.queue < 0 || opt.queue > maxQueue:
 		fmt.Fprintf(stderr, "shadowtest: --queue %d: want a number of copies from 1 to %d (0: 4 per worker)\n", opt.queue, maxQueue)
+		return exitInvalid
+	case opt.every != 0 && opt.every < minInterval:
+		// Below a second, a rewrite of the results after another kept a
+		// core busy for nothing: report reads them at a person's pace.
+		fmt.Fprintf(stderr, "shadowtest: --results-every %s: want 0 (never) or at least %s\n", opt.every, minInterval)
 		return exitInvalid
 	case opt.record == "-":
 		fmt.Fprintln(stderr, "shadowtest: --record -: a recording goes to a FILE or a DIR/, not to standard output (which the summary uses)")
@@ -361,8 +370,10 @@ func openRecorder(opt proxyOptions, out *outputs, stdout, stderr io.Writer) (*li
 	if opt.recordMaxFiles < 0 {
 		return nil, fmt.Errorf("--record-max-files %d: want 0 (keep all) or more", opt.recordMaxFiles)
 	}
-	if opt.recordMaxAge <= 0 {
-		return nil, fmt.Errorf("--record-max-age %s: want a duration above 0, e.g. 10m", opt.recordMaxAge)
+	if opt.recordMaxAge < minInterval {
+		// The recorder wakes up every max age (at most every second):
+		// --record-max-age 1ns kept a core busy while the proxy was idle.
+		return nil, fmt.Errorf("--record-max-age %s: want at least %s, e.g. 10m", opt.recordMaxAge, minInterval)
 	}
 	recorder, err := live.OpenRecorder(opt.record, live.RecordOptions{Rate: opt.recordRate, MaxSize: int64(maxSize), MaxFiles: opt.recordMaxFiles, MaxAge: opt.recordMaxAge, Log: stderr, WireRPCs: opt.recordWireRPCs},
 		out.redactor, scrubberOf(stdout))
