@@ -4,7 +4,8 @@
 //
 // Path segments that look like identifiers become parameters: numeric ids,
 // UUIDs and long hex hashes become {id} (then {id2}, {id3} in the same
-// path), ISO dates become {date}. Memory grows with the number of distinct
+// path), ISO dates become {date}, and segments that look like credentials
+// (scrub.PathTokens: a reset token, a JWT) become {token}. Memory grows with the number of distinct
 // endpoints, never with the number of requests; past MaxEndpoints distinct
 // templates, further ones are only counted as "other".
 //
@@ -43,7 +44,8 @@ type Endpoint struct {
 	GRPC string
 	// Count is the number of requests observed.
 	Count int64
-	// Example is the path (without query) of the first request seen.
+	// Example is the path (without query) of the first request seen,
+	// with the segments that look like credentials masked.
 	Example string
 }
 
@@ -115,6 +117,7 @@ func Discover(src Source) (*Result, error) {
 			i = len(res.Endpoints)
 			index[key] = i
 			example, _, _ := strings.Cut(ex.Request.URL, "?")
+			example = scrub.PathTokens(example) // written in the spec's comment
 			res.Endpoints = append(res.Endpoints, Endpoint{Method: method, Path: path, GRPC: grpc, Example: example})
 		}
 		res.Endpoints[i].Count++
@@ -167,6 +170,13 @@ func Template(rawURL string) string {
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
 		p = selector.TemplateSegment(p)
+		if p != "" && scrub.PathTokens(p) == scrub.Mask {
+			// A credential in the path (a password-reset or magic-link
+			// token) is a parameter: as written, it went into the
+			// specs, their file names and the summary, one endpoint
+			// per token.
+			p = "{token}"
+		}
 		parts[i] = p
 		if len(p) >= 2 && strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
 			param := p[1 : len(p)-1]

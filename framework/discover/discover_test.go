@@ -44,6 +44,10 @@ func TestTemplate(t *testing.T) {
 		{"/files/a%20b", "/files/a b", "unescaped as the selector matches it"},
 		{"/q/%7Bx%7D", "/q/{x}", "an escaped {x} becomes a parameter: still covers the request"},
 		{"/", "/", "root"},
+		{"/reset/Xk9_aQ3-bT7mZp2LwRt8Vg", "/reset/{token}", "a credential in the path is a parameter, never written in a spec (redteam6)"},
+		{"/verify/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl12/again", "/verify/{token}/again", "a JWT"},
+		{"/users/123/keys/AKIA1234567890ABCDEF", "/users/{id}/keys/{token}", "an API key after an id"},
+		{"/docs/getting-started", "/docs/getting-started", "words without digits stay"},
 	}
 	for _, tt := range tests {
 		if got := Template(tt.in); got != tt.want {
@@ -156,5 +160,45 @@ func TestWrittenSpecsShowNoHiddenText(t *testing.T) {
 	}
 	if len(plan.Endpoints) != 1 || plan.Endpoints[0].Path != path {
 		t.Errorf("the endpoint's path is %q, want %q", plan.Endpoints[0].Path, path)
+	}
+}
+
+// TestWrittenSpecsHoldNoPathCredential: a recording of a password-reset
+// flow gave one endpoint per token, each written with its token in the
+// spec's file name, endpoint name, path and comment, committed with the
+// specs (redteam6). The tokens are one {token} parameter, and the
+// example is masked.
+func TestWrittenSpecsHoldNoPathCredential(t *testing.T) {
+	tokens := []string{"Xk9_aQ3-bT7mZp2LwRt8Vg", "pQ7-Lm2_Zx8vNc4bWq1eRt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln12"}
+	var lines []string
+	for _, tok := range tokens {
+		lines = append(lines, "GET /reset/"+tok+"?lang=en", "POST /reset/"+tok)
+	}
+	res, err := Discover(requests(lines...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specDir := filepath.Join(t.TempDir(), "specs")
+	files, err := Write(res, Options{Dir: specDir, Traffic: "t.jsonl", Format: "jsonl", Source: "t.jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Endpoints) != 2 {
+		t.Errorf("%d endpoints, want GET and POST /reset/{token}: %+v", len(res.Endpoints), res.Endpoints)
+	}
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		for _, tok := range tokens {
+			if strings.Contains(file, tok[:8]) || strings.Contains(string(data), tok[:8]) || strings.Contains(strings.ToLower(string(data)), strings.ToLower(tok[:8])) {
+				t.Errorf("%s holds the token %s:\n%s", filepath.Base(file), tok, data)
+			}
+		}
+	}
+	plan, err := spec.Load(specDir, spec.Options{Live: true})
+	if err != nil {
+		t.Fatalf("the written specs do not load:\n%v", err)
+	}
+	if len(plan.Endpoints) != 2 || plan.Endpoints[0].Path != "/reset/{token}" {
+		t.Errorf("endpoints %+v, want /reset/{token}", plan.Endpoints)
 	}
 }
