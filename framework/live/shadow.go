@@ -86,7 +86,10 @@ type Shadow struct {
 	queue   chan job
 	kill    *Switch
 	ramp    atomic.Pointer[Ramp] // AttachRamp
-	// reloadMu serialises reloads (a SIGHUP storm); reloads counts them.
+	// reloadMu serialises the changes of the config: reloads (a SIGHUP
+	// storm) and rate changes, which copy the config in force (else a
+	// rate change undid a reload stored in between); reloads counts the
+	// reloads.
 	reloadMu sync.Mutex
 	reloads  atomic.Int64
 	metrics  *metrics
@@ -331,6 +334,8 @@ func (s *Shadow) SetRate(rate float64) error {
 	if !(rate > 0 && rate <= 1) {
 		return fmt.Errorf("rate %v: want 0 < rate <= 1", rate)
 	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	old := s.config.Load()
 	plan := *old.plan
 	switch {

@@ -1,0 +1,58 @@
+package live
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/observe"
+)
+
+// A rate change (POST /rate, the ramp) copied the config in force and
+// stored its copy: a reload (SIGHUP) stored in between was overwritten,
+// its endpoints gone although it was reported done (redteam6). Each
+// reload's endpoints must be in force once it returns, whatever rate
+// changes run beside it.
+func TestARateChangeNeverUndoesAReload(t *testing.T) {
+	shadow := serve(t, item("12.5"))
+	plan := testPlan("http://prod.invalid", shadow.URL)
+	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s.SetRate(0.5 + float64(i%2)/2)
+			}
+		}()
+	}
+	lost := 0
+	for i := range 300 {
+		next := *plan
+		next.Endpoints = append(slices.Clone(plan.Endpoints), framework.Endpoint{Name: fmt.Sprintf("added-%d", i), Method: "GET", Path: fmt.Sprintf("/added/%d", i), Thresholds: framework.Thresholds{MatchRate: 1}})
+		if _, err := s.Reload(&next); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(s.Plan().Endpoints, func(e framework.Endpoint) bool { return e.Name == fmt.Sprintf("added-%d", i) }) {
+			lost++
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if lost > 0 {
+		t.Fatalf("%d of 300 reloads were undone by a rate change running beside them", lost)
+	}
+}
