@@ -155,7 +155,14 @@ func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/")
 	// The selector reads the method and, for header predicates, the
 	// metadata (read only: no copy).
-	t := g.shadow.begin(&framework.Request{Method: http.MethodPost, URL: "/" + method, Header: r.Header, RPC: &framework.RPCCall{Method: method}})
+	call := framework.Request{Method: http.MethodPost, URL: "/" + method, Header: r.Header, RPC: &framework.RPCCall{Method: method}}
+	t := g.shadow.begin(&call)
+	if t != nil && !g.shadow.copies(t, &call) {
+		// Nothing to record or send (a tripped kill switch, ...): no copy
+		// of its frames.
+		defer g.shadow.passRPC(t, start, call)
+		t = nil
+	}
 	st := &exchangeState{}
 	ctx := context.WithValue(r.Context(), stateKey{}, st)
 	if timeout, ok := grpcTimeout(r.Header.Get("Grpc-Timeout")); ok {

@@ -151,6 +151,9 @@ func TestGRPCKillSwitchAndSampling(t *testing.T) {
 	if n := shadow.calls.Load(); n != 0 {
 		t.Fatalf("killed: the shadow got %d calls", n)
 	}
+	if n := counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": "get", "reason": DropKilled}); n != 10 {
+		t.Errorf("killed: %v calls counted as dropped by the kill switch, want 10", n)
+	}
 	s.Switch().Resume()
 	for i := range 100 {
 		invoke(ctx, conn, svc, "Get", svc.newQuery(map[string]any{"id": fmt.Sprint(i)}))

@@ -300,6 +300,17 @@ func releaseRPCCaptures(t *grpcTee, c *grpcCapture) {
 	c.body.release()
 }
 
+// passRPC counts a call that copies did not copy, as handOffRPC counts
+// it: dropped by the kill switch (its descriptors are not consulted), or
+// skipped by the spec's filters.
+func (s *Shadow) passRPC(t *ticket, start time.Time, call framework.Request) {
+	if s.kill.Killed() {
+		s.metrics.dropped.WithLabelValues(t.name, DropKilled).Inc()
+		return
+	}
+	s.pass(t, start, call)
+}
+
 // handOffRPC hands a selected call, once prod has answered, to a decoding
 // goroutine (bounded by the slots), so that turning frames into messages
 // is not the client's wait: the client gets prod's trailers when the

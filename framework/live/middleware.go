@@ -14,8 +14,10 @@ import (
 // through the session's queue, compared with the same comparator and
 // counted in the same metrics and aggregates. It never blocks or alters
 // the application's response: the only work on the request path is
-// keeping a copy of the bodies (up to mirror.maxBodyBytes) and a
-// non-blocking queue send. Upgrade requests pass through unmirrored.
+// keeping a copy of the bodies (up to mirror.maxBodyBytes, within the
+// budget of captures in flight, and none when nothing will use it: a
+// tripped kill switch and no recorder, for one) and a non-blocking queue
+// send. Upgrade requests pass through unmirrored.
 func (s *Shadow) Middleware(next http.Handler) http.Handler {
 	limit := s.Plan().Mirror.MaxBodyBytes
 	if limit <= 0 {
@@ -31,6 +33,11 @@ func (s *Shadow) Middleware(next http.Handler) http.Handler {
 		t := s.begin(&req)
 		if t == nil {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if !s.copies(t, &req) {
+			next.ServeHTTP(w, r)
+			s.pass(t, start, req)
 			return
 		}
 		body := teeRequest(r, limit, &s.captures)

@@ -89,9 +89,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := p.shadow.begin(&req)
 	st := &exchangeState{}
 	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
-	if t == nil {
+	if t == nil || !p.shadow.copies(t, &req) {
+		// Nothing will be recorded or sent (an unmatched request, a
+		// tripped kill switch, ...): no copy, as through a bare proxy.
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &endedBody{ReadCloser: r.Body}
+		}
 		p.reverse.ServeHTTP(w, r)
 		p.shadow.metrics.added.Observe(st.added(start).Seconds())
+		if t != nil {
+			p.shadow.pass(t, start, req)
+		}
 		return
 	}
 	body := teeRequest(r, p.maxBody, &p.shadow.captures)
@@ -113,7 +121,7 @@ func teeRequest(r *http.Request, limit int64, budget *captureBudget) *teeBody {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	body := &teeBody{ReadCloser: r.Body, limit: limit, length: r.ContentLength, buf: capture{budget: budget}}
+	body := &teeBody{endedBody: endedBody{ReadCloser: r.Body}, limit: limit, length: r.ContentLength, buf: capture{budget: budget}}
 	if body.length > 0 && body.length <= limit {
 		body.buf.reserve(body.length) // one allocation, not a doubling per read
 	}
@@ -125,7 +133,7 @@ func teeRequest(r *http.Request, limit int64, budget *captureBudget) *teeBody {
 // captures in flight: handed off to the queue, or dropped.
 func releaseCaptures(body *teeBody, rec *recorder) {
 	if body != nil {
-		body.buf.release()
+		body.release()
 	}
 	rec.body.release()
 }
@@ -226,19 +234,59 @@ func (b *timedBody) Close() error {
 	return b.ReadCloser.Close()
 }
 
+// endedBody is a request body that, once it has returned io.EOF, returns
+// io.EOF again without reading the server's body. net/http's transport
+// reads a body once more after its Content-Length, to check that it is
+// not longer; by then the server may have closed the body (it drains and
+// closes what is left of a request body when prod's answer starts), and
+// the "invalid Read on closed Body" that would return makes the transport
+// close its connection to prod, cutting the answer the client is
+// receiving (golang/go#40747).
+type endedBody struct {
+	io.ReadCloser
+	ended bool // read by the transport's writing goroutine only
+}
+
+func (b *endedBody) Read(p []byte) (int, error) {
+	if b.ended {
+		return 0, io.EOF
+	}
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) {
+		b.ended = true
+	}
+	return n, err
+}
+
 // teeBody keeps a copy of the request body, up to limit bytes and within
 // the budget of captures in flight, as prod's transport reads it.
+//
+// The transport may go on reading after the reverse proxy has returned
+// (prod answered before it read the whole body: net/http writes the
+// request on a goroutine of its own), while finish hands the copy to the
+// shadow side. copy freezes the tee under mu: later reads pass through
+// uncopied, and a copy frozen before the body's end is dropped as unread.
 type teeBody struct {
-	io.ReadCloser
+	endedBody
+	mu     sync.Mutex
 	buf    capture
 	limit  int64
 	length int64 // the request's Content-Length, -1 when unknown
 	over   bool
 	eof    bool
+	frozen bool // copy was called: the copy is the shadow side's
 }
 
 func (b *teeBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
+	n, err := b.endedBody.Read(p)
+	if n == 0 && err == nil {
+		return n, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.frozen {
+		return n, err
+	}
 	if n > 0 && !b.over {
 		if int64(len(b.buf.buf)+n) > b.limit {
 			b.over = true
@@ -253,8 +301,21 @@ func (b *teeBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// copy returns the body read, or why it cannot be mirrored.
+// release gives the copy's bytes back to the budget; later reads copy
+// nothing.
+func (b *teeBody) release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.frozen = true
+	b.buf.release()
+}
+
+// copy freezes the tee and returns the body read, or why it cannot be
+// mirrored.
 func (b *teeBody) copy() ([]byte, string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.frozen = true
 	switch {
 	case b.over:
 		return nil, DropBodyTooBig

@@ -423,6 +423,27 @@ func (s *Shadow) begin(req *framework.Request) *ticket {
 	return &ticket{config: c, endpoint: i, name: c.plan.Endpoints[i].Name}
 }
 
+// copies reports whether an exchange's bodies are copied while prod
+// answers: for the recorder (whose sample depends on the body), or for a
+// mirror that may send it. Without a recorder, a tripped kill switch, a
+// sampling rate of 0, an endpoint the selective mode leaves out or a write
+// the policy does not send needs no copy: the request passes as through a
+// bare proxy (no capture budget taken, nothing allocated for its bodies),
+// and pass counts it.
+func (s *Shadow) copies(t *ticket, req *framework.Request) bool {
+	if s.opt.Record != nil {
+		return true
+	}
+	return !s.kill.Killed() && !runner.RefusedWhateverTheBody(t.config.plan, t.endpoint, req)
+}
+
+// pass counts an exchange that copies did not copy as offer counts it:
+// skipped by the spec's filters, or dropped by the kill switch. Without
+// its body it is never queued.
+func (s *Shadow) pass(t *ticket, start time.Time, req framework.Request) {
+	s.offer(t, framework.Exchange{Time: start, Request: req}, DropKilled)
+}
+
 // offer decides, with the whole request and prod's answer in hand, whether
 // the copy goes to the shadow, and queues it without ever blocking.
 // dropReason, when not empty, says why the copy cannot be sent (body over

@@ -81,6 +81,29 @@ func Admit(plan *framework.Plan, i int, ex *framework.Exchange, results *observe
 	return ""
 }
 
+// RefusedWhateverTheBody reports whether Admit refuses a request of
+// endpoint i before looking at its body: the selective mode leaves the
+// endpoint out, the sampling rate is 0, or the request writes and the
+// write policy does not send writes. The live side copies no body of
+// such a request when nothing else needs it. It counts nothing.
+func RefusedWhateverTheBody(plan *framework.Plan, i int, req *framework.Request) bool {
+	m := &plan.Mirror
+	switch m.Mode {
+	case "selective":
+		if !slices.Contains(m.Endpoints, plan.Endpoints[i].Name) {
+			return true
+		}
+	case "sampled":
+		if !(m.Rate > 0) { // Sampled takes nothing at rate 0
+			return true
+		}
+	}
+	if req.RPC != nil {
+		return false // an RPC's marks come from its descriptors and endpoint: Admit decides
+	}
+	return unsafeRequest(req) && m.Writes != "isolated" && m.Writes != "dry-run" // as Admit's switch
+}
+
 // Comparators compiles every endpoint's rules, in plan order, as a run
 // does (a gzip bomb decodes no further than the body cap).
 func Comparators(plan *framework.Plan) ([]*compare.Comparator, error) {
