@@ -41,7 +41,7 @@ func (s *Shadow) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		body := teeRequest(r, limit, &s.captures)
-		rec := &recorder{ResponseWriter: w, limit: limit, body: capture{budget: &s.captures}}
+		rec := &recorder{ResponseWriter: w, limit: limit, head: r.Method == http.MethodHead, body: capture{budget: &s.captures}}
 		defer releaseCaptures(body, rec) // also when next panics
 		served := time.Now()
 		next.ServeHTTP(rec, r)

@@ -103,7 +103,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := teeRequest(r, p.maxBody, &p.shadow.captures)
-	rec := &recorder{ResponseWriter: w, limit: p.maxBody, body: capture{budget: &p.shadow.captures}}
+	rec := &recorder{ResponseWriter: w, limit: p.maxBody, head: r.Method == http.MethodHead, body: capture{budget: &p.shadow.captures}}
 	defer releaseCaptures(body, rec) // also when ReverseProxy aborts the handler (a client gone mid-answer)
 	p.reverse.ServeHTTP(rec, r)
 	total := st.added(start) // as without a recorder: not counting the write to the client
@@ -333,6 +333,7 @@ func (b *teeBody) copy() ([]byte, string) {
 type recorder struct {
 	http.ResponseWriter
 	limit     int64
+	head      bool // a HEAD request: the answer has no body, whatever its Content-Length
 	status    int
 	header    http.Header
 	body      capture
@@ -348,7 +349,7 @@ func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
 		r.header = r.ResponseWriter.Header().Clone()
-		if n, err := strconv.ParseInt(r.header.Get("Content-Length"), 10, 64); err == nil && n > 0 {
+		if n, err := strconv.ParseInt(r.header.Get("Content-Length"), 10, 64); err == nil && n > 0 && !r.head && code != http.StatusNoContent && code != http.StatusNotModified {
 			r.body.reserve(min(n, r.limit)) // one allocation, not a doubling per write, if the budget grants it
 		}
 	}

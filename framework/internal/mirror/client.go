@@ -276,7 +276,13 @@ func (c *Client) DoInto(ctx context.Context, req *framework.Request, buf []byte)
 		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: time.Since(start), Retries: retries}
 	}
 	defer resp.Body.Close()
-	body, truncated, err := readCapped(resp.Body, resp.ContentLength, c.maxBody, buf)
+	length := resp.ContentLength
+	if resp.Body == http.NoBody || req.Method == http.MethodHead {
+		// A HEAD answer (or a 204, a 304) has no body, whatever its
+		// Content-Length says: no room is allocated for one.
+		length = 0
+	}
+	body, truncated, err := readCapped(resp.Body, length, c.maxBody, buf)
 	latency := time.Since(start)
 	if err != nil {
 		return framework.Response{Err: redactErr(err), ErrKind: Classify(err), Latency: latency, Status: 0, Retries: retries}

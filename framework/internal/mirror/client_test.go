@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -80,6 +81,34 @@ func TestDoCapsBody(t *testing.T) {
 	resp = NewClient(target(srv.URL), 1, 5000).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
 	if len(resp.Body) != 5000 || resp.Truncated {
 		t.Errorf("body exactly at the cap: %d bytes, truncated=%v; want 5000 and false", len(resp.Body), resp.Truncated)
+	}
+}
+
+// TestBodylessAnswersAllocateNoBody: a HEAD answer carries its GET's
+// Content-Length, a 304 may too; neither has a body, yet readCapped
+// allocated the announced length up to the cap, 8 MiB per HEAD of a large
+// file in a run or a live session (redteam6).
+func TestBodylessAnswersAllocateNoBody(t *testing.T) {
+	const size = 8 << 20
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		if r.URL.Path == "/304" {
+			w.WriteHeader(http.StatusNotModified)
+		}
+	}))
+	defer srv.Close()
+	c := NewClient(target(srv.URL), 1, size)
+	for _, req := range []framework.Request{{Method: "HEAD", URL: "/"}, {Method: "GET", URL: "/304"}} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		resp := c.Do(context.Background(), &req)
+		runtime.ReadMemStats(&after)
+		if resp.Err != nil || len(resp.Body) != 0 {
+			t.Fatalf("%s %s: %v, %d bytes", req.Method, req.URL, resp.Err, len(resp.Body))
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("%s %s (status %d): %d KiB allocated for an answer without a body", req.Method, req.URL, resp.Status, n>>10)
+		}
 	}
 }
 
