@@ -203,11 +203,17 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 		shadow.Registry().MustRegister(recorder.Collectors()...)
 	}
 	took, err := shadow.SelfTest()
-	if err != nil {
+	switch {
+	case errors.Is(err, live.ErrStartsStopped):
+		// The kill file exists: prod's traffic must flow all the same (a
+		// proxy in prod's path that refused to start took prod down).
+		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
+	case err != nil:
 		fmt.Fprintf(stderr, "shadowtest: kill switch self-test failed: %v\n", err)
 		return exitAborted
+	default:
+		fmt.Fprintf(stderr, "shadowtest: kill switch self-test: mirroring stopped %s after the trip; reset\n", took.Round(time.Microsecond))
 	}
-	fmt.Fprintf(stderr, "shadowtest: kill switch self-test: mirroring stopped %s after the trip; reset\n", took.Round(time.Microsecond))
 	if err := ramp.start(plan, shadow, stderr); err != nil {
 		fmt.Fprintf(stderr, "shadowtest: mirror.ramp: %v\n", err)
 		return exitInvalid

@@ -364,3 +364,25 @@ func TestProxyTunesTheCollector(t *testing.T) {
 		t.Errorf("with GOGC=100 GOMEMLIMIT=1GiB: %v, %v", gogc, limit)
 	}
 }
+
+// TestProxyStartsWithTheKillFilePresent: an operator's kill file in place
+// when the proxy (re)starts stops mirroring, never prod's traffic: the
+// proxy serves prod and sends the shadow nothing; the session is aborted
+// (exit 3) as any session still tripped at its end (redteam6).
+func TestProxyStartsWithTheKillFilePresent(t *testing.T) {
+	killFile := filepath.Join(t.TempDir(), "shadow.off")
+	os.WriteFile(killFile, nil, 0o644)
+	s := startLive(t, "1", "1", "--kill-file", killFile)
+	for i := range 3 {
+		if got := s.get(fmt.Sprintf("/items/%d", i)); !strings.Contains(got, `"price":1`) {
+			t.Fatalf("client got %q", got)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n, p := s.shadowHits.Load(), s.prodHits.Load(); n != 0 || p != 3 {
+		t.Fatalf("prod got %d requests and the shadow %d, want 3 and none", p, n)
+	}
+	if code := s.stop(syscall.SIGTERM); code != exitAborted || !strings.Contains(s.stderr.String(), "mirroring starts stopped") {
+		t.Fatalf("exit %d, want 3 with the switch tripped from the start:\n%s", code, s.stderr.String())
+	}
+}

@@ -128,17 +128,24 @@ func (k *Switch) watchFile(ctx context.Context, path string) {
 	ticker := time.NewTicker(runner.KillFilePoll)
 	defer ticker.Stop()
 	for {
-		_, err := os.Stat(path)
-		switch {
-		case err == nil && !k.Killed():
-			k.Trip(TriggerFile, path+" appeared")
-		case err != nil && k.Killed() && k.lastTrigger() == TriggerFile:
-			k.Resume()
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		}
+		k.checkFile(path)
+	}
+}
+
+// checkFile trips the switch if path exists, and resumes it if path is
+// gone and was what tripped it. newShadow checks once before it returns,
+// so that a session started while the kill file exists starts stopped.
+func (k *Switch) checkFile(path string) {
+	_, err := os.Stat(path)
+	switch {
+	case err == nil && !k.Killed():
+		k.Trip(TriggerFile, path+" appeared")
+	case err != nil && k.Killed() && k.lastTrigger() == TriggerFile:
+		k.Resume()
 	}
 }

@@ -18,6 +18,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -176,6 +177,10 @@ func New(plan *framework.Plan, results *observe.Results, opt Options) (*Shadow, 
 	}
 	s.setConfig(cfg)
 	if f := plan.Mirror.KillSwitch.File; f != "" {
+		// Checked once now: a session started while the kill file exists
+		// mirrors nothing from its first request, whatever the goroutine's
+		// scheduling (the self-test found it tripped, or not, by chance).
+		s.kill.checkFile(f)
 		go s.kill.watchFile(ctx, f)
 	}
 	for range workers {
@@ -550,13 +555,19 @@ func (s *Shadow) logf(format string, args ...any) {
 	}
 }
 
+// ErrStartsStopped is SelfTest's error when the switch is already
+// tripped (the kill file exists): the session starts with mirroring
+// stopped, and prod's traffic passes as always.
+var ErrStartsStopped = errors.New("the kill switch is already tripped: the self-test is skipped and mirroring starts stopped")
+
 // SelfTest trips the kill switch and resumes it once, as the shadow
 // pattern asks before any shadow traffic: it returns how long mirroring
 // took to stop, measured from the trip to the moment a copy offered
 // after it is refused and the shadow requests' context is cancelled.
+// A switch already tripped is left as it is (ErrStartsStopped).
 func (s *Shadow) SelfTest() (time.Duration, error) {
 	if s.kill.Killed() {
-		return 0, fmt.Errorf("the kill switch is already tripped (%s): resume it before the self-test", s.kill.Status().LastTrip)
+		return 0, fmt.Errorf("%w (%s)", ErrStartsStopped, s.kill.Status().LastTrip)
 	}
 	ctx := s.kill.context()
 	start := time.Now()
