@@ -226,3 +226,38 @@ func TestFlagsAboveTheirRangeAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputsNeverOverwriteTheirInputs: a typo in an output flag replaced
+// the spec or its traffic with a report (run --junit specs/shadow.cue
+// wrote JUnit XML over the spec; --results over the recording) (redteam6).
+// The run is refused and the inputs are left as they were, whatever name
+// or link leads to them.
+func TestOutputsNeverOverwriteTheirInputs(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "shadow.cue")
+	specText := "package shadow\ntargets: {prod: url: \"http://127.0.0.1:1\", shadow: url: \"http://127.0.0.1:2\"}\ntraffic: [{jsonl: \"t.jsonl\"}]\nendpoints: a: path: \"/a\"\n"
+	recording := filepath.Join(dir, "t.jsonl")
+	recordingText := `{"request":{"method":"GET","url":"/a"}}` + "\n"
+	os.WriteFile(spec, []byte(specText), 0o644)
+	os.WriteFile(recording, []byte(recordingText), 0o644)
+	link := filepath.Join(t.TempDir(), "report.xml")
+	os.Symlink(spec, link)
+	for _, args := range [][]string{
+		{"run", dir, "--junit", spec},
+		{"run", dir, "--junit", link},
+		{"run", dir, "--junit", "none", "--results", recording},
+		{"run", dir, "--junit", "none", "--html", spec},
+		{"proxy", dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", "none", "--duration", "1s", "--record", spec},
+	} {
+		r := shadowtest(t, args...)
+		if r.code != exitInvalid || !strings.Contains(r.stderr, "which the spec reads") {
+			t.Errorf("%s: exit %d, want 2 naming the input\n%s", strings.Join(args[2:], " "), r.code, r.stderr)
+		}
+		if got, _ := os.ReadFile(spec); string(got) != specText {
+			t.Fatalf("%s: the spec was overwritten:\n%s", strings.Join(args[2:], " "), got)
+		}
+		if got, _ := os.ReadFile(recording); string(got) != recordingText {
+			t.Fatalf("%s: the recording was overwritten:\n%s", strings.Join(args[2:], " "), got)
+		}
+	}
+}

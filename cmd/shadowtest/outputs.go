@@ -22,6 +22,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework/runner"
 	"github.com/shadowtest/shadowtest/framework/scrub"
 	"github.com/shadowtest/shadowtest/framework/suite"
+	"github.com/shadowtest/shadowtest/framework/traffic"
 )
 
 // Output names with a meaning of their own: "-" writes the output to
@@ -153,9 +154,14 @@ func (o outputOptions) open(plan *framework.Plan, results *observe.Results, stdo
 			return nil, fmt.Errorf("--baseline: %w", err)
 		}
 	}
+	inputs := inputFiles(plan, true)
 	for _, out := range []struct{ flag, path string }{{"junit", o.junit}, {"log", o.log}, {"results", o.results}, {"html", o.html}} {
 		if !wanted(out.path) {
 			continue
+		}
+		if err := notAnInput(out.path, inputs); err != nil {
+			w.discard()
+			return nil, fmt.Errorf("--%s %s: %w", out.flag, out.path, err)
 		}
 		f, err := openOutput(out.path, stdout)
 		if err != nil {
@@ -172,6 +178,47 @@ func (o outputOptions) open(plan *framework.Plan, results *observe.Results, stdo
 		w.log = disclog.NewWriter(sink, disclog.Options{Examples: plan.Report.Examples, Redactor: red})
 	}
 	return w, nil
+}
+
+// inputFiles returns the files a run over plan reads: the spec's .cue
+// files and, with recordings, its traffic (a glob's files, a directory's
+// recordings), for notAnInput.
+func inputFiles(plan *framework.Plan, recordings bool) []string {
+	files, _ := filepath.Glob(filepath.Join(plan.Dir, "*.cue"))
+	for _, src := range plan.Traffic {
+		if !recordings {
+			break
+		}
+		if src.Path == "" {
+			continue // synthetic
+		}
+		path := src.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(plan.Dir, path)
+		}
+		matches, _ := filepath.Glob(path)
+		if info, err := os.Stat(path); err == nil && info.IsDir() {
+			matches, _ = traffic.DirFiles(path, src.Format)
+		}
+		files = append(files, matches...)
+	}
+	return files
+}
+
+// notAnInput refuses an output that would replace one of inputs (the
+// same file, whatever name or link leads to it): a typo in --junit or
+// --results overwrote the spec or its traffic with a report.
+func notAnInput(path string, inputs []string) error {
+	out, err := os.Stat(path)
+	if err != nil {
+		return nil // a file not there yet is no input
+	}
+	for _, in := range inputs {
+		if info, err := os.Stat(in); err == nil && os.SameFile(out, info) {
+			return fmt.Errorf("it is %s, which the spec reads: give the output another file", in)
+		}
+	}
+	return nil
 }
 
 // discard removes the temporary files of outputs that will not be

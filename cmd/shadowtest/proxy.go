@@ -369,6 +369,9 @@ func openRecorder(opt proxyOptions, out *outputs, stdout, stderr io.Writer) (*li
 	if !(opt.recordRate > 0 && opt.recordRate <= 1) {
 		return nil, fmt.Errorf("--record-rate %v: want 0 < rate <= 1", opt.recordRate)
 	}
+	if err := notAnInput(opt.record, inputFiles(out.plan, false)); err != nil {
+		return nil, fmt.Errorf("--record %s: %w", opt.record, err)
+	}
 	maxSize, err := humanize.ParseBytes(opt.recordMaxSize)
 	if err != nil || maxSize < 1024 || maxSize > 1<<50 {
 		return nil, fmt.Errorf("--record-max-size %q: want a size of at least 1KiB, e.g. 64MiB or 500MB", opt.recordMaxSize)
