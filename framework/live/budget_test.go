@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
 // gated is prod for the budget tests: it sends half of answer at once,
@@ -309,5 +312,159 @@ func TestCaptureAccounting(t *testing.T) {
 	huge.used.Store(1<<63 - 10)
 	if huge.take(100) {
 		t.Fatal("an overflowing take granted")
+	}
+}
+
+// TestMiddlewareCapturesInFlightAreBounded: the middleware takes from the
+// same budget as the proxy. Many concurrent clients of an application's
+// large, slow answers (with and without Content-Length, to POSTs with
+// large bodies) hold at most the budget, and the heap does not grow with
+// them; every client gets the application's bytes exactly; the copies
+// that did not fit are dropped and counted; a client gone mid-answer
+// gives its bytes back; once the clients are done the budget is whole
+// again and later requests are mirrored.
+func TestMiddlewareCapturesInFlightAreBounded(t *testing.T) {
+	const (
+		clients = 40
+		size    = 3 << 19 // 1.5 MiB
+		budget  = 4 << 20
+	)
+	answer := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	sum := sha256.Sum256(answer)
+	upload := bytes.Repeat([]byte("u"), 256<<10)
+	gate := make(chan struct{})
+	never := make(chan struct{})
+	var waiting atomic.Int64
+	setHeader := func(w http.ResponseWriter, r *http.Request) {
+		if n, _ := io.Copy(io.Discard, r.Body); r.Method == "POST" && n != int64(len(upload)) {
+			t.Errorf("the application read %d bytes of a %d-byte request body", n, len(upload))
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if strings.Contains(r.URL.Path, "cl") {
+			w.Header().Set("Content-Length", strconv.Itoa(size))
+		}
+	}
+	slow, stuck := gated(answer, gate, &waiting, setHeader), gated(answer, never, &waiting, setHeader)
+	shadow := serve(t, func(w http.ResponseWriter, r *http.Request) {})
+	plan := testPlan("http://prod.invalid", shadow.URL) // the application is prod: its URL is never called
+	plan.Mirror.MaxBodyBytes = 2 << 20
+	plan.Mirror.Writes = "isolated"
+	plan.Endpoints[1].Path = "/items/{id}" // POST /items/{id}: the uploads
+	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{CaptureBytes: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptest.NewServer(s.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "gone") {
+			stuck(w, r)
+			return
+		}
+		slow(w, r)
+	})))
+	defer srv.Close()
+	inFlight := func() float64 { return counter(t, s, "shadowtest_live_capture_bytes_in_flight", nil) }
+	dropped := func(endpoint string) float64 {
+		return counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": endpoint, "reason": DropCapturesInFlight})
+	}
+	mirrored := func(endpoint string) float64 {
+		return counter(t, s, "shadowtest_live_mirrored_requests_total", map[string]string{"endpoint": endpoint})
+	}
+
+	// A client gone mid-answer: the application's writes fail, it
+	// returns, and the capture's bytes go back.
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/items/cl-gone", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, size/2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := inFlight(); got != size {
+		t.Fatalf("capture_bytes_in_flight = %v with one answer of %d bytes under way", got, size)
+	}
+	cancel()
+	resp.Body.Close()
+	eventually(t, "the aborted capture's bytes given back", func() bool { return s.captures.used.Load() == 0 })
+	// Half an answer is not the application's answer: not compared.
+	eventually(t, "the cut answer's copy dropped", func() bool {
+		return counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": "items", "reason": DropAnswerCut}) == 1
+	})
+	waiting.Store(0)
+
+	before := liveHeap()
+	peak := sampleMax(&s.captures)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		kind := "cl"
+		if i%2 == 1 {
+			kind = "chunked"
+		}
+		method, body := "GET", io.Reader(nil)
+		if i%4 >= 2 {
+			method, body = "POST", bytes.NewReader(upload)
+		}
+		wg.Go(func() {
+			req, _ := http.NewRequest(method, fmt.Sprintf("%s/items/%s-%d", srv.URL, kind, i), body)
+			resp, err := client.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			h := sha256.New()
+			n, err := io.Copy(h, resp.Body) // streamed: the test holds no answer
+			if err != nil || n != size || !bytes.Equal(h.Sum(nil), sum[:]) || resp.StatusCode != http.StatusOK {
+				errs <- fmt.Errorf("%s %s-%d: status %d, %d bytes, %v: not the application's answer", method, kind, i, resp.StatusCode, n, err)
+			}
+		})
+	}
+	eventually(t, "every answer half sent, the application waiting", func() bool { return waiting.Load() == clients })
+	held, heap := inFlight(), liveHeap()
+	close(gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if p := peak(); p > budget || p == 0 {
+		t.Errorf("captures held at most %d bytes, want within the budget of %d", p, budget)
+	}
+	if held <= 0 || held > budget {
+		t.Errorf("capture_bytes_in_flight = %v while %d answers were under way, want in (0, %d]", held, clients, budget)
+	}
+	t.Logf("heap +%d KiB with %d answers under way, captures held %v bytes", (int64(heap)-int64(before))>>10, clients, held)
+	// Without the budget every answer's copy is held (~60 MiB here).
+	if grown := int64(heap) - int64(before); grown > budget+12<<20 {
+		t.Errorf("the heap grew by %d MiB with %d answers under way; captures may hold %d MiB", grown>>20, clients, budget>>20)
+	}
+	eventually(t, "the budget released", func() bool { return inFlight() == 0 })
+	eventually(t, "the captured copies sent", func() bool {
+		return len(s.queue) == 0 && shadow.n.Load()+int64(dropped("items")+dropped("create")) == clients
+	})
+	if d := dropped("items") + dropped("create"); d < clients/2 || d >= clients {
+		t.Errorf("%v copies dropped as %q, want most of %d but not all", d, DropCapturesInFlight, clients)
+	}
+	for _, b := range shadow.bodies { // a copy sent is whole
+		if strings.HasPrefix(b, "POST ") && !strings.HasSuffix(b, string(upload)) {
+			t.Errorf("a POST copy reached the shadow with %d bytes, not the request's %d", len(b), len(upload))
+		}
+	}
+
+	// The budget is whole again: later answers are mirrored.
+	before0 := mirrored("items")
+	for i := range 5 {
+		_, body := get(t, fmt.Sprintf("%s/items/cl-after-%d", srv.URL, i))
+		if body != string(answer) {
+			t.Fatal("not the application's answer")
+		}
+	}
+	eventually(t, "later requests mirrored", func() bool { return mirrored("items") == before0+5 })
+	if got := inFlight(); got != 0 {
+		t.Errorf("capture_bytes_in_flight = %v after the clients are done", got)
 	}
 }

@@ -42,6 +42,11 @@ const (
 	DropKilled      = "kill switch"
 	DropRateLimited = "rate limit"
 	DropSessionEnd  = "session ended"
+	// DropAnswerCut: the application behind the Middleware did not give
+	// its client a whole answer (the client went away mid-answer, a write
+	// failed, or fewer bytes than its Content-Length were written), so
+	// there is no whole answer to compare or record.
+	DropAnswerCut = "answer cut"
 	// DropCapturesInFlight (budget.go) and the gRPC reasons
 	// (grpcside.go) are the other values.
 )
@@ -81,7 +86,7 @@ func newMetrics(queueLen func() float64, captures *captureBudget) *metrics {
 	m.proxied = f("proxied_requests_total", "Requests forwarded to prod, by spec endpoint.", "endpoint")
 	m.mirrored = f("mirrored_requests_total", "Copies queued for the shadow, by endpoint.", "endpoint")
 	m.skipped = f("skipped_requests_total", "Requests of an endpoint not mirrored by the spec's policy (write policy, sampled out, not selected, record-only, upgrade), by endpoint and reason.", "endpoint", "reason")
-	m.dropped = f("dropped_requests_total", "Copies dropped to protect prod (queue full, body over cap, captures in flight, kill switch, rate limit), by endpoint and reason.", "endpoint", "reason")
+	m.dropped = f("dropped_requests_total", "Copies dropped to protect prod (queue full, body over cap, captures in flight, kill switch, rate limit) or without a whole answer (body not read by prod, answer cut), by endpoint and reason.", "endpoint", "reason")
 	m.unmatched = f("unmatched_requests_total", "Requests no spec endpoint covers, by method and path template (at most 100 routes, then (other)).", "route")
 	m.compared = f("compared_pairs_total", "Prod and shadow answer pairs compared, by endpoint.", "endpoint")
 	m.matched = f("matched_pairs_total", "Compared pairs that matched under the endpoint's rules, by endpoint.", "endpoint")

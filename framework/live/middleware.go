@@ -46,6 +46,11 @@ func (s *Shadow) Middleware(next http.Handler) http.Handler {
 		served := time.Now()
 		next.ServeHTTP(rec, r)
 		latency := time.Since(served)
+		if r.Context().Err() != nil {
+			// The client went away while the application answered: it
+			// may have stopped short of a whole answer.
+			rec.failed = true
+		}
 		s.finish(t, start, req, body, rec, rec.response(nil, latency))
 		s.metrics.added.Observe(max(time.Since(start)-latency, 0).Seconds())
 	})

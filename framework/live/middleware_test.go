@@ -1,11 +1,13 @@
 package live
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,5 +168,66 @@ func TestMiddlewareKeepsTheWritersInterfaces(t *testing.T) {
 	rest, _ := io.ReadAll(resp.Body)
 	if string(rest) != "data: second\n\n" {
 		t.Fatalf("second event %q", rest)
+	}
+}
+
+// TestMiddlewareDoesNotCompareACutAnswer: an application that writes
+// fewer bytes than its Content-Length, or whose client goes away
+// mid-answer (a chunked answer it stops), gave no whole answer: its copy
+// is dropped as "answer cut", never compared with the shadow's whole one
+// (a false discrepancy) nor recorded.
+func TestMiddlewareDoesNotCompareACutAnswer(t *testing.T) {
+	shadow := serve(t, item("12.5"))
+	plan := testPlan("http://prod.invalid", shadow.URL)
+	var recorded atomic.Int64
+	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{Record: func(*framework.Exchange) { recorded.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	gone := make(chan struct{})
+	srv := httptest.NewServer(s.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/items/short":
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, `{"path":`) // and returns: net/http closes the connection
+		case "/items/gone":
+			io.WriteString(w, `{"path":"/items/gone",`)
+			http.NewResponseController(w).Flush()
+			<-r.Context().Done() // the client went away: the app stops
+			close(gone)
+		default:
+			item("12.5")(w, r)
+		}
+	})))
+	defer srv.Close()
+	if resp, err := http.Get(srv.URL + "/items/short"); err == nil {
+		if _, err := io.ReadAll(resp.Body); err == nil {
+			t.Fatal("a short answer read whole")
+		}
+		resp.Body.Close()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/items/gone", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Read(make([]byte, 8))
+	cancel()
+	resp.Body.Close()
+	<-gone
+	get(t, srv.URL+"/items/whole")
+	eventually(t, "the whole answer compared", func() bool { return endpointResults(s, "items").Pairs >= 1 })
+	eventually(t, "the cut answers counted", func() bool {
+		return counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": "items", "reason": DropAnswerCut}) == 2
+	})
+	s.Close()
+	if e := s.Results().Endpoint("items"); e.Pairs != 1 || e.Matches != 1 {
+		t.Errorf("%d pairs, %d matched: only the whole answer is compared, and it matches", e.Pairs, e.Matches)
+	}
+	if n := recorded.Load(); n != 1 {
+		t.Errorf("%d exchanges recorded, want the whole one", n)
 	}
 }

@@ -148,6 +148,9 @@ func (s *Shadow) finish(t *ticket, start time.Time, req framework.Request, body 
 	if dropReason == "" && prod.Err == nil && rec.body.refused {
 		dropReason = DropCapturesInFlight
 	}
+	if dropReason == "" && prod.Err == nil && rec.cut() {
+		dropReason = DropAnswerCut
+	}
 	s.offer(t, framework.Exchange{Time: start, Request: req, Recorded: &prod}, dropReason)
 }
 
@@ -337,8 +340,17 @@ type recorder struct {
 	status    int
 	header    http.Header
 	body      capture
+	length    int64 // the answer's body length (Content-Length), -1 when unknown or without a body
 	written   int64 // body bytes passed on
 	truncated bool
+	failed    bool // a write to the client failed
+}
+
+// cut reports whether the client did not get a whole answer: a write
+// failed, or fewer body bytes than the Content-Length were written (the
+// handler returned early, for one when its client went away).
+func (r *recorder) cut() bool {
+	return r.failed || r.status != 0 && r.written < r.length // length is -1 for an answer without a body (HEAD, 204, 304)
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -349,8 +361,12 @@ func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
 		r.header = r.ResponseWriter.Header().Clone()
-		if n, err := strconv.ParseInt(r.header.Get("Content-Length"), 10, 64); err == nil && n > 0 && !r.head && code != http.StatusNoContent && code != http.StatusNotModified {
-			r.body.reserve(min(n, r.limit)) // one allocation, not a doubling per write, if the budget grants it
+		r.length = -1
+		if n, err := strconv.ParseInt(r.header.Get("Content-Length"), 10, 64); err == nil && n >= 0 && !r.head && code != http.StatusNoContent && code != http.StatusNotModified {
+			r.length = n
+			if n > 0 {
+				r.body.reserve(min(n, r.limit)) // one allocation, not a doubling per write, if the budget grants it
+			}
 		}
 	}
 	r.ResponseWriter.WriteHeader(code)
@@ -391,7 +407,11 @@ func (r *recorder) Write(p []byte) (int, error) {
 			r.body.add(p, r.limit)
 		}
 	}
-	return r.ResponseWriter.Write(p)
+	n, err := r.ResponseWriter.Write(p)
+	if err != nil {
+		r.failed = true
+	}
+	return n, err
 }
 
 // Unwrap lets http.ResponseController (which ReverseProxy flushes with)
