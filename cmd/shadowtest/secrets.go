@@ -36,7 +36,8 @@ func newRedactor(plan *framework.Plan, sc *scrub.Scrubber) (*redact.Redactor, er
 // learnPlan registers the secrets a plan carries: the environment values
 // its target headers expand (${SHADOW_TOKEN}) and those headers' values
 // when they are sensitive, Basic credentials decoded; the credentials and
-// query values of the target URLs.
+// query values of the target URLs; the values endpoints select by under
+// secret header or query names.
 func learnPlan(plan *framework.Plan, red *redact.Redactor, sc *scrub.Scrubber) {
 	for _, t := range []*framework.Target{&plan.Prod, &plan.Shadow} {
 		for name, value := range t.Headers {
@@ -47,6 +48,23 @@ func learnPlan(plan *framework.Plan, red *redact.Redactor, sc *scrub.Scrubber) {
 			red.Header(http.Header{name: {expanded}}) // registers sensitive values
 		}
 		learnURL(t.URL, sc)
+	}
+	// An endpoint selecting by a secret (match.headers "X-Api-Key", a
+	// token query parameter) names it in the results' copy of the spec:
+	// registered even when no request carried it.
+	for _, e := range plan.Endpoints {
+		for _, p := range e.Header {
+			if red.IsSensitiveHeader(p.Name) {
+				for _, v := range p.Values {
+					red.Header(http.Header{p.Name: {v}})
+				}
+			}
+		}
+		for _, p := range e.Query {
+			if red.Names().Secret(p.Name) {
+				sc.Add(p.Values...)
+			}
+		}
 	}
 }
 

@@ -415,6 +415,32 @@ endpoints: all: {method: "GET", path: "/a"}
 	}
 }
 
+// TestSelectorSecretsNeverPrinted: an endpoint that selects by a secret
+// (a partner's X-Api-Key, a token query parameter) had it in the results'
+// copy of the spec when no request carried it, so the scrubber had never
+// seen it (redteam6).
+func TestSelectorSecretsNeverPrinted(t *testing.T) {
+	s := secrets{}
+	dir := t.TempDir()
+	closed := closedPort(t)
+	os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(`{"request":{"method":"GET","url":"/a"}}`+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {
+	prod: url: "`+closed+`"
+	shadow: url: "`+closed+`"
+}
+traffic: [{jsonl: "traffic.jsonl"}]
+endpoints: partner: {method: "GET", path: "/a", match: headers: "X-Api-Key": "`+s.new("match.headers X-Api-Key")+`"}
+endpoints: signed: {method: "GET", path: "/a", match: query: access_token: ["`+s.new("match.query access_token")+`"]}
+endpoints: all: {method: "GET", path: "/a"}
+`), 0o644)
+	code, outputs := runOutputs(t, dir, nil, "run", ".")
+	if code == exitInvalid || len(outputs["results"]) == 0 {
+		t.Fatalf("exit %d\n%s", code, outputs["stderr"])
+	}
+	assertNoSecret(t, outputs, s)
+}
+
 // TestInvalidTargetURLIsShownWithoutSecrets: a -t URL or a spec URL that
 // is rejected is quoted without its credentials and query.
 func TestInvalidTargetURLIsShownWithoutSecrets(t *testing.T) {
