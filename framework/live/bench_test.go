@@ -49,6 +49,7 @@ func BenchmarkProxyPath(b *testing.B) {
 		{"bare", "/items/%d", func(*testing.B) http.Handler { return bareFront(prodURL) }},
 		{"unmatched", "/other/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, refused) }},
 		{"refused", "/items/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, refused) }},
+		{"refused-nethttp", "/items/%d", func(b *testing.B) http.Handler { return proxyWith(b, prod.URL, refused, ProdClientNetHTTP) }},
 		{"healthy", "/items/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, shadow.URL) }},
 	}
 	get := func(b *testing.B, client *http.Client, url string) {
@@ -103,9 +104,14 @@ func cpuTime() time.Duration {
 }
 
 func proxyFor(b *testing.B, prod, shadow string) http.Handler {
+	return proxyWith(b, prod, shadow, ProdClientFast)
+}
+
+// proxyWith is proxyFor with the given prod client (--prod-client).
+func proxyWith(b *testing.B, prod, shadow, client string) http.Handler {
 	plan := testPlan(prod, shadow)
 	plan.Shadow.Timeout = 2 * time.Second
-	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{})
+	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{ProdClient: client})
 	if err != nil {
 		b.Fatal(err)
 	}

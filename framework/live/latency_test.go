@@ -42,7 +42,9 @@ func BenchmarkProxyLatency(b *testing.B) {
 	}{
 		{"bare", bareFront(prodURL)},
 		{"dropped", proxyFor(b, prod.URL, slow.URL)},
+		{"dropped-nethttp", proxyWith(b, prod.URL, slow.URL, ProdClientNetHTTP)},
 		{"refused", proxyFor(b, prod.URL, refused)},
+		{"refused-nethttp", proxyWith(b, prod.URL, refused, ProdClientNetHTTP)},
 	}
 	type client struct {
 		base  string

@@ -34,17 +34,23 @@ type Proxy struct {
 func NewProxy(s *Shadow) *Proxy {
 	plan := s.Plan()
 	prod := mirror.NewClient(plan.Prod, 0, 0) // only its rewrites are used here
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	const idle = 90 * time.Second
 	transport := &http.Transport{
 		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dialer.DialContext,
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
+		IdleConnTimeout:       idle,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		// Prod's bytes go to the client as they are: the proxy never asks
 		// for gzip on the client's behalf nor decodes it.
 		DisableCompression: true,
+	}
+	var prodClient http.RoundTripper = transport
+	if s.opt.ProdClient != ProdClientNetHTTP {
+		prodClient = newFastTransport(transport, dialer, idle)
 	}
 	p := &Proxy{shadow: s, maxBody: plan.Mirror.MaxBodyBytes}
 	if p.maxBody <= 0 {
@@ -59,7 +65,7 @@ func NewProxy(s *Shadow) *Proxy {
 				pr.Out.URL.Host = "" // unreachable: the error handler answers 502
 			}
 		},
-		Transport:  &timedTransport{next: transport},
+		Transport:  &timedTransport{next: prodClient},
 		BufferPool: bufferPool{},
 		ErrorLog:   s.errorLog(),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {

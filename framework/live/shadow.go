@@ -73,6 +73,9 @@ type Options struct {
 	// Log receives kill switch events and record-only lines; nil discards
 	// them.
 	Log io.Writer
+	// ProdClient is the Proxy's client to prod: ProdClientFast (the
+	// default, also when empty) or ProdClientNetHTTP.
+	ProdClient string
 }
 
 // Shadow is the asynchronous half of the live side: it decides which
@@ -132,6 +135,9 @@ type job struct {
 func New(plan *framework.Plan, results *observe.Results, opt Options) (*Shadow, error) {
 	if plan.Prod.Recorded {
 		return nil, fmt.Errorf("targets.prod.recorded: a live session takes prod's answers from the proxied traffic; remove it")
+	}
+	if opt.ProdClient != "" && !slices.Contains(ProdClients, opt.ProdClient) {
+		return nil, fmt.Errorf("prod client %q: want one of %s", opt.ProdClient, strings.Join(ProdClients, ", "))
 	}
 	cfg, err := newConfig(plan)
 	if err != nil {
