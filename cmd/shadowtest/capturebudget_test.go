@@ -29,3 +29,16 @@ func TestProxyCaptureBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyProdClient: --prod-client net/http sends prod's traffic
+// through net/http's Transport, and the session says so.
+func TestProxyProdClient(t *testing.T) {
+	s := liveWithSpec(t, recordSpec, "--prod-client", "net/http")
+	if body := s.get("/items/1"); !strings.Contains(body, `"path":"/items/1"`) {
+		t.Errorf("through --prod-client net/http: %q", body)
+	}
+	s.stop(syscall.SIGTERM)
+	if !strings.Contains(s.stderr.String(), "(--prod-client net/http)") {
+		t.Errorf("the session does not say which prod client it uses:\n%s", s.stderr.String())
+	}
+}

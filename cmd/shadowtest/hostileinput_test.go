@@ -148,6 +148,7 @@ func TestFlagsOutOfRangeAreRefused(t *testing.T) {
 		{append(slices.Clone(proxy), "--duration", "-1s"), "--duration -1s:"},
 		{append(slices.Clone(proxy), "--queue", "-2"), "--queue -2:"},
 		{append(slices.Clone(proxy), "--record", "-"), "--record -:"},
+		{append(slices.Clone(proxy), "--prod-client", "curl"), "--prod-client \"curl\":"},
 	} {
 		r := shadowtest(t, tc.args...)
 		if r.code != exitInvalid || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "proxying") {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -53,6 +54,7 @@ type proxyOptions struct {
 	recordMaxFiles          int
 	recordMaxAge            time.Duration
 	recordWireRPCs          bool
+	prodClient              string
 	limits                  limitOptions
 	outputs                 outputOptions
 }
@@ -90,6 +92,7 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opt.recordMaxFiles, "record-max-files", 0, "with --record DIR/: keep at most `N` recordings in the directory, deleting the oldest (0: keep all)")
 	fs.DurationVar(&opt.recordMaxAge, "record-max-age", live.DefaultRecordMaxAge, "with --record DIR/: start a new file once the current one is this old, full or not (at least 1s)")
 	fs.BoolVar(&opt.recordWireRPCs, "record-wire-rpcs", false, "with --record: also record gRPC calls the descriptors cannot decode, as wire bytes (messagesBase64); they are checked for secrets by value only, since wire bytes carry no field names (off: withheld and counted)")
+	fs.StringVar(&opt.prodClient, "prod-client", live.ProdClientFast, "the client to prod: fast (plain HTTP/1.1 on the request's own goroutine; TLS, upgrades, Expect: 100-continue and request trailers go through net/http) or net/http (net/http's Transport for everything)")
 	opt.limits.register(fs)
 	opt.outputs.register(fs)
 	var tags tagFlags
@@ -110,6 +113,9 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 		// Below a second, a rewrite of the results after another kept a
 		// core busy for nothing: report reads them at a person's pace.
 		fmt.Fprintf(stderr, "shadowtest: --results-every %s: want 0 (never) or at least %s\n", opt.every, minInterval)
+		return exitInvalid
+	case !slices.Contains(live.ProdClients, opt.prodClient):
+		fmt.Fprintf(stderr, "shadowtest: --prod-client %q: want fast or net/http\n", opt.prodClient)
 		return exitInvalid
 	case opt.record == "-":
 		fmt.Fprintln(stderr, "shadowtest: --record -: a recording goes to a FILE or a DIR/, not to standard output (which the summary uses)")
@@ -183,7 +189,7 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 
 	var ramp proxyRamp // mirror.ramp, when the spec has one
 	defer ramp.close()
-	liveOpt := live.Options{QueueSize: opt.queue, CaptureBytes: opt.captureBytes, ProbeProd: opt.probeProd, Observe: ramp.observe(out.observe()), Seen: out.seen, Log: stderr}
+	liveOpt := live.Options{ProdClient: opt.prodClient, QueueSize: opt.queue, CaptureBytes: opt.captureBytes, ProbeProd: opt.probeProd, Observe: ramp.observe(out.observe()), Seen: out.seen, Log: stderr}
 	recorder, err := openRecorder(opt, out, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest: %v\n", err)
@@ -245,8 +251,12 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 	adminServer := &http.Server{Handler: live.LoopbackHostsOnly(live.Admin(shadow, token)), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, ErrorLog: serverLog}
 	go frontServer.Serve(front)
 	go adminServer.Serve(admin)
-	fmt.Fprintf(stderr, "shadowtest: proxying %s -> prod %s, mirroring to shadow %s; admin on %s\n",
-		front.Addr(), runner.DisplayURL(plan.Prod.URL), runner.DisplayURL(plan.Shadow.URL), admin.Addr())
+	client := ""
+	if opt.prodClient != live.ProdClientFast {
+		client = " (--prod-client " + opt.prodClient + ")"
+	}
+	fmt.Fprintf(stderr, "shadowtest: proxying %s -> prod %s%s, mirroring to shadow %s; admin on %s\n",
+		front.Addr(), runner.DisplayURL(plan.Prod.URL), client, runner.DisplayURL(plan.Shadow.URL), admin.Addr())
 
 	var timeout <-chan time.Time
 	if opt.duration > 0 {

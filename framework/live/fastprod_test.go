@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"net"
@@ -188,7 +187,7 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 			"2\r\nok\r\n0\r\nContent-Type: evil\r\n\r\n"),
 		"/items/early": say("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n" +
 			"HTTP/1.1 200 OK\r\nLink: </a.css>; rel=preload\r\nContent-Length: 2\r\n\r\nok"),
-		"/items/continue": say("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+		"/items/continue":    say("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
 		"/items/nocontent":   say("HTTP/1.1 204 No Content\r\nX-A: 1\r\nX-A: 2\r\n\r\n"),
 		"/items/notmodified": say("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 99\r\n\r\n"),
 		"/items/head":        say("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12345\r\n\r\n"),
@@ -211,6 +210,15 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 		"/items/bigheader":   say("HTTP/1.1 200 OK\r\n" + bigHeader + "Content-Length: 2\r\n\r\nok"),
 		"/items/hugeheader":  sayAndClose("HTTP/1.1 200 OK\r\n" + hugeHeader + "Content-Length: 2\r\n\r\nok"),
 		"/items/status999":   say("HTTP/1.1 999 Odd\r\nContent-Length: 2\r\n\r\nok"),
+		// A body longer than its Content-Length: the rest must not pass
+		// for the answer to the next request on the connection.
+		"/items/longer": say("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled"),
+		"/items/longer-late": func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			time.Sleep(30 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled")
+		},
+		"/items/after": say("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter"),
 		"/items/reset": func(c net.Conn) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
 			time.Sleep(20 * time.Millisecond)
@@ -251,6 +259,14 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 	}
 	// The answers are the ones prod sent, not only the same on both.
 	front := fs[ProdClientFast]
+	for _, first := range []string{"/items/longer", "/items/longer-late"} {
+		client := newClient()
+		fetch(t, client, "GET", front.URL+first, nil, nil)
+		time.Sleep(100 * time.Millisecond)
+		if s := fetch(t, client, "GET", front.URL+"/items/after", nil, nil); s.Body != "after" {
+			t.Errorf("after %s: the next answer is %d %q, want prod's answer to it", first, s.Status, s.Body)
+		}
+	}
 	s := fetch(t, newClient(), "GET", front.URL+"/items/cookies", nil, nil)
 	if len(s.Header["Set-Cookie"]) != 3 || strings.Join(s.Header["X-Multi"], ",") != "1,2" || s.Body != "ok" {
 		t.Errorf("cookies: %v %q", s.Header, s.Body)
@@ -353,9 +369,10 @@ func TestFastProdSendsWhatNetHTTPSends(t *testing.T) {
 // as prod writes it (server-sent events), and bodies of hundreds of MiB
 // pass both ways with a flat heap.
 func TestFastProdStreams(t *testing.T) {
+	const big = 300 << 20
 	next := make(chan struct{})
 	var received atomic.Int64
-	prod := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	prod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/items/events":
 			w.Header().Set("Content-Type", "text/event-stream")
@@ -369,27 +386,296 @@ func TestFastProdStreams(t *testing.T) {
 				}
 			}
 		case "/items/big":
-			w.Header().Set("Content-Length", fmt.Sprint(300<<20))
+			w.Header().Set("Content-Length", fmt.Sprint(big))
 			chunk := bytes.Repeat([]byte("z"), 64<<10)
-			for range (300 << 20) / len(chunk) {
+			for range big / len(chunk) {
 				if _, err := w.Write(chunk); err != nil {
 					return
 				}
 			}
 		case "/items":
-			// serve read the body already
-		}
-	})
-	prod.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/items" {
 			n, _ := io.Copy(io.Discard, r.Body)
 			received.Store(n)
+		}
+	}))
+	defer prod.Close()
+	_, front := session(t, testPlan(prod.URL, closedURL(t)), Options{})
+
+	resp, err := http.Get(front.URL + "/items/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp.Body)
+	for i := range 3 {
+		// Each event arrives while prod waits to write the next one.
+		line, err := br.ReadString('\n')
+		if err != nil || line != fmt.Sprintf("data: %d\n", i) {
+			t.Fatalf("event %d: %q, %v", i, line, err)
+		}
+		br.ReadString('\n')
+		next <- struct{}{}
+	}
+	resp.Body.Close()
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	stop := make(chan struct{})
+	peak := heapPeak(stop)
+	resp, err = http.Get(front.URL + "/items/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || n != big {
+		t.Fatalf("a %d MiB answer: %d bytes, %v", big>>20, n, err)
+	}
+	// A request body of unknown length (chunked) and one of known length.
+	for _, length := range []int64{-1, big} {
+		pr, pw := io.Pipe()
+		go func() {
+			chunk := bytes.Repeat([]byte("y"), 64<<10)
+			for range big / len(chunk) {
+				if _, err := pw.Write(chunk); err != nil {
+					return
+				}
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("POST", front.URL+"/items", pr)
+		req.ContentLength = length
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || received.Load() != big {
+			t.Fatalf("a %d MiB request body (length %d): status %d, prod read %d bytes", big>>20, length, resp.StatusCode, received.Load())
+		}
+	}
+	close(stop)
+	if grown := int64(peak()) - int64(before.HeapInuse); grown > 64<<20 {
+		t.Errorf("heap grew by %d MiB while %d MiB passed each way", grown>>20, big>>20)
+	}
+}
+
+// TestFastProdClientGoneClosesProd: when the client goes away, prod's
+// request is cancelled within a second, before prod's headers and while
+// its body streams, as with net/http.
+func TestFastProdClientGoneClosesProd(t *testing.T) {
+	for _, c := range ProdClients {
+		t.Run(strings.ReplaceAll(c, "/", "-"), func(t *testing.T) {
+			cancelled := make(chan string, 4)
+			prod := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/items/stream" {
+					w.Header().Set("Content-Type", "text/plain")
+					for {
+						if _, err := io.WriteString(w, "tick\n"); err != nil {
+							cancelled <- r.URL.Path
+							return
+						}
+						w.(http.Flusher).Flush()
+						select {
+						case <-r.Context().Done():
+							cancelled <- r.URL.Path
+							return
+						case <-time.After(10 * time.Millisecond):
+						}
+					}
+				}
+				select {
+				case <-r.Context().Done():
+					cancelled <- r.URL.Path
+				case <-time.After(30 * time.Second):
+				}
+			})
+			_, front := session(t, testPlan(prod.URL, closedURL(t)), Options{ProdClient: c})
+			ctx, cancel := context.WithCancel(context.Background())
+			req, _ := http.NewRequestWithContext(ctx, "GET", front.URL+"/items/hang", nil)
+			go func() {
+				time.Sleep(100 * time.Millisecond)
+				cancel()
+			}()
+			if _, err := http.DefaultClient.Do(req); err == nil {
+				t.Fatal("the client got an answer from a prod that never answers")
+			}
+			gone := time.Now()
+			select {
+			case p := <-cancelled:
+				t.Logf("before headers: prod's request cancelled %v after the client left (%s)", time.Since(gone).Round(time.Millisecond), p)
+			case <-time.After(time.Second):
+				t.Fatal("before headers: prod's request still running 1 s after the client left")
+			}
+
+			resp, err := http.Get(front.URL + "/items/stream")
+			if err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(resp.Body).ReadString('\n')
+			if line != "tick\n" {
+				t.Fatalf("stream: %q, %v", line, err)
+			}
+			resp.Body.Close() // the client leaves mid-body
+			gone = time.Now()
+			select {
+			case p := <-cancelled:
+				t.Logf("mid-body: prod's request cancelled %v after the client left (%s)", time.Since(gone).Round(time.Millisecond), p)
+			case <-time.After(time.Second):
+				t.Fatal("mid-body: prod's endless answer still streaming 1 s after the client left")
+			}
+		})
+	}
+}
+
+// TestFastProdRetriesAnIdleConnectionProdClosed: prod closing a
+// keep-alive connection while it is idle (its idle timeout), or as the
+// next request arrives, does not give the client a 502 for a request
+// net/http would send again.
+func TestFastProdRetriesAnIdleConnectionProdClosed(t *testing.T) {
+	prod := newRawProd(t, map[string]func(net.Conn){
+		// Answers, keeps the connection as if for keep-alive, and closes
+		// it 20 ms later.
+		"/items/idle": func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			time.Sleep(20 * time.Millisecond)
+			c.Close()
+		},
+		// Answers the first request of a connection and closes the
+		// connection, without answering, on the second one.
+	})
+	// The race: the second request on a connection finds it closed
+	// only after it is written (prod closes instead of answering).
+	var seenConns sync.Map
+	prod.answers["/items/race"] = func(c net.Conn) {
+		if _, again := seenConns.LoadOrStore(c, true); again {
+			c.Close()
 			return
 		}
-		prod.Config.Handler.ServeHTTP(w, r)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	}
+	for _, c := range ProdClients {
+		_, front := session(t, testPlan(prod.URL(), closedURL(t)), Options{ProdClient: c})
+		client := newClient()
+		for i := range 3 {
+			for _, method := range []string{"GET", "POST"} {
+				var body io.Reader
+				if method == "POST" {
+					body = strings.NewReader("{}")
+				}
+				s := fetch(t, client, method, front.URL+"/items/idle", body, nil)
+				if s.Status != 200 || s.Body != "ok" {
+					t.Fatalf("%s: %s %d after prod closed the idle connection: %d %q", c, method, i, s.Status, s.Body)
+				}
+				time.Sleep(60 * time.Millisecond)
+			}
+		}
+		for i := range 3 {
+			if s := fetch(t, client, "GET", front.URL+"/items/race", nil, nil); s.Status != 200 || s.Body != "ok" {
+				t.Fatalf("%s: GET %d on a connection prod closes as the request arrives: %d %q", c, i, s.Status, s.Body)
+			}
+		}
+	}
+}
+
+// TestFastProdErrorsAsNetHTTP: a prod that refuses, resets, stalls or
+// sends garbage gives the client what net/http's Transport gives it,
+// and the error the same kind.
+func TestFastProdErrorsAsNetHTTP(t *testing.T) {
+	prod := newRawProd(t, map[string]func(net.Conn){
+		"/reset":   func(c net.Conn) { c.(*net.TCPConn).SetLinger(0); c.Close() },
+		"/eof":     func(c net.Conn) { c.Close() },
+		"/garbage": sayAndClose("SSH-2.0-OpenSSH\r\n\r\n"),
+		"/short":   sayAndClose("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
+		"/stall": func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+			time.Sleep(3 * time.Second)
+			c.Close()
+		},
 	})
-	_ = prod
-	t.Skip("rewritten below")
+	std := &http.Transport{DisableCompression: true}
+	fast := newFastTransport(&countingTransport{}, &net.Dialer{Timeout: time.Second}, time.Minute)
+	roundTrip := func(rt http.RoundTripper, url string) (kind string, err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := rt.RoundTrip(req)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		if err == nil {
+			return "", nil
+		}
+		return mirror.Classify(err), err
+	}
+	urls := []string{closedURL(t) + "/refused", prod.URL() + "/reset", prod.URL() + "/eof", prod.URL() + "/garbage", prod.URL() + "/short", prod.URL() + "/stall"}
+	for _, url := range urls {
+		want, werr := roundTrip(std, url)
+		got, gerr := roundTrip(fast, url)
+		if got != want || want == "" {
+			t.Errorf("%s: kind %q (%v), net/http's %q (%v)", url, got, gerr, want, werr)
+		}
+	}
+}
+
+// countingTransport counts the requests that fall back to it.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestFastProdFallsBack: what the fast client does not do goes to
+// net/http's Transport: TLS to prod, Upgrade, Expect: 100-continue,
+// request trailers; the rest stays on the fast path.
+func TestFastProdFallsBack(t *testing.T) {
+	prod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer prod.Close()
+	tlsProd := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer tlsProd.Close()
+	fallback := &countingTransport{}
+	fast := newFastTransport(fallback, &net.Dialer{Timeout: time.Second}, time.Minute)
+	cases := []struct {
+		name     string
+		req      func() *http.Request
+		fallback bool
+	}{
+		{"GET", func() *http.Request { r, _ := http.NewRequest("GET", prod.URL, nil); return r }, false},
+		{"POST", func() *http.Request { r, _ := http.NewRequest("POST", prod.URL, strings.NewReader("x")); return r }, false},
+		{"https", func() *http.Request { r, _ := http.NewRequest("GET", tlsProd.URL, nil); return r }, true},
+		{"upgrade", func() *http.Request {
+			r, _ := http.NewRequest("GET", prod.URL, nil)
+			r.Header.Set("Connection", "Upgrade")
+			r.Header.Set("Upgrade", "websocket")
+			return r
+		}, true},
+		{"expect", func() *http.Request {
+			r, _ := http.NewRequest("POST", prod.URL, strings.NewReader("x"))
+			r.Header.Set("Expect", "100-continue")
+			return r
+		}, true},
+		{"trailer", func() *http.Request {
+			r, _ := http.NewRequest("POST", prod.URL, strings.NewReader("x"))
+			r.ContentLength = -1
+			r.Trailer = http.Header{"X-Sum": nil}
+			return r
+		}, true},
+	}
+	for _, c := range cases {
+		before := fallback.n.Load()
+		resp, err := fast.RoundTrip(c.req())
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		if fell := fallback.n.Load() > before; fell != c.fallback {
+			t.Errorf("%s: went to net/http %v, want %v (%v)", c.name, fell, c.fallback, err)
+		}
+	}
 }
 
 // heapPeak samples the heap in use until stop is closed.
@@ -414,5 +700,4 @@ func heapPeak(stop chan struct{}) func() uint64 {
 	return func() uint64 { <-done; return peak.Load() }
 }
 
-var _ = sha256.New
 var _ = mirror.Classify

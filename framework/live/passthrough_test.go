@@ -13,6 +13,12 @@ import (
 // TestProxyPassesProdBytesExactly: what prod sends is what the client
 // gets, for the answers a proxy most easily alters.
 func TestProxyPassesProdBytesExactly(t *testing.T) {
+	for _, c := range ProdClients {
+		t.Run(strings.ReplaceAll(c, "/", "-"), func(t *testing.T) { testProxyPassesProdBytesExactly(t, c) })
+	}
+}
+
+func testProxyPassesProdBytesExactly(t *testing.T, prodClient string) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	io.WriteString(zw, `{"path":"/items/gz","name":"widget"}`)
@@ -44,7 +50,7 @@ func TestProxyPassesProdBytesExactly(t *testing.T) {
 		}
 	})
 	shadow := serve(t, item("12.5"))
-	_, front := session(t, testPlan(prod.URL, shadow.URL), Options{})
+	_, front := session(t, testPlan(prod.URL, shadow.URL), Options{ProdClient: prodClient})
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	do := func(method, path string) (*http.Response, []byte) {
 		req, _ := http.NewRequest(method, front.URL+path, nil)

@@ -91,6 +91,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.reverse.ServeHTTP(w, r)
 		return
 	}
+	// An answer of prod's without a Content-Type reaches the client
+	// without one: net/http's server would otherwise sniff one from the
+	// first bytes written (or not, when ReverseProxy's first flush of a
+	// streamed answer comes first).
+	w.Header()["Content-Type"] = nil
 	req := requestOf(r, true)
 	t := p.shadow.begin(&req)
 	st := &exchangeState{}
@@ -366,7 +371,7 @@ func (r *recorder) WriteHeader(code int) {
 	}
 	if r.status == 0 {
 		r.status = code
-		r.header = r.ResponseWriter.Header().Clone()
+		r.header = answerHeader(r.ResponseWriter.Header())
 		r.length = -1
 		if n, err := strconv.ParseInt(r.header.Get("Content-Length"), 10, 64); err == nil && n >= 0 && !r.head && code != http.StatusNoContent && code != http.StatusNotModified {
 			r.length = n
@@ -433,6 +438,16 @@ func (r *recorder) Flush() {
 	http.NewResponseController(r.ResponseWriter).Flush()
 }
 
+// answerHeader is a copy of the answer's header without the Proxy's
+// guard against Content-Type sniffing (a nil Content-Type).
+func answerHeader(h http.Header) http.Header {
+	c := h.Clone()
+	if v, ok := c["Content-Type"]; ok && v == nil {
+		delete(c, "Content-Type")
+	}
+	return c
+}
+
 // response is prod's answer as the comparator sees it.
 func (r *recorder) response(err error, latency time.Duration) framework.Response {
 	if err != nil {
@@ -440,7 +455,7 @@ func (r *recorder) response(err error, latency time.Duration) framework.Response
 	}
 	status, header := r.status, r.header
 	if status == 0 { // the handler wrote nothing: net/http answers 200
-		status, header = http.StatusOK, r.ResponseWriter.Header().Clone()
+		status, header = http.StatusOK, answerHeader(r.ResponseWriter.Header())
 	}
 	return framework.Response{Status: status, Header: header, Body: r.body.buf, Truncated: r.truncated, Latency: latency}
 }
