@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"runtime"
 	"sync/atomic"
@@ -17,15 +16,6 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework/observe"
 )
-
-// bareFront is httputil.ReverseProxy alone to prod, with the proxy's
-// transport settings and copy buffers: the benchmarks' floor.
-func bareFront(prod *url.URL) http.Handler {
-	rp := httputil.NewSingleHostReverseProxy(prod)
-	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}
-	rp.BufferPool = bufferPool{}
-	return rp
-}
 
 // BenchmarkProxyPath measures one request through a front to prod and
 // back, client, front and prod in this process, one request at a time:

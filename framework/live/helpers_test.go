@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -125,4 +127,13 @@ func get(t testing.TB, url string) (*http.Response, string) {
 		t.Fatal(err)
 	}
 	return resp, string(body)
+}
+
+// bareFront is httputil.ReverseProxy alone to prod, with the proxy's
+// transport settings and copy buffers: the benchmarks' floor.
+func bareFront(prod *url.URL) http.Handler {
+	rp := httputil.NewSingleHostReverseProxy(prod)
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}
+	rp.BufferPool = bufferPool{}
+	return rp
 }
