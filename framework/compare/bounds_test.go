@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 )
 
 // denseArray is a JSON array of n numbers, each the index plus offset.
@@ -154,5 +155,51 @@ func TestOverValuesBuildsNoTape(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
 		t.Errorf("comparing allocated %d KiB, want under 1 MiB (no tape)", alloc>>10)
+	}
+}
+
+// TestLongMemberNamesMakeShortPaths: a shadow answering with a new 200 KB
+// member name each time made every category, example and metric label of
+// the endpoint 200 KB long: 100 such answers through the proxy wrote a
+// 26 MB JUnit, a 33 MB HTML report and a 6 MB /metrics (redteam6). A
+// difference's path cuts long names, still a path that parses, and names
+// that differ only past the cut fall in one category.
+func TestLongMemberNamesMakeShortPaths(t *testing.T) {
+	c, err := Compile(framework.Rules{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 200000)
+	categories := map[string]bool{}
+	for _, shadow := range []string{
+		`{"a":1,"k` + long + `1":2}`,
+		`{"a":1,"k` + long + `2":2}`,
+		`{"a":1,"o":{"q\"` + long + `":[{"z":1}]}}`,
+	} {
+		diffs := c.Compare(jsonResponse(`{"a":1,"o":{}}`), jsonResponse(shadow))
+		if len(diffs) == 0 {
+			t.Fatalf("%.40s…: no difference", shadow)
+		}
+		for _, d := range diffs {
+			if len(d.Path) > maxPathLen+8 {
+				t.Errorf("a path of %d bytes: %.60s…", len(d.Path), d.Path)
+			}
+			if _, err := fieldpath.Parse(d.Path); err != nil {
+				t.Errorf("%.60s…: the shortened path does not parse: %v", d.Path, err)
+			}
+			categories[d.Category()] = true
+		}
+	}
+	cut := 0
+	for category := range categories {
+		if strings.HasPrefix(category, `extra $."kxxx`) {
+			cut++
+		}
+	}
+	if cut != 1 || len(categories) != 3 {
+		t.Errorf("%d categories (%d of the top-level names): want the two 200 KB names cut to one, $.o missing, and the quoted name under $.o", len(categories), cut)
+	}
+	if got := fieldpath.Shorten(`$.items[3]."a b"`, 8, 100); got != `$.items[3]."a b"` {
+		t.Errorf("a path within the bounds changed: %q", got)
 	}
 }

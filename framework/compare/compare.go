@@ -149,7 +149,7 @@ func (c *Comparator) CompareCounting(prod, shadow *framework.Response) (diffs []
 			more += len(diffs) - MaxDiffs
 			diffs = slices.Clip(diffs[:MaxDiffs])
 		}
-		return diffs, more
+		return shortenPaths(diffs), more
 	}
 	if prod.Status != shadow.Status {
 		return []framework.Diff{{
@@ -165,7 +165,27 @@ func (c *Comparator) CompareCounting(prod, shadow *framework.Response) (diffs []
 		more += len(diffs) - MaxDiffs
 		diffs = slices.Clip(diffs[:MaxDiffs])
 	}
-	return diffs, more
+	return shortenPaths(diffs), more
+}
+
+// Bounds of a difference's path: a member name is cut past maxPathName
+// bytes, the whole path past maxPathLen (see fieldpath.Shorten).
+const (
+	maxPathName = 128
+	maxPathLen  = 1024
+)
+
+// shortenPaths bounds the paths of diffs: a shadow answering with a new
+// 200 KB member name each time made each of the 200 categories an
+// endpoint keeps, their examples and metric labels 200 KB long (100 such
+// answers wrote a 26 MB JUnit and a 6 MB /metrics).
+func shortenPaths(diffs []framework.Diff) []framework.Diff {
+	for i := range diffs {
+		if len(diffs[i].Path) > maxPathName {
+			diffs[i].Path = fieldpath.Shorten(diffs[i].Path, maxPathName, maxPathLen)
+		}
+	}
+	return diffs
 }
 
 func failed(r *framework.Response) bool { return r == nil || r.Failed() }

@@ -1,6 +1,9 @@
 package fieldpath
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // ParseLocation parses a concrete location as Format writes it ("$",
 // "$.a.b", `$."odd key"[3]`, "$.orders[id=7].total") into steps; ok is
@@ -89,4 +92,43 @@ func (p Path) KeyedLabels() []Step {
 		}
 	}
 	return out
+}
+
+// Shorten returns path with every member name longer than maxName bytes
+// cut there (at a character boundary) and marked with "…", a keyed-set
+// element with a longer label written [*], in canonical syntax, and any text still longer than maxLen cut to maxLen the same
+// way: a difference's path built from a hostile answer's keys (a 200 KB
+// member name per response) must not make each category, metric label
+// and example as large. A path within both bounds is returned as it is.
+func Shorten(path string, maxName, maxLen int) string {
+	if len(path) <= maxName {
+		return path
+	}
+	if p, err := Parse(path); err == nil && !p.IsHeader() {
+		cut := false
+		for i, e := range p.elems {
+			switch {
+			case len(e.name) <= maxName:
+			case e.kind == elemKey:
+				p.elems[i].name, cut = clip(e.name, maxName), true
+			case e.kind == elemKeyed:
+				p.elems[i], cut = elem{kind: elemAnyIndex}, true // a label cut would not parse
+			}
+		}
+		if cut {
+			path = p.String()
+		}
+	}
+	if len(path) > maxLen {
+		path = clip(path, maxLen)
+	}
+	return path
+}
+
+// clip cuts s to at most n bytes at a character boundary and adds "…".
+func clip(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
