@@ -225,6 +225,8 @@ func TestNoCopiesWhileMirroringIsStopped(t *testing.T) {
 					t.Fatal("not the app's answer")
 				}
 			}
+			// The proxy records once the client has its answer.
+			eventually(t, "3 exchanges recorded", func() bool { mu.Lock(); defer mu.Unlock(); return len(recorded) >= 3 })
 			mu.Lock()
 			defer mu.Unlock()
 			if len(recorded) != 3 {

@@ -48,8 +48,8 @@ func TestAHeadAnswerReservesNoCopy(t *testing.T) {
 	if perRequest := (after.TotalAlloc - before.TotalAlloc) / requests; perRequest > 1<<20 {
 		t.Errorf("%d KiB allocated per HEAD request, for an answer without a body", perRequest>>10)
 	}
-	eventually(t, "the HEAD pairs", func() bool { return s.Results().Endpoint("head").Pairs == requests })
-	if e := s.Results().Endpoint("head"); e.Matches != requests {
+	eventually(t, "the HEAD pairs", func() bool { return endpointResults(s, "head").Pairs == requests })
+	if e := endpointResults(s, "head"); e.Matches != requests {
 		t.Errorf("head: %d of %d pairs match", e.Matches, e.Pairs)
 	}
 }
