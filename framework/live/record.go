@@ -29,7 +29,8 @@ const recordSeed = 0x7265636f7264
 // past RecordQueueBytes.
 const (
 	recordQueue = 1024
-	// RecordQueueBytes bounds the bodies waiting in a Recorder's queue.
+	// RecordQueueBytes bounds the bytes (bodies, headers, URLs) of the
+	// exchanges waiting in a Recorder's queue.
 	RecordQueueBytes = 64 << 20
 )
 
@@ -312,14 +313,28 @@ func (r *Recorder) Record(ex *framework.Exchange) {
 }
 
 func exchangeBytes(ex *framework.Exchange) int64 {
-	n := int64(len(ex.Request.Body) + len(ex.Request.URL) + 512)
+	// Headers count too: a client may send a megabyte of them with every
+	// request (net/http's default bound), more than most bodies.
+	n := int64(len(ex.Request.Body)+len(ex.Request.URL)+512) + headerBytes(ex.Request.Header)
 	if ex.Request.RPC != nil { // an RPC's messages too (wire bytes when not decoded)
 		n += messagesBytes(ex.Request.RPC.Messages)
 	}
 	if ex.Recorded != nil {
-		n += int64(len(ex.Recorded.Body))
+		n += int64(len(ex.Recorded.Body)) + headerBytes(ex.Recorded.Header)
 		if ex.Recorded.RPC != nil {
-			n += messagesBytes(ex.Recorded.RPC.Messages) + int64(len(ex.Recorded.RPC.Details))
+			n += messagesBytes(ex.Recorded.RPC.Messages) + int64(len(ex.Recorded.RPC.Details)) + headerBytes(ex.Recorded.RPC.Trailer)
+		}
+	}
+	return n
+}
+
+// headerBytes is the size of a header's names and values.
+func headerBytes(h http.Header) int64 {
+	var n int64
+	for name, values := range h {
+		n += int64(len(name))
+		for _, v := range values {
+			n += int64(len(v))
 		}
 	}
 	return n
