@@ -94,6 +94,12 @@ func newGRPCProxy(s *Shadow, prod *mirror.Client) *grpcProxy {
 			if st, ok := r.Context().Value(stateKey{}).(*exchangeState); ok {
 				st.err = err
 			}
+			if gw, ok := w.(*grpcWriter); ok {
+				if code, reset := peerReset(err); reset && code == http2.ErrCodeInternal {
+					gw.reset = true // ServeHTTP resets the client's stream the same way
+					return
+				}
+			}
 			writeGRPCError(w, r.Context(), err)
 		},
 	}
@@ -183,16 +189,28 @@ func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = teeFrames(r, g.maxBody, &g.shadow.captures)
 		defer releaseRPCCaptures(body, answer) // also when ReverseProxy aborts the handler
 	}
-	g.reverse.ServeHTTP(&grpcWriter{ResponseWriter: w}, r)
+	gw := &grpcWriter{ResponseWriter: w}
+	g.reverse.ServeHTTP(gw, r)
 	added := st.added(start)
 	if t != nil {
 		g.shadow.handOffRPC(t, start, method, r, body, answer, st)
 	}
 	g.shadow.metrics.added.Observe(added.Seconds())
+	if gw.reset {
+		// prod reset the stream with INTERNAL_ERROR before its headers:
+		// a handler's abort resets the client's stream with that very
+		// code, so the client reads what a client of prod reads (the
+		// status, and no metadata at all). Other codes are answered
+		// trailers-only (writeGRPCError): a Go handler cannot choose an
+		// RST_STREAM code.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // grpcWriter passes prod's answer on exactly: it keeps net/http from
-// adding a Date or a sniffed Content-Type that prod did not send, and
+// adding a Date, a Content-Length or a sniffed Content-Type that prod did
+// not send (a gRPC client shows the headers of a trailers-only answer as
+// trailer metadata), and
 // sends the headers at once, so that a client waiting for a stream's
 // header metadata gets it before the first message. A trailers-only
 // answer (grpc-status in its headers) is never flushed early: its headers
@@ -201,6 +219,7 @@ func (g *grpcProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type grpcWriter struct {
 	http.ResponseWriter
 	wrote, trailersOnly bool
+	reset               bool // prod reset the stream before its headers with INTERNAL_ERROR
 }
 
 func (w *grpcWriter) WriteHeader(code int) {
@@ -213,7 +232,7 @@ func (w *grpcWriter) WriteHeader(code int) {
 	}
 	w.wrote = true
 	h := w.ResponseWriter.Header()
-	for _, name := range []string{"Date", "Content-Type"} {
+	for _, name := range []string{"Date", "Content-Type", "Content-Length"} {
 		if _, ok := h[name]; !ok {
 			h[name] = nil
 		}
@@ -328,17 +347,27 @@ var rstCodes = map[http2.ErrCode]codes.Code{
 	http2.ErrCodeHTTP11Required:     codes.Internal,
 }
 
+// peerReset returns the code of prod's reset of the stream, if err is
+// one (received from prod, not the transport's own).
+func peerReset(err error) (http2.ErrCode, bool) {
+	var se http2.StreamError // net/http's own stream error converts to it (errors.As)
+	if !errors.As(err, &se) || se.Cause == nil || se.Cause.Error() != "received from peer" {
+		return 0, false
+	}
+	return se.Code, true
+}
+
 // resetStatus is the status a gRPC client reports when the server resets
 // its stream, if err is such a reset received from prod: the code of
 // rstCodes (UNKNOWN for another error code; CANCEL after the call's
 // deadline is DEADLINE_EXCEEDED) and grpc-go's message, "stream terminated
 // by RST_STREAM with error code: CANCEL".
 func resetStatus(ctx context.Context, err error) (code int, message string, ok bool) {
-	var se http2.StreamError // net/http's own stream error converts to it (errors.As)
-	if !errors.As(err, &se) || se.Cause == nil || se.Cause.Error() != "received from peer" {
+	rst, ok := peerReset(err)
+	if !ok {
 		return 0, "", false
 	}
-	c, known := rstCodes[se.Code]
+	c, known := rstCodes[rst]
 	if !known {
 		c = codes.Unknown
 	}
@@ -346,7 +375,7 @@ func resetStatus(ctx context.Context, err error) (code int, message string, ok b
 	if deadline, set := ctx.Deadline(); code == grpcCanceled && set && !deadline.After(time.Now()) {
 		code = grpcDeadlineExceeded
 	}
-	return code, "stream terminated by RST_STREAM with error code: " + se.Code.String(), true
+	return code, "stream terminated by RST_STREAM with error code: " + rst.String(), true
 }
 
 // grpcMessage percent-encodes a grpc-message value as gRPC's

@@ -210,3 +210,45 @@ func TestGRPCProdResetPassesThrough(t *testing.T) {
 		}
 	}
 }
+
+// TestGRPCResetBeforeHeaderAddsNoMetadata: when prod resets a stream
+// before its header, a client through the proxy reads what a direct
+// client of the same prod reads: the status grpc-go derives from the
+// reset, no header metadata, and no trailer metadata but the
+// content-type a gRPC status answer must carry. Before, the proxy's
+// trailers-only answer also showed content-length: 0 (added by net/http)
+// as trailer metadata. A reset with INTERNAL_ERROR, the code a Go handler
+// can reset with, reaches the client as that same reset: nothing differs
+// at all.
+func TestGRPCResetBeforeHeaderAddsNoMetadata(t *testing.T) {
+	svc := compileItems(t)
+	healthy := serveItems(t, svc, "v2", 12.5)
+	for _, code := range []http2.ErrCode{http2.ErrCodeCancel, http2.ErrCodeInternal, http2.ErrCodeEnhanceYourCalm, http2.ErrCode(0x99)} {
+		prod := resettingProd(t, svc, -1, code, false)
+		_, front := grpcSession(t, grpcPlan(prod, healthy.addr), Options{})
+		direct, proxied := dial(t, prod), dial(t, strings.TrimPrefix(front.URL, "http://"))
+		for _, method := range []string{"Get", "List"} {
+			reason := method + " reset with " + code.String() + " before the header"
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			want := invoke(ctx, direct, svc, method, svc.newQuery(map[string]any{"id": "1"}))
+			got := invoke(ctx, proxied, svc, method, svc.newQuery(map[string]any{"id": "1"}))
+			cancel()
+			if len(want.header) != 0 || len(want.trailer) != 0 {
+				t.Fatalf("%s: prod's own client got metadata %v %v (the test's server)", reason, want.header, want.trailer)
+			}
+			if code != http2.ErrCodeInternal {
+				// gRPC's trailers-only answer carries its content-type,
+				// which grpc-go shows as trailer metadata; nothing else.
+				if ct := got.trailer["content-type"]; len(ct) != 1 || ct[0] != "application/grpc" {
+					t.Errorf("%s: trailer content-type %q, want application/grpc", reason, ct)
+				}
+				delete(got.trailer, "content-type")
+				if len(got.trailer) != 0 {
+					t.Errorf("%s: spurious trailer metadata %#v", reason, got.trailer)
+				}
+				got.trailer = want.trailer
+			}
+			sameCall(t, reason, want, got)
+		}
+	}
+}
