@@ -184,9 +184,9 @@ func TestLearnAnswers(t *testing.T) {
 }
 
 // FuzzRedact checks the property the outputs rely on: a secret placed under
-// a secret name in a header, a query, a form, a JSON, XML or HTML body (as a
-// member, an element, an attribute, a name/value pair, a script's
-// assignment) never comes out
+// a secret name in a header, a query, a form, a JSON, XML, HTML or text body
+// (as a member, an element, an attribute, a name/value pair or tuple, a
+// script's assignment, a line's name: value) never comes out
 // of the redactor, nor out of the scrubber afterwards, in any position.
 func FuzzRedact(f *testing.F) {
 	f.Add(secret, "token", "prefix ", 0)
@@ -202,6 +202,9 @@ func FuzzRedact(f *testing.F) {
 	f.Add(`quote"and\slash`, "csrfToken", "", 11)
 	f.Add("line secret 123", "apiKey", "", 12)
 	f.Add("hunter2hunter2", "DB_PASSWORD", "", 13)
+	f.Add("Bearer s3cr3t", "Authorization", "", 14)
+	f.Add("s3cr3t-value", "api_key", "", 15)
+	f.Add("Bearer s3cr3t", "Authorization", "", 16)
 	f.Fuzz(func(t *testing.T, value, name, around string, where int) {
 		if len(value) < scrub.MinLen || strings.ContainsAny(value, "[]") || !utf8.ValidString(value) || !Default().names.Secret(name) {
 			return
@@ -212,9 +215,12 @@ func FuzzRedact(f *testing.F) {
 		r, sc := build(t)
 		var outputs []string
 		where = (where%positions + positions) % positions
-		if where >= 7 && where <= 10 || where == 13 {
+		if where >= 7 && where <= 10 || where == 13 || where == 16 {
 			if len(strings.TrimSpace(name)) > maxLabel {
 				return // a label that long is not read as a name (see secretLabel)
+			}
+			if where != 10 && !utf8.ValidString(name) {
+				return // JSON and XML carry it with U+FFFD for each bad byte: maybe a label too long
 			}
 		}
 		switch where {
@@ -255,8 +261,8 @@ func FuzzRedact(f *testing.F) {
 				outputs = append(outputs, string(out))
 			}
 		case 8, 9: // the value of an XML key/value pair, the key after the value in 9
-			if !xmlCarries(value) {
-				return
+			if !xmlCarries(value) || !xmlCarries(name) {
+				return // XML carries a control character as U+FFFD: maybe a label too long
 			}
 			var escName, escValue strings.Builder
 			xml.EscapeText(&escName, []byte(name))
@@ -282,6 +288,28 @@ func FuzzRedact(f *testing.F) {
 			diff := framework.Diff{Path: "$.env[0].value", Prod: rendered}
 			r.LearnDiffs(pair, []framework.Diff{diff})
 			outputs = append(outputs, r.Value(diff.Path, diff.Prod))
+		case 14, 15: // a line of plain text: name: value, name=value
+			if !textName.MatchString(name) || len(name) > maxTextName || strings.ContainsAny(value, "\r\n") ||
+				strings.TrimSpace(value) != value || isQuote(value[0]) || value == Mask {
+				return // not a name the text rule reads, or a value a line cannot carry as one
+			}
+			line := name + ": " + value + "\n"
+			if where == 15 {
+				if strings.ContainsAny(value, " \t&;") {
+					return // a logfmt, query or cookie separator ends the value
+				}
+				line = name + "=" + value + "\n"
+			}
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/plain"}}, []byte(line))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+			outputs = append(outputs, r.Value("body", line))
+		case 16: // a tuple of a header list
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(`{"h":[["`+jsonEscape(name)+`","`+jsonEscape(value)+`"]]}`))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
 		case 11, 12: // a script's assignment, in a page and as a line of a difference
 			if !jsIdent.MatchString(name) {
 				return
@@ -314,7 +342,10 @@ func FuzzRedact(f *testing.F) {
 var xmlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
 // positions counts FuzzRedact's positions.
-const positions = 14
+const positions = 17
+
+// textName is a name the text rule reads.
+var textName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // jsIdent is a JavaScript identifier, as FuzzRedact writes names in scripts.
 var jsIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)

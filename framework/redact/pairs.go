@@ -21,6 +21,23 @@ import (
 // attribute or child element named as in isLabel) whose value is a secret
 // name (scrub.Names) makes its value neighbours (named as in isValue)
 // secret. Nothing else of the object or element changes.
+//
+// A JSON array of two, the first a string naming a secret, that is an
+// element of an array is such a pair too: its second element is secret.
+// That is how header lists are written as tuples ({"headers":
+// [["Authorization","Bearer ..."],["Accept","*/*"]]}, fetch's and
+// Python's header lists). A lone array of two (["password","email"], a
+// list of names) is not a pair.
+
+// secretTuple reports whether t is a pair written as a tuple: two
+// elements, the first a string naming a secret.
+func (r *Redactor) secretTuple(t []any) bool {
+	if len(t) != 2 {
+		return false
+	}
+	name, ok := t[0].(string)
+	return ok && r.secretLabel(name)
+}
 
 // isLabel reports whether a member, attribute or element named name names
 // its neighbour: name, key, header, param, parameter, field, property or
@@ -126,7 +143,8 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 				}
 			}
 		}
-		if !strings.HasPrefix(d.Path, "$") || !valueMember(d.Path) {
+		tuple := strings.Contains(d.Path, "][1]")
+		if !strings.HasPrefix(d.Path, "$") || !valueMember(d.Path) && !tuple {
 			continue
 		}
 		loc, ok := fieldpath.ParseLocation(d.Path)
@@ -134,6 +152,13 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 			continue
 		}
 		for k := len(loc) - 1; k >= 1; k-- {
+			if tuple && loc[k].IsIndex && loc[k].Label == "" && loc[k].Index == 1 && loc[k-1].IsIndex {
+				// The second element of an array of two, itself an element
+				// of an array: a pair written as a tuple when the first
+				// names a secret ([["Authorization","Bearer ..."]]).
+				candidates = append(candidates, candidate{i, loc[:k]})
+				continue
+			}
 			if loc[k].IsIndex || !isValue(loc[k].Key) {
 				continue
 			}
@@ -182,7 +207,8 @@ const maxLearnedBody = 1 << 20
 const maxKeyedLookups = 8
 
 // secretPairsAt reports, for each location, whether the JSON body holds
-// there an object whose label member names a secret (the pair rule). The
+// there an object whose label member names a secret, or an array of two
+// whose first names one (the pair rule). The
 // locations of plain steps are found in one pass over the body's tokens,
 // which stops once all of them were seen; one inside another, and those
 // naming keyed-set elements (at most maxKeyedLookups), are looked up on
@@ -208,7 +234,8 @@ func (r *Redactor) secretPairsAt(body []byte, locs [][]fieldpath.Step) []bool {
 		if err != nil {
 			break
 		}
-		if tok.Kind() != '{' {
+		kind := tok.Kind()
+		if kind != '{' && kind != '[' {
 			continue
 		}
 		ptr := string(dec.StackPointer())
@@ -217,7 +244,7 @@ func (r *Redactor) secretPairsAt(body []byte, locs [][]fieldpath.Step) []bool {
 			continue
 		}
 		seen[ptr] = true
-		if r.labelsSecret(dec) {
+		if kind == '{' && r.labelsSecret(dec) || kind == '[' && r.tupleSecret(dec) {
 			for _, i := range indices {
 				found[i] = true
 			}
@@ -289,6 +316,27 @@ func (r *Redactor) labelsSecret(dec *jsontext.Decoder) bool {
 	return secret
 }
 
+// tupleSecret reads the elements of the array dec has just opened, up to
+// its end, and reports whether it is a pair written as a tuple (see
+// secretTuple).
+func (r *Redactor) tupleSecret(dec *jsontext.Decoder) bool {
+	secret, n := false, 0
+	for dec.PeekKind() != ']' {
+		if n == 0 && dec.PeekKind() == '"' {
+			name, err := dec.ReadToken()
+			if err != nil {
+				return false
+			}
+			secret = r.secretLabel(name.String())
+		} else if dec.SkipValue() != nil {
+			return false
+		}
+		n++
+	}
+	dec.ReadToken() // the array's end
+	return secret && n == 2
+}
+
 // valueMember reports whether a path has a member named as a pair's value
 // (a quick look before parsing it).
 func valueMember(path string) bool {
@@ -323,7 +371,8 @@ func (r *Redactor) learnRendered(value string) {
 var jsonOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
 // secretPairAt reports whether the JSON body holds, at loc, an object
-// whose label member names a secret (the pair rule).
+// whose label member names a secret or a tuple whose first does (the pair
+// rule).
 func (r *Redactor) secretPairAt(body []byte, loc []fieldpath.Step) bool {
 	if len(body) == 0 {
 		return false
@@ -390,11 +439,15 @@ func (r *Redactor) secretPairAt(body []byte, loc []fieldpath.Step) bool {
 			}
 		}
 	}
-	if dec.PeekKind() != '{' {
+	kind := dec.PeekKind()
+	if kind != '{' && kind != '[' {
 		return false
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return false
+	}
+	if kind == '[' {
+		return r.tupleSecret(dec)
 	}
 	return r.labelsSecret(dec)
 }

@@ -240,8 +240,9 @@ var ErrWithheld = errors.New("withheld")
 
 // BodyOf returns a body ready to print: its Content-Encoding undone, then
 // JSON members and form fields masked by the report.redact paths and by
-// name, XML elements and attributes, HTML attributes and scripts, and
-// JavaScript by name. decoded names the encoding undone ("" when none). When the body
+// name, XML elements and attributes, HTML attributes and scripts,
+// JavaScript by name, and plain text (text/*, YAML, no Content-Type) by
+// the text rule (textPairs). decoded names the encoding undone ("" when none). When the body
 // cannot be decoded, or is JSON, XML or a form (by Content-Type or by its
 // first bytes) that cannot be parsed (a BOM, several documents, too deep, a bad
 // escape), it returns an error wrapping ErrWithheld saying why, and the
@@ -303,6 +304,10 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 	case media == "" && looksLikeForm(string(trimmed)):
 		// No Content-Type: name=value pairs are masked as in a form.
 		return []byte(r.params(string(body), "&")), decoded, nil
+	case media == "" || strings.HasPrefix(media, "text/") || strings.HasSuffix(media, "yaml"):
+		// Plain text: token=..., api_key: ..., Authorization: Bearer ...
+		out, _ := r.textPairs(body)
+		return out, decoded, nil
 	}
 	return body, decoded, nil
 }
@@ -592,6 +597,10 @@ func (r *Redactor) bodyText(value string) string {
 	if out, ok := r.scriptText([]byte(value)); ok {
 		value = string(out)
 	}
+	// A line of plain text: token=..., Authorization: Bearer ...
+	if out, ok := r.textPairs([]byte(value)); ok {
+		value = string(out)
+	}
 	return r.Text(value)
 }
 
@@ -683,6 +692,10 @@ func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
 			}
 		}
 	case []any:
+		if len(loc) > 0 && loc[len(loc)-1].IsIndex && r.secretTuple(t) {
+			r.learnPairJSON(t[1]) // [["Authorization","Bearer ..."]]
+			t[1], changed = Mask, true
+		}
 		for i, child := range t {
 			if nv, c := r.walk(child, append(loc, r.elementStep(i, child))); c {
 				t[i], changed = nv, true
