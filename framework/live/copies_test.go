@@ -182,6 +182,10 @@ func TestNoCopiesWhileMirroringIsStopped(t *testing.T) {
 					t.Errorf("%d bytes allocated per request while mirroring is stopped, %d through the bare path: the bodies (%d bytes each) are copied", got, floor, size)
 				}
 				want := float64(1 + 3*(n+1))
+				// The front counts once the app has answered.
+				eventually(t, st.metric, func() bool {
+					return counter(t, s, st.metric, map[string]string{"endpoint": "create", "reason": st.reason}) >= want
+				})
 				if c := counter(t, s, st.metric, map[string]string{"endpoint": "create", "reason": st.reason}); c != want {
 					t.Errorf("%s{reason=%q} = %v, want %v", st.metric, st.reason, c, want)
 				}
@@ -225,8 +229,13 @@ func TestNoCopiesWhileMirroringIsStopped(t *testing.T) {
 					t.Fatal("not the app's answer")
 				}
 			}
-			// The proxy records once the client has its answer.
-			eventually(t, "3 exchanges recorded", func() bool { mu.Lock(); defer mu.Unlock(); return len(recorded) >= 3 })
+			// The front records and counts once the app has
+			// answered: the client may read the answer first.
+			eventually(t, "3 exchanges recorded and dropped", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(recorded) >= 3 && counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": "create", "reason": DropKilled}) >= 3
+			})
 			mu.Lock()
 			defer mu.Unlock()
 			if len(recorded) != 3 {
