@@ -31,7 +31,10 @@ func (r *Redactor) multipartBody(body []byte, boundary string) ([]byte, error) {
 		return nil, err
 	}
 	reader := multipart.NewReader(bytes.NewReader(body), boundary)
-	changed := false
+	// The text before the first part and after the last (the preamble
+	// and the epilogue) is not read as parts: kept as written, it showed
+	// what it held (password=...). The parts are written without it.
+	changed := outsideParts(body, boundary)
 	for {
 		part, err := reader.NextRawPart()
 		if err == io.EOF {
@@ -71,6 +74,18 @@ func (r *Redactor) multipartBody(body []byte, boundary string) ([]byte, error) {
 		return body, nil
 	}
 	return out.Bytes(), nil
+}
+
+// outsideParts reports whether body holds more than white space before
+// its first delimiter or after its closing one.
+func outsideParts(body []byte, boundary string) bool {
+	delimiter := []byte("--" + boundary)
+	first := bytes.Index(body, delimiter)
+	if first < 0 || len(bytes.TrimSpace(body[:first])) > 0 {
+		return true
+	}
+	last := bytes.LastIndex(body, append(delimiter, '-', '-'))
+	return last < 0 || len(bytes.TrimSpace(body[last+len(delimiter)+2:])) > 0
 }
 
 // sameHeader reports whether two headers hold the same values.

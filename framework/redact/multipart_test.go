@@ -66,3 +66,30 @@ func TestMultipartSecretsMaskedByName(t *testing.T) {
 		}
 	}
 }
+
+// TestMultipartPreambleAndEpilogueAreNotShown: the text before a
+// multipart body's first part and after its last is no part, so nothing
+// masked it; a body whose parts held no secret was shown as written,
+// password=... in its preamble included (redteam6). The body is written
+// again without them; one without them is kept as written.
+func TestMultipartPreambleAndEpilogueAreNotShown(t *testing.T) {
+	r, sc := build(t)
+	header := http.Header{"Content-Type": {"multipart/form-data; boundary=XyZ"}}
+	parts := "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n--XyZ--\r\n"
+	for _, body := range []string{
+		"password=" + secret + "\r\n" + parts,
+		`{"token":"` + secret + `"}` + "\r\n" + parts,
+		parts + "epilogue token=" + secret + "\r\n",
+	} {
+		out, _, err := r.BodyOf(header, []byte(body))
+		if err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		if shown := sc.Bytes(out); bytes.Contains(shown, []byte(secret)) || !bytes.Contains(shown, []byte("hello")) {
+			t.Errorf("%q\nshown as %q", body, shown)
+		}
+	}
+	if out, _, _ := r.BodyOf(header, []byte("\r\n"+parts)); string(out) != "\r\n"+parts {
+		t.Errorf("a body with nothing around its parts was written again: %q", out)
+	}
+}
