@@ -52,6 +52,12 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 				if masked, ok := r.scriptElement(raw, scriptType); ok {
 					raw, changed = masked, true
 				}
+			} else if bytes.IndexByte(raw, '&') >= 0 {
+				// A character reference (&#65; for "A") hides a secret
+				// known by value from the scrubber.
+				if text := html.UnescapeString(string(raw)); r.knownIn(text) {
+					raw, changed = []byte(html.EscapeString(r.values.String(text))), true
+				}
 			}
 		default:
 			script = false
@@ -111,6 +117,13 @@ func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) (script bool, typ stri
 		if r.names.Secret(name) || namesSecret && (name == "value" || name == "content") {
 			secret[name] = true
 			r.learn(values[i])
+		}
+	}
+	if len(secret) == 0 && bytes.IndexByte(raw, '&') >= 0 {
+		for i, name := range names { // a secret known by value, written with character references
+			if r.knownIn(values[i]) {
+				secret[name] = true
+			}
 		}
 	}
 	if len(secret) == 0 {

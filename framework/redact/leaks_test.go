@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -216,7 +217,15 @@ func FuzzRedact(f *testing.F) {
 		var outputs []string
 		where = (where%positions + positions) % positions
 		if where >= 7 && where <= 10 || where == 13 || where == 16 {
-			if len(strings.TrimSpace(name)) > maxLabel {
+			// At most as long as a decoder reads it: a control character
+			// XML cannot carry is a U+FFFD of 3 bytes.
+			decoded := strings.Map(func(r rune) rune {
+				if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+					return utf8.RuneError
+				}
+				return r
+			}, name)
+			if len(strings.TrimSpace(decoded)) > maxLabel {
 				return // a label that long is not read as a name (see secretLabel)
 			}
 			if where != 10 && !utf8.ValidString(name) {
@@ -436,4 +445,31 @@ func decodeAll(t *testing.T, doc []byte) string {
 	}
 	walk(v)
 	return b.String()
+}
+
+// TestCharacterReferenceEchoOfAKnownSecretIsMasked: XML and HTML answers
+// echoing a known token with character references (&#90; for "Z") in
+// text or an attribute showed it to any reader of the markup (redteam6).
+func TestCharacterReferenceEchoOfAKnownSecretIsMasked(t *testing.T) {
+	r, sc := build(t)
+	r.Header(http.Header{"Authorization": {"Bearer " + secret}})
+	refs := "&#90;&#x6b;" + secret[2:]
+	for _, c := range []struct{ media, body string }{
+		{"application/xml", `<a><b>` + refs + `</b></a>`},
+		{"application/xml", `<a><b note="` + refs + `">x</b></a>`},
+		{"text/html", `<p>echo: ` + refs + `</p>`},
+		{"text/html", `<p title="` + refs + `">x</p>`},
+	} {
+		out, _, err := r.BodyOf(http.Header{"Content-Type": {c.media}}, []byte(c.body))
+		if err != nil {
+			t.Fatalf("%s: %v", c.body, err)
+		}
+		if shown := string(sc.Bytes(out)); strings.Contains(html.UnescapeString(shown), secret) {
+			t.Errorf("%s %s\nshown as %s, which a reader decodes to the secret", c.media, c.body, shown)
+		}
+	}
+	plain := `<a><b>&amp; ` + secret + `</b></a>` // a literal secret is left to the scrubber, the markup kept
+	if out, _, _ := r.BodyOf(http.Header{"Content-Type": {"application/xml"}}, []byte(plain)); string(sc.Bytes(out)) != `<a><b>&amp; `+Mask+`</b></a>` {
+		t.Errorf("%s shown as %s", plain, sc.Bytes(out))
+	}
 }

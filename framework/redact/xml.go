@@ -164,7 +164,18 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 					masked = true
 				}
 			}
-			if masked {
+			if !masked && bytes.IndexByte(raw, '&') >= 0 {
+				// A character reference (&#65; for "A") hides a secret
+				// known by value from the scrubber: such a value is
+				// masked, with every attribute of the element.
+				for _, a := range t.Attr {
+					masked = masked || r.knownIn(a.Value)
+				}
+				if masked {
+					raw = r.maskAttributes(raw, true, false)
+					changed = true
+				}
+			} else if masked {
 				raw = r.maskAttributes(raw, secretDepth > 0, pairAttr)
 				changed = true
 			}
@@ -230,6 +241,11 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 				if inner, ok := r.innerDocument(t, raw, level+1); ok {
 					raw = inner // XML carried as text (escaped or CDATA) in a SOAP payload
 					changed = true
+				} else if bytes.IndexByte(raw, '&') >= 0 && r.knownIn(string(t)) {
+					var text bytes.Buffer // written with references, a secret known by value
+					xml.EscapeText(&text, []byte(r.values.String(string(t))))
+					raw = text.Bytes()
+					changed = true
 				}
 			}
 		case xml.Comment:
@@ -260,6 +276,11 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 		return body, nil
 	}
 	return out.Bytes(), nil
+}
+
+// knownIn reports whether text holds a secret known by value.
+func (r *Redactor) knownIn(text string) bool {
+	return r.values != nil && r.values.Len() > 0 && r.values.String(text) != text
 }
 
 // applyMasks replaces the spans of masks in b; a span inside another one
