@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -54,5 +55,34 @@ func TestARateChangeNeverUndoesAReload(t *testing.T) {
 	wg.Wait()
 	if lost > 0 {
 		t.Fatalf("%d of 300 reloads were undone by a rate change running beside them", lost)
+	}
+}
+
+// A reload that changes what the session fixed at its start (the
+// targets, the workers, the body cap) said "spec reloaded" and nothing
+// more: the operator believed a new mirror.concurrency in force (redteam6).
+// The reload names them as not applied until a restart.
+func TestAReloadNamesWhatOnlyARestartApplies(t *testing.T) {
+	shadow := serve(t, item("12.5"))
+	plan := testPlan("http://prod.invalid", shadow.URL)
+	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	same := *plan
+	if changes, err := s.Reload(&same); err != nil || len(changes.Fixed) != 0 {
+		t.Fatalf("the same spec: %v, %+v", err, changes)
+	}
+	next := *plan
+	next.Mirror.Concurrency, next.Mirror.MaxBodyBytes = 64, 1<<10
+	next.Shadow.URL = "http://127.0.0.1:1"
+	changes, err := s.Reload(&next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "not applied until a restart: targets.shadow.url, mirror.concurrency, mirror.maxBodyBytes"
+	if !strings.Contains(changes.String(), want) {
+		t.Fatalf("reload says %q, want it to name %q", changes, want)
 	}
 }

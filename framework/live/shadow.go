@@ -107,6 +107,9 @@ type Shadow struct {
 	// gate keeps offers from sending on the queue once Close closed it.
 	gate    sync.RWMutex
 	closing bool
+	// start is the plan the session started with: its targets, workers
+	// and body cap stay for the session (see Reload).
+	start *framework.Plan
 }
 
 // config is what a spec reload replaces.
@@ -163,6 +166,7 @@ func New(plan *framework.Plan, results *observe.Results, opt Options) (*Shadow, 
 		kill:    newSwitch(ctx),
 		ctx:     ctx,
 		stop:    stop,
+		start:   plan,
 	}
 	s.captures.limit = opt.CaptureBytes
 	if s.captures.limit <= 0 {
@@ -253,6 +257,7 @@ func (s *Shadow) Reload(plan *framework.Plan) (ReloadChanges, error) {
 	old := s.config.Load().plan
 	changes := diffEndpoints(old.Endpoints, plan.Endpoints)
 	changes.Methods = methods
+	changes.Fixed = s.fixedChanges(plan)
 	for _, e := range plan.Endpoints { // before the new selector sends them pairs
 		s.results.AddEndpoint(e)
 	}
@@ -277,6 +282,30 @@ type ReloadChanges struct {
 	// Methods counts the methods of the reloaded gRPC descriptors (0
 	// for a spec without a grpc block).
 	Methods int
+	// Fixed names the settings the reloaded spec changes that keep their
+	// value from the session's start (targets, mirror.concurrency,
+	// mirror.maxBodyBytes): a restart applies them.
+	Fixed []string
+}
+
+// fixedChanges names the settings of plan that differ from the session's
+// start but cannot change while it runs.
+func (s *Shadow) fixedChanges(plan *framework.Plan) []string {
+	var fixed []string
+	start := s.start
+	if plan.Prod.URL != start.Prod.URL {
+		fixed = append(fixed, "targets.prod.url")
+	}
+	if plan.Shadow.URL != start.Shadow.URL {
+		fixed = append(fixed, "targets.shadow.url")
+	}
+	if plan.Mirror.Concurrency != start.Mirror.Concurrency {
+		fixed = append(fixed, "mirror.concurrency")
+	}
+	if plan.Mirror.MaxBodyBytes != start.Mirror.MaxBodyBytes {
+		fixed = append(fixed, "mirror.maxBodyBytes")
+	}
+	return fixed
 }
 
 // String says what changed, e.g. "endpoints added: b; removed: a".
@@ -297,6 +326,9 @@ func (c ReloadChanges) String() string {
 	}
 	if c.Methods > 0 {
 		text += fmt.Sprintf("; gRPC descriptors reloaded (%d methods)", c.Methods)
+	}
+	if len(c.Fixed) > 0 {
+		text += "; not applied until a restart: " + strings.Join(c.Fixed, ", ")
 	}
 	return text
 }
