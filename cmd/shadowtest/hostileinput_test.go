@@ -251,7 +251,7 @@ func TestOutputsNeverOverwriteTheirInputs(t *testing.T) {
 		{"proxy", dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--junit", "none", "--duration", "1s", "--record", spec},
 	} {
 		r := shadowtest(t, args...)
-		if r.code != exitInvalid || !strings.Contains(r.stderr, "which the spec reads") {
+		if r.code != exitInvalid || !strings.Contains(r.stderr, "which the command reads") {
 			t.Errorf("%s: exit %d, want 2 naming the input\n%s", strings.Join(args[2:], " "), r.code, r.stderr)
 		}
 		if got, _ := os.ReadFile(spec); string(got) != specText {
@@ -259,6 +259,27 @@ func TestOutputsNeverOverwriteTheirInputs(t *testing.T) {
 		}
 		if got, _ := os.ReadFile(recording); string(got) != recordingText {
 			t.Fatalf("%s: the recording was overwritten:\n%s", strings.Join(args[2:], " "), got)
+		}
+	}
+	// report and merge read results (and logs): report --html over its
+	// results replaced them with the page.
+	results := filepath.Join(t.TempDir(), "results.json")
+	shadowtest(t, "run", dir, "--junit", "none", "--results", results)
+	resultsText, err := os.ReadFile(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"report", results, "--html", results},
+		{"merge", results, "--junit", results},
+		{"merge", results, "--junit", "none", "--html", results},
+	} {
+		r := shadowtest(t, args...)
+		if r.code != exitInvalid || !strings.Contains(r.stderr, "which the command reads") {
+			t.Errorf("%s: exit %d, want 2 naming the input\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		if got, _ := os.ReadFile(results); string(got) != string(resultsText) {
+			t.Fatalf("%s: the results were overwritten", strings.Join(args, " "))
 		}
 	}
 }

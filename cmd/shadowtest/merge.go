@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -47,6 +48,14 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 	if len(paths) == 0 {
 		fmt.Fprintln(stderr, "shadowtest merge: want one or more results files, e.g. shadowtest merge shard-1.json shard-2.json --junit junit.xml")
 		return exitInvalid
+	}
+	for _, out := range []struct{ flag, path string }{{"junit", outs.junit}, {"results", outs.results}, {"html", outs.html}} {
+		if wanted(out.path) && out.path != stdoutName {
+			if err := notAnInput(out.path, append(slices.Clone(paths), logs...)); err != nil {
+				fmt.Fprintf(stderr, "shadowtest merge: --%s %s: %v\n", out.flag, out.path, err)
+				return exitInvalid
+			}
+		}
 	}
 	shards := make([]*observe.Results, 0, len(paths))
 	for _, p := range paths {

@@ -207,7 +207,8 @@ func inputFiles(plan *framework.Plan, recordings bool) []string {
 
 // notAnInput refuses an output that would replace one of inputs (the
 // same file, whatever name or link leads to it): a typo in --junit or
-// --results overwrote the spec or its traffic with a report.
+// --results overwrote the spec or its traffic with a report, report
+// --html its results. An empty input is none.
 func notAnInput(path string, inputs []string) error {
 	out, err := os.Stat(path)
 	if err != nil {
@@ -215,7 +216,7 @@ func notAnInput(path string, inputs []string) error {
 	}
 	for _, in := range inputs {
 		if info, err := os.Stat(in); err == nil && os.SameFile(out, info) {
-			return fmt.Errorf("it is %s, which the spec reads: give the output another file", in)
+			return fmt.Errorf("it is %s, which the command reads: give the output another file", in)
 		}
 	}
 	return nil

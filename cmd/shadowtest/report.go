@@ -30,6 +30,10 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "shadowtest report: want one results file, e.g. shadowtest report results.json --log discrepancies.jsonl --html report.html")
 		return exitInvalid
 	}
+	if err := notAnInput(*htmlPath, []string{positional[0], *logPath}); err != nil {
+		fmt.Fprintf(stderr, "shadowtest report: --html %s: %v\n", *htmlPath, err)
+		return exitInvalid
+	}
 	results, err := observe.ReadFile(positional[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest report: %v\n", err)
