@@ -473,3 +473,31 @@ func TestCharacterReferenceEchoOfAKnownSecretIsMasked(t *testing.T) {
 		t.Errorf("%s shown as %s", plain, sc.Bytes(out))
 	}
 }
+
+// TestCredentialShapedHeaderValuesMasked: a bearer token or a JWT under a
+// header name without a secret word (X-Upstream: Bearer ..., AWS ALB's
+// X-Amzn-Oidc-Data) was printed and recorded as sent (redteam6). A value
+// shaped like a credential is masked and learned; prose is kept.
+func TestCredentialShapedHeaderValuesMasked(t *testing.T) {
+	r, sc := build(t)
+	jwt := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0." + secret
+	h := r.Header(http.Header{
+		"X-Upstream":       {"Bearer " + secret + "1"},
+		"X-Forwarded-Cred": {"basic " + secret + "2=="},
+		"X-Amzn-Oidc-Data": {jwt},
+		"X-Signed":         {"AWS4-HMAC-SHA256 Credential=AKIA/20261130/us-east-1/s3/aws4_request, Signature=" + secret + "3"},
+		"X-Title":          {"Token of appreciation"},
+		"X-Mode":           {"Basic"},
+	})
+	for _, name := range []string{"X-Upstream", "X-Forwarded-Cred", "X-Amzn-Oidc-Data", "X-Signed"} {
+		if got := h.Get(name); got != Mask {
+			t.Errorf("%s: %q, want it masked", name, got)
+		}
+	}
+	if h.Get("X-Title") != "Token of appreciation" || h.Get("X-Mode") != "Basic" {
+		t.Errorf("prose was masked: %v", h)
+	}
+	if echo := sc.String("echo " + secret + "1 " + jwt); strings.Contains(echo, secret) {
+		t.Errorf("the values were not learned: %q", echo)
+	}
+}

@@ -181,10 +181,11 @@ func (r *Redactor) Header(h http.Header) http.Header {
 }
 
 // headerValue learns the secrets of one value of header name and returns
-// it as printed: Mask for a sensitive header, else the value with URL
-// credentials and secret query parameters masked.
+// it as printed: Mask for a sensitive header or a value shaped like a
+// credential (credentialValue), else the value with URL credentials and
+// secret query parameters masked.
 func (r *Redactor) headerValue(name, value string) string {
-	if !r.IsSensitiveHeader(name) {
+	if !r.IsSensitiveHeader(name) && !credentialValue(value) {
 		return r.Text(value)
 	}
 	r.learn(value)
