@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -305,8 +306,10 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 	case media == "" && looksLikeForm(string(trimmed)):
 		// No Content-Type: name=value pairs are masked as in a form.
 		return []byte(r.params(string(body), "&")), decoded, nil
-	case media == "" || strings.HasPrefix(media, "text/") || strings.HasSuffix(media, "yaml"):
+	case media == "" && utf8.Valid(body) || strings.HasPrefix(media, "text/") || strings.HasSuffix(media, "yaml"):
 		// Plain text: token=..., api_key: ..., Authorization: Bearer ...
+		// (bytes without a Content-Type that are not UTF-8 are data, left
+		// as they are).
 		out, _ := r.textPairs(body)
 		return out, decoded, nil
 	}

@@ -193,3 +193,15 @@ func TestAdversarialBodiesStayLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryWithoutContentTypeIsLeftAlone: bytes without a Content-Type
+// that are not UTF-8 are data (an image, a protobuf), not text: the text
+// rule does not rewrite them, even where they happen to spell token=.
+func TestBinaryWithoutContentTypeIsLeftAlone(t *testing.T) {
+	r, _ := build(t)
+	body := []byte("\x89PNG\r\n\x1a\n\x00\x00 token=\xff\xfe\x00\x01rest")
+	out, _, err := r.BodyOf(http.Header{}, body)
+	if err != nil || string(out) != string(body) {
+		t.Errorf("binary data rewritten: %q, %v", out, err)
+	}
+}
