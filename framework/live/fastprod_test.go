@@ -219,6 +219,12 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled")
 		},
 		"/items/after": say("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter"),
+		// 101 to a request that asked for no upgrade.
+		"/items/switch": func(c net.Conn) {
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\n\r\nraw bytes")
+			time.Sleep(50 * time.Millisecond)
+			c.Close()
+		},
 		"/items/reset": func(c net.Conn) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
 			time.Sleep(20 * time.Millisecond)
@@ -241,6 +247,7 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 		{"GET", "/items/cr", ""}, {"GET", "/items/spacename", ""}, {"GET", "/items/obsfold", ""},
 		{"GET", "/items/bigheader", ""}, {"GET", "/items/hugeheader", ""}, {"GET", "/items/status999", ""},
 		{"GET", "/items/reset", ""}, {"POST", "/items", `{"a":1}`}, {"POST", "/items/cookies", "x"},
+		{"GET", "/items/switch", ""},
 	}
 	fs := fronts(t, prod.URL())
 	for _, c := range calls {
@@ -713,3 +720,66 @@ func heapPeak(stop chan struct{}) func() uint64 {
 }
 
 var _ = mirror.Classify
+
+// TestFastProdUnderChurn: many clients at once, prod closing connections
+// after some answers and cutting others, clients leaving mid-answer: no
+// answer is another request's, and the pool's count of connections
+// stays that of the connections open (a connection closed twice would
+// free another one's slot).
+func TestFastProdUnderChurn(t *testing.T) {
+	prod := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("do") {
+		case "close":
+			w.Header().Set("Connection", "close")
+		case "cut":
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, "partial")
+			w.(http.Flusher).Flush()
+			conn, _, _ := http.NewResponseController(w).Hijack()
+			conn.Close()
+			return
+		case "slow":
+			time.Sleep(20 * time.Millisecond)
+		}
+		fmt.Fprintf(w, "answer to %s", r.URL.RequestURI())
+	})
+	fast := newFastTransport(http.DefaultTransport, &net.Dialer{Timeout: time.Second}, time.Minute)
+	client := &http.Client{Transport: fast, Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	var wrong atomic.Int64
+	for w := range 32 {
+		wg.Go(func() {
+			for i := range 60 {
+				do := []string{"", "", "close", "cut", "slow", "gone"}[(w+i)%6]
+				uri := fmt.Sprintf("/items/%d-%d?do=%s", w, i, do)
+				ctx, cancel := context.WithCancel(context.Background())
+				if do == "gone" {
+					time.AfterFunc(time.Duration(i%3)*time.Millisecond, cancel)
+				}
+				var body io.Reader
+				method := "GET"
+				if i%4 == 1 {
+					method, body = "POST", strings.NewReader(strings.Repeat("b", 10000))
+				}
+				req, _ := http.NewRequestWithContext(ctx, method, prod.URL+uri, body)
+				resp, err := client.Do(req)
+				if err == nil {
+					b, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err == nil && string(b) != "answer to "+uri {
+						wrong.Add(1)
+						t.Errorf("%s %s: got %q", method, uri, b)
+					}
+				} else if do == "" || do == "slow" || do == "close" {
+					t.Errorf("%s %s: %v", method, uri, err)
+				}
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	hc := fast.host(canonicalAddr("127.0.0.1", strings.Split(prod.URL, ":")[2]))
+	if n, idle := hc.ConnsCount(), hc.IdleConnsCount(); n != idle || n > 32 {
+		t.Errorf("the pool counts %d connections, %d of them idle, after every request ended", n, idle)
+	}
+}
