@@ -6,6 +6,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
@@ -60,7 +61,7 @@ func declareBaselines(cfg Config) {
 func NewCategories(now, before *observe.Endpoint) string {
 	var fresh []*observe.Category
 	for _, c := range now.TopCategories(0) {
-		if before.Categories[c.Name] == nil {
+		if before.Categories[c.Name] == nil && !folded(c.Name, before) {
 			fresh = append(fresh, c)
 		}
 	}
@@ -73,6 +74,30 @@ func NewCategories(now, before *observe.Endpoint) string {
 		fmt.Fprintf(&b, "\n  %s: %s pairs, e.g. %s: prod %s, shadow %s", c.Name, count(c.Count), c.Example.Path, display(c.Example.Prod), display(c.Example.Shadow))
 	}
 	return b.String()
+}
+
+// folded reports whether a category of one run may be a category of
+// before under another name: folding keeps the first member names it
+// meets (observe.FoldAfter) and the first observe.MaxCategories
+// categories, and which come first depends on the order pairs arrive,
+// which concurrency changes from run to run. A category the baseline
+// has folded ("value $.users.*.name" for "value $.users.u7.name", or
+// the other way), or may have counted as observe.OtherCategory, is not
+// new.
+func folded(name string, before *observe.Endpoint) bool {
+	if name != observe.OtherCategory && before.Categories[observe.OtherCategory] != nil {
+		return true
+	}
+	kind, path, ok := strings.Cut(name, " ")
+	if !ok || !strings.HasPrefix(path, "$") {
+		return false
+	}
+	for other := range before.Categories {
+		if k, p, ok := strings.Cut(other, " "); ok && k == kind && fieldpath.Overlap(path, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // MatchRateDrop describes a match-rate drop of more than margin from

@@ -132,3 +132,40 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Overlap reports whether two folded paths (the path part of discrepancy
+// categories) may name the same place: the same steps, where a member
+// wildcard (.*) stands for any member and any index step ([*], [N],
+// [field=value]) for any element. Folding keeps the first names it meets,
+// so one run's "$.users.u7.name" is another's "$.users.*.name". Paths
+// that do not parse, with "..", or header paths overlap only when equal.
+func Overlap(a, b string) bool {
+	if a == b {
+		return true
+	}
+	pa, errA := Parse(a)
+	pb, errB := Parse(b)
+	if errA != nil || errB != nil || pa.IsHeader() || pb.IsHeader() || len(pa.elems) != len(pb.elems) {
+		return false
+	}
+	index := func(e elem) bool { return e.kind == elemIndex || e.kind == elemAnyIndex || e.kind == elemKeyed }
+	for i, x := range pa.elems {
+		y := pb.elems[i]
+		switch {
+		case x.kind == elemAnySteps || y.kind == elemAnySteps:
+			return false
+		case index(x) && index(y):
+			if x.kind == y.kind && x.kind != elemAnyIndex && (x.index != y.index || x.name != y.name) {
+				return false
+			}
+		case x.kind == elemKey && y.kind == elemKey:
+			if x.name != y.name {
+				return false
+			}
+		case x.kind == elemAnyKey && (y.kind == elemKey || y.kind == elemAnyKey), y.kind == elemAnyKey && x.kind == elemKey:
+		default:
+			return false
+		}
+	}
+	return true
+}

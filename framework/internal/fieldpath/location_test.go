@@ -103,3 +103,25 @@ func FuzzLocation(f *testing.F) {
 		}
 	})
 }
+
+func TestOverlap(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"$.users.u7.name", "$.users.*.name", true},
+		{"$.users.*.name", "$.users.u7.name", true},
+		{"$.users.u7.name", "$.users.u8.name", false},
+		{"$.items[*].price", "$.items[3].price", true},
+		{"$.items[*].price", "$.items[*].cost", false},
+		{"$.a", "$.a.b", false},
+		{"$.*", "$.*", true},
+		{"header:Date", "header:Date", true},
+		{"header:Date", "$.Date", false},
+		{"$..a", "$.x.a", false},
+	} {
+		if got := Overlap(tc.a, tc.b); got != tc.want {
+			t.Errorf("Overlap(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
