@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -250,5 +251,33 @@ func TestGRPCResetBeforeHeaderAddsNoMetadata(t *testing.T) {
 			}
 			sameCall(t, reason, want, got)
 		}
+	}
+}
+
+// TestGRPCTrailersOnlyAnswerPassesExactly: prod's own trailers-only
+// answer (grpc-go's UNIMPLEMENTED for a service it does not serve)
+// reaches the client through the proxy as it reaches a direct client:
+// same status, same trailer metadata (its content-type), and no
+// content-length: 0 that net/http added to the proxy's copy.
+func TestGRPCTrailersOnlyAnswerPassesExactly(t *testing.T) {
+	svc := compileItems(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := grpc.NewServer() // serves nothing: every call is UNIMPLEMENTED
+	go bare.Serve(l)
+	t.Cleanup(bare.Stop)
+	healthy := serveItems(t, svc, "v2", 12.5)
+	_, front := grpcSession(t, grpcPlan(l.Addr().String(), healthy.addr), Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, method := range []string{"Get", "List"} {
+		want := invoke(ctx, dial(t, l.Addr().String()), svc, method, svc.newQuery(map[string]any{"id": "1"}))
+		got := invoke(ctx, dial(t, strings.TrimPrefix(front.URL, "http://")), svc, method, svc.newQuery(map[string]any{"id": "1"}))
+		if want.status.Code() != codes.Unimplemented {
+			t.Fatalf("%s: prod's own client got %v (the test's server)", method, want.status)
+		}
+		sameCall(t, method+" answered trailers-only", want, got)
 	}
 }
