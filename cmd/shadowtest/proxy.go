@@ -361,6 +361,7 @@ session:
 	fmt.Fprintln(term)
 	summary.Write(term)
 	writeFeedCounts(term, results, runner.FeedOptions{})
+	warnScrubberFull(stderr, scrubberOf(stdout))
 	return reportWriteFailures(stderr, "shadowtest", failed, exitCode(outcome))
 }
 

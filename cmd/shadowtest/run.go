@@ -150,6 +150,7 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 	summary.Write(term)
 	writeFeedCounts(term, results, feed)
 	writeNoiseRules(term, results)
+	warnScrubberFull(stderr, scrubberOf(stdout))
 	return reportWriteFailures(stderr, "shadowtest", failed, exitCode(outcome))
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -83,5 +84,18 @@ func learnURL(raw string, sc *scrub.Scrubber) {
 	}
 	for _, values := range u.Query() {
 		sc.Add(values...)
+	}
+}
+
+// warnScrubberFull says, once the outputs are written, that the scrubber
+// stopped registering secret values (scrub.MaxValues held): those seen
+// later were masked by name where they stood, but an echo of one
+// elsewhere (a shadow repeating a user's token under an innocent name)
+// may show in the outputs. A flood of fresh session cookies, or a shadow
+// inventing secret fields, fills it; silent, it left the outputs
+// unprotected without a word.
+func warnScrubberFull(stderr io.Writer, sc *scrub.Scrubber) {
+	if n := sc.Dropped(); n > 0 {
+		fmt.Fprintf(stderr, "shadowtest: warning: %d secret value(s) came after the %d the scrubber holds: they were masked by name only, and an echo of one elsewhere may show in the outputs; check them before you publish them (fresh session cookies in every answer, or secret fields a shadow invents, fill it)\n", n, scrub.MaxValues)
 	}
 }

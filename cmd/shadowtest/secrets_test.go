@@ -561,3 +561,38 @@ endpoints: all: {method: "GET", path: "/a", thresholds: minSamples: 1}
 	mu.Unlock()
 	assertNoSecret(t, outputs, s)
 }
+
+// TestAFullScrubberIsReported: past scrub.MaxValues the scrubber learns
+// no more secret values (memory stays bounded), so an echo of a later one
+// under an innocent name is no longer scrubbed; a shadow setting 21,000
+// fresh cookies filled it and nothing said so (redteam6). The run warns.
+func TestAFullScrubberIsReported(t *testing.T) {
+	dir := t.TempDir()
+	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 2100 {
+			w.Header().Add("Set-Cookie", fmt.Sprintf("c%d=%s%06d", i, r.URL.Path[1:], i))
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer shadow.Close()
+	prod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer prod.Close()
+	var traffic strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&traffic, `{"request":{"method":"GET","url":"/x%dcookie"}}`+"\n", i)
+	}
+	os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(traffic.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {
+	prod: url: "`+prod.URL+`"
+	shadow: url: "`+shadow.URL+`"
+}
+traffic: [{jsonl: "traffic.jsonl"}]
+mirror: concurrency: 1
+endpoints: all: {method: "GET", path: "/{p}"}
+`), 0o644)
+	code, outputs := runOutputs(t, dir, nil, "run", ".")
+	if code == exitInvalid || !bytes.Contains(outputs["stderr"], []byte("came after the 20000 the scrubber holds")) {
+		t.Fatalf("exit %d, want a warning that the scrubber is full:\n%s", code, outputs["stderr"])
+	}
+}
