@@ -163,7 +163,7 @@ func OpenRecorder(target string, opt RecordOptions, red *redact.Redactor, sc *sc
 	r.target = target
 	dir := IsRecordDir(target)
 	if dir {
-		if err := os.MkdirAll(target, 0o755); err != nil {
+		if err := os.MkdirAll(target, 0o700); err != nil { // recordFileMode: the owner's only
 			return nil, err
 		}
 	}

@@ -61,9 +61,14 @@ type writeFile interface {
 	Stat() (os.FileInfo, error)
 }
 
+// recordFileMode is the mode recordings are created with: they hold
+// production traffic (secrets masked, personal data not), so only their
+// owner reads them; a shared host's other users did with 0644.
+const recordFileMode = 0o600
+
 // createFile creates a new recording file, never over an existing one.
 func createFile(path string) (writeFile, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, recordFileMode)
 }
 
 // Bounds of the gzip stream around the compressed lines, for a file that
@@ -256,7 +261,7 @@ func newFileSink(target string) (*fileSink, error) {
 	if info, err := os.Stat(target); err == nil && !info.Mode().IsRegular() {
 		flags, f.direct = os.O_WRONLY, true
 	}
-	file, err := os.OpenFile(target, flags, 0o644)
+	file, err := os.OpenFile(target, flags, recordFileMode)
 	if err != nil {
 		return nil, err
 	}
