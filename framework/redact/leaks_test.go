@@ -501,3 +501,18 @@ func TestCredentialShapedHeaderValuesMasked(t *testing.T) {
 		t.Errorf("the values were not learned: %q", echo)
 	}
 }
+
+// TestJSONTextSequencesAreWithheld: application/json-seq (RFC 7464,
+// records after 0x1E) was neither read as JSON nor as text, and shown as
+// written, {"password":...} included (redteam6). Like JSON Lines, it is
+// several documents: withheld.
+func TestJSONTextSequencesAreWithheld(t *testing.T) {
+	r, _ := build(t)
+	body := "\x1e{\"a\":1}\n\x1e{\"password\":\"" + secret + "\"}\n"
+	for _, ct := range []string{"application/json-seq", ""} {
+		out, _, err := r.BodyOf(http.Header{"Content-Type": {ct}}, []byte(body))
+		if !errors.Is(err, ErrWithheld) || bytes.Contains(out, []byte(secret)) {
+			t.Errorf("Content-Type %q: %q, %v; want it withheld", ct, out, err)
+		}
+	}
+}

@@ -276,8 +276,10 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 			return nil, decoded, fmt.Errorf("%w: form body does not parse (%v)", ErrWithheld, err)
 		}
 		return out, decoded, nil
-	case strings.HasSuffix(media, "json") || strings.HasSuffix(media, "+json") ||
-		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') || bytes.HasPrefix(body, []byte("\xef\xbb\xbf")):
+	case strings.HasSuffix(media, "json") || strings.HasSuffix(media, "+json") || media == "application/json-seq" ||
+		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[' || trimmed[0] == 0x1e) || bytes.HasPrefix(body, []byte("\xef\xbb\xbf")):
+		// A JSON text sequence (RFC 7464: records after 0x1E) is several
+		// documents: withheld below, as JSON Lines are, never shown as text.
 		out, err := r.document(body)
 		if err != nil {
 			r.learnDocuments(body) // a shadow may echo it: what is secret is still learned
