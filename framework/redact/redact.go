@@ -313,6 +313,9 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		// (bytes without a Content-Type that are not UTF-8 are data, left
 		// as they are).
 		out, _ := r.textPairs(body)
+		if bytes.IndexByte(out, '@') >= 0 || bytes.IndexByte(out, '?') >= 0 {
+			out = []byte(r.Text(string(out))) // URL credentials, secret query parameters
+		}
 		return out, decoded, nil
 	}
 	return body, decoded, nil

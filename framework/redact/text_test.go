@@ -48,6 +48,8 @@ func TestTextPairsMaskedByName(t *testing.T) {
 		{"a URL's scheme, == and := are no separators", "text/plain", "auth://host/x token == other session:=x",
 			nil, "auth://host/x token == other session:=x"},
 		{"an empty value", "text/plain", "token:\npassword=\n", nil, "token:\npassword=\n"},
+		{"URL credentials", "text/plain", "cloned https://ada:Zk75userinfo@git.example/repo.git",
+			[]string{"Zk75userinfo"}, "cloned https://[REDACTED]@git.example/repo.git"},
 	} {
 		r, sc := build(t)
 		header := http.Header{}
@@ -156,6 +158,7 @@ func TestAdversarialBodiesStayLinear(t *testing.T) {
 		{"text: unclosed quotes", "text/plain", repeat(`token="a `)},
 		{"text: long names", "text/plain", func(n int) string { return strings.Repeat("tokentoken", n/10) + "=x" }},
 		{"text: names without separators", "text/plain", repeat("token ")},
+		{"text: URLs and queries", "text/plain", repeat("http://a:b@c/?token=a&")},
 		{"tuples", "application/json", func(n int) string {
 			return "[" + strings.TrimSuffix(repeat(`["token","a"],`)(n), ",") + "]"
 		}},
