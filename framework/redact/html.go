@@ -52,7 +52,7 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 				if masked, ok := r.scriptElement(raw, scriptType); ok {
 					raw, changed = masked, true
 				}
-			} else if bytes.IndexByte(raw, '&') >= 0 {
+			} else if bytes.IndexByte(raw, '&') >= 0 && r.values.Len() > 0 {
 				// A character reference (&#65; for "A") hides a secret
 				// known by value from the scrubber.
 				if text := html.UnescapeString(string(raw)); r.knownIn(text) {
@@ -119,7 +119,7 @@ func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) (script bool, typ stri
 			r.learn(values[i])
 		}
 	}
-	if len(secret) == 0 && bytes.IndexByte(raw, '&') >= 0 {
+	if len(secret) == 0 && bytes.IndexByte(raw, '&') >= 0 && r.values.Len() > 0 {
 		for i, name := range names { // a secret known by value, written with character references
 			if r.knownIn(values[i]) {
 				secret[name] = true

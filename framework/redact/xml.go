@@ -164,7 +164,7 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 					masked = true
 				}
 			}
-			if !masked && bytes.IndexByte(raw, '&') >= 0 {
+			if !masked && bytes.IndexByte(raw, '&') >= 0 && r.values.Len() > 0 {
 				// A character reference (&#65; for "A") hides a secret
 				// known by value from the scrubber: such a value is
 				// masked, with every attribute of the element.
