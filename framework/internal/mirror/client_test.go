@@ -99,15 +99,18 @@ func TestBodylessAnswersAllocateNoBody(t *testing.T) {
 	defer srv.Close()
 	c := NewClient(target(srv.URL), 1, size)
 	for _, req := range []framework.Request{{Method: "HEAD", URL: "/"}, {Method: "GET", URL: "/304"}} {
+		const calls = 5 // an average: another goroutine's garbage cannot pass for the leak of 8 MiB a call
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		resp := c.Do(context.Background(), &req)
-		runtime.ReadMemStats(&after)
-		if resp.Err != nil || len(resp.Body) != 0 {
-			t.Fatalf("%s %s: %v, %d bytes", req.Method, req.URL, resp.Err, len(resp.Body))
+		for range calls {
+			resp := c.Do(context.Background(), &req)
+			if resp.Err != nil || len(resp.Body) != 0 {
+				t.Fatalf("%s %s: %v, %d bytes", req.Method, req.URL, resp.Err, len(resp.Body))
+			}
 		}
-		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
-			t.Errorf("%s %s (status %d): %d KiB allocated for an answer without a body", req.Method, req.URL, resp.Status, n>>10)
+		runtime.ReadMemStats(&after)
+		if n := (after.TotalAlloc - before.TotalAlloc) / calls; n > 1<<20 {
+			t.Errorf("%s %s: %d KiB allocated per call for an answer without a body", req.Method, req.URL, n>>10)
 		}
 	}
 }
