@@ -260,6 +260,12 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 			got[name] = fetch(t, newClient(), c.method, front.URL+c.path, body, nil)
 		}
 		fast, std := got[ProdClientFast], got[ProdClientNetHTTP]
+		if fast.Err && std.Err {
+			// A body cut short: whether its headers reached the client
+			// first is a race in ReverseProxy (its first flush of a
+			// streamed answer runs on a timer), with either client.
+			continue
+		}
 		if !reflect.DeepEqual(fast, std) {
 			t.Errorf("%s %s: the client saw\n fast:     %+v\n net/http: %+v", c.method, c.path, short(fast), short(std))
 		}
@@ -282,9 +288,15 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 	if s.Body != "abc" || s.Trailer.Get("X-Sum") != "s1" || s.Trailer.Get("X-Other") != "o" || s.Trailer.Get("X-Unannounced") != "u" {
 		t.Errorf("trailers: body %q, trailer %v", s.Body, s.Trailer)
 	}
+	if ct, ok := s.Header["Content-Type"]; ok {
+		t.Errorf("cookies: prod sent no Content-Type, the client got %q", ct)
+	}
 	s = fetch(t, newClient(), "GET", front.URL+"/items/early", nil, nil)
 	if !slices.Equal(s.Interims, []int{103}) || s.Status != 200 || s.Body != "ok" {
 		t.Errorf("103 Early Hints: interim %v, status %d, body %q", s.Interims, s.Status, s.Body)
+	}
+	if ct, ok := s.Header["Content-Type"]; ok {
+		t.Errorf("103 Early Hints: prod sent no Content-Type, the client got %q", ct)
 	}
 	s = fetch(t, newClient(), "GET", front.URL+"/items/close", nil, nil)
 	if s.Body != "until the connection closes" || s.Err {
@@ -554,10 +566,10 @@ func TestFastProdClientGoneClosesProd(t *testing.T) {
 func TestFastProdRetriesAnIdleConnectionProdClosed(t *testing.T) {
 	prod := newRawProd(t, map[string]func(net.Conn){
 		// Answers, keeps the connection as if for keep-alive, and closes
-		// it 20 ms later.
+		// it 10 ms later (the next request comes 150 ms later).
 		"/items/idle": func(c net.Conn) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(10 * time.Millisecond)
 			c.Close()
 		},
 		// Answers the first request of a connection and closes the
@@ -586,7 +598,7 @@ func TestFastProdRetriesAnIdleConnectionProdClosed(t *testing.T) {
 				if s.Status != 200 || s.Body != "ok" {
 					t.Fatalf("%s: %s %d after prod closed the idle connection: %d %q", c, method, i, s.Status, s.Body)
 				}
-				time.Sleep(60 * time.Millisecond)
+				time.Sleep(150 * time.Millisecond)
 			}
 		}
 		for i := range 3 {

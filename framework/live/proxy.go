@@ -65,9 +65,10 @@ func NewProxy(s *Shadow) *Proxy {
 				pr.Out.URL.Host = "" // unreachable: the error handler answers 502
 			}
 		},
-		Transport:  &timedTransport{next: prodClient},
-		BufferPool: bufferPool{},
-		ErrorLog:   s.errorLog(),
+		Transport:      &timedTransport{next: prodClient},
+		ModifyResponse: noSniff,
+		BufferPool:     bufferPool{},
+		ErrorLog:       s.errorLog(),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if st, ok := r.Context().Value(stateKey{}).(*exchangeState); ok {
 				st.err = err
@@ -91,14 +92,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.reverse.ServeHTTP(w, r)
 		return
 	}
-	// An answer of prod's without a Content-Type reaches the client
-	// without one: net/http's server would otherwise sniff one from the
-	// first bytes written (or not, when ReverseProxy's first flush of a
-	// streamed answer comes first).
-	w.Header()["Content-Type"] = nil
 	req := requestOf(r, true)
 	t := p.shadow.begin(&req)
-	st := &exchangeState{}
+	st := &exchangeState{answer: w.Header()}
 	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 	if t == nil || !p.shadow.copies(t, &req) {
 		// Nothing will be recorded or sent (an unmatched request, a
@@ -174,6 +170,22 @@ type exchangeState struct {
 	sent, done    time.Time
 	err           error
 	roundTripDone bool
+	answer        http.Header // the client's answer header (noSniff)
+}
+
+// noSniff is the reverse proxy's ModifyResponse: an answer of prod's
+// without a Content-Type reaches the client without one. net/http's
+// server would otherwise sniff one from the first bytes written (or not,
+// when ReverseProxy's first flush of a streamed answer comes first). Set
+// here, after any 1xx answer has cleared the header, not before.
+func noSniff(resp *http.Response) error {
+	if _, ok := resp.Header["Content-Type"]; ok || resp.Request == nil {
+		return nil
+	}
+	if st, ok := resp.Request.Context().Value(stateKey{}).(*exchangeState); ok && st.answer != nil {
+		st.answer["Content-Type"] = nil
+	}
+	return nil
 }
 
 // added is the handler's time so far minus prod's round trip: what the
