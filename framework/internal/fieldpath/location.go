@@ -95,8 +95,10 @@ func (p Path) KeyedLabels() []Step {
 }
 
 // Shorten returns path with every member name longer than maxName bytes
-// cut there (at a character boundary) and marked with "…", a keyed-set
-// element with a longer label written [*], in canonical syntax, and any text still longer than maxLen cut to maxLen the same
+// cut to its first and last maxName/2 bytes (at character boundaries)
+// around "…", so that a word that makes it secret at either end
+// ("…_token", "password…") still does; a keyed-set element with a longer
+// label is written [*]; in canonical syntax. Any text still longer than maxLen cut to maxLen the same
 // way: a difference's path built from a hostile answer's keys (a 200 KB
 // member name per response) must not make each category, metric label
 // and example as large. A path within both bounds is returned as it is.
@@ -110,7 +112,7 @@ func Shorten(path string, maxName, maxLen int) string {
 			switch {
 			case len(e.name) <= maxName:
 			case e.kind == elemKey:
-				p.elems[i].name, cut = clip(e.name, maxName), true
+				p.elems[i].name, cut = clipMiddle(e.name, maxName), true
 			case e.kind == elemKeyed:
 				p.elems[i], cut = elem{kind: elemAnyIndex}, true // a label cut would not parse
 			}
@@ -123,6 +125,19 @@ func Shorten(path string, maxName, maxLen int) string {
 		path = clip(path, maxLen)
 	}
 	return path
+}
+
+// clipMiddle keeps the first and last n/2 bytes of s (at character
+// boundaries) around "…".
+func clipMiddle(s string, n int) string {
+	head, tail := n/2, len(s)-n/2
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return s[:head] + "…" + s[tail:]
 }
 
 // clip cuts s to at most n bytes at a character boundary and adds "…".
