@@ -10,6 +10,7 @@ import (
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/fieldpath"
 	"github.com/shadowtest/shadowtest/framework/internal/shape"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // Comparator compares pairs of responses under one endpoint's rules. Build
@@ -168,12 +169,9 @@ func (c *Comparator) CompareCounting(prod, shadow *framework.Response) (diffs []
 	return shortenPaths(diffs), more
 }
 
-// Bounds of a difference's path: a member name is cut past maxPathName
-// bytes, the whole path past maxPathLen (see fieldpath.Shorten).
-const (
-	maxPathName = 128
-	maxPathLen  = 1024
-)
+// maxPathName bounds a member name in a difference's path: a longer one
+// is cut to its ends, unless it is secret (see fieldpath.Shorten).
+const maxPathName = 128
 
 // shortenPaths bounds the paths of diffs: a shadow answering with a new
 // 200 KB member name each time made each of the 200 categories an
@@ -182,7 +180,7 @@ const (
 func shortenPaths(diffs []framework.Diff) []framework.Diff {
 	for i := range diffs {
 		if len(diffs[i].Path) > maxPathName {
-			diffs[i].Path = fieldpath.Shorten(diffs[i].Path, maxPathName, maxPathLen)
+			diffs[i].Path = fieldpath.Shorten(diffs[i].Path, maxPathName, scrub.Default().Secret)
 		}
 	}
 	return diffs

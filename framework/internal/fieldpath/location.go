@@ -97,34 +97,36 @@ func (p Path) KeyedLabels() []Step {
 // Shorten returns path with every member name longer than maxName bytes
 // cut to its first and last maxName/2 bytes (at character boundaries)
 // around "…", so that a word that makes it secret at either end
-// ("…_token", "password…") still does; a keyed-set element with a longer
-// label is written [*]; in canonical syntax. Any text still longer than maxLen cut to maxLen the same
-// way: a difference's path built from a hostile answer's keys (a 200 KB
-// member name per response) must not make each category, metric label
-// and example as large. A path within both bounds is returned as it is.
-func Shorten(path string, maxName, maxLen int) string {
+// ("…_token", "password…") still does, and a name keep reports true for
+// (a secret one, wherever its word stands) left whole; a keyed-set element
+// with a longer label is written [*]; in canonical syntax. A difference's
+// path built from a hostile answer's keys (a 200 KB member name per
+// response) must not make each category, metric label and example as
+// large. Depth is not cut: a secret name deep down must stay in the path.
+// A path that does not parse, or has no long name, is returned as it is.
+func Shorten(path string, maxName int, keep func(name string) bool) string {
 	if len(path) <= maxName {
 		return path
 	}
-	if p, err := Parse(path); err == nil && !p.IsHeader() {
-		cut := false
-		for i, e := range p.elems {
-			switch {
-			case len(e.name) <= maxName:
-			case e.kind == elemKey:
-				p.elems[i].name, cut = clipMiddle(e.name, maxName), true
-			case e.kind == elemKeyed:
-				p.elems[i], cut = elem{kind: elemAnyIndex}, true // a label cut would not parse
-			}
-		}
-		if cut {
-			path = p.String()
+	p, err := Parse(path)
+	if err != nil || p.IsHeader() {
+		return path
+	}
+	cut := false
+	for i, e := range p.elems {
+		switch {
+		case len(e.name) <= maxName:
+		case e.kind == elemKey && keep != nil && keep(e.name):
+		case e.kind == elemKey:
+			p.elems[i].name, cut = clipMiddle(e.name, maxName), true
+		case e.kind == elemKeyed:
+			p.elems[i], cut = elem{kind: elemAnyIndex}, true // a label cut would not parse
 		}
 	}
-	if len(path) > maxLen {
-		path = clip(path, maxLen)
+	if !cut {
+		return path
 	}
-	return path
+	return p.String()
 }
 
 // clipMiddle keeps the first and last n/2 bytes of s (at character
@@ -138,14 +140,6 @@ func clipMiddle(s string, n int) string {
 		tail++
 	}
 	return s[:head] + "…" + s[tail:]
-}
-
-// clip cuts s to at most n bytes at a character boundary and adds "…".
-func clip(s string, n int) string {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // Overlap reports whether two folded paths (the path part of discrepancy
