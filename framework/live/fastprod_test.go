@@ -795,3 +795,48 @@ func TestFastProdUnderChurn(t *testing.T) {
 		t.Errorf("the pool counts %d connections, %d of them idle, after every request ended", n, idle)
 	}
 }
+
+// TestFastProdEarlyAnswer: prod answering before it has read the request
+// body (a 413) gives the client that answer, not a 502, as with net/http:
+// the body is written while the answer is read.
+func TestFastProdEarlyAnswer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+					return
+				}
+				// Answers at once and reads nothing more for 3 s: a client
+				// that wrote the whole body before reading would wait.
+				io.WriteString(conn, "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!")
+				time.Sleep(3 * time.Second)
+			}()
+		}
+	}()
+	for name, front := range fronts(t, "http://"+l.Addr().String()) {
+		req, _ := http.NewRequest("POST", front.URL+"/items", bytes.NewReader(make([]byte, 16<<20)))
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || string(body) != "too big!" {
+			t.Errorf("%s: %d %q, want prod's 413", name, resp.StatusCode, body)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("%s: prod's early answer took %v to reach the client", name, took)
+		}
+	}
+}
