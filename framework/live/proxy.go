@@ -3,14 +3,18 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/internal/mirror"
@@ -66,7 +70,7 @@ func NewProxy(s *Shadow) *Proxy {
 			}
 		},
 		Transport:      &timedTransport{next: prodClient},
-		ModifyResponse: noSniff,
+		ModifyResponse: modifyProdAnswer,
 		BufferPool:     bufferPool{},
 		ErrorLog:       s.errorLog(),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -171,6 +175,40 @@ type exchangeState struct {
 	err           error
 	roundTripDone bool
 	answer        http.Header // the client's answer header (noSniff)
+}
+
+// modifyProdAnswer is the reverse proxy's ModifyResponse.
+func modifyProdAnswer(resp *http.Response) error {
+	if err := unsolicitedSwitch(resp); err != nil {
+		return err
+	}
+	return noSniff(resp)
+}
+
+// unsolicitedSwitch refuses a 101 Switching Protocols to another protocol
+// than the request asked for (none, most often), with ReverseProxy's own
+// error, before ReverseProxy does: refused here, the answer's body is
+// closed (ReverseProxy closes it when ModifyResponse fails), and with it
+// prod's connection, which ReverseProxy's refusal leaves open until a
+// garbage collection.
+func unsolicitedSwitch(resp *http.Response) error {
+	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Request == nil {
+		return nil
+	}
+	want, got := upgradeType(resp.Request.Header), upgradeType(resp.Header)
+	if strings.EqualFold(want, got) && got != "" {
+		return nil
+	}
+	return fmt.Errorf("backend tried to switch protocol %q when %q was requested", got, want)
+}
+
+// upgradeType is the protocol a message's Upgrade header names, when its
+// Connection header lists upgrade (ReverseProxy's upgradeType).
+func upgradeType(h http.Header) string {
+	if !httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade") {
+		return ""
+	}
+	return h.Get("Upgrade")
 }
 
 // noSniff is the reverse proxy's ModifyResponse: an answer of prod's
