@@ -275,7 +275,7 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 	for _, first := range []string{"/items/longer", "/items/longer-late"} {
 		client := newClient()
 		fetch(t, client, "GET", front.URL+first, nil, nil)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond) // the late bytes (30 ms) are in before the next request leaves
 		if s := fetch(t, client, "GET", front.URL+"/items/after", nil, nil); s.Body != "after" {
 			t.Errorf("after %s: the next answer is %d %q, want prod's answer to it", first, s.Status, s.Body)
 		}
