@@ -174,6 +174,7 @@ type fastConn struct {
 	limit  int64 // bytes that may still be read: the header bound while headers are read
 	nread  int64
 	nwrite int64
+	werr   error // the connection's last write error
 	sawEOF bool
 	used   bool
 	put    func(keep bool) // back to the pool, or closed
@@ -210,6 +211,9 @@ type writeCounter struct{ c *fastConn }
 func (w writeCounter) Write(p []byte) (int, error) {
 	n, err := w.c.Conn.Write(p)
 	w.c.nwrite += int64(n)
+	if err != nil {
+		w.c.werr = err
+	}
 	return n, err
 }
 
@@ -254,6 +258,13 @@ func (c *fastConn) exchange(ctx context.Context, r *http.Request) (*http.Respons
 				err = c.bw.Flush()
 			}
 			written <- err
+			if err != nil && c.werr == nil {
+				// The request body broke off (a client's bad chunked
+				// framing): prod waits for the rest, which never
+				// comes. net/http closes the connection, and so the
+				// answer is this error, not a wait for prod's timeout.
+				c.Conn.Close()
+			}
 		}()
 	}
 	c.limit = maxResponseHeaderBytes

@@ -379,3 +379,33 @@ func TestFastProdAttackClientsLeave(t *testing.T) {
 		}
 	}
 }
+
+// TestFastProdAttackBadRequestBody: a client whose chunked request body
+// breaks its framing mid-way and then waits: the request body cannot be
+// finished, so prod, which waits for the rest, will never answer. Both
+// prod clients give the client an answer at once, not after prod's
+// timeout.
+func TestFastProdAttackBadRequestBody(t *testing.T) {
+	prod := serve(t, func(w http.ResponseWriter, r *http.Request) {})
+	for name, front := range fronts(t, prod.URL) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(front.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		io.WriteString(conn, "POST /items HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+		time.Sleep(50 * time.Millisecond)
+		io.WriteString(conn, "zz\r\n")
+		start := time.Now()
+		conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Errorf("%s: no answer %v after the client's body broke: %v", name, time.Since(start).Round(time.Millisecond), err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("%s: %d after the client's body broke, want net/http's 502", name, resp.StatusCode)
+		}
+	}
+}
