@@ -69,6 +69,122 @@ func liveHeap() uint64 {
 	return m.HeapAlloc
 }
 
+// abortMidAnswer gets url, reads half of its answer of size bytes (the
+// capture then holds size bytes) and leaves: the capture's bytes must go
+// back.
+func abortMidAnswer(t *testing.T, s *Shadow, url string, size int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, size/2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := capturesInFlight(t, s); got != float64(size) {
+		t.Fatalf("capture_bytes_in_flight = %v with one answer of %d bytes under way", got, size)
+	}
+	cancel()
+	resp.Body.Close()
+	eventually(t, "the aborted capture's bytes given back", func() bool { return s.captures.used.Load() == 0 })
+}
+
+// capturesInFlight is the shadowtest_live_capture_bytes_in_flight metric.
+func capturesInFlight(t *testing.T, s *Shadow) float64 {
+	return counter(t, s, "shadowtest_live_capture_bytes_in_flight", nil)
+}
+
+// budgetRun is a run of concurrent clients of gated answers (see gated)
+// against a session's capture budget.
+type budgetRun struct {
+	s       *Shadow
+	clients int
+	budget  int64
+	waiting *atomic.Int64
+	gate    chan struct{}
+	peak    func() int64
+	wg      sync.WaitGroup
+	errs    chan error
+}
+
+func newBudgetRun(s *Shadow, clients int, budget int64, waiting *atomic.Int64, gate chan struct{}) *budgetRun {
+	return &budgetRun{s: s, clients: clients, budget: budget, waiting: waiting, gate: gate,
+		peak: sampleMax(&s.captures), errs: make(chan error, clients)}
+}
+
+// client runs one client of the run; its error fails the test in finish.
+func (r *budgetRun) client(f func() error) {
+	r.wg.Go(func() {
+		if err := f(); err != nil {
+			r.errs <- err
+		}
+	})
+}
+
+// finish waits until every answer is half sent (waitMsg names that
+// state), calls halfway if not nil, opens the gate and waits for the
+// clients: none may have failed, and the captures held at most the
+// budget (and something).
+func (r *budgetRun) finish(t *testing.T, waitMsg string, halfway func()) {
+	t.Helper()
+	eventually(t, waitMsg, func() bool { return r.waiting.Load() == int64(r.clients) })
+	if halfway != nil {
+		halfway()
+	}
+	close(r.gate)
+	r.wg.Wait()
+	close(r.errs)
+	for err := range r.errs {
+		t.Error(err)
+	}
+	if p := r.peak(); p > r.budget || p == 0 {
+		t.Errorf("captures held at most %d bytes, want within the budget of %d", p, r.budget)
+	}
+}
+
+// finishHTTP is finish for the HTTP paths, which also check, while every
+// answer is under way, the capture_bytes_in_flight metric and the heap's
+// growth since before, and then that the budget is released.
+func (r *budgetRun) finishHTTP(t *testing.T, waitMsg string, before uint64) {
+	t.Helper()
+	var held float64
+	var heap uint64
+	r.finish(t, waitMsg, func() { held, heap = capturesInFlight(t, r.s), liveHeap() })
+	if held <= 0 || held > float64(r.budget) {
+		t.Errorf("capture_bytes_in_flight = %v while %d answers were under way, want in (0, %d]", held, r.clients, r.budget)
+	}
+	t.Logf("heap +%d KiB with %d answers under way, captures held %v bytes", (int64(heap)-int64(before))>>10, r.clients, held)
+	// Without the budget every answer's copy is held (~50-60 MiB in the
+	// tests).
+	if grown := int64(heap) - int64(before); grown > r.budget+12<<20 {
+		t.Errorf("the heap grew by %d MiB with %d answers under way; captures may hold %d MiB", grown>>20, r.clients, r.budget>>20)
+	}
+	eventually(t, "the budget released", func() bool { return capturesInFlight(t, r.s) == 0 })
+}
+
+// mirroredAgain checks that the budget is whole again: 5 later requests
+// of base+"/items/cl-after-N" get answer (whose answer: "prod's", "the
+// application's") and are mirrored, and nothing is left in flight.
+func mirroredAgain(t *testing.T, s *Shadow, base string, answer []byte, whose string) {
+	t.Helper()
+	mirrored := func() float64 {
+		return counter(t, s, "shadowtest_live_mirrored_requests_total", map[string]string{"endpoint": "items"})
+	}
+	before := mirrored()
+	for i := range 5 {
+		_, body := get(t, fmt.Sprintf("%s/items/cl-after-%d", base, i))
+		if body != string(answer) {
+			t.Fatal("not " + whose + " answer")
+		}
+	}
+	eventually(t, "later requests mirrored", func() bool { return mirrored() == before+5 })
+	if got := capturesInFlight(t, s); got != 0 {
+		t.Errorf("capture_bytes_in_flight = %v after the clients are done", got)
+	}
+}
+
 // TestCapturesInFlightAreBounded: many concurrent clients of large,
 // slow answers of a selected endpoint (with and without Content-Length)
 // hold at most the budget of captures in flight, and the proxy's heap
@@ -108,93 +224,45 @@ func TestCapturesInFlightAreBounded(t *testing.T) {
 	if got := counter(t, s, "shadowtest_live_capture_budget_bytes", nil); got != budget {
 		t.Fatalf("capture_budget_bytes = %v, want %d", got, budget)
 	}
-	inFlight := func() float64 { return counter(t, s, "shadowtest_live_capture_bytes_in_flight", nil) }
 	dropped := func() float64 {
 		return counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": "items", "reason": DropCapturesInFlight})
 	}
 
 	// A client gone mid-answer: the reverse proxy aborts the handler, and
 	// the capture's bytes still go back.
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", front.URL+"/items/cl-gone", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(resp.Body, make([]byte, size/2)); err != nil {
-		t.Fatal(err)
-	}
-	if got := inFlight(); got != size {
-		t.Fatalf("capture_bytes_in_flight = %v with one answer of %d bytes under way", got, size)
-	}
-	cancel()
-	resp.Body.Close()
-	eventually(t, "the aborted capture's bytes given back", func() bool { return s.captures.used.Load() == 0 })
+	abortMidAnswer(t, s, front.URL+"/items/cl-gone", size)
 	waiting.Store(0)
 
 	before := liveHeap()
-	peak := sampleMax(&s.captures)
+	run := newBudgetRun(s, clients, budget, &waiting, gate)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
 	for i := range clients {
 		kind := "cl"
 		if i%2 == 1 {
 			kind = "chunked"
 		}
-		wg.Go(func() {
+		run.client(func() error {
 			resp, err := client.Get(fmt.Sprintf("%s/items/%s-%d", front.URL, kind, i))
 			if err != nil {
-				errs <- err
-				return
+				return err
 			}
 			defer resp.Body.Close()
 			h := sha256.New()
 			n, err := io.Copy(h, resp.Body) // streamed: the test holds no answer
 			if err != nil || n != size || !bytes.Equal(h.Sum(nil), sum[:]) || resp.StatusCode != http.StatusOK {
-				errs <- fmt.Errorf("%s-%d: status %d, %d bytes, %v: not prod's answer", kind, i, resp.StatusCode, n, err)
+				return fmt.Errorf("%s-%d: status %d, %d bytes, %v: not prod's answer", kind, i, resp.StatusCode, n, err)
 			}
+			return nil
 		})
 	}
-	eventually(t, "every answer half sent, prod waiting", func() bool { return waiting.Load() == clients })
-	held, heap := inFlight(), liveHeap()
-	close(gate)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if p := peak(); p > budget || p == 0 {
-		t.Errorf("captures held at most %d bytes, want within the budget of %d", p, budget)
-	}
-	if held <= 0 || held > budget {
-		t.Errorf("capture_bytes_in_flight = %v while %d answers were under way, want in (0, %d]", held, clients, budget)
-	}
-	t.Logf("heap +%d KiB with %d answers under way, captures held %v bytes", (int64(heap)-int64(before))>>10, clients, held)
-	// Without the budget every answer's copy is held (~50 MiB here).
-	if grown := int64(heap) - int64(before); grown > budget+12<<20 {
-		t.Errorf("the heap grew by %d MiB with %d answers under way; captures may hold %d MiB", grown>>20, clients, budget>>20)
-	}
-	eventually(t, "the budget released", func() bool { return inFlight() == 0 })
+	run.finishHTTP(t, "every answer half sent, prod waiting", before)
 	eventually(t, "the captured copies sent", func() bool { return len(s.queue) == 0 && shadow.n.Load()+int64(dropped()) == clients })
 	if d := dropped(); d < clients/2 || d >= clients {
 		t.Errorf("%v copies dropped as %q, want most of %d but not all", d, DropCapturesInFlight, clients)
 	}
-	mirrored := counter(t, s, "shadowtest_live_mirrored_requests_total", map[string]string{"endpoint": "items"})
 
 	// The budget is whole again: later answers are mirrored.
-	for i := range 5 {
-		_, body := get(t, fmt.Sprintf("%s/items/cl-after-%d", front.URL, i))
-		if body != string(answer) {
-			t.Fatal("not prod's answer")
-		}
-	}
-	eventually(t, "later requests mirrored", func() bool {
-		return counter(t, s, "shadowtest_live_mirrored_requests_total", map[string]string{"endpoint": "items"}) == mirrored+5
-	})
-	if got := inFlight(); got != 0 {
-		t.Errorf("capture_bytes_in_flight = %v after the clients are done", got)
-	}
+	mirroredAgain(t, s, front.URL, answer, "prod's")
 }
 
 // TestGRPCCapturesInFlightAreBounded: the gRPC path takes from the same
@@ -244,26 +312,11 @@ func TestGRPCCapturesInFlightAreBounded(t *testing.T) {
 		}
 		return nil
 	}
-	peak := sampleMax(&s.captures)
-	var wg sync.WaitGroup
-	errs := make(chan error, calls)
+	run := newBudgetRun(s, calls, budget, &waiting, gate)
 	for range calls {
-		wg.Go(func() {
-			if err := call(); err != nil {
-				errs <- err
-			}
-		})
+		run.client(call)
 	}
-	eventually(t, "every answer half sent", func() bool { return waiting.Load() == calls })
-	close(gate)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if p := peak(); p > budget || p == 0 {
-		t.Errorf("captures held at most %d bytes, want within the budget of %d", p, budget)
-	}
+	run.finish(t, "every answer half sent", nil)
 	eventually(t, "every copy counted", func() bool {
 		return dropped(DropCapturesInFlight)+dropped(DropUndecodable) == calls
 	})
@@ -363,31 +416,13 @@ func TestMiddlewareCapturesInFlightAreBounded(t *testing.T) {
 		slow(w, r)
 	})))
 	defer srv.Close()
-	inFlight := func() float64 { return counter(t, s, "shadowtest_live_capture_bytes_in_flight", nil) }
 	dropped := func(endpoint string) float64 {
 		return counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": endpoint, "reason": DropCapturesInFlight})
-	}
-	mirrored := func(endpoint string) float64 {
-		return counter(t, s, "shadowtest_live_mirrored_requests_total", map[string]string{"endpoint": endpoint})
 	}
 
 	// A client gone mid-answer: the application's writes fail, it
 	// returns, and the capture's bytes go back.
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/items/cl-gone", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(resp.Body, make([]byte, size/2)); err != nil {
-		t.Fatal(err)
-	}
-	if got := inFlight(); got != size {
-		t.Fatalf("capture_bytes_in_flight = %v with one answer of %d bytes under way", got, size)
-	}
-	cancel()
-	resp.Body.Close()
-	eventually(t, "the aborted capture's bytes given back", func() bool { return s.captures.used.Load() == 0 })
+	abortMidAnswer(t, s, srv.URL+"/items/cl-gone", size)
 	// Half an answer is not the application's answer: not compared.
 	eventually(t, "the cut answer's copy dropped", func() bool {
 		return counter(t, s, "shadowtest_live_dropped_requests_total", map[string]string{"endpoint": "items", "reason": DropAnswerCut}) == 1
@@ -395,10 +430,8 @@ func TestMiddlewareCapturesInFlightAreBounded(t *testing.T) {
 	waiting.Store(0)
 
 	before := liveHeap()
-	peak := sampleMax(&s.captures)
+	run := newBudgetRun(s, clients, budget, &waiting, gate)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
 	for i := range clients {
 		kind := "cl"
 		if i%2 == 1 {
@@ -408,41 +441,22 @@ func TestMiddlewareCapturesInFlightAreBounded(t *testing.T) {
 		if i%4 >= 2 {
 			method, body = "POST", bytes.NewReader(upload)
 		}
-		wg.Go(func() {
+		run.client(func() error {
 			req, _ := http.NewRequest(method, fmt.Sprintf("%s/items/%s-%d", srv.URL, kind, i), body)
 			resp, err := client.Do(req)
 			if err != nil {
-				errs <- err
-				return
+				return err
 			}
 			defer resp.Body.Close()
 			h := sha256.New()
 			n, err := io.Copy(h, resp.Body) // streamed: the test holds no answer
 			if err != nil || n != size || !bytes.Equal(h.Sum(nil), sum[:]) || resp.StatusCode != http.StatusOK {
-				errs <- fmt.Errorf("%s %s-%d: status %d, %d bytes, %v: not the application's answer", method, kind, i, resp.StatusCode, n, err)
+				return fmt.Errorf("%s %s-%d: status %d, %d bytes, %v: not the application's answer", method, kind, i, resp.StatusCode, n, err)
 			}
+			return nil
 		})
 	}
-	eventually(t, "every answer half sent, the application waiting", func() bool { return waiting.Load() == clients })
-	held, heap := inFlight(), liveHeap()
-	close(gate)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if p := peak(); p > budget || p == 0 {
-		t.Errorf("captures held at most %d bytes, want within the budget of %d", p, budget)
-	}
-	if held <= 0 || held > budget {
-		t.Errorf("capture_bytes_in_flight = %v while %d answers were under way, want in (0, %d]", held, clients, budget)
-	}
-	t.Logf("heap +%d KiB with %d answers under way, captures held %v bytes", (int64(heap)-int64(before))>>10, clients, held)
-	// Without the budget every answer's copy is held (~60 MiB here).
-	if grown := int64(heap) - int64(before); grown > budget+12<<20 {
-		t.Errorf("the heap grew by %d MiB with %d answers under way; captures may hold %d MiB", grown>>20, clients, budget>>20)
-	}
-	eventually(t, "the budget released", func() bool { return inFlight() == 0 })
+	run.finishHTTP(t, "every answer half sent, the application waiting", before)
 	eventually(t, "the captured copies sent", func() bool {
 		return len(s.queue) == 0 && shadow.n.Load()+int64(dropped("items")+dropped("create")) == clients
 	})
@@ -456,15 +470,5 @@ func TestMiddlewareCapturesInFlightAreBounded(t *testing.T) {
 	}
 
 	// The budget is whole again: later answers are mirrored.
-	before0 := mirrored("items")
-	for i := range 5 {
-		_, body := get(t, fmt.Sprintf("%s/items/cl-after-%d", srv.URL, i))
-		if body != string(answer) {
-			t.Fatal("not the application's answer")
-		}
-	}
-	eventually(t, "later requests mirrored", func() bool { return mirrored("items") == before0+5 })
-	if got := inFlight(); got != 0 {
-		t.Errorf("capture_bytes_in_flight = %v after the clients are done", got)
-	}
+	mirroredAgain(t, s, srv.URL, answer, "the application's")
 }
