@@ -257,12 +257,13 @@ func (c *fastConn) exchange(ctx context.Context, r *http.Request) (*http.Respons
 			if err == nil {
 				err = c.bw.Flush()
 			}
+			// The request body broke off (a client's bad chunked
+			// framing), not the connection: prod waits for the rest,
+			// which never comes. net/http closes the connection, and so
+			// the answer is this error, not a wait for prod's timeout.
+			broke := err != nil && c.werr == nil
 			written <- err
-			if err != nil && c.werr == nil {
-				// The request body broke off (a client's bad chunked
-				// framing): prod waits for the rest, which never
-				// comes. net/http closes the connection, and so the
-				// answer is this error, not a wait for prod's timeout.
+			if broke {
 				c.Conn.Close()
 			}
 		}()

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/shadowtest/shadowtest/framework/internal/mirror"
 	"time"
 )
 
@@ -406,6 +408,57 @@ func TestFastProdAttackBadRequestBody(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusBadGateway {
 			t.Errorf("%s: %d after the client's body broke, want net/http's 502", name, resp.StatusCode)
+		}
+	}
+}
+
+// TestFastProdAttackErrorKinds: the errors of misframed answers are of
+// the kind net/http's Transport gives (mirror.Classify), whether they
+// come before the answer or while its body is read.
+func TestFastProdAttackErrorKinds(t *testing.T) {
+	answers := map[string]string{
+		"/midheader":   "HTTP/1.1 200 OK\r\nContent-Le",
+		"/midstatus":   "HTTP/1.1 20",
+		"/midbody":     "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+		"/bigchunk":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nok\r\n0\r\n\r\n",
+		"/negchunk":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\nok\r\n0\r\n\r\n",
+		"/nochunkcrlf": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n",
+		"/midchunk":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nok",
+		"/badtrailer":  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nnot a header\r\n\r\n",
+		"/cl-neg":      "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nok",
+		"/cl-huge":     "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\nok",
+		"/dupcl":       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+		"/badstatus":   "HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok",
+		"/1xx-cut":     "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 2",
+	}
+	handlers := map[string]func(net.Conn){}
+	for path, raw := range answers {
+		handlers[path] = sayAndClose(raw)
+	}
+	prod := newRawProd(t, handlers)
+	std := &http.Transport{DisableCompression: true}
+	defer std.CloseIdleConnections()
+	fast := newFastTransport(std, &net.Dialer{Timeout: time.Second}, time.Minute)
+	roundTrip := func(rt http.RoundTripper, url string) (status int, kind string, err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := rt.RoundTrip(req)
+		if err == nil {
+			status = resp.StatusCode
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		if err == nil {
+			return status, "", nil
+		}
+		return status, mirror.Classify(err), err
+	}
+	for path := range answers {
+		ws, want, werr := roundTrip(std, prod.URL()+path)
+		gs, got, gerr := roundTrip(fast, prod.URL()+path)
+		if got != want || gs != ws {
+			t.Errorf("%s: %d, kind %q (%v); net/http's %d, %q (%v)", path, gs, got, gerr, ws, want, werr)
 		}
 	}
 }
