@@ -28,27 +28,10 @@ import (
 func TestProxyRecordingHoldsNoMultipartSecret(t *testing.T) {
 	s := secrets{}
 	password, jsonToken, auth := s.new("multipart password"), s.new("multipart JSON part token"), s.new("Authorization")
-	echo := func(w http.ResponseWriter, r *http.Request) {
+	live := recordingProxy(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"ok":true}`)
-	}
-	prod := httptest.NewServer(http.HandlerFunc(echo))
-	t.Cleanup(prod.Close)
-	shadow := httptest.NewServer(http.HandlerFunc(echo))
-	t.Cleanup(shadow.Close)
-	live := &liveSession{t: t, dir: t.TempDir(), exited: make(chan error, 1)}
-	os.WriteFile(filepath.Join(live.dir, "shadow.cue"), []byte(fmt.Sprintf(`package shadow
-
-targets: {
-	prod: url:   %q
-	shadow: url: %q
-}
-mirror: writes: "isolated"
-endpoints: login: {method: "POST", path: "/login", thresholds: minSamples: 1}
-`, prod.URL, shadow.URL)), 0o644)
-	rec := filepath.Join(live.dir, "live.jsonl")
-	outputs := map[string]string{"log": filepath.Join(live.dir, "log.jsonl"), "html": filepath.Join(live.dir, "report.html"), "results": filepath.Join(live.dir, "results.json")}
-	live.start([]string{"--record", rec, "--log", outputs["log"], "--html", outputs["html"], "--results", outputs["results"]})
+	}, `login: {method: "POST", path: "/login", thresholds: minSamples: 1}`)
 
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
@@ -65,21 +48,66 @@ endpoints: login: {method: "POST", path: "/login", thresholds: minSamples: 1}
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if code := live.stop(syscall.SIGTERM); code != exitPass {
-		t.Fatalf("proxy exit %d: %s", code, live.stderr.String())
-	}
-	recording, err := os.ReadFile(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	recording := live.finish()
 	if !strings.Contains(live.stderr.String(), "recorded 1 exchange(s)") || !bytes.Contains(recording, []byte(`name=\"user\"\r\n\r\nada`)) {
 		t.Fatalf("the exchange should be recorded with its other fields kept:\n%s\n%s", recording, live.stderr.String())
 	}
-	all := map[string][]byte{"recording": recording, "stderr": []byte(live.stderr.String()), "stdout": live.stdout.Bytes()}
-	for name, path := range outputs {
+	assertNoSecret(t, live.outputs(recording), s)
+}
+
+// recordingSession is a proxy session that records to rec and writes its
+// log, HTML report and results to the files of files.
+type recordingSession struct {
+	*liveSession
+	rec   string
+	files map[string]string
+}
+
+// recordingProxy starts a recording proxy session (writes isolated) in
+// front of a prod and a shadow that both answer with answer; endpoints
+// is the CUE value of the spec's endpoints field.
+func recordingProxy(t *testing.T, answer http.HandlerFunc, endpoints string) *recordingSession {
+	t.Helper()
+	prod := httptest.NewServer(answer)
+	t.Cleanup(prod.Close)
+	shadow := httptest.NewServer(answer)
+	t.Cleanup(shadow.Close)
+	live := &liveSession{t: t, dir: t.TempDir(), exited: make(chan error, 1)}
+	os.WriteFile(filepath.Join(live.dir, "shadow.cue"), []byte(fmt.Sprintf(`package shadow
+
+targets: {
+	prod: url:   %q
+	shadow: url: %q
+}
+mirror: writes: "isolated"
+endpoints: `+endpoints+`
+`, prod.URL, shadow.URL)), 0o644)
+	r := &recordingSession{liveSession: live, rec: filepath.Join(live.dir, "live.jsonl"),
+		files: map[string]string{"log": filepath.Join(live.dir, "log.jsonl"), "html": filepath.Join(live.dir, "report.html"), "results": filepath.Join(live.dir, "results.json")}}
+	live.start([]string{"--record", r.rec, "--log", r.files["log"], "--html", r.files["html"], "--results", r.files["results"]})
+	return r
+}
+
+// finish stops the session, which must pass, and returns its recording.
+func (r *recordingSession) finish() []byte {
+	r.t.Helper()
+	if code := r.stop(syscall.SIGTERM); code != exitPass {
+		r.t.Fatalf("proxy exit %d: %s", code, r.stderr.String())
+	}
+	recording, err := os.ReadFile(r.rec)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return recording
+}
+
+// outputs is every output of the finished session, its recording's too.
+func (r *recordingSession) outputs(recording []byte) map[string][]byte {
+	all := map[string][]byte{"recording": recording, "stderr": []byte(r.stderr.String()), "stdout": r.stdout.Bytes()}
+	for name, path := range r.files {
 		all[name], _ = os.ReadFile(path)
 	}
-	assertNoSecret(t, all, s)
+	return all
 }
 
 // TestProxyRecordSharesNoFileWithAnotherOutput: --record naming the file

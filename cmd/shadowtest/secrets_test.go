@@ -332,33 +332,21 @@ report: redact: ["$.users[id=7].password"]
 	}
 }
 
-// TestPairValuesInDifferencesNeverPrinted: a difference at the value of a
-// name/value pair ($.env[0].value next to "name":"DB_PASSWORD") shows a
-// value no path rule can tell is secret; its label in the body can. Every
-// pair differs there, and only the first is an example with its bodies:
-// the others' differences are written to the log with their values alone,
-// and none may show one.
-func TestPairValuesInDifferencesNeverPrinted(t *testing.T) {
-	s := secrets{}
-	var mu sync.Mutex
+// runDiffering runs a spec with prod and the shadow served by
+// answer("prod") and answer("shadow"), the JSONL traffic lines, the
+// endpoints (the CUE value of the spec's endpoints field), minSamples 1
+// and one example with its bodies. The targets must differ (exit 1); it
+// returns the run's outputs (see runOutputs).
+func runDiffering(t *testing.T, answer func(side string) http.HandlerFunc, lines []string, endpoints string) map[string][]byte {
+	t.Helper()
 	server := func(side string) *httptest.Server {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			mu.Lock()
-			v, nested := s.new(side+" "+r.URL.Path+" env value"), s.new(side+" "+r.URL.Path+" auth value")
-			mu.Unlock()
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprintf(w, `{"env":[{"name":"PORT","value":"8080"},{"name":"DB_PASSWORD","value":%q}],"auth":{"value":{"v":%q},"key":"api_key"},"side":%q}`, v, nested, side)
-		}))
+		srv := httptest.NewServer(answer(side))
 		t.Cleanup(srv.Close)
 		return srv
 	}
 	prod, shadow := server("prod"), server("shadow")
 	dir := t.TempDir()
-	var jsonl strings.Builder
-	for i := range 4 {
-		fmt.Fprintf(&jsonl, `{"request":{"method":"GET","url":"/config/%d"}}`+"\n", i)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(jsonl.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	spec := `package shadow
@@ -366,7 +354,7 @@ func TestPairValuesInDifferencesNeverPrinted(t *testing.T) {
 targets: {prod: url: "` + prod.URL + `", shadow: url: "` + shadow.URL + `"}
 traffic: [{jsonl: "traffic.jsonl"}]
 defaults: thresholds: {matchRate: 0.99, minSamples: 1}
-endpoints: config: {method: "GET", path: "/config/{id}"}
+endpoints: ` + endpoints + `
 report: examples: 1
 `
 	if err := os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(spec), 0o644); err != nil {
@@ -376,6 +364,31 @@ report: examples: 1
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (the targets differ)\nstdout:\n%s\nstderr:\n%s", code, outputs["stdout"], outputs["stderr"])
 	}
+	return outputs
+}
+
+// TestPairValuesInDifferencesNeverPrinted: a difference at the value of a
+// name/value pair ($.env[0].value next to "name":"DB_PASSWORD") shows a
+// value no path rule can tell is secret; its label in the body can. Every
+// pair differs there, and only the first is an example with its bodies:
+// the others' differences are written to the log with their values alone,
+// and none may show one.
+func TestPairValuesInDifferencesNeverPrinted(t *testing.T) {
+	s := secrets{}
+	var mu sync.Mutex
+	var lines []string
+	for i := range 4 {
+		lines = append(lines, fmt.Sprintf(`{"request":{"method":"GET","url":"/config/%d"}}`, i))
+	}
+	outputs := runDiffering(t, func(side string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			v, nested := s.new(side+" "+r.URL.Path+" env value"), s.new(side+" "+r.URL.Path+" auth value")
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"env":[{"name":"PORT","value":"8080"},{"name":"DB_PASSWORD","value":%q}],"auth":{"value":{"v":%q},"key":"api_key"},"side":%q}`, v, nested, side)
+		}
+	}, lines, `config: {method: "GET", path: "/config/{id}"}`)
 	if !bytes.Contains(outputs["log"], []byte(`$.env[1].value`)) || !bytes.Contains(outputs["log"], []byte(`8080`)) {
 		t.Errorf("the log should show the differences at $.env[1].value, and the harmless pair's value:\n%.3000s", outputs["log"])
 	}

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +19,12 @@ import (
 func TestTextAndTupleSecretsNeverPrinted(t *testing.T) {
 	s := secrets{}
 	var mu sync.Mutex
-	server := func(side string) *httptest.Server {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var lines []string
+	for i := range 4 {
+		lines = append(lines, fmt.Sprintf(`{"request":{"method":"GET","url":"/tuple/%d"}}`, i), fmt.Sprintf(`{"request":{"method":"GET","url":"/text/%d"}}`, i))
+	}
+	outputs := runDiffering(t, func(side string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			first, second := s.new(side+" "+r.URL.Path+" first"), s.new(side+" "+r.URL.Path+" second")
 			mu.Unlock()
@@ -34,38 +35,11 @@ func TestTextAndTupleSecretsNeverPrinted(t *testing.T) {
 			}
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			fmt.Fprintf(w, "side=%s\nlevel=info access_token=%s user=bob\nAuthorization: Bearer %s\n", side, first, second)
-		}))
-		t.Cleanup(srv.Close)
-		return srv
-	}
-	prod, shadow := server("prod"), server("shadow")
-	dir := t.TempDir()
-	var jsonl strings.Builder
-	for i := range 4 {
-		fmt.Fprintf(&jsonl, `{"request":{"method":"GET","url":"/tuple/%d"}}`+"\n", i)
-		fmt.Fprintf(&jsonl, `{"request":{"method":"GET","url":"/text/%d"}}`+"\n", i)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(jsonl.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	spec := `package shadow
-
-targets: {prod: url: "` + prod.URL + `", shadow: url: "` + shadow.URL + `"}
-traffic: [{jsonl: "traffic.jsonl"}]
-defaults: thresholds: {matchRate: 0.99, minSamples: 1}
-endpoints: {
+		}
+	}, lines, `{
 	tuple: {method: "GET", path: "/tuple/{id}"}
 	text: {method: "GET", path: "/text/{id}"}
-}
-report: examples: 1
-`
-	if err := os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, outputs := runOutputs(t, dir, nil, "run", ".")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1 (the targets differ)\nstdout:\n%s\nstderr:\n%s", code, outputs["stdout"], outputs["stderr"])
-	}
+}`)
 	for _, want := range []string{`$.headers[1][1]`, `$.headers[2][1]`, `side=prod`} {
 		if !bytes.Contains(outputs["log"], []byte(want)) {
 			t.Errorf("the log should show %s:\n%.3000s", want, outputs["log"])
