@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/shadowtest/shadowtest/framework"
-	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
 // A rate change (POST /rate, the ramp) copied the config in force and
@@ -19,11 +18,7 @@ import (
 func TestARateChangeNeverUndoesAReload(t *testing.T) {
 	shadow := serve(t, item("12.5"))
 	plan := testPlan("http://prod.invalid", shadow.URL)
-	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := session(t, plan, Options{})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {
@@ -65,11 +60,7 @@ func TestARateChangeNeverUndoesAReload(t *testing.T) {
 func TestAReloadNamesWhatOnlyARestartApplies(t *testing.T) {
 	shadow := serve(t, item("12.5"))
 	plan := testPlan("http://prod.invalid", shadow.URL)
-	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := session(t, plan, Options{})
 	same := *plan
 	if changes, err := s.Reload(&same); err != nil || len(changes.Fixed) != 0 {
 		t.Fatalf("the same spec: %v, %+v", err, changes)

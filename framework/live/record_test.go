@@ -392,8 +392,9 @@ func (f stuckDisk) Write(p []byte) (int, error) {
 	return f.File.Write(p)
 }
 
-func TestRecorderOnAStuckDiskNeverHoldsProd(t *testing.T) {
-	release := make(chan struct{})
+// stuckDiskOptions records (1 KiB files) to stuckDisks released by
+// release.
+func stuckDiskOptions(release chan struct{}) RecordOptions {
 	opt := RecordOptions{MaxSize: 1024}
 	opt.create = func(path string) (writeFile, error) {
 		f, err := createFile(path)
@@ -402,6 +403,12 @@ func TestRecorderOnAStuckDiskNeverHoldsProd(t *testing.T) {
 		}
 		return stuckDisk{File: f.(*os.File), release: release}, nil
 	}
+	return opt
+}
+
+func TestRecorderOnAStuckDiskNeverHoldsProd(t *testing.T) {
+	release := make(chan struct{})
+	opt := stuckDiskOptions(release)
 	prod := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"path":%q,"blob":%q}`, r.URL.Path, strings.Repeat("x", 200<<10))

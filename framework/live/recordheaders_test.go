@@ -2,7 +2,6 @@ package live
 
 import (
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +16,7 @@ import (
 // count too.
 func TestRecordQueueCountsHeaders(t *testing.T) {
 	release := make(chan struct{})
-	opt := RecordOptions{MaxSize: 1024}
-	opt.create = func(path string) (writeFile, error) {
-		f, err := createFile(path)
-		if err != nil {
-			return nil, err
-		}
-		return stuckDisk{File: f.(*os.File), release: release}, nil
-	}
+	opt := stuckDiskOptions(release)
 	rec, _ := newTestRecorder(t, t.TempDir(), opt)
 	defer func() {
 		close(release)
