@@ -106,6 +106,14 @@ func (t *fastTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			closeRequestBody(r)
 			return nil, err
 		}
+		if ctx.Err() != nil {
+			// The client left while the connection was made (prod slow
+			// to accept): nothing goes to prod, as net/http cancels the
+			// request while it dials. The connection stays in the pool.
+			fc.put(true)
+			closeRequestBody(r)
+			return nil, context.Cause(ctx)
+		}
 		resp, retry, err := fc.exchange(ctx, r)
 		if err == nil || !retry {
 			return resp, err
