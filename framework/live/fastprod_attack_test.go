@@ -369,7 +369,9 @@ func TestFastProdAttackClientsLeave(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if n := settle(func() int { return int(open.Load()) }, int(conns), 0); n > int(conns) {
+		// A few may be idle in the pool (a connection made for a client
+		// that left while it was dialled is kept), not one per client.
+		if n := settle(func() int { return int(open.Load()) }, int(conns), 4); n > int(conns)+4 {
 			t.Errorf("%s: prod still has %d connections open, %d before", name, n, conns)
 		}
 		if n := settle(func() int { return openFDs(t) }, fds, 4); n > fds+4 {
