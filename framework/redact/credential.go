@@ -1,8 +1,12 @@
 package redact
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // credentialValue reports whether a header value is a credential by its
@@ -51,3 +55,68 @@ var (
 	// payload and a signature, dot-separated.
 	jwtShape = regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*$`)
 )
+
+// credentialString reports whether a whole JSON string value is a
+// credential by a stricter shape than credentialValue's, since any member
+// of any body comes here and prose must be kept: a JSON Web Token whose
+// header decodes to a JSON object with "alg"; "Bearer " and a token68 of at
+// least 20 characters that is not a plain word; or "Basic " and base64 of
+// at least 8 characters that decodes to user:password.
+func credentialString(s string) bool {
+	if len(s) < 12 || len(s) > 16<<10 {
+		return false
+	}
+	if strings.HasPrefix(s, "eyJ") {
+		return isJWT(s)
+	}
+	scheme, cred, ok := strings.Cut(s, " ")
+	if !ok {
+		return false
+	}
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+		return len(cred) >= 20 && token68.MatchString(cred) && !plainWord(cred)
+	case strings.EqualFold(scheme, "Basic"):
+		if len(cred) < 8 || !token68.MatchString(cred) {
+			return false
+		}
+		plain, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil {
+			return false
+		}
+		user, _, ok := strings.Cut(string(plain), ":")
+		return ok && user != "" && utf8.Valid(plain) && !strings.ContainsFunc(string(plain), unicode.IsControl)
+	}
+	return false
+}
+
+// isJWT reports whether s is a JSON Web Token: jwtShape, and a header that
+// decodes to a JSON object with an "alg" member.
+func isJWT(s string) bool {
+	if !jwtShape.MatchString(s) {
+		return false
+	}
+	head, _, _ := strings.Cut(s, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(head, "="))
+	if err != nil {
+		return false
+	}
+	var header map[string]any
+	if json.Unmarshal(raw, &header) != nil {
+		return false
+	}
+	_, ok := header["alg"]
+	return ok
+}
+
+// plainWord reports whether a token is a plain word ("Bearer Internationalization"):
+// letters only, none upper case after the first. A random token of 20
+// characters or more has a digit, a symbol or mixed case.
+func plainWord(s string) bool {
+	for i, c := range s {
+		if !unicode.IsLetter(c) || i > 0 && unicode.IsUpper(c) {
+			return false
+		}
+	}
+	return true
+}

@@ -516,3 +516,60 @@ func TestJSONTextSequencesAreWithheld(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialShapedJSONStringsMasked: a bearer token or a JWT under an
+// innocent JSON member name ({"a":"Bearer ..."}) was shown in every output
+// unless learned elsewhere (redteam6). A whole string value shaped like a
+// credential, by a strict shape, is masked and learned, in a body and in a
+// difference; prose, short tokens and non-credentials are kept.
+func TestCredentialShapedJSONStringsMasked(t *testing.T) {
+	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0." + secret
+	basic := base64.StdEncoding.EncodeToString([]byte("bob:" + secret))
+	masked := []string{
+		jwt,
+		"Bearer " + secret + "abc",
+		"bearer " + secret + "-._~+/==",
+		"Basic " + basic,
+	}
+	kept := []string{
+		"Basic membership",
+		"Basic " + base64.StdEncoding.EncodeToString([]byte("no colon here")), // not user:pass
+		"Bearer of bad news",
+		"Bearer abc123",                             // short
+		"Bearer Internationalization",               // a word
+		"Bearer " + secret + " and more",            // prose after it
+		"the token is Bearer " + secret + "abc",     // not the whole value
+		"eyJhbGciOiJIUzI1NiJ9",                      // one segment
+		"eyJzdWIiOiIxIn0.eyJzdWIiOiIxIn0." + secret, // a header without alg
+		"Token of appreciation",
+		"eyJ is how a JWT starts. So. What",
+	}
+	for _, v := range masked {
+		r, sc := build(t)
+		doc, _ := json.Marshal(map[string]any{"a": v, "list": []any{v}, "keep": "hello"})
+		out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, doc)
+		if err != nil || strings.Contains(string(out), secret) || strings.Contains(string(out), basic) || !strings.Contains(string(out), "hello") {
+			t.Errorf("%q in a body: %s, %v", v, out, err)
+		}
+		if echo := sc.String("echo " + v); strings.Contains(echo, secret) {
+			t.Errorf("%q was not learned: %q", v, echo)
+		}
+		quoted, _ := json.Marshal(v)
+		r, _ = build(t)
+		if got := r.Value("$.a", string(quoted)); got != Mask {
+			t.Errorf("%q in a difference: %q", v, got)
+		}
+	}
+	for _, v := range kept {
+		r, _ := build(t)
+		doc, _ := json.Marshal(map[string]any{"a": v})
+		out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, doc)
+		if err != nil || string(out) != string(doc) {
+			t.Errorf("%q in a body was masked: %s, %v", v, out, err)
+		}
+		quoted, _ := json.Marshal(v)
+		if got := r.Value("$.a", string(quoted)); got != string(quoted) {
+			t.Errorf("%q in a difference was masked: %q", v, got)
+		}
+	}
+}

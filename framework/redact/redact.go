@@ -560,6 +560,11 @@ func (r *Redactor) Value(path, value string) string {
 	}
 	out, changed := r.value([]byte(value), loc)
 	if !changed {
+		var s string
+		if strings.HasPrefix(value, `"`) && json.Unmarshal([]byte(value), &s) == nil && credentialString(s) {
+			r.learn(s) // a difference at a string shaped like a credential
+			return Mask
+		}
 		return r.Text(value)
 	}
 	return string(out)
@@ -711,6 +716,10 @@ func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
 			}
 		}
 	case string:
+		if credentialString(t) { // {"a":"Bearer ..."}, a JWT: masked whatever the member's name
+			r.learn(t)
+			return Mask, true
+		}
 		if text, ok := r.carried(t); ok { // JSON or a form carried as text
 			return text, true
 		}
