@@ -49,9 +49,10 @@ func mergeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "shadowtest merge: want one or more results files, e.g. shadowtest merge shard-1.json shard-2.json --junit junit.xml")
 		return exitInvalid
 	}
+	inputs := inputsOf(append(slices.Clone(paths), logs...))
 	for _, out := range []struct{ flag, path string }{{"junit", outs.junit}, {"results", outs.results}, {"html", outs.html}} {
 		if wanted(out.path) && out.path != stdoutName {
-			if err := notAnInput(out.path, append(slices.Clone(paths), logs...)); err != nil {
+			if err := notAnInput(out.path, inputs); err != nil {
 				fmt.Fprintf(stderr, "shadowtest merge: --%s %s: %v\n", out.flag, out.path, err)
 				return exitInvalid
 			}

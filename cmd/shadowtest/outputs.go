@@ -180,43 +180,60 @@ func (o outputOptions) open(plan *framework.Plan, results *observe.Results, stdo
 	return w, nil
 }
 
-// inputFiles returns the files a run over plan reads: the spec's .cue
-// files and, with recordings, its traffic (a glob's files, a directory's
-// recordings), for notAnInput.
-func inputFiles(plan *framework.Plan, recordings bool) []string {
+// inputFiles returns the files a run over plan reads, each looked up
+// once, for notAnInput: the spec's .cue files and, with recordings, its
+// traffic (a glob's files, a directory's recordings).
+func inputFiles(plan *framework.Plan, recordings bool) []input {
 	files, _ := filepath.Glob(filepath.Join(plan.Dir, "*.cue"))
-	for _, src := range plan.Traffic {
-		if !recordings {
-			break
+	if recordings {
+		for _, src := range plan.Traffic {
+			if src.Path == "" {
+				continue // synthetic
+			}
+			path := src.Path
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(plan.Dir, path)
+			}
+			matches, _ := filepath.Glob(path)
+			if info, err := os.Stat(path); err == nil && info.IsDir() {
+				matches, _ = traffic.DirFiles(path, src.Format)
+			}
+			files = append(files, matches...)
 		}
-		if src.Path == "" {
-			continue // synthetic
-		}
-		path := src.Path
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(plan.Dir, path)
-		}
-		matches, _ := filepath.Glob(path)
-		if info, err := os.Stat(path); err == nil && info.IsDir() {
-			matches, _ = traffic.DirFiles(path, src.Format)
-		}
-		files = append(files, matches...)
 	}
-	return files
+	return inputsOf(files)
+}
+
+// input is a file a command reads: its name, and the file it leads to.
+type input struct {
+	path string
+	info os.FileInfo
+}
+
+// inputsOf looks each of paths up once; a path that is not there (an
+// empty --log, say) is no input.
+func inputsOf(paths []string) []input {
+	var inputs []input
+	for _, p := range paths {
+		if info, err := os.Stat(p); err == nil {
+			inputs = append(inputs, input{p, info})
+		}
+	}
+	return inputs
 }
 
 // notAnInput refuses an output that would replace one of inputs (the
 // same file, whatever name or link leads to it): a typo in --junit or
 // --results overwrote the spec or its traffic with a report, report
-// --html its results. An empty input is none.
-func notAnInput(path string, inputs []string) error {
+// --html its results.
+func notAnInput(path string, inputs []input) error {
 	out, err := os.Stat(path)
 	if err != nil {
 		return nil // a file not there yet is no input
 	}
 	for _, in := range inputs {
-		if info, err := os.Stat(in); err == nil && os.SameFile(out, info) {
-			return fmt.Errorf("it is %s, which the command reads: give the output another file", in)
+		if os.SameFile(out, in.info) {
+			return fmt.Errorf("it is %s, which the command reads: give the output another file", in.path)
 		}
 	}
 	return nil

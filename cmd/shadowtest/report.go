@@ -30,7 +30,7 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "shadowtest report: want one results file, e.g. shadowtest report results.json --log discrepancies.jsonl --html report.html")
 		return exitInvalid
 	}
-	if err := notAnInput(*htmlPath, []string{positional[0], *logPath}); err != nil {
+	if err := notAnInput(*htmlPath, inputsOf([]string{positional[0], *logPath})); err != nil {
 		fmt.Fprintf(stderr, "shadowtest report: --html %s: %v\n", *htmlPath, err)
 		return exitInvalid
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"net/url"
 	"sync"
 	"time"
 
@@ -94,7 +95,7 @@ func (t *fastTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		closeRequestBody(r)
 		return nil, errors.New("http: no Host in request URL")
 	}
-	hc := t.host(canonicalAddr(r.URL.Hostname(), r.URL.Port()))
+	hc := t.host(r.URL)
 	ctx := r.Context()
 	for {
 		if ctx.Err() != nil {
@@ -121,14 +122,16 @@ func (t *fastTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 }
 
-// host is the connection pool of one prod address.
-func (t *fastTransport) host(addr string) *fasthttp.HostClient {
+// host is the connection pool of u's address, found by u.Host as it is:
+// the address (port 80 when u has none) is built once, with the pool,
+// not for every request.
+func (t *fastTransport) host(u *url.URL) *fasthttp.HostClient {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	hc := t.hosts[addr]
+	hc := t.hosts[u.Host]
 	if hc == nil {
 		hc = &fasthttp.HostClient{
-			Addr: addr,
+			Addr: canonicalAddr(u.Hostname(), u.Port()),
 			Dial: func(addr string) (net.Conn, error) {
 				c, err := t.dialer.Dial("tcp", addr)
 				if err != nil {
@@ -140,7 +143,7 @@ func (t *fastTransport) host(addr string) *fasthttp.HostClient {
 			MaxIdleConnDuration: t.idle,
 			ConnPoolStrategy:    fasthttp.LIFO, // the warmest connection first, as net/http
 		}
-		t.hosts[addr] = hc
+		t.hosts[u.Host] = hc
 	}
 	return hc
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"net/url"
 	"reflect"
 	"runtime"
 	"slices"
@@ -790,7 +791,7 @@ func TestFastProdUnderChurn(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	hc := fast.host(canonicalAddr("127.0.0.1", strings.Split(prod.URL, ":")[2]))
+	hc := fast.host(&url.URL{Host: canonicalAddr("127.0.0.1", strings.Split(prod.URL, ":")[2])})
 	if n, idle := hc.ConnsCount(), hc.IdleConnsCount(); n != idle || n > 32 {
 		t.Errorf("the pool counts %d connections, %d of them idle, after every request ended", n, idle)
 	}
