@@ -47,3 +47,47 @@ func TestTextAndTupleSecretsNeverPrinted(t *testing.T) {
 	}
 	assertNoSecret(t, outputs, s)
 }
+
+// TestTableAndLoneTupleSecretsNeverPrinted: a CSV body with a secret
+// column (user,password), a header tuple with several values
+// ([["Cookie","a=...","b=..."]]) and a body that is one tuple
+// (["Authorization","Bearer ..."]) differ in every pair; no output shows
+// one (redteam6: they were shown unless learned elsewhere).
+func TestTableAndLoneTupleSecretsNeverPrinted(t *testing.T) {
+	s := secrets{}
+	var mu sync.Mutex
+	var lines []string
+	for i := range 4 {
+		for _, kind := range []string{"csv", "tuple", "lone"} {
+			lines = append(lines, fmt.Sprintf(`{"request":{"method":"GET","url":"/%s/%d"}}`, kind, i))
+		}
+	}
+	outputs := runDiffering(t, func(side string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			first, second := s.new(side+" "+r.URL.Path+" first"), s.new(side+" "+r.URL.Path+" second")
+			mu.Unlock()
+			switch {
+			case strings.HasPrefix(r.URL.Path, "/csv/"):
+				w.Header().Set("Content-Type", "text/csv")
+				fmt.Fprintf(w, "user,password,\"api_key\"\n%s,%s,\"%s\"\n", side, first, second)
+			case strings.HasPrefix(r.URL.Path, "/tuple/"):
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"h":[["Cookie","a=%s","b=%s"]],"side":%q}`, first, second, side)
+			default:
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `["Authorization","Bearer %s"]`, first)
+			}
+		}
+	}, lines, `{
+	csv: {method: "GET", path: "/csv/{id}"}
+	tuple: {method: "GET", path: "/tuple/{id}"}
+	lone: {method: "GET", path: "/lone/{id}"}
+}`)
+	for _, want := range []string{`$.h[0][2]`, `user,password`} {
+		if !bytes.Contains(outputs["log"], []byte(want)) {
+			t.Errorf("the log should show %s:\n%.3000s", want, outputs["log"])
+		}
+	}
+	assertNoSecret(t, outputs, s)
+}

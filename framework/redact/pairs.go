@@ -22,21 +22,56 @@ import (
 // name (scrub.Names) makes its value neighbours (named as in isValue)
 // secret. Nothing else of the object or element changes.
 //
-// A JSON array of two, the first a string naming a secret, that is an
-// element of an array is such a pair too: its second element is secret.
-// That is how header lists are written as tuples ({"headers":
-// [["Authorization","Bearer ..."],["Accept","*/*"]]}, fetch's and
-// Python's header lists). A lone array of two (["password","email"], a
-// list of names) is not a pair.
+// A JSON array of two or more, the first a string naming a secret, that
+// is an element of an array is such a pair too: every element after the
+// first is secret. That is how header lists are written as tuples
+// ({"headers": [["Authorization","Bearer ..."],["Accept","*/*"]]}, fetch's
+// and Python's header lists, a header with its values
+// ["Set-Cookie","a=...","b=..."]). A whole document that is an array of
+// two strings, the first naming a secret, is a pair when the second is not
+// a name as well (["Authorization","Bearer ..."], not ["password","email"],
+// a list of names; see listedName).
 
 // secretTuple reports whether t is a pair written as a tuple: two
-// elements, the first a string naming a secret.
+// elements or more, the first a string naming a secret.
 func (r *Redactor) secretTuple(t []any) bool {
-	if len(t) != 2 {
+	if len(t) < 2 {
 		return false
 	}
 	name, ok := t[0].(string)
 	return ok && r.secretLabel(name)
+}
+
+// loneTuple reports whether t, a whole document, is a pair written as a
+// tuple: two strings, the first naming a secret, the second not a name.
+func (r *Redactor) loneTuple(t []any) bool {
+	if len(t) != 2 {
+		return false
+	}
+	value, ok := t[1].(string)
+	return ok && !listedName(value) && r.secretTuple(t)
+}
+
+// listedName reports whether s reads as a name in a list of names
+// ("email", "password_confirmation", "read:user", "apiKey") rather than a
+// secret value: up to 40 bytes that start with a letter, of letters, "_",
+// "-", "." and ":", with two digits at most. A token has more digits,
+// white space ("Bearer ...") or "=" (a cookie).
+func listedName(s string) bool {
+	if s == "" || len(s) > 40 || !('a' <= s[0]|0x20 && s[0]|0x20 <= 'z') {
+		return false
+	}
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c|0x20 && c|0x20 <= 'z', c == '_', c == '-', c == '.', c == ':':
+		case '0' <= c && c <= '9':
+			digits++
+		default:
+			return false
+		}
+	}
+	return digits <= 2
 }
 
 // isLabel reports whether a member, attribute or element named name names
@@ -128,7 +163,7 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 	}
 	type candidate struct {
 		diff int
-		loc  []fieldpath.Step // an object that may hold the pair's label
+		loc  []fieldpath.Step // an object or array that may hold the pair's label
 	}
 	var candidates []candidate
 	secret := make([]bool, len(diffs))
@@ -143,7 +178,7 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 				}
 			}
 		}
-		tuple := strings.Contains(d.Path, "][1]")
+		tuple := strings.Contains(d.Path, "][") || strings.HasPrefix(d.Path, "$[1]")
 		if !strings.HasPrefix(d.Path, "$") || !valueMember(d.Path) && !tuple {
 			continue
 		}
@@ -151,11 +186,16 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 		if !ok {
 			continue
 		}
+		if len(loc) == 1 && loc[0].IsIndex && loc[0].Label == "" && loc[0].Index == 1 {
+			// The second element of a document that is an array: a lone
+			// tuple when it is one (["Authorization","Bearer ..."]).
+			candidates = append(candidates, candidate{i, nil})
+		}
 		for k := len(loc) - 1; k >= 1; k-- {
-			if tuple && loc[k].IsIndex && loc[k].Label == "" && loc[k].Index == 1 && loc[k-1].IsIndex {
-				// The second element of an array of two, itself an element
-				// of an array: a pair written as a tuple when the first
-				// names a secret ([["Authorization","Bearer ..."]]).
+			if tuple && loc[k].IsIndex && loc[k].Label == "" && loc[k].Index >= 1 && loc[k-1].IsIndex {
+				// An element after the first of an array, itself an
+				// element of an array: a pair written as a tuple when the
+				// first names a secret ([["Authorization","Bearer ..."]]).
 				candidates = append(candidates, candidate{i, loc[:k]})
 				continue
 			}
@@ -191,9 +231,14 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 		}
 	}
 	for i, d := range diffs {
-		if secret[i] {
-			r.learnRendered(d.Prod)
-			r.learnRendered(d.Shadow)
+		if !secret[i] {
+			continue
+		}
+		for _, v := range [2]string{d.Prod, d.Shadow} {
+			if d.Path == "$[1]" && listedName(renderedString(v)) {
+				continue // a list of names, not a lone tuple: never learned
+			}
+			r.learnRendered(v)
 		}
 	}
 }
@@ -244,7 +289,7 @@ func (r *Redactor) secretPairsAt(body []byte, locs [][]fieldpath.Step) []bool {
 			continue
 		}
 		seen[ptr] = true
-		if kind == '{' && r.labelsSecret(dec) || kind == '[' && r.tupleSecret(dec) {
+		if kind == '{' && r.labelsSecret(dec) || kind == '[' && r.tupleSecret(dec, ptr == "") {
 			for _, i := range indices {
 				found[i] = true
 			}
@@ -318,8 +363,9 @@ func (r *Redactor) labelsSecret(dec *jsontext.Decoder) bool {
 
 // tupleSecret reads the elements of the array dec has just opened, up to
 // its end, and reports whether it is a pair written as a tuple (see
-// secretTuple).
-func (r *Redactor) tupleSecret(dec *jsontext.Decoder) bool {
+// secretTuple; of two elements exactly when it is the whole document, see
+// loneTuple).
+func (r *Redactor) tupleSecret(dec *jsontext.Decoder, whole bool) bool {
 	secret, n := false, 0
 	for dec.PeekKind() != ']' {
 		if n == 0 && dec.PeekKind() == '"' {
@@ -334,7 +380,17 @@ func (r *Redactor) tupleSecret(dec *jsontext.Decoder) bool {
 		n++
 	}
 	dec.ReadToken() // the array's end
-	return secret && n == 2
+	return secret && (n == 2 || n > 2 && !whole)
+}
+
+// renderedString returns a difference's rendered value as a string: a
+// JSON string's content, else the text as it is.
+func renderedString(value string) string {
+	var s string
+	if json.Unmarshal([]byte(value), &s) == nil {
+		return s
+	}
+	return value
 }
 
 // valueMember reports whether a path has a member named as a pair's value
@@ -447,7 +503,7 @@ func (r *Redactor) secretPairAt(body []byte, loc []fieldpath.Step) bool {
 		return false
 	}
 	if kind == '[' {
-		return r.tupleSecret(dec)
+		return r.tupleSecret(dec, false)
 	}
 	return r.labelsSecret(dec)
 }

@@ -308,11 +308,12 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 	case media == "" && looksLikeForm(string(trimmed)):
 		// No Content-Type: name=value pairs are masked as in a form.
 		return []byte(r.params(string(body), "&")), decoded, nil
-	case media == "" && utf8.Valid(body) || strings.HasPrefix(media, "text/") || strings.HasSuffix(media, "yaml"):
+	case media == "" && utf8.Valid(body) || strings.HasPrefix(media, "text/") || strings.HasSuffix(media, "yaml") || csvMedia(media):
 		// Plain text: token=..., api_key: ..., Authorization: Bearer ...
 		// (bytes without a Content-Type that are not UTF-8 are data, left
-		// as they are).
-		out, _ := r.textPairs(body)
+		// as they are). A table (CSV) has its secret columns masked first.
+		out, _ := r.csvTable(body, !csvMedia(media))
+		out, _ = r.textPairs(out)
 		if bytes.IndexByte(out, '@') >= 0 || bytes.IndexByte(out, '?') >= 0 {
 			out = []byte(r.Text(string(out))) // URL credentials, secret query parameters
 		}
@@ -706,8 +707,13 @@ func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
 			}
 		}
 	case []any:
-		if len(loc) > 0 && loc[len(loc)-1].IsIndex && r.secretTuple(t) {
-			r.learnPairJSON(t[1]) // [["Authorization","Bearer ..."]]
+		if element := len(loc) > 0 && loc[len(loc)-1].IsIndex; element && r.secretTuple(t) {
+			for i := 1; i < len(t); i++ { // [["Authorization","Bearer ..."]], [["Cookie","a=...","b=..."]]
+				r.learnPairJSON(t[i])
+				t[i], changed = Mask, true
+			}
+		} else if len(loc) == 0 && r.loneTuple(t) {
+			r.learnPair(t[1].(string)) // ["Authorization","Bearer ..."], the whole document
 			t[1], changed = Mask, true
 		}
 		for i, child := range t {

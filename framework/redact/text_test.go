@@ -166,6 +166,10 @@ func TestAdversarialBodiesStayLinear(t *testing.T) {
 			return "[" + strings.TrimSuffix(repeat(`{"name":"token","value":"a"},`)(n), ",") + "]"
 		}},
 		{"script", "text/javascript", repeat(`token = "a" + `)},
+		{"csv: many records", "text/csv", func(n int) string { return "user,password\n" + repeat("ada,a\n")(n) }},
+		{"csv: an unclosed quote", "text/csv", func(n int) string { return "token,b\n\"" + repeat(`a,"" `)(n) }},
+		{"csv as text: many fields, then not a table", "text/plain", func(n int) string { return "token" + repeat(",a")(n) + "\nx" }},
+		{"a long tuple", "application/json", func(n int) string { return `[["token",` + repeat(`"a",`)(n) + `"a"]]` }},
 		{"form-like text", "", repeat("p[0][name]=token&p[0][value]=a&")},
 	} {
 		took := func(n, rounds int) time.Duration {

@@ -1,0 +1,85 @@
+package redact
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestTableSecretColumnsMasked: a CSV or TSV body with a column named like
+// a secret (user,password / api_key / "token") was shown as written
+// (redteam6): the values under such a column are masked, quotes and every
+// other byte kept, and learned. Plain text is read as a table only when
+// every record has its header's fields: prose with commas is kept.
+func TestTableSecretColumnsMasked(t *testing.T) {
+	for _, tc := range []struct {
+		reason, contentType, body, want string
+	}{
+		{"a password column", "text/csv", "user,password\nada," + secret + "\n", "user,password\nada,[REDACTED]\n"},
+		{"quoted, with a separator and a quote inside", "text/csv; charset=utf-8",
+			"\"user\",\"api_key\",n\r\n\"ada, l\",\"" + secret + "\"\"x,y\",1\r\n", "\"user\",\"api_key\",n\r\n\"ada, l\",\"[REDACTED]\",1\r\n"},
+		{"a quoted field over two lines", "application/csv", "token,user\n\"" + secret + "\nmore\",bob\n", "token,user\n\"[REDACTED]\",bob\n"},
+		{"tabs", "text/tab-separated-values", "id\tAuthorization\n1\tBearer " + secret + "\n", "id\tAuthorization\n1\t[REDACTED]\n"},
+		{"semicolons", "text/csv", "user;Token\nada;" + secret, "user;Token\nada;[REDACTED]"},
+		{"a short record", "text/csv", "user,password\nada\nbob," + secret + ",extra\n", "user,password\nada\nbob,[REDACTED],extra\n"},
+		{"a table as plain text", "text/plain", "user,secret\nada," + secret + "\n", "user,secret\nada,[REDACTED]\n"},
+		{"a table without a Content-Type", "", "user,session_id\nada," + secret + "\n", "user,session_id\nada,[REDACTED]\n"},
+		{"prose with commas is not a table", "text/plain", "Enter your user, password\nthen press enter, or " + secret + ", or not\n", ""},
+		{"no secret column", "text/csv", "user,email\nada," + secret + "\n", ""},
+	} {
+		r, sc := build(t)
+		header := http.Header{}
+		if tc.contentType != "" {
+			header.Set("Content-Type", tc.contentType)
+		}
+		out, _, err := r.BodyOf(header, []byte(tc.body))
+		want := tc.want
+		if want == "" {
+			want = tc.body
+		}
+		if err != nil || string(out) != want {
+			t.Errorf("%s:\n got %q, %v\nwant %q", tc.reason, out, err, want)
+		}
+		// The field's whole content, unquoted, is learned.
+		learned := map[string]string{"quoted, with a separator and a quote inside": secret + `"x,y`, "a quoted field over two lines": secret + "\nmore", "tabs": "Bearer " + secret}[tc.reason]
+		if learned == "" {
+			learned = secret
+		}
+		if tc.want != "" && strings.Contains(sc.String("echo "+learned), secret) {
+			t.Errorf("%s: the value was not learned", tc.reason)
+		}
+	}
+}
+
+// TestTuplesOfAnyLengthMasked: a header tuple with more than one value
+// ([["Cookie","a=...","b"]]) and a whole document that is one tuple
+// (["Authorization","Bearer ..."]) were shown as written (redteam6). The
+// elements after a secret name are masked; a list of names
+// (["password","email"]) is kept.
+func TestTuplesOfAnyLengthMasked(t *testing.T) {
+	for _, tc := range []struct {
+		reason, body, want string
+	}{
+		{"three elements", `[["Cookie","a=` + secret + `","extra"]]`, `[["Cookie","[REDACTED]","[REDACTED]"]]`},
+		{"a header with two values", `{"h":[["Set-Cookie","a=1","s=` + secret + `"],["Accept","*/*"]]}`, `{"h":[["Set-Cookie","[REDACTED]","[REDACTED]"],["Accept","*/*"]]}`},
+		{"a lone tuple", `["Authorization","Bearer ` + secret + `"]`, `["Authorization","[REDACTED]"]`},
+		{"a lone tuple of a bare token", `["X-Api-Key","` + secret + `"]`, `["X-Api-Key","[REDACTED]"]`},
+		{"a lone list of names", `["password","email"]`, ``},
+		{"a lone list of longer names", `["token","read:user"]`, ``},
+		{"a list of three names", `["password","email","name"]`, ``},
+		{"a tuple under a member is not lone", `{"fields":["password","password_confirmation"]}`, ``},
+	} {
+		r, sc := build(t)
+		out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
+		want := tc.want
+		if want == "" {
+			want = tc.body
+		}
+		if err != nil || string(out) != want {
+			t.Errorf("%s:\n got %s, %v\nwant %s", tc.reason, out, err, want)
+		}
+		if tc.want != "" && strings.Contains(sc.String("echo "+secret), secret) {
+			t.Errorf("%s: the value was not learned", tc.reason)
+		}
+	}
+}
