@@ -27,6 +27,7 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 	var out bytes.Buffer
 	changed := false
 	script, scriptType := false, ""
+	secretText := false // the text after <password>, <api-key>: an element named secret
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -36,11 +37,12 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 		raw := append([]byte(nil), z.Raw()...) // TagAttr lower-cases the tokenizer's buffer
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
-			isScript, typ, masked := r.htmlTag(z, raw)
+			isScript, typ, secretName, masked := r.htmlTag(z, raw)
 			if masked != nil {
 				raw, changed = masked, true
 			}
 			script, scriptType = tt == html.StartTagToken && isScript, typ
+			secretText = tt == html.StartTagToken && secretName && !isScript
 		case html.DoctypeToken:
 			// A window of an XML document shown as text: <!DOCTYPE r [<!ENTITY token "...">
 			if masked := r.maskDirective(raw); !bytes.Equal(masked, raw) {
@@ -48,11 +50,21 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 			}
 			script = false
 		case html.TextToken:
-			if script {
+			text := ""
+			if !script && (secretText || len(raw) >= 12) {
+				text = strings.TrimSpace(html.UnescapeString(string(raw)))
+			}
+			switch {
+			case script:
 				if masked, ok := r.scriptElement(raw, scriptType); ok {
 					raw, changed = masked, true
 				}
-			} else if bytes.IndexByte(raw, '&') >= 0 && r.values.Len() > 0 {
+			case text != "" && (secretText || credentialString(text)):
+				// <password>…</password>; <p>Bearer …</p>, a JWT: masked
+				// whatever the element's name.
+				r.learnPair(text)
+				raw, changed = []byte(Mask), true
+			case bytes.IndexByte(raw, '&') >= 0 && r.values.Len() > 0:
 				// A character reference (&#65; for "A") hides a secret
 				// known by value from the scrubber.
 				if text := html.UnescapeString(string(raw)); r.knownIn(text) {
@@ -61,6 +73,9 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 			}
 		default:
 			script = false
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			secretText = false
 		}
 		out.Write(raw)
 	}
@@ -89,11 +104,13 @@ func (r *Redactor) scriptElement(text []byte, typ string) ([]byte, bool) {
 }
 
 // htmlTag reports whether a start tag is a <script> and returns its type
-// attribute, and the raw tag with its secret values masked, or nil when
-// nothing in it is secret.
-func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) (script bool, typ string, masked []byte) {
+// attribute, whether the element's name is secret (<password>), and the
+// raw tag with its secret values (and values shaped like a credential)
+// masked, or nil when nothing in it is secret.
+func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) (script bool, typ string, secretName bool, masked []byte) {
 	tag, more := z.TagName()
 	script = string(tag) == "script"
+	secretName = !script && r.names.Secret(string(tag))
 	var names, values []string
 	for more {
 		var k, v []byte
@@ -114,7 +131,7 @@ func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) (script bool, typ stri
 	}
 	secret := map[string]bool{}
 	for i, name := range names {
-		if r.names.Secret(name) || namesSecret && (name == "value" || name == "content") {
+		if r.names.Secret(name) || namesSecret && (name == "value" || name == "content") || credentialString(values[i]) {
 			secret[name] = true
 			r.learn(values[i])
 		}
@@ -127,9 +144,9 @@ func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) (script bool, typ stri
 		}
 	}
 	if len(secret) == 0 {
-		return script, typ, nil
+		return script, typ, secretName, nil
 	}
-	return script, typ, htmlAttribute.ReplaceAllFunc(raw, func(m []byte) []byte {
+	return script, typ, secretName, htmlAttribute.ReplaceAllFunc(raw, func(m []byte) []byte {
 		sub := htmlAttribute.FindSubmatch(m)
 		if !secret[strings.ToLower(string(sub[1]))] {
 			return m

@@ -169,6 +169,11 @@ func TestAdversarialBodiesStayLinear(t *testing.T) {
 		{"csv: many records", "text/csv", func(n int) string { return "user,password\n" + repeat("ada,a\n")(n) }},
 		{"csv: an unclosed quote", "text/csv", func(n int) string { return "token,b\n\"" + repeat(`a,"" `)(n) }},
 		{"csv as text: many fields, then not a table", "text/plain", func(n int) string { return "token" + repeat(",a")(n) + "\nx" }},
+		{"html: many credential-shaped texts and attributes", "text/html", repeat(`<p t="Bearer abcdefghij0123456789">Bearer abcdefghij0123456789</p>`)},
+		{"html: elements named secret", "text/html", repeat(`<password>a</password>`)},
+		{"xml: many credential-shaped texts and attributes", "application/xml", func(n int) string {
+			return "<r>" + repeat(`<a t="Bearer abcdefghij0123456789">Bearer abcdefghij0123456789</a>`)(n) + "</r>"
+		}},
 		{"a long tuple", "application/json", func(n int) string { return `[["token",` + repeat(`"a",`)(n) + `"a"]]` }},
 		{"form-like text", "", repeat("p[0][name]=token&p[0][value]=a&")},
 	} {

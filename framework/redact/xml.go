@@ -159,7 +159,7 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 			}
 			masked := false
 			for _, a := range t.Attr {
-				if r.names.Secret(a.Name.Local) || secretDepth > 0 || pairAttr && isValue(a.Name.Local) {
+				if r.names.Secret(a.Name.Local) || secretDepth > 0 || pairAttr && isValue(a.Name.Local) || credentialString(a.Value) {
 					r.learn(a.Value)
 					masked = true
 				}
@@ -238,7 +238,11 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 				if open > 0 && len(bytes.TrimSpace(t)) > 0 {
 					texts = append(texts, xmlText{from: int(start), to: int(dec.InputOffset())})
 				}
-				if inner, ok := r.innerDocument(t, raw, level+1); ok {
+				if text := string(bytes.TrimSpace(t)); credentialString(text) {
+					r.learn(text) // <a>Bearer …</a>, a JWT: masked whatever the element's name
+					raw = []byte(Mask)
+					changed = true
+				} else if inner, ok := r.innerDocument(t, raw, level+1); ok {
 					raw = inner // XML carried as text (escaped or CDATA) in a SOAP payload
 					changed = true
 				} else if bytes.IndexByte(raw, '&') >= 0 && r.knownIn(string(t)) {
@@ -307,7 +311,8 @@ func applyMasks(b []byte, masks []xmlMask) []byte {
 // maskAttributes masks, in a raw start tag, the values of the secret
 // attributes (all of them when inside is set: the tag is inside a secret
 // element; value attributes too when pair is set: a label attribute of
-// the tag names a secret). Namespace declarations are kept, but for a
+// the tag names a secret) and the values shaped like a credential
+// (credentialString). Namespace declarations are kept, but for a
 // prefix that is a secret name (xmlns:token="...").
 func (r *Redactor) maskAttributes(tag []byte, inside, pair bool) []byte {
 	return attribute.ReplaceAllFunc(tag, func(m []byte) []byte {
@@ -319,7 +324,7 @@ func (r *Redactor) maskAttributes(tag []byte, inside, pair bool) []byte {
 			}
 			name = name[i+1:]
 		}
-		if name == "xmlns" || !inside && !r.names.Secret(name) && !(pair && isValue(name)) {
+		if name == "xmlns" || !inside && !r.names.Secret(name) && !(pair && isValue(name)) && !credentialString(html.UnescapeString(string(sub[3][1:len(sub[3])-1]))) {
 			return m
 		}
 		return append(append(append([]byte(nil), sub[1]...), sub[2]...), `"`+Mask+`"`...)
