@@ -37,7 +37,8 @@ type Proxy struct {
 // NewProxy returns the proxy in front of the shadow session's prod target.
 func NewProxy(s *Shadow) *Proxy {
 	plan := s.Plan()
-	prod := mirror.NewClient(plan.Prod, 0, 0) // only its rewrites are used here
+	prod := mirror.NewClient(plan.Prod, plan.Dir, 0, 0) // only its rewrites are used here
+	prodTLS, _ := mirror.TLSConfig(plan.Prod, plan.Dir) // checked by spec.Load
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	const idle = 90 * time.Second
 	transport := &http.Transport{
@@ -51,6 +52,7 @@ func NewProxy(s *Shadow) *Proxy {
 		// Prod's bytes go to the client as they are: the proxy never asks
 		// for gzip on the client's behalf nor decodes it.
 		DisableCompression: true,
+		TLSClientConfig:    prodTLS, // an https:// prod with the spec's tls block
 	}
 	var prodClient http.RoundTripper = transport
 	if s.opt.ProdClient != ProdClientNetHTTP {

@@ -229,5 +229,14 @@ func (d *decoder) targetTLS(target *framework.Target, raw *rawTLS) {
 	path := []cue.Selector{cue.Str("targets"), cue.Str(target.Name), cue.Str("tls")}
 	if scheme, _, _ := strings.Cut(target.URL, "://"); scheme != "https" && scheme != "grpcs" {
 		d.report(path, d.pos(path...), "tls applies to https:// and grpcs:// targets; %s is plaintext", scheme+"://")
+		return
+	}
+	if raw.CA != "" {
+		// Read now, so that a missing or wrong CA file is a spec error
+		// with its position, not a TLS failure on every request.
+		if _, err := rpc.TLSConfig(target.TLS, d.dir); err != nil {
+			at := append(path, cue.Str("ca"))
+			d.report(at, d.pos(at...), "%s", strings.TrimPrefix(err.Error(), "tls.ca: "))
+		}
 	}
 }

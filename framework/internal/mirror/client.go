@@ -54,6 +54,10 @@ type Client struct {
 	// request at it by copying the request's path and query (plainBase);
 	// nil otherwise.
 	base *url.URL
+	// tlsErr is why the target's tls block could not be applied (its CA
+	// file unreadable or holding no certificate): every request fails
+	// with it. spec.Load reports the same error with its position first.
+	tlsErr error
 }
 
 // ShadowRefusedHold is how long the shadow's client, after the shadow
@@ -153,11 +157,13 @@ func bodiless(method string) bool {
 }
 
 // NewClient builds the client of one target with its own transport and a
-// pool sized for the given concurrency.
-func NewClient(target framework.Target, concurrency int, maxBody int64) *Client {
+// pool sized for the given concurrency. dir is the spec directory, which a
+// relative tls.ca is read from (Plan.Dir).
+func NewClient(target framework.Target, dir string, concurrency int, maxBody int64) *Client {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
+	tlsConfig, tlsErr := TLSConfig(target, dir)
 	transport := &http.Transport{
 		Proxy:                 nil, // shadow traffic never goes through a proxy from the environment
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -173,6 +179,7 @@ func NewClient(target framework.Target, concurrency int, maxBody int64) *Client 
 		// A hostile shadow's headers are bounded as its body is, not by
 		// net/http's 10 MiB.
 		MaxResponseHeaderBytes: rpc.HeaderLimit(maxBody),
+		TLSClientConfig:        tlsConfig,
 	}
 	client := retryablehttp.NewClient()
 	client.HTTPClient = &http.Client{
@@ -190,7 +197,19 @@ func NewClient(target framework.Target, concurrency int, maxBody int64) *Client 
 	client.Backoff = retryablehttp.LinearJitterBackoff
 	client.CheckRetry = RetryPolicy
 	client.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	return &Client{target: target, http: client, maxBody: maxBody, base: plainBase(target)}
+	return &Client{target: target, http: client, maxBody: maxBody, base: plainBase(target), tlsErr: tlsErr}
+}
+
+// TLSConfig is the TLS configuration of an https:// target's transport:
+// the spec's tls block (rpc.TLSConfig: its CA file read from dir, its
+// server name, insecureSkipVerify), or nil (Go's defaults: the system's
+// roots) for a target without one. The live proxy's prod transport uses it
+// too.
+func TLSConfig(target framework.Target, dir string) (*tls.Config, error) {
+	if target.TLS == (framework.TLS{}) {
+		return nil, nil
+	}
+	return rpc.TLSConfig(target.TLS, dir)
 }
 
 // RetryPolicy retries only idempotent requests, and only on transport errors
@@ -259,6 +278,9 @@ func (c *Client) Do(ctx context.Context, req *framework.Request) framework.Respo
 // some 16 MiB of garbage on the way to 10 MiB).
 func (c *Client) DoInto(ctx context.Context, req *framework.Request, buf []byte) framework.Response {
 	start := time.Now()
+	if c.tlsErr != nil {
+		return framework.Response{Err: fmt.Errorf("%s target: %w", c.target.Name, c.tlsErr), ErrKind: "tls", Latency: time.Since(start)}
+	}
 	if c.refusedHold > 0 && start.UnixNano() < c.refusedUntil.Load() {
 		return framework.Response{Err: c.refusedErr, ErrKind: "refused", Latency: time.Since(start)}
 	}

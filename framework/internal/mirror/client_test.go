@@ -39,7 +39,7 @@ func TestDoSendsRequestWithTargetHeaders(t *testing.T) {
 	defer srv.Close()
 	tg := target(srv.URL + "/v2")
 	tg.Headers = map[string]string{"Authorization": "Bearer ${SHADOWTEST_TEST_TOKEN}", "Host": "api.internal"}
-	c := NewClient(tg, 4, 0)
+	c := NewClient(tg, "", 4, 0)
 	resp := c.Do(context.Background(), &framework.Request{
 		Method: "POST",
 		URL:    "/users/7?expand=1",
@@ -74,11 +74,11 @@ func TestDoCapsBody(t *testing.T) {
 		io.WriteString(w, strings.Repeat("x", 5000))
 	}))
 	defer srv.Close()
-	resp := NewClient(target(srv.URL), 1, 1024).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+	resp := NewClient(target(srv.URL), "", 1, 1024).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
 	if len(resp.Body) != 1024 || !resp.Truncated {
 		t.Errorf("body %d bytes, truncated=%v; want 1024 and true", len(resp.Body), resp.Truncated)
 	}
-	resp = NewClient(target(srv.URL), 1, 5000).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+	resp = NewClient(target(srv.URL), "", 1, 5000).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
 	if len(resp.Body) != 5000 || resp.Truncated {
 		t.Errorf("body exactly at the cap: %d bytes, truncated=%v; want 5000 and false", len(resp.Body), resp.Truncated)
 	}
@@ -97,7 +97,7 @@ func TestBodylessAnswersAllocateNoBody(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := NewClient(target(srv.URL), 1, size)
+	c := NewClient(target(srv.URL), "", 1, size)
 	for _, req := range []framework.Request{{Method: "HEAD", URL: "/"}, {Method: "GET", URL: "/304"}} {
 		const calls = 5 // an average: another goroutine's garbage cannot pass for the leak of 8 MiB a call
 		var before, after runtime.MemStats
@@ -133,7 +133,7 @@ func TestRetryOnlyIdempotentAndOnlyOn429(t *testing.T) {
 			calls.Add(1)
 			w.WriteHeader(tt.status)
 		}))
-		resp := NewClient(target(srv.URL), 1, 0).Do(context.Background(), &framework.Request{Method: tt.method, URL: "/"})
+		resp := NewClient(target(srv.URL), "", 1, 0).Do(context.Background(), &framework.Request{Method: tt.method, URL: "/"})
 		srv.Close()
 		if calls.Load() != tt.want {
 			t.Errorf("%s %d: %d calls, want %d (%s)", tt.method, tt.status, calls.Load(), tt.want, tt.reason)
@@ -149,7 +149,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 		http.Redirect(w, r, r.URL.Path, http.StatusFound) // a loop
 	}))
 	defer srv.Close()
-	resp := NewClient(target(srv.URL), 1, 0).Do(context.Background(), &framework.Request{Method: "GET", URL: "/loop"})
+	resp := NewClient(target(srv.URL), "", 1, 0).Do(context.Background(), &framework.Request{Method: "GET", URL: "/loop"})
 	if resp.Err != nil || resp.Status != 302 || resp.Header.Get("Location") != "/loop" {
 		t.Errorf("got %d %v %v, want the 302 itself", resp.Status, resp.Header, resp.Err)
 	}
@@ -203,7 +203,7 @@ func TestTransportFailuresAreClassified(t *testing.T) {
 		tg := target(tt.url)
 		tg.Timeout = tt.timeout
 		start := time.Now()
-		resp := NewClient(tg, 1, 0).Do(context.Background(), &framework.Request{Method: "POST", URL: "/x?api_key=secret"})
+		resp := NewClient(tg, "", 1, 0).Do(context.Background(), &framework.Request{Method: "POST", URL: "/x?api_key=secret"})
 		if resp.Err == nil || resp.ErrKind != tt.want {
 			t.Errorf("%s: kind %q (err %v), want %q (%s)", tt.url, resp.ErrKind, resp.Err, tt.want, tt.reason)
 		}
@@ -310,7 +310,7 @@ func TestRetriesAreExactAndCounted(t *testing.T) {
 		}))
 		tg := target(srv.URL)
 		tg.Retries = retries
-		c := NewClient(tg, 8, 0)
+		c := NewClient(tg, "", 8, 0)
 		// Fill the pool with idle keep-alive connections.
 		done := make(chan struct{})
 		for range 8 {
@@ -345,7 +345,7 @@ func TestEmptyBodyChangesNothingOnTheWire(t *testing.T) {
 		got = append(got, r.Method+" cl="+strconv.FormatInt(r.ContentLength, 10)+" te="+strings.Join(r.TransferEncoding, ",")+" h="+r.Header.Get("Content-Length"))
 	}))
 	defer srv.Close()
-	c := NewClient(target(srv.URL), 1, 0)
+	c := NewClient(target(srv.URL), "", 1, 0)
 	for _, m := range []string{"GET", "HEAD", "DELETE", "OPTIONS", "PUT", "POST"} {
 		c.Do(context.Background(), &framework.Request{Method: m, URL: "/"})
 	}
@@ -375,7 +375,7 @@ func TestEmptyBodyChangesNothingOnTheWire(t *testing.T) {
 	}()
 	tg := target("http://" + l.Addr().String())
 	tg.Timeout = 200 * time.Millisecond
-	NewClient(tg, 1, 0).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
+	NewClient(tg, "", 1, 0).Do(context.Background(), &framework.Request{Method: "GET", URL: "/"})
 	sent := <-raw
 	if lower := strings.ToLower(sent); strings.Contains(lower, "transfer-encoding") || strings.Contains(lower, "content-length") || !strings.HasSuffix(sent, "\r\n\r\n") {
 		t.Errorf("a GET as sent on the wire:\n%q\nwant a head without Transfer-Encoding or Content-Length, and nothing after it", sent)
@@ -488,7 +488,7 @@ func TestAnswerHeadersAreBoundedByTheBodyCap(t *testing.T) {
 		io.WriteString(w, "ok")
 	}))
 	defer srv.Close()
-	c := NewClient(target(srv.URL), 1, 16<<10)
+	c := NewClient(target(srv.URL), "", 1, 16<<10)
 	if resp := c.Do(context.Background(), &framework.Request{Method: "GET", URL: "/?kib=48"}); resp.Failed() || string(resp.Body) != "ok" {
 		t.Errorf("48 KiB of headers under a 16 KiB body cap: %v %q, want the answer", resp.Err, resp.Body)
 	}

@@ -67,7 +67,7 @@ func TestRecordedHostReachesBothTargets(t *testing.T) {
 				if tt.shadowT != nil {
 					tt.shadowT(&shadowT)
 				}
-				m := &Mirror{Prod: NewClient(prodT, 1, 0), Shadow: NewClient(shadowT, 1, 0)}
+				m := &Mirror{Prod: NewClient(prodT, "", 1, 0), Shadow: NewClient(shadowT, "", 1, 0)}
 				prod, shadow := m.Send(context.Background(), &framework.Request{Method: "GET", URL: "/users/7", Host: tt.host})
 				if prod.Err != nil || shadow.Err != nil {
 					t.Fatal(prod.Err, shadow.Err)

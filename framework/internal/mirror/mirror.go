@@ -23,9 +23,9 @@ type Mirror struct {
 // New builds the clients of a plan, each with its own pool.
 func New(plan *framework.Plan) *Mirror {
 	m := &Mirror{
-		Prod:   NewClient(plan.Prod, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
-		Shadow: NewClient(plan.Shadow, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
-		Probe:  NewClient(plan.Prod, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
+		Prod:   NewClient(plan.Prod, plan.Dir, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
+		Shadow: NewClient(plan.Shadow, plan.Dir, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
+		Probe:  NewClient(plan.Prod, plan.Dir, plan.Mirror.Concurrency, plan.Mirror.MaxBodyBytes),
 	}
 	m.Shadow.SetRetryPolicy(ShadowRetryPolicy)
 	m.Shadow.HoldOffRefused(ShadowRefusedHold)

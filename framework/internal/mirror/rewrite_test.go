@@ -44,7 +44,7 @@ func TestTargetRewritesOnTheWire(t *testing.T) {
 		Headers:       map[string]string{"X-Api-Key": "${SHADOWTEST_REWRITE_KEY}", "Host": "candidate.internal"},
 		RemoveHeaders: []string{"cookie", "X-Debug"},
 		PathPrefix:    framework.PathRewrite{From: "/api/v1", To: "/v2"}}
-	resp := NewClient(tg, 1, 0).Do(context.Background(), &framework.Request{Method: "GET", URL: "/api/v1/users/7?x=1",
+	resp := NewClient(tg, "", 1, 0).Do(context.Background(), &framework.Request{Method: "GET", URL: "/api/v1/users/7?x=1",
 		Header: http.Header{"Cookie": {"session=secret"}, "X-Debug": {"1"}, "Accept": {"application/json"}}})
 	if resp.Err != nil {
 		t.Fatal(resp.Err)
@@ -95,7 +95,7 @@ func TestRewriteWithoutParsing(t *testing.T) {
 	bases := []string{"http://127.0.0.1:8081", "http://127.0.0.1:8081/", "https://user:pw@shop.example", "http://shop.example/base", "http://shop.example/?k=v"}
 	for _, base := range bases {
 		for _, rw := range []framework.PathRewrite{{}, {From: "/items", To: "/v2/items"}} {
-			c := NewClient(framework.Target{URL: base, PathPrefix: rw}, 1, 0)
+			c := NewClient(framework.Target{URL: base, PathPrefix: rw}, "", 1, 0)
 			plain := rw == (framework.PathRewrite{}) && !strings.Contains(base, "/base") && !strings.Contains(base, "?")
 			if (c.base != nil) != plain {
 				t.Errorf("%s with %+v: parsed once %v, want %v", base, rw, c.base != nil, plain)
