@@ -80,6 +80,11 @@ type Verdict struct {
 // Passed reports whether the threshold held.
 func (v Verdict) Passed() bool { return v.State == "passed" }
 
+// NotJudged starts the message of a threshold skipped for another reason
+// than the spec's own policy (its replay failed, the run ended first):
+// reports count those apart from the policy's skips.
+const NotJudged = "not judged: "
+
 // Skipped reports whether the threshold was not judged on purpose (for
 // example, the spec's write policy sent none of the endpoint's requests):
 // neither passed nor failed.

@@ -69,7 +69,9 @@ type junitCase struct {
 	Error *struct {
 		Message string `xml:"message,attr"`
 	} `xml:"error"`
-	Skipped *struct{} `xml:"skipped"`
+	Skipped *struct {
+		Message string `xml:"message,attr"`
+	} `xml:"skipped"`
 }
 
 type junitFile struct {

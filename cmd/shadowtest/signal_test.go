@@ -152,6 +152,17 @@ func TestSignalsWritePartialResultsAndExitThree(t *testing.T) {
 			if len(cases) == 0 {
 				t.Fatal("the JUnit has no test case")
 			}
+			// The thresholds the run ended before are not judged, and not
+			// by the spec's policy: the summary and the JUnit said
+			// "skipped" with no reason, under "by the spec's own policy".
+			if strings.Contains(r.stdout, "spec's own policy") {
+				t.Errorf("the summary puts the thresholds left unjudged under the spec's own policy:\n%s", r.stdout)
+			}
+			for name, c := range cases {
+				if c.Skipped != nil && !strings.Contains(c.Skipped.Message, "the run ended") {
+					t.Errorf("%s: skipped with message %q, want one saying the run ended before it was judged", name, c.Skipped.Message)
+				}
+			}
 			if tt.run != "" {
 				c := cases["shadowtest.run/run: replays all traffic"]
 				if c.Failure != nil || c.Error == nil || !strings.Contains(c.Error.Message, tt.run) {

@@ -79,9 +79,9 @@ func (s *Summary) Write(w io.Writer) error {
 		case judged > 0:
 			verdict = s.paint(verdict, green)
 		}
-		// Thresholds skipped because the replay failed are not the
-		// policy's doing; the failure below says why.
-		if reason := skipReason(byEndpoint[e.Name]); skips > 0 && !strings.HasPrefix(reason, "not judged: the replay failed") {
+		// Thresholds skipped because the replay failed or the run ended
+		// first are not the policy's doing; the failure below says why.
+		if reason := skipReason(byEndpoint[e.Name]); skips > 0 && !strings.HasPrefix(reason, framework.NotJudged) {
 			skipped = append(skipped, fmt.Sprintf("  %s: %d threshold(s) skipped: %s", e.Name, skips, skipReason(byEndpoint[e.Name])))
 		}
 		withheld, _ := e.Withheld()

@@ -477,10 +477,18 @@ func illegalInXML(r rune) bool {
 
 // skipMessage is a test case's failure message, with Ginkgo's words for a
 // threshold skipped after its group's replay failed ("Spec skipped because a
-// BeforeAll node failed") said in the user's terms.
+// BeforeAll node failed") said in the user's terms, and a reason for the
+// thresholds Ginkgo skips without one once the run is interrupted, timed
+// out or aborted (the spec's own skips always say why).
 func skipMessage(spec types.SpecReport) string {
-	if spec.State.Is(types.SpecStateSkipped) && strings.Contains(spec.Failure.Message, "BeforeAll node failed") {
-		return "not judged: the replay failed (see the test case in error)"
+	if !spec.State.Is(types.SpecStateSkipped) {
+		return spec.Failure.Message
+	}
+	switch {
+	case strings.Contains(spec.Failure.Message, "BeforeAll node failed"):
+		return framework.NotJudged + "the replay failed (see the test case in error)"
+	case strings.TrimSpace(spec.Failure.Message) == "":
+		return framework.NotJudged + "the run ended before this threshold was judged (interrupted, timed out or aborted: see the test case in error)"
 	}
 	return spec.Failure.Message
 }

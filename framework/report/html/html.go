@@ -213,8 +213,8 @@ func build(d Data) view {
 		}
 		switch {
 		case verdict.Skipped():
-			if !strings.HasPrefix(verdict.Message, "not judged: the replay failed") {
-				skipped++ // else the replay's error says why
+			if !strings.HasPrefix(verdict.Message, framework.NotJudged) {
+				skipped++ // else the replay's error (or the abort) says why
 			}
 			continue
 		case !verdict.Passed():
