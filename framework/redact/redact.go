@@ -314,8 +314,8 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		// as they are). A table (CSV) has its secret columns masked first.
 		out, _ := r.csvTable(body, !csvMedia(media))
 		out, _ = r.textPairs(out)
-		if bytes.IndexByte(out, '@') >= 0 || bytes.IndexByte(out, '?') >= 0 {
-			out = []byte(r.Text(string(out))) // URL credentials, secret query parameters
+		if bytes.ContainsAny(out, "@?%") {
+			out = []byte(r.Text(string(out))) // URL credentials, secret query parameters, escaped known secrets
 		}
 		return out, decoded, nil
 	}
@@ -447,7 +447,7 @@ func (r *Redactor) form(body []byte) ([]byte, error) {
 func (r *Redactor) params(s, sep string) string {
 	secret, pairs := r.scanParams(s, sep)
 	if !secret {
-		return s // most queries and forms: nothing to split, learn or build
+		return r.percentKnown(s) // most queries and forms: nothing to split, learn or build
 	}
 	parts := strings.Split(s, sep)
 	changed := false
@@ -472,9 +472,9 @@ func (r *Redactor) params(s, sep string) string {
 		changed = true
 	}
 	if !changed {
-		return s
+		return r.percentKnown(s)
 	}
-	return strings.Join(parts, sep)
+	return r.percentKnown(strings.Join(parts, sep))
 }
 
 // scanParams reports whether one of the name=value pairs of s that params
@@ -810,7 +810,85 @@ func (r *Redactor) Text(s string) string {
 			return "?" + r.params(m[1:], "&")
 		})
 	}
-	return s
+	return r.percentKnown(s)
+}
+
+// percentKnown masks the runs of s written with percent-escapes
+// (%51w01… for a token "Qw01…") that decode to a secret known by value:
+// the scrubber matches the escapes url.QueryEscape and url.PathEscape
+// write, not every way to write them. A run is what lies between the
+// separators of a URL, a query and text ("/", "?", "&", "=", "#", ";",
+// ",", white space and quotes).
+func (r *Redactor) percentKnown(s string) string {
+	if strings.IndexByte(s, '%') < 0 || r.values.Len() == 0 {
+		return s
+	}
+	var b strings.Builder
+	copied := 0
+	for i := 0; i < len(s); {
+		if percentSeparator(s[i]) {
+			i++
+			continue
+		}
+		start, escaped := i, false
+		for i < len(s) && !percentSeparator(s[i]) {
+			escaped = escaped || s[i] == '%'
+			i++
+		}
+		if !escaped || !r.knownIn(percentDecode(s[start:i])) {
+			continue
+		}
+		b.WriteString(s[copied:start])
+		b.WriteString(Mask)
+		copied = i
+	}
+	if copied == 0 {
+		return s
+	}
+	b.WriteString(s[copied:])
+	return b.String()
+}
+
+// percentSeparator reports whether c ends a run that percentKnown decodes.
+func percentSeparator(c byte) bool {
+	switch c {
+	case '/', '?', '&', '=', '#', ';', ',', ' ', '\t', '\r', '\n', '"', '\'', '<', '>':
+		return true
+	}
+	return false
+}
+
+// percentDecode undoes the valid percent-escapes of s and keeps
+// everything else as written ("%zz" and "+" included): a stray bad escape
+// does not hide the rest.
+func percentDecode(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)), s[:i]...)
+			}
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		if b != nil {
+			b = append(b, s[i])
+		}
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c | 0x20 - 'a' + 10
 }
 
 // URL masks the values of query parameters whose names look like secrets

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"html"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"sort"
@@ -184,6 +185,12 @@ func jsonEscape(s string) string {
 
 func baseForms(v string) []string {
 	forms := []string{v, url.QueryEscape(v), url.PathEscape(v), html.EscapeString(v), jsonEscape(v)}
+	if headerToken(v) {
+		// A value echoed in a header's name has its case changed: Go
+		// canonicalises names (x-tok-qW01… is shown X-Tok-Qw01…), and
+		// HTTP/2 writes them in lower case.
+		forms = append(forms, textproto.CanonicalMIMEHeaderKey(v), strings.ToLower(v))
+	}
 	forms = append(forms, lowerHex(url.QueryEscape(v)), lowerHex(url.PathEscape(v)))
 	q := strconv.Quote(v)
 	forms = append(forms, q[1:len(q)-1])
@@ -200,6 +207,18 @@ func baseForms(v string) []string {
 		}
 	}
 	return forms
+}
+
+// headerToken reports whether v could be (part of) a header's name: RFC
+// 9110's token characters only.
+func headerToken(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // lowerHex writes the percent-escapes of s with lower-case hex digits, as

@@ -234,3 +234,17 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+// TestAValueEchoedInAHeaderNameIsScrubbed: a token a shadow echoes in a
+// header's name (x-echo-qW01…) is shown with its case changed, as Go
+// canonicalises names (X-Echo-Qw01…) or HTTP/2 lowers them; the scrubber
+// matched the value's own case only (redteam6).
+func TestAValueEchoedInAHeaderNameIsScrubbed(t *testing.T) {
+	s := New()
+	s.Add("qW01aBcD-eFgH9")
+	for _, text := range []string{"header:X-Echo-Qw01abcd-Efgh9", "x-echo-qw01abcd-efgh9: 1", "X-Echo-qW01aBcD-eFgH9"} {
+		if got := s.String(text); strings.Contains(strings.ToLower(got), "qw01") {
+			t.Errorf("%q scrubbed as %q", text, got)
+		}
+	}
+}
