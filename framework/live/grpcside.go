@@ -441,9 +441,18 @@ var jsonType = http.Header{"Content-Type": {"application/json"}}
 // decoded (no descriptor for its method) is recorded as wireRPC says. The
 // status details (grpc-status-details-bin, wire bytes that
 // no scrubber reads) are kept only when the status, as protojson, holds
-// nothing secret by name or by value.
+// nothing secret by name or by value. The status message (grpc-message,
+// free text) is masked as text (redact's Message: token=…, Bearer …); the
+// details, which hold it again, are left out when it was.
 func (r *Recorder) scrubbedRPC(ex framework.Exchange) (framework.Exchange, bool) {
 	r.redactor.Learn(&ex.Request, ex.Recorded)
+	if ex.Recorded != nil && ex.Recorded.RPC != nil && ex.Recorded.RPC.Message != "" {
+		if masked := r.redactor.Message(ex.Recorded.RPC.Message); masked != ex.Recorded.RPC.Message {
+			recorded, status := *ex.Recorded, *ex.Recorded.RPC
+			status.Message, status.Details = masked, nil
+			recorded.RPC, ex.Recorded = &status, &recorded
+		}
+	}
 	if len(ex.Request.Body) == 0 && ex.Recorded.RPC != nil && ex.Request.RPC.Wire && ex.Recorded.RPC.Wire {
 		return r.wireRPC(ex)
 	}

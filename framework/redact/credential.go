@@ -120,3 +120,79 @@ func plainWord(s string) bool {
 	}
 	return true
 }
+
+// inlineCredentials masks the credentials that free text carries by
+// shape, not by name: "Bearer " or "Basic " and a token that
+// credentialString would mask as a whole ("rejected Bearer eyJ…: expired"),
+// and a JSON Web Token (isJWT) standing alone. The scheme and the rest of
+// the text are kept; prose is ("Bearer of bad news"). The text is read
+// once: each run is looked at once, from its start.
+func (r *Redactor) inlineCredentials(src []byte) ([]byte, bool) {
+	var out []byte
+	copied := 0
+	mask := func(from, to int) {
+		r.learn(string(src[from:to]))
+		if out == nil {
+			out = make([]byte, 0, len(src))
+		}
+		out = append(append(out, src[copied:from]...), Mask...)
+		copied = to
+	}
+	for i := 0; i < len(src); {
+		if i > 0 && isToken68Byte(src[i-1]) || !isToken68Byte(src[i]) {
+			i++
+			continue
+		}
+		if scheme := inlineScheme(src[i:]); scheme > 0 {
+			from := i + scheme
+			for from < len(src) && src[from] == ' ' {
+				from++
+			}
+			to := token68End(src, from)
+			if to > from && credentialString(string(src[i:i+scheme-1])+" "+string(src[from:to])) {
+				mask(from, to)
+			}
+			i = max(to, i+1)
+			continue
+		}
+		to := token68End(src, i)
+		if to-i >= 12 && src[i] == 'e' && src[i+1] == 'y' && src[i+2] == 'J' && isJWT(string(src[i:to])) {
+			mask(i, to)
+		}
+		i = to
+	}
+	if out == nil {
+		return src, false
+	}
+	return append(out, src[copied:]...), true
+}
+
+// inlineScheme returns the length of "Bearer " or "Basic " (any case) at
+// the start of b, or 0.
+func inlineScheme(b []byte) int {
+	for _, s := range [...]string{"bearer ", "basic "} {
+		if len(b) >= len(s) && asciiFoldEqual(b[:len(s)], s[:len(s)-1]) && b[len(s)-1] == ' ' {
+			return len(s)
+		}
+	}
+	return 0
+}
+
+// token68End returns where the token68 that starts at src[from] ends (its
+// "=" padding included).
+func token68End(src []byte, from int) int {
+	to := from
+	for to < len(src) && isToken68Byte(src[to]) {
+		to++
+	}
+	for to < len(src) && src[to] == '=' {
+		to++
+	}
+	return to
+}
+
+// isToken68Byte reports whether c may be part of RFC 9110's token68 (but
+// its "=" padding).
+func isToken68Byte(c byte) bool {
+	return 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+}

@@ -47,3 +47,36 @@ func TestCredentialShapedMarkupMasked(t *testing.T) {
 		}
 	}
 }
+
+// TestInlineCredentialsInTextMasked: free text (a text body, a line of a
+// difference, an RPC status message) carrying "Bearer <token>" or a JWT
+// without a name before it ("rejected Bearer …: expired") kept it; the
+// credential shapes of JSON strings mask the token where it stands, and
+// prose is kept.
+func TestInlineCredentialsInTextMasked(t *testing.T) {
+	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0." + secret
+	for _, tc := range []struct{ reason, in, want string }{
+		{"a bearer token in a sentence", "rejected Bearer Qw9f8e7d6c5b4a39281706: expired", "rejected Bearer [REDACTED]: expired"},
+		{"a JWT in a log line", "level=info id " + jwt + " ok", "level=info id [REDACTED] ok"},
+		{"the text rule", "invalid token=" + secret, "invalid token=[REDACTED]"},
+		{"basic credentials", "sent basic " + base64.StdEncoding.EncodeToString([]byte("ada:"+secret)) + ".", "sent basic [REDACTED]."},
+		{"prose", "the Bearer of bad news, a Basic membership, Bearer abc123 and eyJ is how one starts", ""},
+		{"a token inside a word", "xBearer " + secret + "abcd", ""},
+	} {
+		want := tc.want
+		if want == "" {
+			want = tc.in
+		}
+		r, sc := build(t)
+		if got := r.Message(tc.in); got != want {
+			t.Errorf("%s: Message = %q, want %q", tc.reason, got, want)
+		}
+		if tc.want != "" && sc.String(tc.in) == tc.in {
+			t.Errorf("%s: not learned", tc.reason)
+		}
+		r, _ = build(t)
+		if out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/plain"}}, []byte(tc.in)); err != nil || string(out) != want {
+			t.Errorf("%s: a text body: %q, %v", tc.reason, out, err)
+		}
+	}
+}

@@ -314,6 +314,7 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		// as they are). A table (CSV) has its secret columns masked first.
 		out, _ := r.csvTable(body, !csvMedia(media))
 		out, _ = r.textPairs(out)
+		out, _ = r.inlineCredentials(out) // "rejected Bearer …", a JWT in a log line
 		if bytes.ContainsAny(out, "@?%") {
 			out = []byte(r.Text(string(out))) // URL credentials, secret query parameters, escaped known secrets
 		}
@@ -616,7 +617,25 @@ func (r *Redactor) bodyText(value string) string {
 	if out, ok := r.textPairs([]byte(value)); ok {
 		value = string(out)
 	}
+	if out, ok := r.inlineCredentials([]byte(value)); ok {
+		value = string(out)
+	}
 	return r.Text(value)
+}
+
+// Message returns free text ready to print or record (an RPC's status
+// message, an error a target sent): the text rule (token=…,
+// Authorization: Bearer …), credentials by shape ("rejected Bearer …", a
+// JWT), URL credentials and secret query parameters masked, and the
+// secrets known by value scrubbed.
+func (r *Redactor) Message(s string) string {
+	if out, ok := r.textPairs([]byte(s)); ok {
+		s = string(out)
+	}
+	if out, ok := r.inlineCredentials([]byte(s)); ok {
+		s = string(out)
+	}
+	return r.values.String(r.Text(s))
 }
 
 // looksLikeForm reports whether text could be a form-encoded body:

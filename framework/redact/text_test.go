@@ -175,6 +175,9 @@ func TestAdversarialBodiesStayLinear(t *testing.T) {
 		{"xml: many credential-shaped texts and attributes", "application/xml", func(n int) string {
 			return "<r>" + repeat(`<a t="Bearer abcdefghij0123456789">Bearer abcdefghij0123456789</a>`)(n) + "</r>"
 		}},
+		{"text: many bearer tokens", "text/plain", repeat("Bearer abcdefghij0123456789X ")},
+		{"text: many JWT-shaped runs", "text/plain", repeat("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc ")},
+		{"text: one long run after a scheme", "text/plain", func(n int) string { return "Basic " + strings.Repeat("QUJD", n/4) }},
 		{"text: percent-escaped runs", "text/plain", repeat("%5A%6B0123456789sec ")},
 		{"form: one long percent-escaped value", "application/x-www-form-urlencoded", func(n int) string { return "a=" + repeat("%5A%6B0123456789se")(n) }},
 		{"a long tuple", "application/json", func(n int) string { return `[["token",` + repeat(`"a",`)(n) + `"a"]]` }},
