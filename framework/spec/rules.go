@@ -8,6 +8,7 @@ import (
 	"cuelang.org/go/cue"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/compare"
 	"github.com/shadowtest/shadowtest/framework/internal/shape"
 )
 
@@ -60,6 +61,16 @@ func (d *decoder) comparisonRules(e *framework.Endpoint, path []cue.Selector, ra
 				at = append(at, cue.Str("pattern"))
 			}
 			d.report(at, d.pos(at...), "invalid regular expression %q: %v", mask.Pattern, regexpMessage(err))
+			continue
+		}
+		if re := regexp.MustCompile(mask.Pattern); matchesNothing(re) {
+			at := append(append([]cue.Selector{}, masksFrom...), cue.Str("masks"), cue.Index(i))
+			if _, isString := m.(string); !isString {
+				at = append(at, cue.Str("pattern"))
+			}
+			d.report(at, d.pos(at...), "mask %q can match the empty string, so it would put %s between every two characters "+
+				"of every value (a body nine times its size): match one character or more (+ rather than *, no ?)",
+				mask.Pattern, compare.MaskPlaceholder)
 			continue
 		}
 		e.Rules.Masks = append(e.Rules.Masks, mask)
@@ -122,4 +133,26 @@ func (d *decoder) shapeRules(e *framework.Endpoint, from []cue.Selector, rules *
 // prefix.
 func regexpMessage(err error) string {
 	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+}
+
+// emptyMatchSamples are one-character values a mask is tried on: a mask
+// whose first match in one of them is empty matches between characters.
+var emptyMatchSamples = []string{"x", "0", " ", "/", "-", "\t", "é"}
+
+// matchesNothing reports whether a mask's first match in some short value
+// is the empty string ("", "[0-9]*", "x?", "[^/]*" in "/"): replacing empty
+// matches inserts the placeholder at every position, which compares alike
+// on both sides but multiplies the memory and time of every comparison. A
+// mask that can match an empty value but takes whole values (".*") is
+// fine.
+func matchesNothing(re *regexp.Regexp) bool {
+	if !re.MatchString("") {
+		return false
+	}
+	for _, sample := range emptyMatchSamples {
+		if loc := re.FindStringIndex(sample); loc != nil && loc[0] == loc[1] {
+			return true
+		}
+	}
+	return false
 }
