@@ -69,6 +69,11 @@ func (o *feedOptions) apply(plan *framework.Plan, log io.Writer) (runner.FeedOpt
 		}
 		m.Speed = speed
 	}
+	if o.rate != 0 && m.Mode != "sampled" && m.Ramp == nil {
+		// Ignoring it would send every request where the job asked for
+		// a fraction: ten times the load on prod for --rate 0.1.
+		return opt, fmt.Errorf("--rate %v applies to the sampled mode, and the mode is %s: add --mode sampled (or set mirror.mode)", o.rate, m.Mode)
+	}
 	if m.Mode == "selective" && len(m.Endpoints) == 0 {
 		return opt, fmt.Errorf(`--mode selective: the spec names no endpoints (mirror: endpoints: ["get-user"])`)
 	}

@@ -92,6 +92,9 @@ func TestFeedFlags(t *testing.T) {
 		{[]string{"--speed", "-1"}, "--speed", nil, "a negative speed"},
 		{[]string{"--rate", "2"}, "--rate", nil, "a rate above 1"},
 		{[]string{"--mode", "selective"}, "names no endpoints", nil, "selective needs the spec's endpoints"},
+		{[]string{"--rate", "0.1"}, "--rate 0.1 applies to the sampled mode, and the mode is full: add --mode sampled", nil,
+			"a rate in the full mode was ignored: every request sent where the job asked for a tenth"},
+		{[]string{"--mode", "replay", "--rate", "0.5"}, "the mode is replay", nil, "nor does the replay mode sample"},
 	}
 	for _, tt := range tests {
 		fs := newFlagSet("run", "", "", io.Discard, io.Discard)
