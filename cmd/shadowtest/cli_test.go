@@ -227,6 +227,42 @@ func TestSpecDirectoryMistakes(t *testing.T) {
 	}
 }
 
+// TestSpecsInASubdirectoryAreNamed: endpoints written in specs/users/ are
+// not part of `specs/` (CUE loads one directory), and vet said "ok" and
+// run passed without them; both now name the subdirectory. cue.mod and
+// hidden directories are not named.
+func TestSpecsInASubdirectoryAreNamed(t *testing.T) {
+	prod, shadow := startDemo(t, false)
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"shadow.cue":                  "package shadow\n\ntraffic: [{synthetic: requests: [{url: \"/health\"}]}]\nendpoints: health: path: \"/health\"\n",
+		"users/users.cue":             "package shadow\n\nendpoints: \"get-user\": path: \"/users/{id}\"\n",
+		"cue.mod/module.cue":          "module: \"example.com/shop@v0\"\nlanguage: version: \"v0.9.0\"\n",
+		".history/shadow.cue":         "package shadow\n",
+		"traffic/not-a-spec.har.json": "{}",
+	} {
+		path := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users := filepath.Join(dir, "users")
+	r := shadowtest(t, "vet", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, users+": not part of the spec "+dir) {
+		t.Errorf("vet: exit %d, want 0 naming %s:\n%s%s", r.code, users, r.stdout, r.stderr)
+	}
+	r = shadowtest(t, "run", dir, "-t", "prod="+prod, "-t", "shadow="+shadow, "--junit", "none")
+	if r.code != 0 || !strings.Contains(r.stderr, "warning: "+users+": not part of the spec") {
+		t.Errorf("run: exit %d, want 0 with a warning naming %s:\n%s%s", r.code, users, r.stdout, r.stderr)
+	}
+	for _, out := range []string{r.stdout + r.stderr} {
+		if strings.Contains(out, "cue.mod:") || strings.Contains(out, ".history") || strings.Contains(out, "traffic:") {
+			t.Errorf("a directory without specs is named:\n%s", out)
+		}
+	}
+}
+
 // TestAbortMessageRedactsQueryByName: when prod is unreachable, the
 // message names the request that failed with its ordinary query
 // parameters, and masks only the secret ones.

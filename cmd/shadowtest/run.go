@@ -60,6 +60,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid
 	}
+	for _, sub := range spec.NestedDirs(dir) {
+		fmt.Fprintln(stderr, "shadowtest: warning: "+spec.NestedNote(dir, sub))
+	}
 	return execute(plan, opt, stdout, stderr)
 }
 

@@ -34,6 +34,9 @@ func vetCommand(args []string, stdout, stderr io.Writer) int {
 		return exitPass
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d endpoints)\n", dir, len(plan.Endpoints))
+	for _, sub := range spec.NestedDirs(dir) {
+		fmt.Fprintln(stdout, spec.NestedNote(dir, sub))
+	}
 	if plan.GRPC != nil && plan.GRPC.Reflection {
 		// vet reads files only: the services are prod's to list.
 		fmt.Fprintf(stdout, "%s: grpc.reflection: the endpoints' grpc selectors and synthetic rpc templates are checked against prod's server reflection when a run or proxy starts (exit 2 if one names no method)\n", plan.GRPC.Pos)

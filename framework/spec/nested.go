@@ -1,0 +1,36 @@
+package spec
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// NestedDirs lists the immediate subdirectories of a spec directory that
+// hold .cue files (cue.mod and hidden directories aside), in name order.
+// They are not part of the spec: CUE loads one directory as one instance,
+// so endpoints written in specs/users/ are left out of `run specs/`
+// without a word, and the gate passes without them. vet and run name them.
+func NestedDirs(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var nested []string
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == "cue.mod" || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		if files, _ := filepath.Glob(filepath.Join(sub, "*.cue")); len(files) > 0 {
+			nested = append(nested, sub)
+		}
+	}
+	return nested
+}
+
+// NestedNote is what vet and run say of a subdirectory NestedDirs found.
+func NestedNote(dir, sub string) string {
+	return sub + ": not part of the spec " + dir + " (a subdirectory is a spec directory of its own): " +
+		"its endpoints are not checked nor run with it; move its files up, or vet and run " + sub + " apart"
+}
