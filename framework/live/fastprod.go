@@ -24,7 +24,8 @@ import (
 const (
 	// ProdClientFast sends plain-HTTP/1.1 requests to prod on the
 	// calling goroutine, over fasthttp's connection pool, and falls back
-	// to net/http for what it does not do (the default).
+	// to net/http for what it does not do (the default). On systems
+	// that are not unix it is net/http's Transport (fastProdSupported).
 	ProdClientFast = "fast"
 	// ProdClientNetHTTP sends every request through net/http's Transport.
 	ProdClientNetHTTP = "net/http"
@@ -48,7 +49,8 @@ const maxWriteWait = 50 * time.Millisecond
 // scheduler wake-ups per request that cost more than the rest of the
 // proxy's work. fastTransport writes the request and reads the answer on
 // the caller's goroutine over connections kept by fasthttp's HostClient
-// pool (dialling, idle connections, their idle timeout), and it frames
+// pool (idle connections, their idle timeout; the dial is its own, with
+// the request's context, as net/http's), and it frames
 // the bytes with net/http's own functions (Request.Write, ReadResponse),
 // the ones the Transport uses: what prod receives and what the client
 // gets are those of net/http, byte for byte, trailers and 1xx answers
@@ -56,15 +58,16 @@ const maxWriteWait = 50 * time.Millisecond
 // Transport: another scheme than http (TLS to prod), Upgrade, CONNECT,
 // Expect: 100-continue and request trailers.
 type fastTransport struct {
-	fallback http.RoundTripper
-	dialer   *net.Dialer
-	idle     time.Duration
-	mu       sync.Mutex
-	hosts    map[string]*fasthttp.HostClient
+	fallback  http.RoundTripper
+	dialer    *net.Dialer
+	writeWait time.Duration // maxWriteWait (longer in tests)
+	idle      time.Duration
+	mu        sync.Mutex
+	hosts     map[string]*fasthttp.HostClient
 }
 
 func newFastTransport(fallback http.RoundTripper, dialer *net.Dialer, idle time.Duration) *fastTransport {
-	return &fastTransport{fallback: fallback, dialer: dialer, idle: idle, hosts: map[string]*fasthttp.HostClient{}}
+	return &fastTransport{fallback: fallback, dialer: dialer, idle: idle, writeWait: maxWriteWait, hosts: map[string]*fasthttp.HostClient{}}
 }
 
 // fastPath reports whether r is one fastTransport sends itself.
@@ -102,15 +105,17 @@ func (t *fastTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			closeRequestBody(r)
 			return nil, context.Cause(ctx)
 		}
-		fc, err := t.acquire(hc)
+		fc, err := t.acquire(ctx, hc)
 		if err != nil {
 			closeRequestBody(r)
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx) // as net/http: the cancellation, not the dial's error
+			}
 			return nil, err
 		}
 		if ctx.Err() != nil {
-			// The client left while the connection was made (prod slow
-			// to accept): nothing goes to prod, as net/http cancels the
-			// request while it dials. The connection stays in the pool.
+			// The client left as the connection was made: nothing goes
+			// to prod, as with net/http. The connection stays in the pool.
 			fc.put(true)
 			closeRequestBody(r)
 			return nil, context.Cause(ctx)
@@ -132,13 +137,11 @@ func (t *fastTransport) host(u *url.URL) *fasthttp.HostClient {
 	if hc == nil {
 		hc = &fasthttp.HostClient{
 			Addr: canonicalAddr(u.Hostname(), u.Port()),
-			Dial: func(addr string) (net.Conn, error) {
-				c, err := t.dialer.Dial("tcp", addr)
-				if err != nil {
-					return nil, err
-				}
-				return newFastConn(c), nil
-			},
+			// HostClient's dial has no context: a client gone while prod
+			// is slow to accept would hold its handler for the dialer's
+			// whole timeout. The pool gets a connection not made yet,
+			// which acquire dials with the request's context.
+			Dial:                func(addr string) (net.Conn, error) { return newFastConn(addr, t.writeWait), nil },
 			MaxConns:            math.MaxInt32, // as net/http: no bound
 			MaxIdleConnDuration: t.idle,
 			ConnPoolStrategy:    fasthttp.LIFO, // the warmest connection first, as net/http
@@ -149,10 +152,12 @@ func (t *fastTransport) host(u *url.URL) *fasthttp.HostClient {
 }
 
 // acquire returns a connection to prod: an idle one that prod has not
-// closed and has sent nothing on since its last answer, or a new one.
-// net/http's read goroutine notices both while the connection is idle;
-// here one non-blocking peek does, before the request is written.
-func (t *fastTransport) acquire(hc *fasthttp.HostClient) (*fastConn, error) {
+// closed and has sent nothing on since its last answer, or a new one,
+// dialled with ctx: the client gone ends the dial, as it ends net/http's
+// wait for its dial. net/http's read goroutine notices a closed or
+// talking idle connection; here one non-blocking peek does, before the
+// request is written.
+func (t *fastTransport) acquire(ctx context.Context, hc *fasthttp.HostClient) (*fastConn, error) {
 	for {
 		cc, err := hc.AcquireConn(0, false)
 		if err != nil {
@@ -168,6 +173,15 @@ func (t *fastTransport) acquire(hc *fasthttp.HostClient) (*fastConn, error) {
 				}
 			}
 		}
+		if fc.Conn == nil {
+			c, err := t.dialer.DialContext(ctx, "tcp", fc.addr)
+			if err != nil {
+				fc.put(false)
+				return nil, err
+			}
+			fc.Conn = c
+			return fc, nil
+		}
 		if fc.used && (fc.br.Buffered() > 0 || !idleConnAlive(fc.Conn)) {
 			fc.put(false)
 			continue
@@ -179,23 +193,34 @@ func (t *fastTransport) acquire(hc *fasthttp.HostClient) (*fastConn, error) {
 // fastConn is a connection to prod with its buffers and the counts
 // net/http's persistConn keeps.
 type fastConn struct {
-	net.Conn
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	limit  int64 // bytes that may still be read: the header bound while headers are read
-	nread  int64
-	nwrite int64
-	werr   error // the connection's last write error
-	sawEOF bool
-	used   bool
-	put    func(keep bool) // back to the pool, or closed
+	net.Conn  // nil until acquire dials it
+	addr      string
+	writeWait time.Duration // maxWriteWait
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	limit     int64 // bytes that may still be read: the header bound while headers are read
+	nread     int64
+	nwrite    int64
+	werr      error // the connection's last write error
+	sawEOF    bool
+	used      bool
+	put       func(keep bool) // back to the pool, or closed
 }
 
-func newFastConn(c net.Conn) *fastConn {
-	fc := &fastConn{Conn: c, limit: math.MaxInt64}
+func newFastConn(addr string, writeWait time.Duration) *fastConn {
+	fc := &fastConn{addr: addr, writeWait: writeWait, limit: math.MaxInt64}
 	fc.br = bufio.NewReaderSize(fc, 4<<10)
 	fc.bw = bufio.NewWriterSize(writeCounter{fc}, 4<<10)
 	return fc
+}
+
+// Close closes the connection, if it was made (the pool closes the ones
+// whose dial failed).
+func (c *fastConn) Close() error {
+	if c.Conn == nil {
+		return nil
+	}
+	return c.Conn.Close()
 }
 
 func (c *fastConn) Read(p []byte) (int, error) {
@@ -337,25 +362,31 @@ func (c *fastConn) exchange(ctx context.Context, r *http.Request) (*http.Respons
 
 // release gives c back to the pool when it can carry another request
 // (keep-alive, the request written in full, nothing unread, the client's
-// context not done), and closes it otherwise.
+// context not done), and closes it otherwise. A request body still being
+// written (prod answered before reading it all) is waited for up to
+// maxWriteWait on a goroutine of its own, as net/http's read goroutine
+// waits: the answer's end reaches the client at once.
 func (c *fastConn) release(stop func() bool, alive bool, written chan error) {
 	keep := stop() && alive && !c.sawEOF && c.br.Buffered() == 0
-	if keep && written != nil {
-		select {
-		case err := <-written:
-			keep = err == nil
-		default:
-			timer := time.NewTimer(maxWriteWait)
+	if !keep || written == nil {
+		c.put(keep)
+		return
+	}
+	select {
+	case err := <-written:
+		c.put(err == nil)
+	default:
+		go func() {
+			timer := time.NewTimer(c.writeWait)
+			defer timer.Stop()
 			select {
 			case err := <-written:
-				keep = err == nil
+				c.put(err == nil)
 			case <-timer.C:
-				keep = false
+				c.put(false) // the writer's next write fails, and it ends
 			}
-			timer.Stop()
-		}
+		}()
 	}
-	c.put(keep)
 }
 
 // fastBody is prod's answer body: the connection goes back to the pool

@@ -7,6 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"reflect"
 	"runtime"
@@ -461,6 +464,72 @@ func TestFastProdAttackErrorKinds(t *testing.T) {
 		gs, got, gerr := roundTrip(fast, prod.URL()+path)
 		if got != want || gs != ws {
 			t.Errorf("%s: %d, kind %q (%v); net/http's %d, %q (%v)", path, gs, got, gerr, ws, want, werr)
+		}
+	}
+}
+
+// TestFastProdEarlyAnswerEndsAtOnce: prod answers before it has read the
+// request body and keeps the connection without reading: the client has
+// the whole answer without waiting for the proxy to decide whether the
+// connection can be reused (up to maxWriteWait for the body's write, made
+// long here so that a wait shows), as with net/http, whose read
+// goroutine waits instead of the handler.
+func TestFastProdEarlyAnswerEndsAtOnce(t *testing.T) {
+	prod := newConnProd(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readHead(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig")
+		time.Sleep(5 * time.Second) // reads nothing more
+	})
+	u, _ := url.Parse(prod.URL())
+	rp := httputil.NewSingleHostReverseProxy(u)
+	std := &http.Transport{DisableCompression: true}
+	defer std.CloseIdleConnections()
+	fast := newFastTransport(std, &net.Dialer{Timeout: time.Second}, time.Minute)
+	fast.writeWait = 3 * time.Second
+	rp.Transport = fast
+	front := httptest.NewServer(rp)
+	defer front.Close()
+	start := time.Now()
+	s := fetch(t, newClient(), "POST", front.URL+"/items", strings.NewReader(strings.Repeat("x", 8<<20)), nil)
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("the early answer took %v to reach the client (the body write is waited for up to %v)", took.Round(time.Millisecond), fast.writeWait)
+	}
+	if s.Status != http.StatusRequestEntityTooLarge || s.Body != "big" || s.Err {
+		t.Errorf("the client saw %d %q (cut: %v), want prod's 413", s.Status, s.Body, s.Err)
+	}
+}
+
+// TestFastProdAttack1xxFlood: prod sends informational answers without
+// end (or with huge headers) before its answer: both prod clients stop
+// at the same bound and answer 502; a few 103s still pass.
+func TestFastProdAttack1xxFlood(t *testing.T) {
+	hint := "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+	bigHint := "HTTP/1.1 103 Early Hints\r\nLink: <" + strings.Repeat("a", 1<<20) + ">\r\n\r\n"
+	final := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	prod := newRawProd(t, map[string]func(net.Conn){
+		"/items/few":      say(strings.Repeat(hint, 3) + final),
+		"/items/bound":    say(strings.Repeat(hint, max1xx) + final),
+		"/items/flood":    say(strings.Repeat(hint, 5000) + final),
+		"/items/bigflood": say(strings.Repeat(bigHint, 12) + final),
+	})
+	cases := []struct {
+		path    string
+		status  int
+		interim int
+	}{
+		{"/items/few", 200, 3},
+		{"/items/bound", 200, max1xx},
+		{"/items/flood", http.StatusBadGateway, max1xx},
+		{"/items/bigflood", http.StatusBadGateway, 9},
+	}
+	for name, front := range fronts(t, prod.URL()) {
+		for _, c := range cases {
+			s := fetch(t, newClient(), "GET", front.URL+c.path, nil, nil)
+			if s.Status != c.status || len(s.Interims) != c.interim {
+				t.Errorf("%s %s: %d after %d interim answers, want %d after %d", name, c.path, s.Status, len(s.Interims), c.status, c.interim)
+			}
 		}
 	}
 }

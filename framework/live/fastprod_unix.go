@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// fastProdSupported: the fast prod client peeks at idle connections
+// (idleConnAlive), so it may carry requests here.
+const fastProdSupported = true
+
 // idleConnAlive reports whether an idle connection to prod may carry a
 // request: prod has neither closed it nor sent anything on it since its
 // last answer. One non-blocking peek, no wait.

@@ -8,7 +8,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,7 +57,7 @@ func NewProxy(s *Shadow) *Proxy {
 		TLSClientConfig:    prodTLS, // an https:// prod with the spec's tls block
 	}
 	var prodClient http.RoundTripper = transport
-	if s.opt.ProdClient != ProdClientNetHTTP {
+	if s.opt.ProdClient != ProdClientNetHTTP && fastProdSupported {
 		prodClient = newFastTransport(transport, dialer, idle)
 	}
 	p := &Proxy{shadow: s, maxBody: plan.Mirror.MaxBodyBytes}
@@ -253,11 +255,50 @@ func (st *exchangeState) latency() time.Duration {
 	return st.done.Sub(st.sent)
 }
 
+// The bounds of prod's informational (1xx) answers to one request.
+// net/http's Transport bounds neither their number nor their size once
+// they are delivered (ReverseProxy passes each to the client): prod could
+// send 103s for ever. Past either bound the request fails (a 502) with
+// errTooMany1xx, with either prod client.
+const (
+	max1xx      = 100
+	max1xxBytes = maxResponseHeaderBytes // all of them together, as net/http bounds undelivered ones with the final header
+)
+
+var errTooMany1xx = fmt.Errorf("prod sent more than %d informational (1xx) answers or %d bytes of their headers", max1xx, max1xxBytes)
+
+// bound1xx makes the request's trace (ReverseProxy's, made for this
+// request, which passes 1xx answers to the client) refuse prod's
+// informational answers past max1xx and max1xxBytes. It is called once
+// by each 1xx, in order, by the goroutine reading the answer.
+func bound1xx(r *http.Request) {
+	trace := httptrace.ContextClientTrace(r.Context())
+	if trace == nil || trace.Got1xxResponse == nil {
+		return // not delivered: the transport bounds them with the final header
+	}
+	deliver := trace.Got1xxResponse
+	count, size := 0, 0
+	trace.Got1xxResponse = func(code int, h textproto.MIMEHeader) error {
+		count++
+		size += len("HTTP/1.1 100 \r\n\r\n")
+		for k, vv := range h {
+			for _, v := range vv {
+				size += len(k) + len(v) + len(": \r\n")
+			}
+		}
+		if count > max1xx || size > max1xxBytes {
+			return errTooMany1xx
+		}
+		return deliver(code, h)
+	}
+}
+
 // timedTransport stamps when the request leaves for prod and when prod's
 // body has been read.
 type timedTransport struct{ next http.RoundTripper }
 
 func (t *timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	bound1xx(r)
 	st, _ := r.Context().Value(stateKey{}).(*exchangeState)
 	if st == nil {
 		return t.next.RoundTrip(r)
