@@ -63,6 +63,10 @@ type gorReader struct {
 	waiting map[string]*gorRequest // requests without a response, by ID
 	early   map[string]gorResponse // responses that came before their request
 	bad     []error                // record errors to report before more exchanges
+	// capture is set once a record's meta line parsed: until then the
+	// file may be anything a spec names (a token, a credentials file), and
+	// an error quotes none of it.
+	capture bool
 
 	msg    bytes.Reader  // the message being parsed, reused
 	msgBuf *bufio.Reader // reads msg, reused
@@ -161,10 +165,17 @@ func (g *gorReader) readRecord() {
 	}
 	meta, message, _ := bytes.Cut(payload, []byte("\n"))
 	kind, id, when, latency, err := parseGorMeta(string(bytes.TrimSuffix(meta, []byte("\r"))))
+	if err != nil && !g.capture {
+		// A spec may name any file as a capture, and the error reaches the
+		// CI log and the JUnit: quoting a file's first line there would
+		// publish a token or a password file's first 32 bytes.
+		err = fieldError("meta line", `not a GoReplay capture: the first record does not start with "TYPE ID TIMESTAMP [LATENCY]" (its content is not shown)`)
+	}
 	if err != nil {
 		g.bad = append(g.bad, g.recordError(err))
 		return
 	}
+	g.capture = true
 	switch kind {
 	case '1':
 		ex, err := parseGorRequest(g.parser(message))

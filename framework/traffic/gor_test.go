@@ -53,6 +53,35 @@ func TestGorReaderBadRecords(t *testing.T) {
 	checkResults(t, got, want)
 }
 
+// TestGorQuotesNothingOfAFileThatIsNotACapture: a spec may name any file
+// as a capture (traffic paths are not confined to the repository), and the
+// first line of a file that is not one was quoted in the error, which
+// reaches the CI log and the JUnit: an AWS key ID, a GitLab token or a
+// password in clear. Once a record parsed, the file is a capture and a
+// bad meta line is quoted for its author.
+func TestGorQuotesNothingOfAFileThatIsNotACapture(t *testing.T) {
+	for _, first := range []string{
+		"AKIAIOSFODNN7EXAMPLE", "glpat-xxxxxxxxxxxxxxxxxxxx", "hunter2correcthorse",
+		"machine github.com login bot password hunter2", "1 id hunter2", "hunter2 id 123",
+	} {
+		got := readAll(t, NewGorReader(strings.NewReader(first+"\nmore\n"), "f"), 10)
+		if len(got) != 1 || got[0].err == nil || !strings.Contains(got[0].err.Error(), "not a GoReplay capture") {
+			t.Errorf("%q: got %v, want one error saying the file is not a capture", first, got)
+			continue
+		}
+		for _, part := range strings.Fields(first) {
+			if len(part) > 3 && strings.Contains(got[0].err.Error(), part) {
+				t.Errorf("%q: the error quotes %q: %v", first, part, got[0].err)
+			}
+		}
+	}
+	capture := "1 a 1764064800000000000\nGET /ok HTTP/1.1\nHost: x\n\n\n" + GorSeparator + "\n9 b 1\nGET /x HTTP/1.1\n\n"
+	got := readAll(t, NewGorReader(strings.NewReader(capture), "c.gor"), 10)
+	if len(got) != 2 || got[0].err == nil || !strings.Contains(got[0].err.Error(), `record 2 (byte 65): meta line: type "9"`) || got[1].err != nil {
+		t.Errorf("a capture's bad meta line: got %v, want its type quoted, then the good record", got)
+	}
+}
+
 // TestGorPendingIsBounded proves that requests whose response never comes
 // are yielded once gorPending later records have been read, instead of
 // being held until the end of the file.
