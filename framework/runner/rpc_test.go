@@ -411,6 +411,37 @@ func TestRPCReflectionChecksSelectors(t *testing.T) {
 	}
 }
 
+// TestRPCReflectionOnAnUnreachableProdAborts: prod refusing the connection
+// (or never answering) when it is asked for its descriptors ended the run
+// as invalid input (exit 2), as if the spec were wrong; prod unreachable is
+// an abort (exit 3), as it is once the traffic flows.
+func TestRPCReflectionOnAnUnreachableProdAborts(t *testing.T) {
+	gone, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := gone.Addr().String()
+	gone.Close()                                    // refuses from now on
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks HTTP/2
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	for _, prod := range []string{"grpc://" + refused, "grpc://" + silent.Addr().String()} {
+		dir := rpcSpec(t, prod, prod, `endpoints: "get-user": grpc: "acme.users.v1.UserService/GetUser"`, getUser("1"))
+		specFile := filepath.Join(dir, "spec.cue")
+		text, _ := os.ReadFile(specFile)
+		text = []byte(strings.Replace(string(text), `grpc: protos: ["users.proto"]`, `grpc: reflection: true`, 1))
+		text = []byte(strings.Replace(string(text), `targets: prod: url: `, `targets: prod: timeout: "200ms", targets: prod: url: `, 1))
+		os.WriteFile(specFile, text, 0o644)
+		_, err := runSpec(t, dir)
+		var abort *AbortError
+		if !errors.As(err, &abort) || !strings.Contains(err.Error(), "prod unreachable: grpc reflection on prod") {
+			t.Errorf("prod %s: err = %T %v, want an abort saying prod is unreachable", prod, err, err)
+		}
+	}
+}
+
 // TestRPCRecordedResponseUnusedWhenProdLive: with prod live, a record's
 // recorded response is not used, so it is not decoded (that costs as much
 // as comparing): one that is not the method's output does not stop the

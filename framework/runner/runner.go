@@ -89,7 +89,11 @@ func Run(ctx context.Context, plan *framework.Plan, results *observe.Results, op
 
 	m := mirror.New(plan)
 	rpcs, err := mirror.NewRPC(ctx, plan)
-	if err != nil {
+	var unreachable *mirror.UnreachableError
+	switch {
+	case errors.As(err, &unreachable):
+		return &AbortError{Reason: "prod unreachable: " + err.Error()}
+	case err != nil:
 		return &InputError{Err: err}
 	}
 	if rpcs != nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/rpc"
 	"github.com/shadowtest/shadowtest/framework/selector"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // RPC holds the gRPC clients of a plan's targets and the descriptors
@@ -58,7 +60,14 @@ func NewRPC(ctx context.Context, plan *framework.Plan) (*RPC, error) {
 		desc, err := rpc.FromReflection(rctx, r.Prod.Conn())
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("grpc reflection on prod (%s): %w", plan.GRPC.Pos, err)
+			err = fmt.Errorf("grpc reflection on prod (%s): %w", plan.GRPC.Pos, err)
+			switch status.Code(err) {
+			case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+				// Prod did not answer (or the run was stopped): not a
+				// mistake in the spec.
+				return nil, &UnreachableError{Err: err}
+			}
+			return nil, err
 		}
 		r.Descriptors = desc
 		r.Prod.SetDescriptors(desc)
@@ -88,6 +97,15 @@ func NewRPC(ctx context.Context, plan *framework.Plan) (*RPC, error) {
 	}
 	return r, nil
 }
+
+// UnreachableError is NewRPC's error when prod could not be asked for its
+// descriptors (server reflection): the run cannot start, but the spec is
+// not at fault, so it ends as aborted rather than as invalid input.
+type UnreachableError struct{ Err error }
+
+func (e *UnreachableError) Error() string { return e.Err.Error() }
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Close closes both connections.
 func (r *RPC) Close() error {
