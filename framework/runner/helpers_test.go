@@ -3,12 +3,12 @@ package runner
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,13 +80,29 @@ func serve(t testing.TB, h http.Handler) (*httptest.Server, *counting) {
 // closedURL is a loopback URL nothing listens on.
 func closedURL(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return "http://" + closedAddr(t)
+}
+
+// closedAddr is a loopback address that refuses connections: a socket
+// bound to the port but not listening, held until the test ends. A
+// listener closed at once left the port free, and a test or process
+// running beside this one took it now and then (TestProdFaultMatrix's
+// "connection refused" then got answers: once in a loaded run).
+func closedAddr(t testing.TB) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }
 
 // zeros is an endless body of '0' bytes written without allocating.

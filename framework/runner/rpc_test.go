@@ -416,12 +416,7 @@ func TestRPCReflectionChecksSelectors(t *testing.T) {
 // as invalid input (exit 2), as if the spec were wrong; prod unreachable is
 // an abort (exit 3), as it is once the traffic flows.
 func TestRPCReflectionOnAnUnreachableProdAborts(t *testing.T) {
-	gone, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := gone.Addr().String()
-	gone.Close()                                    // refuses from now on
+	refused := closedAddr(t)
 	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never speaks HTTP/2
 	if err != nil {
 		t.Fatal(err)
