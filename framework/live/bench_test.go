@@ -27,6 +27,9 @@ import (
 // own work costs per request (go test ./framework/live -run '^$' -bench
 // ProxyPath -benchmem -count 5). cpu-ns/op is the process's CPU time per
 // request (client, front and prod): steadier than ns/op on a busy machine.
+// "healthy" mirrors every request to a shadow in this process (its CPU
+// counts too), "refused" to a closed port, "killed" has its kill switch
+// tripped, "unmatched" sends paths no endpoint covers.
 func BenchmarkProxyPath(b *testing.B) {
 	prod := httptest.NewServer(item("12.5"))
 	defer prod.Close()
@@ -43,6 +46,7 @@ func BenchmarkProxyPath(b *testing.B) {
 		{"refused", "/items/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, refused) }},
 		{"refused-nethttp", "/items/%d", func(b *testing.B) http.Handler { return proxyWith(b, prod.URL, refused, ProdClientNetHTTP) }},
 		{"healthy", "/items/%d", func(b *testing.B) http.Handler { return proxyFor(b, prod.URL, shadow.URL) }},
+		{"killed", "/items/%d", func(b *testing.B) http.Handler { return killedProxy(b, prod.URL, shadow.URL) }},
 	}
 	get := func(b *testing.B, client *http.Client, url string) {
 		resp, err := client.Get(url)
@@ -108,6 +112,19 @@ func proxyWith(b *testing.B, prod, shadow, client string) http.Handler {
 		b.Fatal(err)
 	}
 	b.Cleanup(s.Close)
+	return NewProxy(s)
+}
+
+// killedProxy is proxyFor with its kill switch tripped: every request
+// passes to prod and is counted as dropped, none is copied.
+func killedProxy(b *testing.B, prod, shadow string) http.Handler {
+	plan := testPlan(prod, shadow)
+	s, err := New(plan, observe.NewResults(plan.Endpoints), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	s.Switch().Trip(TriggerAdmin, "benchmark")
 	return NewProxy(s)
 }
 
