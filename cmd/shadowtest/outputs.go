@@ -258,10 +258,25 @@ func (w *outputs) discard() {
 func (w *outputs) observe() func(*framework.Pair, []framework.Diff) {
 	return func(pair *framework.Pair, diffs []framework.Diff) {
 		w.redactor.Learn(nil, &pair.Prod, &pair.Shadow)
-		w.redactor.LearnDiffs(pair, diffs)
-		if w.log != nil {
-			w.log.Add(pair, diffs)
-		}
+		w.observed(pair, diffs)
+	}
+}
+
+// observeLive is observe for a live session, where seen has learned
+// prod's answer already: the exchange it is given holds the answer the
+// pair compares (live.Options.Seen), so only the shadow's is new here.
+func (w *outputs) observeLive() func(*framework.Pair, []framework.Diff) {
+	return func(pair *framework.Pair, diffs []framework.Diff) {
+		w.redactor.Learn(nil, &pair.Shadow)
+		w.observed(pair, diffs)
+	}
+}
+
+// observed learns what a pair's differences show and logs the pair.
+func (w *outputs) observed(pair *framework.Pair, diffs []framework.Diff) {
+	w.redactor.LearnDiffs(pair, diffs)
+	if w.log != nil {
+		w.log.Add(pair, diffs)
 	}
 }
 

@@ -189,7 +189,7 @@ func proxySession(plan *framework.Plan, reload func() (*framework.Plan, error), 
 
 	var ramp proxyRamp // mirror.ramp, when the spec has one
 	defer ramp.close()
-	liveOpt := live.Options{ProdClient: opt.prodClient, QueueSize: opt.queue, CaptureBytes: opt.captureBytes, ProbeProd: opt.probeProd, Observe: ramp.observe(out.observe()), Seen: out.seen, Log: stderr}
+	liveOpt := live.Options{ProdClient: opt.prodClient, QueueSize: opt.queue, CaptureBytes: opt.captureBytes, ProbeProd: opt.probeProd, Observe: ramp.observe(out.observeLive()), Seen: out.seen, Log: stderr}
 	recorder, err := openRecorder(opt, out, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "shadowtest: %v\n", err)

@@ -69,7 +69,7 @@ type metrics struct {
 
 	mu         sync.Mutex
 	routes     map[string]bool
-	categories map[string]map[string]bool
+	categories map[string]*endpointCategories // discrepancy
 }
 
 // latencyBuckets cover 100 µs to 10 s.
@@ -82,7 +82,7 @@ func newMetrics(queueLen func() float64, captures *captureBudget) *metrics {
 		r.MustRegister(c)
 		return c
 	}
-	m := &metrics{registry: r, routes: map[string]bool{}, categories: map[string]map[string]bool{}}
+	m := &metrics{registry: r, routes: map[string]bool{}, categories: map[string]*endpointCategories{}}
 	m.proxied = f("proxied_requests_total", "Requests forwarded to prod, by spec endpoint.", "endpoint")
 	m.mirrored = f("mirrored_requests_total", "Copies queued for the shadow, by endpoint.", "endpoint")
 	m.skipped = f("skipped_requests_total", "Requests of an endpoint not mirrored by the spec's policy (write policy, sampled out, not selected, record-only, upgrade), by endpoint and reason.", "endpoint", "reason")
@@ -164,23 +164,37 @@ func (m *metrics) route(label string) string {
 	return label
 }
 
-// category bounds an endpoint's category label values (valid UTF-8, as
-// route: a panic in a shadow worker would end the process).
-func (m *metrics) category(endpoint, category string) string {
+// discrepancy is the series that counts an endpoint's discrepancies of a
+// category, its label value bounded (valid UTF-8, as route: a panic in a
+// shadow worker would end the process; at most maxCategoriesPerEndpoint
+// values, then OtherLabel). The series is kept with the category, so
+// that a pair's categories cost a map lookup, not a label lookup each.
+func (m *metrics) discrepancy(endpoint, category string) prometheus.Counter {
 	category = strings.ToValidUTF8(category, "\uFFFD")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	seen := m.categories[endpoint]
 	if seen == nil {
-		seen = map[string]bool{}
+		seen = &endpointCategories{series: map[string]prometheus.Counter{}}
 		m.categories[endpoint] = seen
 	}
-	if seen[category] {
-		return category
+	if c := seen.series[category]; c != nil {
+		return c
 	}
-	if len(seen) >= maxCategoriesPerEndpoint {
-		return OtherLabel
+	if len(seen.series) >= maxCategoriesPerEndpoint {
+		if seen.other == nil {
+			seen.other = m.discrepancies.WithLabelValues(endpoint, OtherLabel)
+		}
+		return seen.other
 	}
-	seen[category] = true
-	return category
+	c := m.discrepancies.WithLabelValues(endpoint, category)
+	seen.series[category] = c
+	return c
+}
+
+// endpointCategories are the discrepancy series of one endpoint: by
+// category, and the one of the categories past the cap.
+type endpointCategories struct {
+	series map[string]prometheus.Counter
+	other  prometheus.Counter
 }

@@ -494,7 +494,8 @@ func (s *Shadow) pass(t *ticket, start time.Time, req framework.Request) {
 func (s *Shadow) offer(t *ticket, ex framework.Exchange, dropReason string) {
 	ex.Origin = "live request " + strconv.FormatInt(s.count.Add(1), 10)
 	if s.opt.Record != nil && dropReason == "" {
-		s.opt.Record(&ex)
+		recorded := ex // Record keeps a copy; ex itself stays off the heap
+		s.opt.Record(&recorded)
 	}
 	plan := t.config.plan
 	if reason := runner.Admit(plan, t.endpoint, &ex, s.results, s.opt.Log); reason != "" {
@@ -544,11 +545,15 @@ func (s *Shadow) mirror(j job) {
 		return
 	}
 	ctx := s.kill.context()
+	// The pair holds the exchange from here on: one copy of it on the
+	// heap (the observers keep the pair), not the job's as well.
+	pair := &framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange}
+	ex := &pair.Exchange
 	if s.opt.Seen != nil {
-		s.opt.Seen(&j.exchange)
+		s.opt.Seen(ex)
 	}
-	pair := framework.Pair{Endpoint: endpoint.Name, Exchange: j.exchange, Prod: *j.exchange.Recorded}
-	pair.Shadow = s.send(ctx, &j.exchange.Request)
+	pair.Prod = *ex.Recorded
+	pair.Shadow = s.send(ctx, &ex.Request)
 	if ctx.Err() != nil && pair.Shadow.ErrKind == "canceled" {
 		s.metrics.dropped.WithLabelValues(endpoint.Name, DropKilled).Inc()
 		return // cut by the kill switch or the end of the session: not the shadow's fault
@@ -569,10 +574,10 @@ func (s *Shadow) mirror(j job) {
 	c := j.config.comparators[j.endpoint]
 	diffs, more := c.CompareCounting(&pair.Prod, &pair.Shadow)
 	pair.MoreDiffs = more
-	if s.opt.ProbeProd && j.exchange.Request.RPC == nil {
-		runner.ProbeNoise(ctx, s.prod, j.config.plan, endpoint, c, &j.exchange, &pair.Prod, s.results)
+	if s.opt.ProbeProd && ex.Request.RPC == nil {
+		runner.ProbeNoise(ctx, s.prod, j.config.plan, endpoint, c, ex, &pair.Prod, s.results)
 	}
-	s.results.Add(&pair, diffs)
+	s.results.Add(pair, diffs)
 	if !pair.Prod.Failed() { // without prod's answer there is nothing to compare (a prod error)
 		series.compared.Inc()
 		if len(diffs) == 0 {
@@ -580,10 +585,10 @@ func (s *Shadow) mirror(j job) {
 		}
 	}
 	for _, category := range pair.Categories {
-		s.metrics.discrepancies.WithLabelValues(endpoint.Name, s.metrics.category(endpoint.Name, category)).Inc()
+		s.metrics.discrepancy(endpoint.Name, category).Inc()
 	}
 	if s.opt.Observe != nil {
-		s.opt.Observe(&pair, diffs)
+		s.opt.Observe(pair, diffs)
 	}
 }
 

@@ -73,11 +73,16 @@ const ShadowRefusedHold = 100 * time.Millisecond
 // target refused a connection less than refusedHold ago.
 var errRefusedRecently = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 
-type idempotentKey struct{}
+// sendKey holds, in a request's context, its *sending: one context
+// value for what RetryPolicy and attempts need to know.
+type sendKey struct{}
 
-// attemptsKey holds, in a request's context, the *int counting the
-// attempts sent.
-type attemptsKey struct{}
+// sending is what a request's context says of it to the retry policy
+// and to attempts.
+type sending struct {
+	idempotent bool // it may be retried
+	attempts   int  // the attempts sent so far
+}
 
 // attempts is the transport of a target's client: it counts each attempt,
 // and stops net/http's Transport from resending a request on its own.
@@ -104,8 +109,8 @@ type attempts struct {
 }
 
 func (t attempts) RoundTrip(req *http.Request) (*http.Response, error) {
-	if n, ok := req.Context().Value(attemptsKey{}).(*int); ok {
-		*n++
+	if s, ok := req.Context().Value(sendKey{}).(*sending); ok {
+		s.attempts++
 	}
 	ctx, cancel := req.Context(), context.CancelFunc(nil)
 	if t.timeout > 0 {
@@ -219,8 +224,7 @@ func RetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	idempotent, _ := ctx.Value(idempotentKey{}).(bool)
-	if !idempotent {
+	if s, _ := ctx.Value(sendKey{}).(*sending); s == nil || !s.idempotent {
 		return false, nil
 	}
 	if err != nil {
@@ -284,13 +288,13 @@ func (c *Client) DoInto(ctx context.Context, req *framework.Request, buf []byte)
 	if c.refusedHold > 0 && start.UnixNano() < c.refusedUntil.Load() {
 		return framework.Response{Err: c.refusedErr, ErrKind: "refused", Latency: time.Since(start)}
 	}
-	sent := 0
-	httpReq, err := c.build(context.WithValue(ctx, attemptsKey{}, &sent), req)
+	sent := &sending{idempotent: Idempotent(req.Method)}
+	httpReq, err := c.build(context.WithValue(ctx, sendKey{}, sent), req)
 	if err != nil {
 		return framework.Response{Err: err, ErrKind: "request", Latency: time.Since(start)}
 	}
 	resp, err := c.http.Do(httpReq)
-	retries := max(sent-1, 0)
+	retries := max(sent.attempts-1, 0)
 	if err != nil && c.refusedHold > 0 && errors.Is(err, syscall.ECONNREFUSED) {
 		c.refusedUntil.Store(time.Now().Add(c.refusedHold).UnixNano())
 	}
@@ -320,7 +324,6 @@ func (c *Client) DoInto(ctx context.Context, req *framework.Request, buf []byte)
 }
 
 func (c *Client) build(ctx context.Context, req *framework.Request) (*retryablehttp.Request, error) {
-	ctx = context.WithValue(ctx, idempotentKey{}, Idempotent(req.Method))
 	var body any
 	if req.Body != nil {
 		body = req.Body
@@ -330,11 +333,12 @@ func (c *Client) build(ctx context.Context, req *framework.Request) (*retryableh
 		return nil, err
 	}
 	for name, values := range req.Header {
-		switch http.CanonicalHeaderKey(name) {
+		key := http.CanonicalHeaderKey(name)
+		switch key {
 		case "Host", "Content-Length", "Connection", "Transfer-Encoding", "Accept-Encoding":
 			continue
 		}
-		httpReq.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
+		httpReq.Header[key] = append([]string(nil), values...)
 	}
 	c.removeHeaders(httpReq.Header)
 	httpReq.Host = c.host(req)

@@ -243,7 +243,7 @@ func TestSendTimesEachSideOnItsOwn(t *testing.T) {
 }
 
 func TestShadowIsNotRetriedOnRefusedConnection(t *testing.T) {
-	idempotent := context.WithValue(context.Background(), idempotentKey{}, true)
+	idempotent := context.WithValue(context.Background(), sendKey{}, &sending{idempotent: true})
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 	tests := []struct {
