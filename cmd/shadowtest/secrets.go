@@ -42,9 +42,9 @@ func newRedactor(plan *framework.Plan, sc *scrub.Scrubber) (*redact.Redactor, er
 func learnPlan(plan *framework.Plan, red *redact.Redactor, sc *scrub.Scrubber) {
 	for _, t := range []*framework.Target{&plan.Prod, &plan.Shadow} {
 		for name, value := range t.Headers {
-			expanded := envref.ExpandFunc(value, func(v string) { sc.Add(v) })
+			expanded := envref.ExpandFunc(value, func(v string) { sc.AddSent(v) })
 			if expanded != value {
-				sc.Add(expanded)
+				sc.AddSent(expanded)
 			}
 			red.Header(http.Header{name: {expanded}}) // registers sensitive values
 		}
@@ -63,7 +63,7 @@ func learnPlan(plan *framework.Plan, red *redact.Redactor, sc *scrub.Scrubber) {
 		}
 		for _, p := range e.Query {
 			if red.Names().Secret(p.Name) {
-				sc.Add(p.Values...)
+				sc.AddSent(p.Values...)
 			}
 		}
 	}
@@ -73,29 +73,30 @@ func learnPlan(plan *framework.Plan, red *redact.Redactor, sc *scrub.Scrubber) {
 func learnURL(raw string, sc *scrub.Scrubber) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		sc.Add(raw)
+		sc.AddSent(raw)
 		return
 	}
 	if u.User != nil {
-		sc.Add(u.User.String())
+		sc.AddSent(u.User.String())
 		if p, ok := u.User.Password(); ok {
-			sc.Add(p, u.User.Username()+":"+p)
+			sc.AddSent(p, u.User.Username()+":"+p)
 		}
 	}
 	for _, values := range u.Query() {
-		sc.Add(values...)
+		sc.AddSent(values...)
 	}
 }
 
 // warnScrubberFull says, once the outputs are written, that the scrubber
-// stopped registering secret values (scrub.MaxValues held): those seen
+// stopped registering secret values (scrub.MaxValues held, or
+// scrub.MaxValues - scrub.SentRoom learned from answers): those seen
 // later were masked by name where they stood, but an echo of one
-// elsewhere (a shadow repeating a user's token under an innocent name)
-// may show in the outputs. A flood of fresh session cookies, or a shadow
-// inventing secret fields, fills it; silent, it left the outputs
-// unprotected without a word.
+// elsewhere may show in the outputs. A flood of fresh session cookies, or
+// a shadow inventing secret fields, fills the answers' part; silent, it
+// left the outputs unprotected without a word. The room kept for what
+// requests carry means a user's token is still learned then.
 func warnScrubberFull(stderr io.Writer, sc *scrub.Scrubber) {
 	if n := sc.Dropped(); n > 0 {
-		fmt.Fprintf(stderr, "shadowtest: warning: %d secret value(s) came after the %d the scrubber holds: they were masked by name only, and an echo of one elsewhere may show in the outputs; check them before you publish them (fresh session cookies in every answer, or secret fields a shadow invents, fill it)\n", n, scrub.MaxValues)
+		fmt.Fprintf(stderr, "shadowtest: warning: %d secret value(s) came after the scrubber was full (%d values learned from answers, %d in all): they were masked by name only, and an echo of one elsewhere may show in the outputs; check them before you publish them (fresh session cookies in every answer, or secret fields a shadow invents, fill it)\n", n, scrub.MaxValues-scrub.SentRoom, scrub.MaxValues)
 	}
 }

@@ -605,7 +605,54 @@ mirror: concurrency: 1
 endpoints: all: {method: "GET", path: "/{p}"}
 `), 0o644)
 	code, outputs := runOutputs(t, dir, nil, "run", ".")
-	if code == exitInvalid || !bytes.Contains(outputs["stderr"], []byte("came after the 20000 the scrubber holds")) {
+	if code == exitInvalid || !bytes.Contains(outputs["stderr"], []byte("came after the scrubber was full")) {
 		t.Fatalf("exit %d, want a warning that the scrubber is full:\n%s", code, outputs["stderr"])
 	}
+}
+
+// TestAHostileShadowCannotCrowdOutAUsersToken: a shadow setting 2,100
+// fresh cookies in each of its first ten answers filled the scrubber
+// (scrub.MaxValues, shared with the values learned from requests), so the
+// user's token of a later request was not learned, and the shadow echoing
+// it under an innocent JSON name showed it in every output (redteam6).
+// The values of answers have a part of their own; what requests carry
+// keeps scrub.SentRoom.
+func TestAHostileShadowCannotCrowdOutAUsersToken(t *testing.T) {
+	s := secrets{}
+	token := s.new("the user's token, after the flood")
+	dir := t.TempDir()
+	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 2100 {
+			w.Header().Add("Set-Cookie", fmt.Sprintf("c%d=%s%06d", i, r.URL.Path[1:], i))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"note":%q}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}))
+	defer shadow.Close()
+	prod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"note":"ok"}`)
+	}))
+	defer prod.Close()
+	var traffic strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&traffic, `{"request":{"method":"GET","url":"/x%dcookie"}}`+"\n", i)
+	}
+	fmt.Fprintf(&traffic, `{"request":{"method":"GET","url":"/me","headers":{"Authorization":["Bearer %s"]}}}`+"\n", token)
+	os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(traffic.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {
+	prod: url: "`+prod.URL+`"
+	shadow: url: "`+shadow.URL+`"
+}
+traffic: [{jsonl: "traffic.jsonl"}]
+mirror: concurrency: 1
+endpoints: all: {method: "GET", path: "/{p}"}
+report: examples: 20
+`), 0o644)
+	code, outputs := runOutputs(t, dir, nil, "run", ".")
+	if code == exitInvalid || !bytes.Contains(outputs["stderr"], []byte("came after the scrubber was full")) || !bytes.Contains(outputs["log"], []byte(`/me`)) {
+		t.Fatalf("exit %d, want the flood reported and /me compared:\n%s\n%.2000s", code, outputs["stderr"], outputs["log"])
+	}
+	assertNoSecret(t, outputs, s)
 }

@@ -81,6 +81,10 @@ type Redactor struct {
 	// extraNames is set when the spec adds secret names: a script is
 	// then lexed whatever words it holds.
 	extraNames bool
+	// sent is set on sender, the Redactor that learns what a request
+	// carries: its values take the scrubber's room for them (AddSent).
+	sent   bool
+	sender *Redactor
 }
 
 // New returns a Redactor for the spec's report.redact paths.
@@ -112,6 +116,9 @@ func Build(opt Options) (*Redactor, error) {
 		}
 	}
 	r.body = fieldpath.NewSet(body...)
+	sender := *r
+	sender.sent = true
+	r.sender = &sender
 	return r, nil
 }
 
@@ -137,18 +144,22 @@ func (r *Redactor) learn(value string) {
 	if r.values == nil || len(value) < scrub.MinLen {
 		return
 	}
-	r.values.Add(value)
+	add := r.values.Add
+	if r.sent {
+		add = r.values.AddSent
+	}
+	add(value)
 	scheme, cred, ok := strings.Cut(strings.TrimSpace(value), " ")
 	if !ok {
 		return
 	}
 	cred = strings.TrimSpace(cred)
-	r.values.Add(cred)
+	add(cred)
 	if strings.EqualFold(scheme, "Basic") {
 		if plain, err := base64.StdEncoding.DecodeString(cred); err == nil {
-			r.values.Add(string(plain))
+			add(string(plain))
 			if _, password, ok := strings.Cut(string(plain), ":"); ok {
-				r.values.Add(password)
+				add(password)
 			}
 		}
 	}
@@ -215,10 +226,16 @@ func (r *Redactor) Learn(req *framework.Request, responses ...*framework.Respons
 		return
 	}
 	if req != nil {
-		r.learnHeader(req.Header)
-		r.URL(req.URL)
+		// What a request carries keeps its room in the scrubber: answers
+		// cannot crowd it out (scrub.SentRoom).
+		s := r.sender
+		if s == nil {
+			s = r
+		}
+		s.learnHeader(req.Header)
+		s.URL(req.URL)
 		if len(req.Body) > 0 && len(req.Body) <= 1<<20 {
-			r.BodyOf(req.Header, req.Body)
+			s.BodyOf(req.Header, req.Body)
 		}
 	}
 	for _, resp := range responses {

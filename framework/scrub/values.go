@@ -36,6 +36,15 @@ const MaxLen = 4096
 // masked by name where they stand.
 const MaxValues = 20000
 
+// SentRoom is the part of MaxValues that only AddSent may fill: the values
+// learned from what is sent (a user's token, cookie or password in a
+// request). Add, for everything else (answers' cookies and tokens, secret
+// fields of a body a target wrote), stops at MaxValues - SentRoom, so that
+// a shadow setting a fresh cookie in every answer, or inventing secret
+// fields, cannot leave a later user's token unscrubbed where the shadow
+// echoes it.
+const SentRoom = MaxValues / 4
+
 // Scrubber replaces known secret values and their encoded forms. The zero
 // value is not usable; a nil *Scrubber scrubs nothing. Safe for concurrent
 // use; values may be added while writers use it.
@@ -57,8 +66,16 @@ func New() *Scrubber {
 		sorted: btree.NewOrderedG[string](32), heads: map[string]bool{}}
 }
 
-// Add registers secret values. Values shorter than MinLen are ignored.
-func (s *Scrubber) Add(values ...string) {
+// Add registers secret values, up to MaxValues - SentRoom held. Values
+// shorter than MinLen are ignored.
+func (s *Scrubber) Add(values ...string) { s.add(MaxValues-SentRoom, values) }
+
+// AddSent registers secret values learned from what is sent (requests),
+// up to MaxValues held: SentRoom of them are kept for such values.
+func (s *Scrubber) AddSent(values ...string) { s.add(MaxValues, values) }
+
+// add registers values while fewer than limit are held.
+func (s *Scrubber) add(limit int, values []string) {
 	if s == nil {
 		return
 	}
@@ -77,7 +94,7 @@ func (s *Scrubber) Add(values ...string) {
 		}
 		s.mu.Lock()
 		if !s.values[v] {
-			if len(s.values) >= MaxValues {
+			if len(s.values) >= limit {
 				s.dropped++
 			} else {
 				s.values[v] = true
@@ -100,8 +117,8 @@ func (s *Scrubber) Len() int {
 	return len(s.values)
 }
 
-// Dropped returns how many values were not registered because MaxValues
-// were already held.
+// Dropped returns how many values were not registered because the room
+// they could take (MaxValues, or MaxValues - SentRoom for Add) was full.
 func (s *Scrubber) Dropped() int {
 	if s == nil {
 		return 0

@@ -204,7 +204,7 @@ func TestManyValuesWithOneStart(t *testing.T) {
 	var text strings.Builder
 	for i := 0; i < MaxValues; i++ {
 		jwt := fmt.Sprintf("%seyJzdWIiOi%d.sig+%x/%d", header, i, i*7919, i)
-		s.Add(jwt)
+		s.AddSent(jwt) // a recording's requests
 		if i%10 == 0 {
 			fmt.Fprintf(&text, "seen %s and %s… cut\n", jwt, jwt[:len(header)+12])
 		}
@@ -246,5 +246,30 @@ func TestAValueEchoedInAHeaderNameIsScrubbed(t *testing.T) {
 		if got := s.String(text); strings.Contains(strings.ToLower(got), "qw01") {
 			t.Errorf("%q scrubbed as %q", text, got)
 		}
+	}
+}
+
+// TestAnswersCannotCrowdOutWhatIsSent: the values learned from answers
+// (a shadow setting a fresh cookie in every answer) filled all of
+// MaxValues, so a user's token seen later was not learned, and the
+// shadow's echo of it was not scrubbed (redteam6). Add stops at
+// MaxValues - SentRoom; AddSent, for what requests carry, has the rest.
+func TestAnswersCannotCrowdOutWhatIsSent(t *testing.T) {
+	s := New()
+	for i := range MaxValues + 1000 {
+		s.Add(fmt.Sprintf("shadow-cookie-%06d", i))
+	}
+	if s.Len() != MaxValues-SentRoom || s.Dropped() != SentRoom+1000 {
+		t.Errorf("answers hold %d values (%d dropped), want %d", s.Len(), s.Dropped(), MaxValues-SentRoom)
+	}
+	for i := range SentRoom {
+		s.AddSent(fmt.Sprintf("user-token-%06d", i))
+	}
+	if got := s.String("echo user-token-004999"); got != "echo "+Mask {
+		t.Errorf("a user's token after the answers' flood: %q", got)
+	}
+	s.AddSent("user-token-one-too-many")
+	if s.Len() != MaxValues || s.String("user-token-one-too-many") != "user-token-one-too-many" {
+		t.Errorf("%d values held; MaxValues bounds them all", s.Len())
 	}
 }
