@@ -3,6 +3,7 @@ package live
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -176,5 +177,53 @@ func lateRequestBodyRead(t *testing.T, client string) {
 	}
 	if used := s.captures.used.Load(); used != 0 {
 		t.Errorf("%d bytes of the budget held after the late reads", used)
+	}
+}
+
+// TestEarlyAnswerIsNeverCut: prod answers before it has read the request
+// body (a 413 and 64 KiB, for 300 POSTs of 200 KiB to 1.4 MiB), and prod
+// that streams its answer while it reads the body: with either prod
+// client, every client gets the whole answer, and prod every byte of the
+// body it reads. net/http's server read the rest of the body itself when
+// the answer's header was written, racing prod's transport, which then
+// closed prod's connection mid-answer (a few answers in 300).
+func TestEarlyAnswerIsNeverCut(t *testing.T) {
+	answer := strings.Repeat("a", 64<<10)
+	early := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		io.WriteString(w, answer)
+	}))
+	defer early.Close()
+	duplex := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		rc.EnableFullDuplex()
+		w.WriteHeader(http.StatusOK)
+		rc.Flush()
+		n, err := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "%d %v", n, err)
+	}))
+	defer duplex.Close()
+	for name, front := range fronts(t, early.URL) {
+		cut := 0
+		client := newClient()
+		for i := range 300 {
+			body := strings.Repeat("x", 200<<10+i*4<<10)
+			if s := fetch(t, client, "POST", front.URL+"/items", strings.NewReader(body), nil); s.Status != http.StatusRequestEntityTooLarge || s.Body != answer || s.Err {
+				cut++
+			}
+		}
+		if cut > 0 {
+			t.Errorf("%s: %d early answers in 300 did not reach the client whole", name, cut)
+		}
+	}
+	for name, front := range fronts(t, duplex.URL) {
+		client := newClient()
+		for i := range 50 {
+			size := 16<<10 + i*24<<10
+			s := fetch(t, client, "POST", front.URL+"/items", strings.NewReader(strings.Repeat("x", size)), nil)
+			if want := fmt.Sprintf("%d <nil>", size); s.Status != http.StatusOK || s.Body != want || s.Err {
+				t.Errorf("%s: a %d-byte body, prod streaming its answer: %d %q (cut: %v), want %q", name, size, s.Status, s.Body, s.Err, want)
+			}
+		}
 	}
 }
