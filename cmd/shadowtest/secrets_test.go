@@ -397,14 +397,22 @@ func TestPairValuesInDifferencesNeverPrinted(t *testing.T) {
 
 // TestTargetURLSecretsNeverPrinted: credentials and query values in a
 // target URL, from the spec or from -t, do not reach any output when prod
-// is unreachable and the run aborts with "prod unreachable at URL".
+// is unreachable and the run aborts with "prod unreachable at URL", nor
+// when a URL with a query is refused (exit 2: every request would have
+// gone to the URL's own path).
 func TestTargetURLSecretsNeverPrinted(t *testing.T) {
-	for _, from := range []string{"spec", "-t"} {
+	for _, from := range []string{"spec", "-t", "spec query", "-t query"} {
 		t.Run(from, func(t *testing.T) {
 			s := secrets{}
 			dir := t.TempDir()
 			closed := strings.TrimPrefix(closedPort(t), "http://")
-			target := "http://svc:" + s.new(from+" URL password") + "@" + closed + "/base?api_key=" + s.new(from+" URL query") + "&v=1"
+			target := "http://svc:" + s.new(from+" URL password") + "@" + closed + "/base"
+			wantCode, want := exitAborted, "prod unreachable at http://[REDACTED]@"+closed+"/base"
+			if strings.HasSuffix(from, " query") {
+				target += "?api_key=" + s.new(from+" URL query") + "&v=1"
+				wantCode, want = exitInvalid, "http://[REDACTED]@"+closed+"/base?…"
+			}
+			from = strings.TrimSuffix(from, " query")
 			specURL, args := target, []string{"run", "."}
 			if from == "-t" {
 				specURL = "http://127.0.0.1:1"
@@ -420,8 +428,8 @@ traffic: [{jsonl: "traffic.jsonl"}]
 endpoints: all: {method: "GET", path: "/a"}
 `), 0o644)
 			code, outputs := runOutputs(t, dir, nil, args...)
-			if code != exitAborted || !bytes.Contains(outputs["stderr"], []byte("prod unreachable at http://[REDACTED]@"+closed+"/base?…")) {
-				t.Fatalf("exit %d, want 3 and a message naming the target without its secrets\nstderr:\n%s", code, outputs["stderr"])
+			if code != wantCode || !bytes.Contains(outputs["stderr"], []byte(want)) {
+				t.Fatalf("exit %d, want %d and a message naming the target without its secrets (%s)\nstderr:\n%s", code, wantCode, want, outputs["stderr"])
 			}
 			assertNoSecret(t, outputs, s)
 		})

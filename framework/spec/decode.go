@@ -9,6 +9,7 @@ import (
 
 	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/envref"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // The raw types mirror the schema for cue.Value.Decode. Pointers mark the
@@ -137,7 +138,10 @@ func (d *decoder) target(name string) framework.Target {
 		return framework.Target{Name: name}
 	}
 	if override, ok := d.targets[name]; ok {
-		raw.URL = override
+		raw.URL = override // checked with the -t flags
+	} else if problem := targetURLProblem(raw.URL); problem != "" && raw.URL != "" {
+		at := append(path, cue.Str("url"))
+		d.report(at, d.pos(at...), "%s: %s", scrub.URL(raw.URL), problem)
 	}
 	timeoutPath := append(path, cue.Str("timeout"))
 	timeout, err := time.ParseDuration(raw.Timeout)

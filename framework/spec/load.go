@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -137,9 +138,40 @@ func checkTargets(targets map[string]string) []Problem {
 		u, err := url.Parse(raw)
 		if err != nil || !slices.Contains([]string{"http", "https", "grpc", "grpcs"}, u.Scheme) || u.Host == "" {
 			problems = append(problems, Problem{Path: path, Message: fmt.Sprintf("invalid -t %s=%q (want an http:// or https:// URL with a host)", name, scrub.URL(raw))})
+			continue
+		}
+		if problem := targetURLProblem(raw); problem != "" {
+			problems = append(problems, Problem{Path: path, Message: fmt.Sprintf("invalid -t %s=%q: %s", name, scrub.URL(raw), problem)})
 		}
 	}
 	return problems
+}
+
+// targetURLProblem says what is wrong with a target's base URL that the
+// schema's scheme check lets through, "" when nothing is. Every request's
+// path is appended to the URL as text: a query or a fragment in it sent
+// every request to the URL's own path (GET / for all), and two targets
+// given the same mistake answered alike, so the gate passed on nothing.
+func targetURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "not a URL: " + strings.TrimPrefix(err.Error(), "parse "+strconv.Quote(raw)+": ")
+	case u.RawQuery != "" || u.ForceQuery:
+		return "a target URL takes no query (each request keeps its own): send a key the target needs as a header (targets.<name>.headers)"
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return "a target URL takes no fragment (#...)"
+	case u.Hostname() == "":
+		return "the URL has no host name"
+	case strings.ContainsAny(u.Path, " \t\r\n"):
+		return "the URL's path holds white space"
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "port " + port + " is not a TCP port (1 to 65535)"
+		}
+	}
+	return ""
 }
 
 // loader holds what one Load call needs.

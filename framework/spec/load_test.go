@@ -176,6 +176,12 @@ func TestBadTargetOverrides(t *testing.T) {
 		{map[string]string{"shadow": "ftp://x"}, `targets.shadow.url: invalid -t shadow="ftp://x" (want an http:// or https:// URL with a host)`},
 		{map[string]string{"shadow": "http://"}, `targets.shadow.url: invalid -t shadow="http://" (want an http:// or https:// URL with a host)`},
 		{map[string]string{"staging": "http://x"}, `targets.staging: unknown target "staging" in -t (want prod or shadow)`},
+		// A query or fragment sent every request to the URL's own path:
+		// both targets answered GET / alike and the gate passed on nothing.
+		{map[string]string{"prod": "http://10.0.0.5:8080/?code=k3y"}, `targets.prod.url: invalid -t prod="http://10.0.0.5:8080/?…": a target URL takes no query (each request keeps its own): send a key the target needs as a header (targets.<name>.headers)`},
+		{map[string]string{"shadow": "http://10.0.0.6:8080/v2#top"}, `targets.shadow.url: invalid -t shadow="http://10.0.0.6:8080/v2?…": a target URL takes no fragment (#...)`},
+		{map[string]string{"shadow": "http://:8080"}, `targets.shadow.url: invalid -t shadow="http://:8080": the URL has no host name`},
+		{map[string]string{"prod": "http://10.0.0.5:80800"}, `targets.prod.url: invalid -t prod="http://10.0.0.5:80800": port 80800 is not a TCP port (1 to 65535)`},
 	}
 	for _, tt := range tests {
 		_, err := Load(filepath.Join("testdata", "good", "tag"), Options{Targets: tt.targets})
