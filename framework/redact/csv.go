@@ -27,13 +27,13 @@ type csvField struct {
 // for a table of consistent records (see the table rule). ok is false
 // when nothing was masked.
 func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
-	line, _, _ := bytes.Cut(body, []byte("\n"))
-	if !hasSecretWord(line, r.extraNames) {
+	head := csvHead(body)
+	if !hasSecretWord(head, r.extraNames) {
 		return body, false // no secret column: most tables stop here
 	}
 	sep := byte(0)
 	for _, c := range []byte{',', '\t', ';'} {
-		if bytes.IndexByte(line, c) >= 0 {
+		if csvOutsideQuotes(head, c) {
 			sep = c
 			break
 		}
@@ -58,7 +58,11 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 			secret := false
 			columns = make([]bool, len(fields))
 			for i, f := range fields {
-				name := strings.TrimSpace(string(body[f.from:f.to]))
+				name := string(body[f.from:f.to])
+				if f.quoted {
+					name = strings.ReplaceAll(name, `""`, `"`)
+				}
+				name = strings.TrimSpace(name)
 				columns[i] = len(name) <= maxLabel && name != "" && r.IsSensitiveHeader(name)
 				secret = secret || columns[i]
 			}
@@ -137,6 +141,36 @@ func csvRecord(body []byte, at int, sep byte, fields []csvField) ([]csvField, in
 		}
 		at++ // the separator
 	}
+}
+
+// csvHead returns the first record of body: up to the first line break
+// outside double quotes.
+func csvHead(body []byte) []byte {
+	quoted := false
+	for i, c := range body {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			return body[:i]
+		}
+	}
+	return body
+}
+
+// csvOutsideQuotes reports whether c appears in record outside double
+// quotes.
+func csvOutsideQuotes(record []byte, c byte) bool {
+	quoted := false
+	for _, b := range record {
+		switch {
+		case b == '"':
+			quoted = !quoted
+		case b == c && !quoted:
+			return true
+		}
+	}
+	return false
 }
 
 // csvMedia reports whether a media type is a table (CSV or TSV).

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/textproto"
 	"reflect"
 	"regexp"
 	"strings"
@@ -206,6 +207,10 @@ func FuzzRedact(f *testing.F) {
 	f.Add("Bearer s3cr3t", "Authorization", "", 14)
 	f.Add("s3cr3t-value", "api_key", "", 15)
 	f.Add("Bearer s3cr3t", "Authorization", "", 16)
+	f.Add("hunter2,\"x\"", "password", "", 17)
+	f.Add("a=s3cr3tcookie", "Cookie", "", 18)
+	f.Add("Bearer s3cr3t", "Authorization", "", 19)
+	f.Add("qW01aBcD-eFgH9", "X-Api-Key", "", 20)
 	f.Fuzz(func(t *testing.T, value, name, around string, where int) {
 		if len(value) < scrub.MinLen || strings.ContainsAny(value, "[]") || !utf8.ValidString(value) || !Default().names.Secret(name) {
 			return
@@ -214,9 +219,9 @@ func FuzzRedact(f *testing.F) {
 			return // white space only is formatting to the XML and HTML maskers, not a secret
 		}
 		r, sc := build(t)
-		var outputs []string
+		var outputs, extra []string // extra: forms of the value that must not come out either
 		where = (where%positions + positions) % positions
-		if where >= 7 && where <= 10 || where == 13 || where == 16 {
+		if where >= 7 && where <= 10 || where == 13 || where >= 16 && where <= 19 {
 			// At most as long as a decoder reads it: a control character
 			// XML cannot carry is a U+FFFD of 3 bytes.
 			decoded := strings.Map(func(r rune) rune {
@@ -319,6 +324,40 @@ func FuzzRedact(f *testing.F) {
 			if err == nil {
 				outputs = append(outputs, string(out))
 			}
+		case 17: // a CSV column
+			if len(strings.TrimSpace(name)) > maxLabel || strings.TrimSpace(value) == "" {
+				return
+			}
+			quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/csv"}}, []byte("id,"+quote(name)+"\n1,"+quote(value)+"\n"))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		case 18: // a tuple of a header with several values
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(`{"h":[["`+jsonEscape(name)+`","x","`+jsonEscape(value)+`"]]}`))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		case 19: // a lone tuple
+			if listedName(value) {
+				return // a list of names, kept by design
+			}
+			out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, []byte(`["`+jsonEscape(name)+`","`+jsonEscape(value)+`"]`))
+			if err == nil {
+				outputs = append(outputs, string(out))
+			}
+		case 20: // percent-encoded beyond url.QueryEscape, and in a header's name, once learned
+			r.Header(http.Header{name: {value}})
+			escaped := percentAll(value)
+			extra = append(extra, escaped)
+			outputs = append(outputs, r.URL("/cb/"+escaped+"?n="+escaped), r.Text("see "+escaped+" there"))
+			if out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, []byte("n="+escaped)); err == nil {
+				outputs = append(outputs, string(out))
+			}
+			if canonical := textproto.CanonicalMIMEHeaderKey(value); canonical != value && len(value) <= scrub.MaxLen {
+				extra = append(extra, canonical)
+				outputs = append(outputs, "header:X-Echo-"+canonical)
+			}
 		case 11, 12: // a script's assignment, in a page and as a line of a difference
 			if !jsIdent.MatchString(name) {
 				return
@@ -340,7 +379,7 @@ func FuzzRedact(f *testing.F) {
 			w.Write([]byte(o))
 		}
 		w.Flush()
-		for _, form := range scrub.Forms(value) {
+		for _, form := range append(scrub.Forms(value), extra...) {
 			if len(form) >= scrub.MinLen && strings.Contains(buf.String(), form) {
 				t.Fatalf("%q under %q (position %d) leaks as %q: %q", value, name, where, form, buf.String())
 			}
@@ -351,7 +390,7 @@ func FuzzRedact(f *testing.F) {
 var xmlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
 // positions counts FuzzRedact's positions.
-const positions = 17
+const positions = 21
 
 // textName is a name the text rule reads.
 var textName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)

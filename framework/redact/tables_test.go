@@ -22,6 +22,7 @@ func TestTableSecretColumnsMasked(t *testing.T) {
 		{"tabs", "text/tab-separated-values", "id\tAuthorization\n1\tBearer " + secret + "\n", "id\tAuthorization\n1\t[REDACTED]\n"},
 		{"semicolons", "text/csv", "user;Token\nada;" + secret, "user;Token\nada;[REDACTED]"},
 		{"a short record", "text/csv", "user,password\nada\nbob," + secret + ",extra\n", "user,password\nada\nbob,[REDACTED],extra\n"},
+		{"a header cell over two lines", "text/csv", "\"user\nname\",\"a\"\"b\",\"token\"\nada,1," + secret + "\n", "\"user\nname\",\"a\"\"b\",\"token\"\nada,1,[REDACTED]\n"},
 		{"a table as plain text", "text/plain", "user,secret\nada," + secret + "\n", "user,secret\nada,[REDACTED]\n"},
 		{"a table without a Content-Type", "", "user,session_id\nada," + secret + "\n", "user,session_id\nada,[REDACTED]\n"},
 		{"prose with commas is not a table", "text/plain", "Enter your user, password\nthen press enter, or " + secret + ", or not\n", ""},
