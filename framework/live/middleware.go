@@ -51,7 +51,8 @@ func (s *Shadow) Middleware(next http.Handler) http.Handler {
 			// may have stopped short of a whole answer.
 			rec.failed = true
 		}
-		s.finish(t, start, req, body, rec, rec.response(nil, latency))
+		prod := rec.response(nil, latency)
+		s.finish(t, start, req, body, rec, &prod)
 		s.metrics.added.Observe(max(time.Since(start)-latency, 0).Seconds())
 	})
 }

@@ -103,11 +103,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := requestOf(r, true)
 	t := p.shadow.begin(&req)
-	st := &exchangeState{answer: w.Header()}
-	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 	if t == nil || !p.shadow.copies(t, &req) {
 		// Nothing will be recorded or sent (an unmatched request, a
 		// tripped kill switch, ...): no copy, as through a bare proxy.
+		st := &exchangeState{answer: w.Header()}
+		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 		if r.Body != nil && r.Body != http.NoBody {
 			st.body = &endedBody{ReadCloser: r.Body}
 			r.Body = st.body
@@ -119,11 +119,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	x := &copied{state: exchangeState{answer: w.Header()}}
+	st := &x.state
+	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 	body := teeRequest(r, p.maxBody, &p.shadow.captures)
 	if body != nil {
 		st.body = &body.endedBody
 	}
-	rec := &recorder{ResponseWriter: w, limit: p.maxBody, head: r.Method == http.MethodHead, proxied: true, body: capture{budget: &p.shadow.captures}}
+	x.rec = recorder{ResponseWriter: w, limit: p.maxBody, head: r.Method == http.MethodHead, proxied: true, body: capture{budget: &p.shadow.captures}}
+	rec := &x.rec
 	defer releaseCaptures(body, rec) // also when ReverseProxy aborts the handler (a client gone mid-answer)
 	p.reverse.ServeHTTP(rec, r)
 	total := st.added(start) // as without a recorder: not counting the write to the client
@@ -131,8 +135,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// returns: handing the copy to the shadow side is not the client's
 	// wait.
 	rec.flush(r.Method)
-	p.shadow.finish(t, start, req, body, rec, rec.response(st.err, st.latency()))
+	x.prod = rec.response(st.err, st.latency())
+	p.shadow.finish(t, start, req, body, rec, &x.prod)
 	p.shadow.metrics.added.Observe(total.Seconds())
+}
+
+// copied is the prod path's state of a request whose copy is kept, in one
+// allocation instead of three: its timings, the recorder of prod's
+// answer, and that answer as the shadow side sees it (the queued copy's
+// Recorded).
+type copied struct {
+	state exchangeState
+	rec   recorder
+	prod  framework.Response
 }
 
 // teeRequest makes r's body keep a copy of what is read, up to limit and
@@ -160,7 +175,7 @@ func releaseCaptures(body *teeBody, rec *recorder) {
 
 // finish hands the exchange, with the body read and prod's answer, to
 // the shadow side.
-func (s *Shadow) finish(t *ticket, start time.Time, req framework.Request, body *teeBody, rec *recorder, prod framework.Response) {
+func (s *Shadow) finish(t *ticket, start time.Time, req framework.Request, body *teeBody, rec *recorder, prod *framework.Response) {
 	dropReason := ""
 	if body != nil {
 		req.Body, dropReason = body.copy()
@@ -171,7 +186,7 @@ func (s *Shadow) finish(t *ticket, start time.Time, req framework.Request, body 
 	if dropReason == "" && prod.Err == nil && rec.cut() {
 		dropReason = DropAnswerCut
 	}
-	s.offer(t, framework.Exchange{Time: start, Request: req, Recorded: &prod}, dropReason)
+	s.offer(t, framework.Exchange{Time: start, Request: req, Recorded: prod}, dropReason)
 }
 
 // stateKey carries an exchange's timings and prod error through the

@@ -53,7 +53,8 @@ func (s *Selector) Match(req *framework.Request) int {
 	if unescaped, err := url.PathUnescape(path); err == nil {
 		path = unescaped
 	}
-	parts := splitPath(path)
+	var segments [16]string // the usual path's segments, without an allocation
+	parts := appendSegments(segments[:0], path)
 	var query url.Values // parsed once, when a predicate needs it
 	for _, e := range s.endpoints {
 		if (e.grpc != "") != (req.RPC != nil) {
@@ -141,11 +142,20 @@ func segmentsMatch(template []string, params []bool, parts []string) bool {
 // splitPath splits "/a/b/" into ["a", "b"]; a trailing slash is not a
 // segment of its own.
 func splitPath(p string) []string {
+	return appendSegments(nil, p)
+}
+
+// appendSegments appends the segments of p to dst, as splitPath splits
+// them.
+func appendSegments(dst []string, p string) []string {
 	p = strings.Trim(p, "/")
 	if p == "" {
-		return nil
+		return dst
 	}
-	return strings.Split(p, "/")
+	for segment := range strings.SplitSeq(p, "/") {
+		dst = append(dst, segment)
+	}
+	return dst
 }
 
 // Template returns the request's path with numeric ids, UUIDs and long hex
