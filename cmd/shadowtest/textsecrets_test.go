@@ -50,15 +50,16 @@ func TestTextAndTupleSecretsNeverPrinted(t *testing.T) {
 
 // TestTableAndLoneTupleSecretsNeverPrinted: a CSV body with a secret
 // column (user,password), a header tuple with several values
-// ([["Cookie","a=...","b=..."]]) and a body that is one tuple
-// (["Authorization","Bearer ..."]) differ in every pair; no output shows
-// one (redteam6: they were shown unless learned elsewhere).
+// ([["Cookie","a=...","b=..."]]), a body that is one tuple
+// (["Authorization","Bearer ..."]) and a bearer token inside an error's
+// prose differ in every pair; no output shows one (redteam6: they were
+// shown unless learned elsewhere).
 func TestTableAndLoneTupleSecretsNeverPrinted(t *testing.T) {
 	s := secrets{}
 	var mu sync.Mutex
 	var lines []string
 	for i := range 4 {
-		for _, kind := range []string{"csv", "tuple", "lone"} {
+		for _, kind := range []string{"csv", "tuple", "lone", "prose"} {
 			lines = append(lines, fmt.Sprintf(`{"request":{"method":"GET","url":"/%s/%d"}}`, kind, i))
 		}
 	}
@@ -74,6 +75,9 @@ func TestTableAndLoneTupleSecretsNeverPrinted(t *testing.T) {
 			case strings.HasPrefix(r.URL.Path, "/tuple/"):
 				w.Header().Set("Content-Type", "application/json")
 				fmt.Fprintf(w, `{"h":[["Cookie","a=%s","b=%s"]],"side":%q}`, first, second, side)
+			case strings.HasPrefix(r.URL.Path, "/prose/"):
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"error":"rejected Bearer %s9x9x: expired"}`, first)
 			default:
 				w.Header().Set("Content-Type", "application/json")
 				fmt.Fprintf(w, `["Authorization","Bearer %s"]`, first)
@@ -83,6 +87,7 @@ func TestTableAndLoneTupleSecretsNeverPrinted(t *testing.T) {
 	csv: {method: "GET", path: "/csv/{id}"}
 	tuple: {method: "GET", path: "/tuple/{id}"}
 	lone: {method: "GET", path: "/lone/{id}"}
+	prose: {method: "GET", path: "/prose/{id}"}
 }`)
 	for _, want := range []string{`$.h[0][2]`, `user,password`} {
 		if !bytes.Contains(outputs["log"], []byte(want)) {

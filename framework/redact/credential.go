@@ -167,9 +167,27 @@ func (r *Redactor) inlineCredentials(src []byte) ([]byte, bool) {
 	return append(out, src[copied:]...), true
 }
 
+// mayHoldCredential is inlineCredentials' cheap first look: s holds
+// "eyJ" or "bearer "/"basic " in any case.
+func mayHoldCredential(s string) bool {
+	for i := 0; i+3 <= len(s); i++ {
+		switch s[i] | 0x20 {
+		case 'e':
+			if s[i+1] == 'y' && s[i+2] == 'J' {
+				return true
+			}
+		case 'b':
+			if inlineScheme(s[i:]) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // inlineScheme returns the length of "Bearer " or "Basic " (any case) at
 // the start of b, or 0.
-func inlineScheme(b []byte) int {
+func inlineScheme[T string | []byte](b T) int {
 	for _, s := range [...]string{"bearer ", "basic "} {
 		if len(b) >= len(s) && asciiFoldEqual(b[:len(s)], s[:len(s)-1]) && b[len(s)-1] == ' ' {
 			return len(s)

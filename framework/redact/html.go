@@ -64,11 +64,19 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 				// whatever the element's name.
 				r.learnPair(text)
 				raw, changed = []byte(Mask), true
-			case bytes.IndexByte(raw, '&') >= 0 && r.values.Len() > 0:
-				// A character reference (&#65; for "A") hides a secret
-				// known by value from the scrubber.
-				if text := html.UnescapeString(string(raw)); r.knownIn(text) {
-					raw, changed = []byte(html.EscapeString(r.values.String(text))), true
+			default:
+				if mayHoldCredential(string(raw)) {
+					if out, ok := r.inlineCredentials(raw); ok { // "your token is Bearer …", a JWT in prose
+						raw, changed = out, true
+						break
+					}
+				}
+				if bytes.IndexByte(raw, '&') >= 0 && r.values.Len() > 0 {
+					// A character reference (&#65; for "A") hides a secret
+					// known by value from the scrubber.
+					if text := html.UnescapeString(string(raw)); r.knownIn(text) {
+						raw, changed = []byte(html.EscapeString(r.values.String(text))), true
+					}
 				}
 			}
 		default:

@@ -577,7 +577,6 @@ func TestCredentialShapedJSONStringsMasked(t *testing.T) {
 		"Bearer abc123",                             // short
 		"Bearer Internationalization",               // a word
 		"Bearer " + secret + " and more",            // prose after it
-		"the token is Bearer " + secret + "abc",     // not the whole value
 		"eyJhbGciOiJIUzI1NiJ9",                      // one segment
 		"eyJzdWIiOiIxIn0.eyJzdWIiOiIxIn0." + secret, // a header without alg
 		"Token of appreciation",
@@ -598,6 +597,13 @@ func TestCredentialShapedJSONStringsMasked(t *testing.T) {
 		if got := r.Value("$.a", string(quoted)); got != Mask {
 			t.Errorf("%q in a difference: %q", v, got)
 		}
+	}
+	// Inside prose, the token alone is masked where it stands (Text's
+	// inline credentials); the prose is kept.
+	r, _ := build(t)
+	doc, _ := json.Marshal(map[string]any{"a": "the token is Bearer " + secret + "abc, sent"})
+	if out, _, err := r.BodyOf(http.Header{"Content-Type": {"application/json"}}, doc); err != nil || string(out) != `{"a":"the token is Bearer [REDACTED], sent"}` {
+		t.Errorf("a token inside prose: %s, %v", out, err)
 	}
 	for _, v := range kept {
 		r, _ := build(t)

@@ -30,7 +30,8 @@ func TestCredentialShapedMarkupMasked(t *testing.T) {
 		{"prose in XML", "application/xml", "<a>Bearer of bad news</a>", ""},
 		{"prose in an XML attribute", "application/xml", `<a t="Basic membership"/>`, ""},
 		{"prose in HTML", "text/html", "<p>Bearer of bad news</p><p title=\"Token of appreciation\">x</p>", ""},
-		{"a token inside prose", "text/html", "<p>your token is Bearer " + secret + "abc, keep it</p>", ""},
+		{"a token inside prose", "text/html", "<p>your token is Bearer " + secret + "abc, keep it</p>", "<p>your token is Bearer [REDACTED], keep it</p>"},
+		{"a token inside XML prose", "application/xml", "<p>sent Bearer " + secret + "abc &amp; more</p>", "<p>sent Bearer [REDACTED] &amp; more</p>"},
 	} {
 		r, sc := build(t)
 		out, _, err := r.BodyOf(http.Header{"Content-Type": {tc.contentType}}, []byte(tc.body))
@@ -49,7 +50,7 @@ func TestCredentialShapedMarkupMasked(t *testing.T) {
 }
 
 // TestInlineCredentialsInTextMasked: free text (a text body, a line of a
-// difference, an RPC status message) carrying "Bearer <token>" or a JWT
+// difference, an RPC status message, a header value) carrying "Bearer <token>" or a JWT
 // without a name before it ("rejected Bearer …: expired") kept it; the
 // credential shapes of JSON strings mask the token where it stands, and
 // prose is kept.
@@ -77,6 +78,11 @@ func TestInlineCredentialsInTextMasked(t *testing.T) {
 		r, _ = build(t)
 		if out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/plain"}}, []byte(tc.in)); err != nil || string(out) != want {
 			t.Errorf("%s: a text body: %q, %v", tc.reason, out, err)
+		}
+		if tc.reason != "the text rule" { // X-Debug names no secret: the text rule is for bodies
+			if got := r.Header(http.Header{"X-Debug": {tc.in}}).Get("X-Debug"); got != want {
+				t.Errorf("%s: a header value: %q", tc.reason, got)
+			}
 		}
 	}
 }

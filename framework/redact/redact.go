@@ -331,10 +331,9 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		// as they are). A table (CSV) has its secret columns masked first.
 		out, _ := r.csvTable(body, !csvMedia(media))
 		out, _ = r.textPairs(out)
-		out, _ = r.inlineCredentials(out) // "rejected Bearer …", a JWT in a log line
-		if bytes.ContainsAny(out, "@?%") {
-			out = []byte(r.Text(string(out))) // URL credentials, secret query parameters, escaped known secrets
-		}
+		// URL credentials, secret query parameters, escaped known secrets,
+		// credentials by shape ("rejected Bearer …", a JWT in a log line).
+		out = []byte(r.Text(string(out)))
 		return out, decoded, nil
 	}
 	return body, decoded, nil
@@ -634,9 +633,6 @@ func (r *Redactor) bodyText(value string) string {
 	if out, ok := r.textPairs([]byte(value)); ok {
 		value = string(out)
 	}
-	if out, ok := r.inlineCredentials([]byte(value)); ok {
-		value = string(out)
-	}
 	return r.Text(value)
 }
 
@@ -647,9 +643,6 @@ func (r *Redactor) bodyText(value string) string {
 // secrets known by value scrubbed.
 func (r *Redactor) Message(s string) string {
 	if out, ok := r.textPairs([]byte(s)); ok {
-		s = string(out)
-	}
-	if out, ok := r.inlineCredentials([]byte(s)); ok {
 		s = string(out)
 	}
 	return r.values.String(r.Text(s))
@@ -825,8 +818,16 @@ var (
 
 // Text masks URL credentials and the values of secret query parameters
 // wherever they appear in text: a header value (Referer, Location, Link),
-// an error message, a string in a body.
+// an error message, a string in a body; and there, credentials by their
+// shape ("rejected Bearer …: expired", a JWT; see inlineCredentials) and
+// secrets known by value written with other percent-escapes (see
+// percentKnown).
 func (r *Redactor) Text(s string) string {
+	if mayHoldCredential(s) {
+		if out, ok := r.inlineCredentials([]byte(s)); ok {
+			s = string(out)
+		}
+	}
 	if strings.Contains(s, "@") {
 		s = userinfo.ReplaceAllStringFunc(s, func(m string) string {
 			sub := userinfo.FindStringSubmatch(m)

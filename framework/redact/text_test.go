@@ -176,6 +176,10 @@ func TestAdversarialBodiesStayLinear(t *testing.T) {
 			return "<r>" + repeat(`<a t="Bearer abcdefghij0123456789">Bearer abcdefghij0123456789</a>`)(n) + "</r>"
 		}},
 		{"text: many bearer tokens", "text/plain", repeat("Bearer abcdefghij0123456789X ")},
+		{"json: bearer tokens inside strings", "application/json", func(n int) string {
+			return `{"a":[` + repeat(`"x Bearer abcdefghij0123456789X b",`)(n) + `"z"]}`
+		}},
+		{"text: scheme starts without tokens", "text/plain", repeat("bbbasic bearer eyJ ")},
 		{"text: many JWT-shaped runs", "text/plain", repeat("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc ")},
 		{"text: one long run after a scheme", "text/plain", func(n int) string { return "Basic " + strings.Repeat("QUJD", n/4) }},
 		{"text: percent-escaped runs", "text/plain", repeat("%5A%6B0123456789sec ")},

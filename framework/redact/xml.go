@@ -250,6 +250,10 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 					xml.EscapeText(&text, []byte(r.values.String(string(t))))
 					raw = text.Bytes()
 					changed = true
+				} else if mayHoldCredential(string(raw)) {
+					if out, ok := r.inlineCredentials(raw); ok { // "sent Bearer …", a JWT in prose
+						raw, changed = out, true
+					}
 				}
 			}
 		case xml.Comment:
