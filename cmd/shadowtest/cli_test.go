@@ -201,11 +201,15 @@ func TestSpecDirectoryMistakes(t *testing.T) {
 	empty := t.TempDir()
 	file := filepath.Join(t.TempDir(), "shop.cue")
 	os.WriteFile(file, []byte("package shadow\n"), 0o644)
+	parent := t.TempDir() // like this repository's specs/: spec directories inside
+	os.MkdirAll(filepath.Join(parent, "shop"), 0o755)
+	os.WriteFile(filepath.Join(parent, "shop", "shop.cue"), []byte("package shadow\n"), 0o644)
 	tests := []struct {
 		dir  string
 		want []string
 	}{
 		{empty, []string{"no .cue files in the spec directory", "shadowtest init --from TRAFFIC DIR"}},
+		{parent, []string{"no .cue files in the spec directory, but its subdirectories hold specs: give one of them (" + filepath.Join(parent, "shop") + ")"}},
 		{file, []string{"is a file, not a directory", filepath.Dir(file)}},
 		{filepath.Join(empty, "nowhere"), []string{"spec directory not found"}},
 	}

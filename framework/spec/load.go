@@ -78,6 +78,12 @@ func Load(dir string, opt Options) (plan *framework.Plan, err error) {
 		return nil, err
 	}
 	if problem := checkDir(f.dir, f.absDir); problem != "" {
+		if nested := NestedDirs(f.dir); problem == noCUEFiles && len(nested) > 0 {
+			if len(nested) > 4 {
+				nested = append(nested[:4:4], "...")
+			}
+			problem = "no .cue files in the spec directory, but its subdirectories hold specs: give one of them (" + strings.Join(nested, ", ") + ")"
+		}
 		return nil, newError([]Problem{{Pos: framework.Position{File: f.dir}, Message: problem}})
 	}
 	l := &loader{files: f, targets: targets, tags: tags, live: opt.Live}
