@@ -52,6 +52,7 @@ func commands() []command {
 }
 
 func main() {
+	survivePipeReaders()
 	code := dispatch(os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()
 	os.Exit(code)

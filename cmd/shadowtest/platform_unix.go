@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	"os/signal"
 	"path/filepath"
 	"syscall"
 
@@ -30,3 +31,10 @@ func newPendingFile(target string) (*pendingFile, error) {
 func writeFileAtomically(path string, data []byte, perm os.FileMode) error {
 	return renameio.WriteFile(path, data, perm)
 }
+
+// survivePipeReaders makes a write to a closed pipe an error (EPIPE)
+// instead of the end of the process: `run --log - | head` killed it with
+// SIGPIPE before the JUnit and the other outputs were written, with no
+// message and exit 141. The output whose reader left is then reported
+// as not written (exit 2), and the others are written.
+func survivePipeReaders() { signal.Ignore(syscall.SIGPIPE) }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -203,5 +204,44 @@ func TestGuardedSpecDeclaresEveryThreshold(t *testing.T) {
 		if c := cases[name]; c.Failure != nil || c.Error != nil || c.Skipped != nil {
 			t.Errorf("%s did not pass: %+v", name, c)
 		}
+	}
+}
+
+// TestAReaderLeavingStdoutLeavesTheOtherOutputs: `run --log - | head`
+// closed the pipe after a few lines and SIGPIPE ended the run at once:
+// exit 141, no message, and the JUnit asked for never written. The log is
+// now reported as not written (exit 2) and the JUnit is written.
+func TestAReaderLeavingStdoutLeavesTheOtherOutputs(t *testing.T) {
+	prod, shadow := startDemo(t, false)
+	dir := t.TempDir()
+	junit := filepath.Join(dir, "junit.xml")
+	har, _ := filepath.Abs("../../fixtures/traffic/demo.har")
+	// No ignore rule: every pair differs (requestId), a log line each.
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte("package shadow\n\ntraffic: [{har: \""+har+"\"}]\n"+
+		"endpoints: users: path: \"/users/{id}\"\nendpoints: orders: path: \"/orders/{id}\"\n"), 0o644)
+	cmd := exec.Command(binary, "run", dir, "-t", "prod="+prod, "-t", "shadow="+shadow,
+		"--log", "-", "--junit", junit, "--quiet")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, 100) // what `head -c 100` reads before it leaves
+	if _, err := io.ReadFull(out, first); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitInvalid || !strings.Contains(stderr.String(), "--log - not written") {
+		t.Fatalf("run whose --log - reader left: %v, want exit 2 saying the log was not written\nstderr:\n%s", err, stderr.String())
+	}
+	if _, err := os.Stat(junit); err != nil {
+		t.Errorf("the JUnit was not written: %v\nstderr:\n%s", err, stderr.String())
 	}
 }
