@@ -146,6 +146,9 @@ var reservedNames = []string{"run", "also"}
 
 // nameProblem says what is wrong with an endpoint name, or "".
 func nameProblem(name string) string {
+	if strings.TrimSpace(name) == "" {
+		return "is empty or blank: the summary, the JUnit and the results would show the endpoint without a name: name it"
+	}
 	if slices.Contains(reservedNames, name) {
 		return "has the name of shadowtest's own test group in the JUnit and the summary (the replay's own test would count as the endpoint's): rename it"
 	}
