@@ -6,8 +6,9 @@ import (
 )
 
 // The table rule: in a CSV or TSV body (RFC 4180: fields separated by
-// ",", ";" or a tab, a field in double quotes may hold separators, line
-// breaks and "" for a quote), the first record is the header, and the
+// ",", ";" or a tab, or as Excel's first line "sep=;" says; a field in
+// double quotes may hold separators, line breaks and "" for a quote;
+// records end at LF, CRLF or CR), the first record is the header, and the
 // fields of every other record under a column whose header names a secret
 // (user,password / api_key / "Authorization") are masked, quotes kept.
 // Everything else is kept byte for byte. A text/csv, application/csv or
@@ -27,15 +28,20 @@ type csvField struct {
 // for a table of consistent records (see the table rule). ok is false
 // when nothing was masked.
 func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
-	head := csvHead(body)
+	head, next := csvHead(body, 0)
+	sep, start := byte(0), 0
+	if len(head) == 5 && bytes.HasPrefix(head, []byte("sep=")) {
+		// Excel's first line names the separator (sep=;): the header
+		// follows it.
+		sep, start = head[4], next
+		head, _ = csvHead(body, start)
+	}
 	if !hasSecretWord(head, r.extraNames) {
 		return body, false // no secret column: most tables stop here
 	}
-	sep := byte(0)
 	for _, c := range []byte{',', '\t', ';'} {
-		if csvOutsideQuotes(head, c) {
+		if sep == 0 && csvOutsideQuotes(head, c) {
 			sep = c
-			break
 		}
 	}
 	if sep == 0 {
@@ -46,7 +52,7 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 		masks   []csvField
 		fields  []csvField
 	)
-	for at := 0; at < len(body); {
+	for at := start; at < len(body); {
 		fields, at = csvRecord(body, at, sep, fields[:0])
 		if len(fields) == 1 && fields[0].from == fields[0].to && !fields[0].quoted {
 			continue // a blank line
@@ -99,7 +105,8 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 }
 
 // csvRecord reads the record that starts at body[at], appending its
-// fields to fields, and returns where the next record starts. A quoted
+// fields to fields, and returns where the next record starts. A record
+// ends at a line break outside quotes: LF, CRLF, or a CR alone. A quoted
 // field that is not closed runs to the end of the body; bytes after a
 // closing quote, up to the next separator, are the field's too.
 func csvRecord(body []byte, at int, sep byte, fields []csvField) ([]csvField, int) {
@@ -123,39 +130,42 @@ func csvRecord(body []byte, at int, sep byte, fields []csvField) ([]csvField, in
 				at++ // the closing quote
 			}
 		}
-		for at < len(body) && body[at] != sep && body[at] != '\n' {
+		for at < len(body) && body[at] != sep && body[at] != '\n' && body[at] != '\r' {
 			at++
 		}
 		if !f.quoted {
 			f.to = at
-			if f.to > f.from && body[f.to-1] == '\r' && (at == len(body) || body[at] == '\n') {
-				f.to-- // CRLF
-			}
 		}
 		fields = append(fields, f)
-		if at >= len(body) {
+		switch {
+		case at >= len(body):
 			return fields, at
-		}
-		if body[at] == '\n' {
+		case body[at] == '\r' && at+1 < len(body) && body[at+1] == '\n':
+			return fields, at + 2
+		case body[at] == '\n' || body[at] == '\r':
 			return fields, at + 1
 		}
 		at++ // the separator
 	}
 }
 
-// csvHead returns the first record of body: up to the first line break
-// outside double quotes.
-func csvHead(body []byte) []byte {
+// csvHead returns the record of body that starts at from: up to the
+// first line break outside double quotes; next is where the record after
+// it starts.
+func csvHead(body []byte, from int) (head []byte, next int) {
 	quoted := false
-	for i, c := range body {
-		switch {
+	for i := from; i < len(body); i++ {
+		switch c := body[i]; {
 		case c == '"':
 			quoted = !quoted
-		case c == '\n' && !quoted:
-			return body[:i]
+		case (c == '\n' || c == '\r') && !quoted:
+			if c == '\r' && i+1 < len(body) && body[i+1] == '\n' {
+				return body[from:i], i + 2
+			}
+			return body[from:i], i + 1
 		}
 	}
-	return body
+	return body[from:], len(body)
 }
 
 // csvOutsideQuotes reports whether c appears in record outside double

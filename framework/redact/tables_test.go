@@ -23,6 +23,8 @@ func TestTableSecretColumnsMasked(t *testing.T) {
 		{"semicolons", "text/csv", "user;Token\nada;" + secret, "user;Token\nada;[REDACTED]"},
 		{"a short record", "text/csv", "user,password\nada\nbob," + secret + ",extra\n", "user,password\nada\nbob,[REDACTED],extra\n"},
 		{"a header cell over two lines", "text/csv", "\"user\nname\",\"a\"\"b\",\"token\"\nada,1," + secret + "\n", "\"user\nname\",\"a\"\"b\",\"token\"\nada,1,[REDACTED]\n"},
+		{"Excel's separator line", "text/csv", "sep=;\r\nuser;password\r\nada;" + secret + "\r\n", "sep=;\r\nuser;password\r\nada;[REDACTED]\r\n"},
+		{"records ending in CR alone", "text/csv", "user,password\rada," + secret + "\r", "user,password\rada,[REDACTED]\r"},
 		{"a table as plain text", "text/plain", "user,secret\nada," + secret + "\n", "user,secret\nada,[REDACTED]\n"},
 		{"a table without a Content-Type", "", "user,session_id\nada," + secret + "\n", "user,session_id\nada,[REDACTED]\n"},
 		{"prose with commas is not a table", "text/plain", "Enter your user, password\nthen press enter, or " + secret + ", or not\n", ""},
