@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"regexp"
@@ -169,7 +170,7 @@ func (r *Redactor) inlineCredentials(src []byte) ([]byte, bool) {
 
 // mayHoldCredential is inlineCredentials' cheap first look: s holds
 // "eyJ" or "bearer "/"basic " in any case.
-func mayHoldCredential(s string) bool {
+func mayHoldCredential[T string | []byte](s T) bool {
 	for i := 0; i+3 <= len(s); i++ {
 		switch s[i] | 0x20 {
 		case 'e':
@@ -183,6 +184,14 @@ func mayHoldCredential(s string) bool {
 		}
 	}
 	return false
+}
+
+// mayBeCredentialText is credentialString's cheap first look at markup
+// text as written, without allocating: it starts, after white space, with
+// "eyJ", a scheme (inlineScheme) or a reference (&...;) that may spell one.
+func mayBeCredentialText(raw []byte) bool {
+	t := bytes.TrimLeft(raw, " \t\r\n")
+	return len(t) >= 12 && (t[0] == '&' || bytes.HasPrefix(t, []byte("eyJ")) || inlineScheme(t) > 0)
 }
 
 // inlineScheme returns the length of "Bearer " or "Basic " (any case) at

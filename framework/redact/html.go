@@ -51,7 +51,7 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 			script = false
 		case html.TextToken:
 			text := ""
-			if !script && (secretText || len(raw) >= 12) {
+			if !script && (secretText || mayBeCredentialText(raw)) {
 				text = strings.TrimSpace(html.UnescapeString(string(raw)))
 			}
 			switch {
@@ -65,7 +65,7 @@ func (r *Redactor) htmlDocument(body []byte) []byte {
 				r.learnPair(text)
 				raw, changed = []byte(Mask), true
 			default:
-				if mayHoldCredential(string(raw)) {
+				if mayHoldCredential(raw) {
 					if out, ok := r.inlineCredentials(raw); ok { // "your token is Bearer …", a JWT in prose
 						raw, changed = out, true
 						break
@@ -118,7 +118,7 @@ func (r *Redactor) scriptElement(text []byte, typ string) ([]byte, bool) {
 func (r *Redactor) htmlTag(z *html.Tokenizer, raw []byte) (script bool, typ string, secretName bool, masked []byte) {
 	tag, more := z.TagName()
 	script = string(tag) == "script"
-	secretName = !script && r.names.Secret(string(tag))
+	secretName = !script && hasSecretWord(tag, r.extraNames) && r.names.Secret(string(tag))
 	var names, values []string
 	for more {
 		var k, v []byte

@@ -238,8 +238,8 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 				if open > 0 && len(bytes.TrimSpace(t)) > 0 {
 					texts = append(texts, xmlText{from: int(start), to: int(dec.InputOffset())})
 				}
-				if text := string(bytes.TrimSpace(t)); credentialString(text) {
-					r.learn(text) // <a>Bearer …</a>, a JWT: masked whatever the element's name
+				if mayBeCredentialText(t) && credentialString(string(bytes.TrimSpace(t))) {
+					r.learn(string(bytes.TrimSpace(t))) // <a>Bearer …</a>, a JWT: masked whatever the element's name
 					raw = []byte(Mask)
 					changed = true
 				} else if inner, ok := r.innerDocument(t, raw, level+1); ok {
@@ -250,7 +250,7 @@ func (r *Redactor) xmlNested(body []byte, level int) ([]byte, error) {
 					xml.EscapeText(&text, []byte(r.values.String(string(t))))
 					raw = text.Bytes()
 					changed = true
-				} else if mayHoldCredential(string(raw)) {
+				} else if mayHoldCredential(raw) {
 					if out, ok := r.inlineCredentials(raw); ok { // "sent Bearer …", a JWT in prose
 						raw, changed = out, true
 					}
