@@ -179,6 +179,7 @@ func newClient() *http.Client {
 func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 	bigHeader := "X-Big: " + strings.Repeat("b", 1<<20) + "\r\n"
 	hugeHeader := strings.Repeat("X-Huge: "+strings.Repeat("h", 1<<20)+"\r\n", 11)
+	lateSent := make(chan struct{}, 1)
 	prod := newRawProd(t, map[string]func(net.Conn){
 		"/items/cookies": say("HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: a=2; Path=/x\r\nSet-Cookie: b=3\r\n" +
 			"x-multi: 1\r\nX-Multi: 2\r\nContent-Length: 2\r\n\r\nok"),
@@ -218,6 +219,10 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			time.Sleep(30 * time.Millisecond)
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled")
+			select {
+			case lateSent <- struct{}{}:
+			default:
+			}
 		},
 		"/items/after": say("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter"),
 		// 101 to a request that asked for no upgrade.
@@ -276,7 +281,16 @@ func TestFastProdAnswersAsNetHTTP(t *testing.T) {
 	for _, first := range []string{"/items/longer", "/items/longer-late"} {
 		client := newClient()
 		fetch(t, client, "GET", front.URL+first, nil, nil)
-		time.Sleep(300 * time.Millisecond) // the late bytes (30 ms) are in before the next request leaves
+		if first == "/items/longer-late" {
+			// The late bytes are in before the next request leaves (a
+			// fixed wait would not say so under load).
+			select {
+			case <-lateSent:
+			case <-time.After(5 * time.Second):
+				t.Fatal("prod did not send its late bytes")
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
 		if s := fetch(t, client, "GET", front.URL+"/items/after", nil, nil); s.Body != "after" {
 			t.Errorf("after %s: the next answer is %d %q, want prod's answer to it", first, s.Status, s.Body)
 		}
@@ -565,13 +579,20 @@ func TestFastProdClientGoneClosesProd(t *testing.T) {
 // next request arrives, does not give the client a 502 for a request
 // net/http would send again.
 func TestFastProdRetriesAnIdleConnectionProdClosed(t *testing.T) {
+	closed := make(chan struct{}, 1)
 	prod := newRawProd(t, map[string]func(net.Conn){
 		// Answers, keeps the connection as if for keep-alive, and closes
-		// it 10 ms later (the next request comes 150 ms later).
+		// it 10 ms later; the next request comes once it is closed (a
+		// fixed wait failed under load: the close came after the next
+		// request had left, which no client can send again).
 		"/items/idle": func(c net.Conn) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			time.Sleep(10 * time.Millisecond)
 			c.Close()
+			select {
+			case closed <- struct{}{}:
+			default:
+			}
 		},
 		// Answers the first request of a connection and closes the
 		// connection, without answering, on the second one.
@@ -599,7 +620,12 @@ func TestFastProdRetriesAnIdleConnectionProdClosed(t *testing.T) {
 				if s.Status != 200 || s.Body != "ok" {
 					t.Fatalf("%s: %s %d after prod closed the idle connection: %d %q", c, method, i, s.Status, s.Body)
 				}
-				time.Sleep(150 * time.Millisecond)
+				select {
+				case <-closed:
+				case <-time.After(5 * time.Second):
+					t.Fatalf("%s: prod did not close its connection", c)
+				}
+				time.Sleep(50 * time.Millisecond) // the FIN is in
 			}
 		}
 		for i := range 3 {
