@@ -156,10 +156,19 @@ func (r *Redactor) pairValueStep(loc []fieldpath.Step) bool {
 // scrubber removes those values from every output by value. Call it
 // before the differences are written. Only differences at or below a
 // member named value, values, val or content are looked up, and each body
-// is read once, as a token stream, up to the last object looked for.
+// is read once, as a token stream, up to the last object looked for. An
+// RPC's status message is read by the text rules (see Message) to learn
+// what they mask in it.
 func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 	if r.values == nil || pair == nil {
 		return
+	}
+	for _, resp := range [2]*framework.Response{&pair.Prod, &pair.Shadow} {
+		if resp.RPC != nil && resp.RPC.Message != "" {
+			// A status message is free text shown as a JSON string
+			// ($.message): what the text rules mask in it is learned.
+			r.Message(resp.RPC.Message)
+		}
 	}
 	type candidate struct {
 		diff int
