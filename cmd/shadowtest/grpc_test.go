@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,4 +115,50 @@ endpoints: "get-user": grpc: "acme.users.v1.UserService/GetUser"
 		t.Fatalf("exit %d, want 1 with the echoed metadata as a difference\nstdout:\n%s\nstderr:\n%s", code, outputs["stdout"], outputs["stderr"])
 	}
 	assertNoSecret(t, outputs, s)
+}
+
+// TestGRPCTargetsIgnoreTheEnvironmentsProxy: the HTTP clients never use a
+// proxy from the environment (Transport.Proxy is nil), but gRPC's client
+// did: with HTTPS_PROXY set in the CI job, every call of a grpc:// target
+// went through the proxy's CONNECT tunnel (metadata and messages in clear
+// for plaintext gRPC) while HTTP went direct.
+func TestGRPCTargetsIgnoreTheEnvironmentsProxy(t *testing.T) {
+	proxy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	connects := make(chan string, 16)
+	go func() {
+		for {
+			c, err := proxy.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 256)
+			n, _ := c.Read(buf)
+			connects <- strings.SplitN(string(buf[:n]), "\r\n", 2)[0]
+			c.Close()
+		}
+	}()
+	dir := t.TempDir()
+	// Not loopback (Go never proxies loopback), and never resolvable.
+	spec := `package shadow
+targets: prod: {url: "grpc://prod.shadowtest.invalid:9000", timeout: "500ms"}
+targets: shadow: {url: "grpc://shadow.shadowtest.invalid:9000", timeout: "500ms"}
+grpc: reflection: true
+traffic: [{synthetic: requests: [{rpc: "a.B/C", message: {}}]}]
+endpoints: x: grpc: "a.B/C"
+`
+	os.WriteFile(filepath.Join(dir, "shadow.cue"), []byte(spec), 0o644)
+	r := shadowtestEnv(t, []string{"HTTPS_PROXY=http://" + proxy.Addr().String(), "https_proxy=http://" + proxy.Addr().String(), "NO_PROXY=", "no_proxy="},
+		"run", dir, "--junit", "none")
+	if r.code != exitAborted {
+		t.Errorf("exit %d, want 3 (prod unreachable)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	select {
+	case first := <-connects:
+		t.Errorf("the gRPC client went through HTTPS_PROXY: %q", first)
+	default:
+	}
 }

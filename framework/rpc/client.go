@@ -96,6 +96,11 @@ func NewClient(target framework.Target, dir string, desc *Descriptors, maxBody i
 		// its transparent retries) would hide some from the results.
 		grpc.WithDisableRetry(),
 		grpc.WithDisableServiceConfig(),
+		// As the HTTP clients (Transport.Proxy nil): traffic goes to the
+		// targets, never through a proxy from HTTPS_PROXY, which saw
+		// every call of a grpc:// target (metadata and messages in clear
+		// inside its CONNECT tunnel) while HTTP went direct.
+		grpc.WithNoProxy(),
 		grpc.WithStatsHandler(answered{}),
 		grpc.WithUserAgent("shadowtest"),
 		grpc.WithConnectParams(grpc.ConnectParams{
