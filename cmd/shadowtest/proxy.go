@@ -123,7 +123,7 @@ func proxyCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	envref.Withhold(opt.tokenEnv) // the admin token is not the spec's to read
 	load := func() (*framework.Plan, error) {
-		plan, err := spec.Load(dir, spec.Options{Tags: tags, Live: true}) // the proxy never reads the spec's traffic
+		plan, err := spec.Load(dir, spec.Options{Tags: tags, Live: true, Send: true}) // the proxy never reads the spec's traffic
 		if err != nil {
 			return nil, err
 		}

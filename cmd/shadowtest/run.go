@@ -55,7 +55,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	plan, err := spec.Load(dir, spec.Options{Tags: tags})
+	plan, err := spec.Load(dir, spec.Options{Tags: tags, Send: true})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -164,6 +165,19 @@ func (d *decoder) target(name string) framework.Target {
 			d.report(at, d.pos(at...), "%s reads the environment variable %s, which a spec may not read: "+
 				"a spec reads SHADOW_* and SHADOWTEST_* variables and those the CI job lists in %s (set it in the job, not in the spec)",
 				header, refused[0], envref.AllowVar)
+			continue
+		}
+		if !d.send {
+			continue
+		}
+		for _, name := range envref.Names(value) {
+			if os.Getenv(name) == "" {
+				at := append(path, cue.Str("headers"), cue.Str(header))
+				d.report(at, d.pos(at...), "%s reads %s, which is unset or empty here: every request would carry it empty, and two targets "+
+					"refusing it alike would match (a pull request from a fork gets no secrets); set it in the step that runs shadowtest",
+					header, name)
+				break
+			}
 		}
 	}
 	return framework.Target{Name: name, URL: raw.URL, Timeout: timeout, Headers: raw.Headers, Retries: raw.Retries}

@@ -49,6 +49,13 @@ type Options struct {
 	// still loads. Run leaves it false and reports a missing file at its
 	// line and column.
 	Live bool
+	// Send says the caller sends the spec's requests now (run, proxy; not
+	// vet, which CI runs without the run step's secrets): a target header
+	// that reads a variable unset or empty in the environment is then an
+	// error. It would go out empty on every request, and two targets
+	// refusing it alike (a pull request from a fork gets no secrets)
+	// would match, passing the gate on nothing.
+	Send bool
 }
 
 // targetNames are the targets a spec has, in report order.
@@ -86,7 +93,7 @@ func Load(dir string, opt Options) (plan *framework.Plan, err error) {
 		}
 		return nil, newError([]Problem{{Pos: framework.Position{File: f.dir}, Message: problem}})
 	}
-	l := &loader{files: f, targets: targets, tags: tags, live: opt.Live}
+	l := &loader{files: f, targets: targets, tags: tags, live: opt.Live, send: opt.Send}
 	value, err := l.evaluate()
 	if err != nil {
 		return nil, err
@@ -190,6 +197,7 @@ type loader struct {
 	pkg     string            // the package of the user's files, "" without a clause
 	hidden  bool              // some user file declares a hidden field or a definition
 	live    bool              // Options.Live: the traffic files are not checked
+	send    bool              // Options.Send: the variables target headers read must be set
 }
 
 // evaluate loads the directory and returns it unified with #Spec, with

@@ -1,0 +1,38 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSendRefusesHeadersReadingUnsetVariables: a target header reading a
+// variable that is unset or empty went out empty on every request (a
+// secret missing from the run step, a pull request from a fork); two
+// targets refusing it alike matched and the gate passed on nothing. When
+// the caller sends (run, proxy) it is an error at the header; vet, which
+// CI runs without the run step's secrets, accepts it.
+func TestSendRefusesHeadersReadingUnsetVariables(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"shadow.cue": `package shadow
+
+targets: prod: headers: Authorization: "Bearer ${SHADOW_PROD_TOKEN}"
+targets: shadow: headers: {
+	Authorization: "Bearer ${SHADOW_TOKEN}"
+	"X-Team":      "shop"
+}
+endpoints: x: path: "/x"
+`})
+	t.Setenv("SHADOW_PROD_TOKEN", "")
+	t.Setenv("SHADOW_TOKEN", "s3cret-value")
+	if _, err := Load(dir, Options{}); err != nil {
+		t.Fatalf("vet (no Send): %v", err)
+	}
+	_, err := Load(dir, Options{Send: true})
+	want := "shadow.cue:3:25: targets.prod.headers.Authorization: Authorization reads SHADOW_PROD_TOKEN, which is unset or empty here"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "targets.shadow") {
+		t.Errorf("Send with SHADOW_PROD_TOKEN empty: %v, want only %q", err, want)
+	}
+	t.Setenv("SHADOW_PROD_TOKEN", "p")
+	if _, err := Load(dir, Options{Send: true}); err != nil {
+		t.Errorf("Send with every variable set: %v", err)
+	}
+}
