@@ -287,6 +287,20 @@ func TestBaseline(t *testing.T) {
 	if r := shadowtest(t, "demo", "--baseline", filepath.Join(out, "missing.json")); r.code != exitInvalid || !strings.Contains(r.stderr, "--baseline") {
 		t.Errorf("a missing baseline exits %d (%s), want 2 naming --baseline", r.code, r.stderr)
 	}
+	// Another spec's results: every baseline test was skipped ("not in the
+	// baseline results") and the baseline gate passed on nothing.
+	prod, shadow := startDemo(t, false)
+	other := filepath.Join(out, "other")
+	os.MkdirAll(other, 0o755)
+	os.WriteFile(filepath.Join(other, "shadow.cue"), []byte("package shadow\n\ntraffic: [{synthetic: requests: [{url: \"/health\"}]}]\nendpoints: ping: path: \"/health\"\n"), 0o644)
+	otherResults := filepath.Join(out, "other.json")
+	if r := shadowtest(t, "run", other, "-t", "prod="+prod, "-t", "shadow="+shadow, "--junit", "none", "--results", otherResults); r.code != exitPass {
+		t.Fatalf("the other spec's run exits %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := shadowtest(t, "demo", "--junit", "none", "--baseline", otherResults); r.code != exitInvalid ||
+		!strings.Contains(r.stderr, "--baseline "+otherResults+": it knows none of the spec's 5 endpoints (it has 1: \"ping\")") {
+		t.Errorf("a baseline of another spec exits %d, want 2 saying it shares no endpoint\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 func TestMergeAndReportInputErrors(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/shadowtest/shadowtest/framework"
@@ -152,6 +153,9 @@ func (o outputOptions) open(plan *framework.Plan, results *observe.Results, stdo
 	if wanted(o.baseline) {
 		if w.baseline, err = observe.ReadFile(o.baseline); err != nil {
 			return nil, fmt.Errorf("--baseline: %w", err)
+		}
+		if err := sharesAnEndpoint(plan, w.baseline); err != nil {
+			return nil, fmt.Errorf("--baseline %s: %w", o.baseline, err)
 		}
 	}
 	inputs := inputFiles(plan, true)
@@ -503,4 +507,26 @@ func newRunID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// sharesAnEndpoint refuses a baseline that knows none of the plan's
+// endpoints: every baseline test was skipped ("not in the baseline") and
+// the baseline gate passed on nothing, as with the results of another
+// service's run. An endpoint added since the baseline is skipped alone.
+func sharesAnEndpoint(plan *framework.Plan, baseline *observe.Results) error {
+	for _, e := range plan.Endpoints {
+		if baseline.Endpoint(e.Name) != nil {
+			return nil
+		}
+	}
+	names := make([]string, 0, 4)
+	for _, e := range baseline.Endpoints {
+		if len(names) == 3 {
+			names = append(names, "...")
+			break
+		}
+		names = append(names, strconv.Quote(e.Name))
+	}
+	return fmt.Errorf("it knows none of the spec's %d endpoints (it has %d: %s): is it the results of a run of this spec?",
+		len(plan.Endpoints), len(baseline.Endpoints), strings.Join(names, ", "))
 }
