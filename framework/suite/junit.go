@@ -398,12 +398,24 @@ func RunSummary(results *observe.Results) string {
 // and the noise learned from prod with the suggested rule.
 func EndpointSummary(e *observe.Endpoint) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "endpoint %s: %s pairs, %s match (%.4f), %s skipped\n", e.Name, count(e.Pairs), count(e.Matches), e.MatchRate(), count(e.Skipped))
+	// Nothing measured is said as such: "0 match (0.0000)" and "0s" read
+	// as a measured match rate and latency.
+	rate := "-"
+	if e.Pairs > 0 {
+		rate = fmt.Sprintf("%.4f", e.MatchRate())
+	}
+	fmt.Fprintf(&b, "endpoint %s: %s pairs, %s match (%s), %s skipped\n", e.Name, count(e.Pairs), count(e.Matches), rate, count(e.Skipped))
 	if n, why := e.Withheld(); n > 0 {
 		fmt.Fprintf(&b, "withheld by the spec: %s\n", why)
 	}
+	latency := func(l *observe.Latency, q float64) string {
+		if l == nil || l.Count() == 0 {
+			return "-"
+		}
+		return l.Quantile(q).String()
+	}
 	fmt.Fprintf(&b, "latency p50/p99: prod %s/%s, shadow %s/%s\n",
-		e.ProdLatency.Quantile(0.5), e.ProdLatency.Quantile(0.99), e.ShadowLatency.Quantile(0.5), e.ShadowLatency.Quantile(0.99))
+		latency(e.ProdLatency, 0.5), latency(e.ProdLatency, 0.99), latency(e.ShadowLatency, 0.5), latency(e.ShadowLatency, 0.99))
 	fmt.Fprintf(&b, "errors: prod %s, shadow %s\n", errorList(e.ProdErrors), errorList(e.ShadowErrors))
 	for _, c := range e.TopCategories(0) {
 		fmt.Fprintf(&b, "category %s: %s pairs; example %s: %s: prod %s, shadow %s\n",

@@ -315,3 +315,16 @@ print(json.dumps(out))
 	}
 	return out
 }
+
+// TestEndpointSummaryShowsNothingMeasuredAsSuch: an endpoint without a
+// single pair said "0 match (0.0000)" and "latency p50/p99: prod 0s/0s" in
+// its JUnit system-out, read as a measured match rate and latency.
+func TestEndpointSummaryShowsNothingMeasuredAsSuch(t *testing.T) {
+	e := observe.NewResults([]framework.Endpoint{{Name: "get-user"}}).Endpoint("get-user")
+	got := EndpointSummary(e)
+	for _, want := range []string{"0 pairs, 0 match (-)", "latency p50/p99: prod -/-, shadow -/-"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+}
