@@ -294,7 +294,9 @@ func (r *Redactor) BodyOf(header http.Header, body []byte) (out []byte, decoded 
 		}
 		return out, decoded, nil
 	case strings.HasSuffix(media, "json") || strings.HasSuffix(media, "+json") || media == "application/json-seq" ||
-		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[' || trimmed[0] == 0x1e) || bytes.HasPrefix(body, []byte("\xef\xbb\xbf")):
+		!csvMedia(media) && (len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[' || trimmed[0] == 0x1e) || bytes.HasPrefix(body, []byte("\xef\xbb\xbf"))):
+		// A table (text/csv) is read as one whatever its first bytes: Excel
+		// writes a BOM before the header, and a header may start with "[".
 		// A JSON text sequence (RFC 7464: records after 0x1E) is several
 		// documents: withheld below, as JSON Lines are, never shown as text.
 		out, err := r.document(body)
