@@ -447,6 +447,18 @@ type ticket struct {
 // counts it as proxied; it returns nil, after counting why, when the
 // request will not be mirrored whatever its body.
 func (s *Shadow) begin(req *framework.Request) *ticket {
+	t := s.match(req)
+	if t.endpoint < 0 {
+		return nil
+	}
+	// Small enough to be inlined: the ticket of a handler that does not
+	// keep it stays on its stack.
+	return &t
+}
+
+// match is begin's selection and counting: the request's endpoint in the
+// config in force, -1 when no endpoint covers it.
+func (s *Shadow) match(req *framework.Request) ticket {
 	c := s.config.Load()
 	i := c.sel.Match(req)
 	if i < 0 {
@@ -460,10 +472,10 @@ func (s *Shadow) begin(req *framework.Request) *ticket {
 		s.results.AddUnmatched(label)
 		s.metrics.proxied.WithLabelValues(UnmatchedEndpoint).Inc()
 		s.metrics.unmatched.WithLabelValues(label).Inc()
-		return nil
+		return ticket{config: c, endpoint: -1}
 	}
 	c.series[i].proxied.Inc()
-	return &ticket{config: c, endpoint: i, name: c.plan.Endpoints[i].Name}
+	return ticket{config: c, endpoint: i, name: c.plan.Endpoints[i].Name}
 }
 
 // copies reports whether an exchange's bodies are copied while prod
