@@ -69,6 +69,11 @@ func (o *feedOptions) apply(plan *framework.Plan, log io.Writer) (runner.FeedOpt
 		}
 		m.Speed = speed
 	}
+	if o.mode == "sampled" && o.rate == 0 && m.Rate == 1 && m.Ramp == nil {
+		// The spec form (mode: "sampled" without rate) is refused; the
+		// flag form sampled everything without a word.
+		return opt, fmt.Errorf("--mode sampled needs a rate: add --rate (0.1 sends a tenth), or set mirror.rate")
+	}
 	if o.rate != 0 && m.Mode != "sampled" && m.Ramp == nil {
 		// Ignoring it would send every request where the job asked for
 		// a fraction: ten times the load on prod for --rate 0.1.

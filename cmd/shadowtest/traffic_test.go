@@ -95,6 +95,7 @@ func TestFeedFlags(t *testing.T) {
 		{[]string{"--rate", "0.1"}, "--rate 0.1 applies to the sampled mode, and the mode is full: add --mode sampled", nil,
 			"a rate in the full mode was ignored: every request sent where the job asked for a tenth"},
 		{[]string{"--mode", "replay", "--rate", "0.5"}, "the mode is replay", nil, "nor does the replay mode sample"},
+		{[]string{"--mode", "sampled"}, "--mode sampled needs a rate", nil, "the flag sampled everything where the spec form is refused"},
 	}
 	for _, tt := range tests {
 		fs := newFlagSet("run", "", "", io.Discard, io.Discard)
