@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -220,6 +221,9 @@ func Declare(cfg Config) *Declared {
 				if err := d.ReplayErr(); err != nil {
 					ginkgo.Fail(err.Error())
 				}
+				if why := nothingCompared(cfg.Results); why != "" {
+					ginkgo.Fail(why)
+				}
 			})
 		})
 	})
@@ -281,6 +285,36 @@ func skipWithheld(agg *observe.Endpoint) {
 	}
 	_, why := agg.Withheld()
 	ginkgo.Skip("skipped: " + why)
+}
+
+// nothingCompared says why a run that compared no pair at all gates
+// nothing, when endpoints had every request withheld by a policy (their
+// thresholds are skipped, each rightly): the run passed with exit 0 on
+// zero pairs, as with `--mode sampled --rate 0.000001` or a spec of
+// writes under writes: skip. "" when a pair was compared, or when no
+// request was withheld (the endpoints then fail as insufficient traffic).
+func nothingCompared(results *observe.Results) string {
+	if results == nil {
+		return ""
+	}
+	var withheld []string
+	for _, e := range results.Endpoints {
+		if e.Pairs > 0 {
+			return ""
+		}
+		if e.OnlyWithheld() {
+			_, why := e.Withheld()
+			withheld = append(withheld, e.Name+": "+why)
+		}
+	}
+	if len(withheld) == 0 {
+		return ""
+	}
+	if len(withheld) > 3 {
+		withheld = append(withheld[:3:3], fmt.Sprintf("and %d more", len(withheld)-3))
+	}
+	return "no pair was compared in the whole run, so it gates nothing: every request was withheld by a policy (" +
+		strings.Join(withheld, "; ") + "); send some (another mode or rate, writes: isolated or dry-run)"
 }
 
 // MatchRateName is the test case name of an endpoint's match-rate threshold.

@@ -105,3 +105,47 @@ func TestWithheldTrafficIsSkippedNotFailed(t *testing.T) {
 		t.Error("the run passed although two endpoints had no traffic that the spec did not withhold")
 	}
 }
+
+// TestARunThatComparedNothingGatesNothing: when every endpoint had all its
+// requests withheld by a policy (each endpoint's thresholds rightly
+// skipped), the run passed with zero pairs compared in the whole run, as
+// with `run --mode sampled --rate 0.000001` or a spec of writes under
+// writes: skip. The run's own test case fails saying so; one compared pair
+// anywhere is enough for it to pass.
+func TestARunThatComparedNothingGatesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		compared bool
+	}{{"nothing compared", false}, {"one pair compared", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &framework.Plan{Endpoints: []framework.Endpoint{
+				{Name: "create-user", Method: "POST", Path: "/users", Thresholds: framework.Thresholds{MatchRate: 0.9, MinSamples: 1}},
+				{Name: "get-user", Method: "GET", Path: "/users/{id}", Thresholds: framework.Thresholds{MatchRate: 0.9, MinSamples: 1}},
+			}}
+			results := observe.NewResults(p.Endpoints)
+			outcome := mustRun(t, Config{Plan: p, Results: results, NoColor: true, Replay: func(context.Context) error {
+				results.AddSkipped("create-user")
+				results.AddFiltered("get-user", "sampled out")
+				if tc.compared {
+					results.Add(pair("get-user", 0), nil)
+				}
+				return nil
+			}})
+			var run *framework.Verdict
+			for _, v := range Verdicts(outcome.Report) {
+				if v.Endpoint == RunGroup {
+					run = &v
+				}
+			}
+			switch {
+			case run == nil:
+				t.Fatal("no run test case")
+			case !tc.compared && (outcome.Passed || run.Passed() || !strings.Contains(run.Message, "no pair was compared in the whole run") ||
+				!strings.Contains(run.Message, "create-user: 1 request not sent under writes: skip")):
+				t.Errorf("nothing compared: passed %v, run case %+v, want it failed saying nothing was compared and why", outcome.Passed, *run)
+			case tc.compared && !run.Passed():
+				t.Errorf("one pair compared: run case %+v, want it passed", *run)
+			}
+		})
+	}
+}
