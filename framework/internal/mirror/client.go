@@ -332,13 +332,23 @@ func (c *Client) build(ctx context.Context, req *framework.Request) (*retryableh
 	if err != nil {
 		return nil, err
 	}
+	n := 0
+	for _, values := range req.Header {
+		n += len(values)
+	}
+	copied := make([]string, 0, n) // one array for every header's values, as Header.Clone
 	for name, values := range req.Header {
 		key := http.CanonicalHeaderKey(name)
 		switch key {
 		case "Host", "Content-Length", "Connection", "Transfer-Encoding", "Accept-Encoding":
 			continue
 		}
-		httpReq.Header[key] = append([]string(nil), values...)
+		if len(values) == 0 {
+			httpReq.Header[key] = nil
+			continue
+		}
+		copied = append(copied, values...)
+		httpReq.Header[key] = copied[len(copied)-len(values) : len(copied) : len(copied)]
 	}
 	c.removeHeaders(httpReq.Header)
 	httpReq.Host = c.host(req)
