@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -499,5 +501,33 @@ func TestAnswerHeadersAreBoundedByTheBodyCap(t *testing.T) {
 			size += len(name) + len(strings.Join(values, ""))
 		}
 		t.Errorf("4 MiB of headers under a 16 KiB body cap: an answer with %d KiB of headers, want a failed answer", size>>10)
+	}
+}
+
+// TestDoCopiesEveryHeaderValue: the copy sends each recorded header with
+// all its values in order (the values of every header share one array),
+// the target's own headers replace the recorded ones, and the recorded
+// request is left as it was.
+func TestDoCopiesEveryHeaderValue(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+	}))
+	defer srv.Close()
+	tg := target(srv.URL)
+	tg.Headers = map[string]string{"X-Replaced": "target"}
+	c := NewClient(tg, "", 1, 0)
+	recorded := http.Header{"X-Multi": {"a", "b", "c"}, "x-lower": {"d"}, "X-Replaced": {"recorded", "twice"}, "Cookie": {"k=v", "k2=v2"}}
+	before := recorded.Clone()
+	if resp := c.Do(context.Background(), &framework.Request{Method: "GET", URL: "/", Header: recorded}); resp.Err != nil {
+		t.Fatal(resp.Err)
+	}
+	for name, want := range map[string][]string{"X-Multi": {"a", "b", "c"}, "X-Lower": {"d"}, "X-Replaced": {"target"}, "Cookie": {"k=v", "k2=v2"}} {
+		if !slices.Equal(got[name], want) {
+			t.Errorf("%s = %q, want %q", name, got[name], want)
+		}
+	}
+	if !reflect.DeepEqual(recorded, before) {
+		t.Errorf("the recorded request's header changed: %v, was %v", recorded, before)
 	}
 }
