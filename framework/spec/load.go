@@ -176,7 +176,9 @@ func targetURLProblem(raw string) string {
 		return "a target URL takes no fragment (#...)"
 	case u.Hostname() == "":
 		return "the URL has no host name"
-	case strings.ContainsAny(u.Path, " \t\r\n"):
+	case strings.ContainsAny(raw, " \t\r\n"):
+		// As written: an escaped space (/my%20app) is a path like any
+		// other, joined to each request's path as text.
 		return "the URL's path holds white space"
 	}
 	if port := u.Port(); port != "" {

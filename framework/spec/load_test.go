@@ -157,6 +157,13 @@ func TestTargetOverrides(t *testing.T) {
 		spec:    "nopackage",
 		targets: map[string]string{"prod": "http://a:1", "shadow": "http://b:2"},
 		prod:    "http://a:1", shadow: "http://b:2",
+	}, {
+		// An escaped space in the path prefix was refused as white space
+		// (redteam9): each request's path is joined to it as text.
+		reason:  "a path prefix with an escaped space",
+		spec:    "full",
+		targets: map[string]string{"shadow": "http://10.0.0.2:8080/my%20app"},
+		prod:    "http://127.0.0.1:9001", shadow: "http://10.0.0.2:8080/my%20app",
 	}}
 	for _, tt := range tests {
 		plan := loadGood(t, tt.spec, Options{Targets: tt.targets})
@@ -182,6 +189,7 @@ func TestBadTargetOverrides(t *testing.T) {
 		{map[string]string{"shadow": "http://10.0.0.6:8080/v2#top"}, `targets.shadow.url: invalid -t shadow="http://10.0.0.6:8080/v2?…": a target URL takes no fragment (#...)`},
 		{map[string]string{"shadow": "http://:8080"}, `targets.shadow.url: invalid -t shadow="http://:8080": the URL has no host name`},
 		{map[string]string{"prod": "http://10.0.0.5:80800"}, `targets.prod.url: invalid -t prod="http://10.0.0.5:80800": port 80800 is not a TCP port (1 to 65535)`},
+		{map[string]string{"prod": "http://10.0.0.5:8080/my app"}, `targets.prod.url: invalid -t prod="http://10.0.0.5:8080/my app": the URL's path holds white space`},
 	}
 	for _, tt := range tests {
 		_, err := Load(filepath.Join("testdata", "good", "tag"), Options{Targets: tt.targets})

@@ -135,22 +135,30 @@ func regexpMessage(err error) string {
 	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
 }
 
-// emptyMatchSamples are one-character values a mask is tried on: a mask
-// whose first match in one of them is empty matches between characters.
+// emptyMatchSamples are the characters of the values a mask is tried on:
+// a mask with empty matches at two places of one of them matches between
+// characters.
 var emptyMatchSamples = []string{"x", "0", " ", "/", "-", "\t", "é"}
 
-// matchesNothing reports whether a mask's first match in some short value
-// is the empty string ("", "[0-9]*", "x?", "[^/]*" in "/"): replacing empty
-// matches inserts the placeholder at every position, which compares alike
-// on both sides but multiplies the memory and time of every comparison. A
-// mask that can match an empty value but takes whole values (".*") is
-// fine.
+// matchesNothing reports whether a mask matches the empty string at more
+// than one place of a short value ("", "[0-9]*", "x?", "[^/]*" in "///"):
+// replacing empty matches inserts the placeholder at every position, which
+// compares alike on both sides but multiplies the memory and time of every
+// comparison. A mask that can match an empty value but takes whole values
+// (".*"), or an empty match held to one place by an anchor ("^[0-9]*",
+// "\\s*$": one placeholder a value), is fine.
 func matchesNothing(re *regexp.Regexp) bool {
 	if !re.MatchString("") {
 		return false
 	}
 	for _, sample := range emptyMatchSamples {
-		if loc := re.FindStringIndex(sample); loc != nil && loc[0] == loc[1] {
+		empty := 0
+		for _, loc := range re.FindAllStringIndex(strings.Repeat(sample, 3), -1) {
+			if loc[0] == loc[1] {
+				empty++
+			}
+		}
+		if empty > 1 {
 			return true
 		}
 	}
