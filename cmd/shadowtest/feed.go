@@ -74,9 +74,10 @@ func (o *feedOptions) apply(plan *framework.Plan, log io.Writer) (runner.FeedOpt
 		// flag form sampled everything without a word.
 		return opt, fmt.Errorf("--mode sampled needs a rate: add --rate (0.1 sends a tenth), or set mirror.rate")
 	}
-	if o.rate != 0 && m.Mode != "sampled" && m.Ramp == nil {
+	if o.rate != 0 && o.rate != 1 && m.Mode != "sampled" && m.Ramp == nil {
 		// Ignoring it would send every request where the job asked for
-		// a fraction: ten times the load on prod for --rate 0.1.
+		// a fraction: ten times the load on prod for --rate 0.1. A rate
+		// of 1 asks for every request, as every other mode sends them.
 		return opt, fmt.Errorf("--rate %v applies to the sampled mode, and the mode is %s: add --mode sampled (or set mirror.mode)", o.rate, m.Mode)
 	}
 	if m.Mode == "selective" && len(m.Endpoints) == 0 {

@@ -96,6 +96,9 @@ func TestFeedFlags(t *testing.T) {
 			"a rate in the full mode was ignored: every request sent where the job asked for a tenth"},
 		{[]string{"--mode", "replay", "--rate", "0.5"}, "the mode is replay", nil, "nor does the replay mode sample"},
 		{[]string{"--mode", "sampled"}, "--mode sampled needs a rate", nil, "the flag sampled everything where the spec form is refused"},
+		// A job passing --rate "${RATE:-1}" to every spec was refused on a
+		// full-mode one (redteam9): a rate of 1 is what full sends.
+		{[]string{"--rate", "1"}, "", func(p *framework.Plan, o runner.FeedOptions) bool { return p.Mirror.Mode == "full" }, "--rate 1 in the full mode"},
 	}
 	for _, tt := range tests {
 		fs := newFlagSet("run", "", "", io.Discard, io.Discard)
