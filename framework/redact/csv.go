@@ -14,7 +14,8 @@ import (
 // Everything else is kept byte for byte. A text/csv, application/csv or
 // text/tab-separated-values body is read as a table whatever its shape;
 // other text (text/plain, no Content-Type) only when every record has as
-// many fields as its header, two or more: a table, not prose with commas.
+// many fields as its header, two or more, and a secret column's header
+// reads as a name (csvLabel): a table, not prose or a log with commas.
 // The body is read once, left to right.
 
 // csvField is where one field of a record stands: body[from:to] is its
@@ -69,7 +70,7 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 					name = strings.ReplaceAll(name, `""`, `"`)
 				}
 				name = strings.TrimSpace(name)
-				columns[i] = len(name) <= maxLabel && name != "" && r.IsSensitiveHeader(name)
+				columns[i] = len(name) <= maxLabel && name != "" && (!strict || csvLabel(name)) && r.IsSensitiveHeader(name)
 				secret = secret || columns[i]
 			}
 			if !secret {
@@ -102,6 +103,15 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 		copied = f.to
 	}
 	return append(out, body[copied:]...), true
+}
+
+// csvLabel reports whether a header cell of plain text reads as a column
+// name: two words at most, without ":" or "=". Log lines and prose with
+// as many commas on every line ("session store: ok, 3ms", "ERROR auth
+// failed, retrying") are not a table: masking their first field would
+// change what a recording holds ("cache: down" lost in a replay).
+func csvLabel(name string) bool {
+	return !strings.ContainsAny(name, ":=") && len(strings.Fields(name)) <= 2
 }
 
 // csvRecord reads the record that starts at body[at], appending its

@@ -31,6 +31,9 @@ func TestPercentEncodedKnownSecretsMasked(t *testing.T) {
 		{"a path segment", "/cb/" + percentAll(secret) + "/x", "/cb/[REDACTED]/x"},
 		{"a query value", "/cb?next=" + half + "&page=2", "/cb?next=[REDACTED]&page=2"},
 		{"with a bad escape and a plus", "/cb?n=%zz+" + percentAll(secret), "/cb?n=[REDACTED]"},
+		// Escaped twice (a callback URL in another URL's query) was shown
+		// as written (redteam9).
+		{"escaped twice", "/login?next=" + strings.ReplaceAll(percentAll(secret), "%", "%25"), "/login?next=[REDACTED]"},
 		{"other escapes", "/search?q=%E2%9C%93+ok%20go", ""},
 	} {
 		want := tc.want

@@ -874,7 +874,17 @@ func (r *Redactor) percentKnown(s string) string {
 			escaped = escaped || s[i] == '%'
 			i++
 		}
-		if !escaped || !r.knownIn(percentDecode(s[start:i])) {
+		if !escaped {
+			continue
+		}
+		decoded := percentDecode(s[start:i])
+		known := r.knownIn(decoded)
+		if !known && strings.IndexByte(decoded, '%') >= 0 {
+			// Escaped twice: a URL carried in another URL's query
+			// (%2541 for %41, for A).
+			known = r.knownIn(percentDecode(decoded))
+		}
+		if !known {
 			continue
 		}
 		b.WriteString(s[copied:start])
