@@ -115,6 +115,14 @@ func (c *Comparator) compareJSON(diffs []framework.Diff, prodBody, shadowBody []
 			w.only = c.errorsBy
 		}
 		w.compare(0, 0)
+		if errorPair && !w.onlySeen && len(w.diffs) == len(diffs) && w.more == 0 {
+			// Neither answer has the errors.by field (nor differs on the
+			// way to it): there is nothing to compare by, and a typo in its
+			// path ($.eror.code) made every error pair match whatever the
+			// bodies. Compared whole.
+			w = walker{c: c, prod: prodTape, shad: shadowTape, diffs: diffs, loc: w.loc[:0]}
+			w.compare(0, 0)
+		}
 		*more += w.more
 		return w.diffs, true
 	case prodErr != nil && shadowErr != nil:

@@ -147,6 +147,16 @@ func TestCompareErrorsBy(t *testing.T) {
 			prod:   response(503, "upstream down"),
 			shadow: response(503, "service unavailable"),
 			reason: "a non-JSON error body has no error type: the status is all that counts"},
+		{name: "field in neither answer", rules: framework.Rules{ErrorsBy: "$.eror.code"},
+			prod:   errJSON(404, `{"error":{"code":"not_found"},"user":null}`),
+			shadow: errJSON(404, `{"error":{"code":"internal"},"user":{"id":7}}`),
+			want: []framework.Diff{d(kValue, "$.error.code", `"not_found"`, `"internal"`),
+				d(kType, "$.user", "null", `{"id":7}`)},
+			reason: "a path neither answer has (a typo) leaves nothing to compare by: the pair is compared whole, not matched whatever the bodies"},
+		{name: "field in neither answer, bodies alike", rules: rules,
+			prod:   errJSON(502, `{"message":"Bad Gateway"}`),
+			shadow: errJSON(502, `{"message":"Bad Gateway"}`),
+			reason: "a gateway's error without the field still matches when the bodies do"},
 	})
 }
 

@@ -21,6 +21,9 @@ type walker struct {
 	// only, when set, restricts the comparison to the subtree at this path
 	// (errors.by): everything else is skipped.
 	only *fieldpath.Path
+	// onlySeen is set once a location the only path matches was met, on
+	// either side.
+	onlySeen bool
 	// quiet stops at the first difference without recording it: used to
 	// test whether two array elements are equal.
 	quiet, differs bool
@@ -216,6 +219,9 @@ func elements(n int) string {
 // ignored reports whether the location is skipped: an ignore path matches
 // it, or errors.by restricts the comparison to another subtree.
 func (w *walker) ignored() bool {
+	if w.only != nil && !w.onlySeen && w.only.Matches(w.loc) {
+		w.onlySeen = true
+	}
 	if w.only != nil && !w.only.MayContain(w.loc) && !w.insideOnly() {
 		return true
 	}
