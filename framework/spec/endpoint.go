@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +61,7 @@ func (d *decoder) endpoints() []framework.Endpoint {
 		}
 		return 0
 	})
+	d.shadowedEndpoints(endpoints)
 	if len(endpoints) == 0 && len(d.problems) == 0 {
 		pos := d.pos(cue.Str("endpoints"))
 		if pos.File == "" {
@@ -69,6 +71,36 @@ func (d *decoder) endpoints() []framework.Endpoint {
 			`no endpoints: declare at least one, for example endpoints: "get-user": {method: "GET", path: "/users/{id}"}`)
 	}
 	return endpoints
+}
+
+// pathParam is a {name} segment of a path template; its name does not
+// change what the template matches.
+var pathParam = regexp.MustCompile(`\{[^}/]*\}`)
+
+// shadowedEndpoints reports an HTTP endpoint that can never get a request:
+// an earlier one (files in name order, then source order) has the same
+// method and path template, parameter names aside, and no match predicate,
+// and a request goes to the first endpoint that matches. Two files
+// declaring one endpoint under two names passed vet, and the second failed
+// every run as insufficient traffic.
+func (d *decoder) shadowedEndpoints(endpoints []framework.Endpoint) {
+	first := map[string]*framework.Endpoint{}
+	for i := range endpoints {
+		e := &endpoints[i]
+		if e.GRPC != "" || e.Path == "" {
+			continue
+		}
+		key := e.Method + " " + pathParam.ReplaceAllString(e.Path, "{}")
+		if earlier, ok := first[key]; ok {
+			d.report([]cue.Selector{cue.Str("endpoints"), cue.Str(e.Name)}, e.Pos,
+				"endpoint %s never gets a request: %s (%s) comes first with the same method and path and no match predicate; "+
+					"give one of them a match predicate, or keep one", strconv.Quote(e.Name), strconv.Quote(earlier.Name), earlier.Pos)
+			continue
+		}
+		if len(e.Query) == 0 && len(e.Header) == 0 {
+			first[key] = e
+		}
+	}
 }
 
 func (d *decoder) endpoint(name cue.Selector, raw, defaults rawRules) framework.Endpoint {
