@@ -28,9 +28,10 @@ import (
 // ({"headers": [["Authorization","Bearer ..."],["Accept","*/*"]]}, fetch's
 // and Python's header lists, a header with its values
 // ["Set-Cookie","a=...","b=..."]). A whole document that is an array of
-// two strings, the first naming a secret, is a pair when the second is not
-// a name as well (["Authorization","Bearer ..."], not ["password","email"],
-// a list of names; see listedName).
+// two strings or more, the first naming a secret, is a pair when none of
+// the others is a name as well (["Authorization","Bearer ..."],
+// ["Cookie","a=...","b=..."]; not ["password","email"], a list of names;
+// see listedName).
 
 // secretTuple reports whether t is a pair written as a tuple: two
 // elements or more, the first a string naming a secret.
@@ -43,13 +44,15 @@ func (r *Redactor) secretTuple(t []any) bool {
 }
 
 // loneTuple reports whether t, a whole document, is a pair written as a
-// tuple: two strings, the first naming a secret, the second not a name.
+// tuple: two strings or more, the first naming a secret, none of the
+// others a name.
 func (r *Redactor) loneTuple(t []any) bool {
-	if len(t) != 2 {
-		return false
+	for _, v := range t[min(1, len(t)):] {
+		if value, ok := v.(string); !ok || listedName(value) {
+			return false
+		}
 	}
-	value, ok := t[1].(string)
-	return ok && !listedName(value) && r.secretTuple(t)
+	return r.secretTuple(t)
 }
 
 // listedName reports whether s reads as a name in a list of names
@@ -187,7 +190,7 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 				}
 			}
 		}
-		tuple := strings.Contains(d.Path, "][") || strings.HasPrefix(d.Path, "$[1]")
+		tuple := strings.Contains(d.Path, "][") || strings.HasPrefix(d.Path, "$[") && !strings.HasPrefix(d.Path, "$[0]")
 		if !strings.HasPrefix(d.Path, "$") || !valueMember(d.Path) && !tuple {
 			continue
 		}
@@ -195,9 +198,9 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 		if !ok {
 			continue
 		}
-		if len(loc) == 1 && loc[0].IsIndex && loc[0].Label == "" && loc[0].Index == 1 {
-			// The second element of a document that is an array: a lone
-			// tuple when it is one (["Authorization","Bearer ..."]).
+		if len(loc) == 1 && loc[0].IsIndex && loc[0].Label == "" && loc[0].Index >= 1 {
+			// An element after the first of a document that is an array:
+			// a lone tuple when it is one (["Authorization","Bearer ..."]).
 			candidates = append(candidates, candidate{i, nil})
 		}
 		for k := len(loc) - 1; k >= 1; k-- {
@@ -244,12 +247,18 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 			continue
 		}
 		for _, v := range [2]string{d.Prod, d.Shadow} {
-			if d.Path == "$[1]" && listedName(renderedString(v)) {
+			if wholeElement(d.Path) && listedName(renderedString(v)) {
 				continue // a list of names, not a lone tuple: never learned
 			}
 			r.learnRendered(v)
 		}
 	}
+}
+
+// wholeElement reports whether a difference's path is an element of a
+// document that is an array ($[1]).
+func wholeElement(path string) bool {
+	return strings.HasPrefix(path, "$[") && strings.IndexByte(path[2:], '[') < 0 && strings.IndexByte(path, ']') == len(path)-1
 }
 
 // maxLearnedBody bounds the text bodies LearnDiffs masks to learn from,
@@ -372,24 +381,31 @@ func (r *Redactor) labelsSecret(dec *jsontext.Decoder) bool {
 
 // tupleSecret reads the elements of the array dec has just opened, up to
 // its end, and reports whether it is a pair written as a tuple (see
-// secretTuple; of two elements exactly when it is the whole document, see
-// loneTuple).
+// secretTuple; loneTuple when it is the whole document).
 func (r *Redactor) tupleSecret(dec *jsontext.Decoder, whole bool) bool {
-	secret, n := false, 0
+	secret, values, n := false, true, 0
 	for dec.PeekKind() != ']' {
-		if n == 0 && dec.PeekKind() == '"' {
-			name, err := dec.ReadToken()
+		switch {
+		case dec.PeekKind() == '"' && (n == 0 || whole):
+			tok, err := dec.ReadToken()
 			if err != nil {
 				return false
 			}
-			secret = r.secretLabel(name.String())
-		} else if dec.SkipValue() != nil {
-			return false
+			if n == 0 {
+				secret = r.secretLabel(tok.String())
+			} else {
+				values = values && !listedName(tok.String())
+			}
+		default:
+			values = values && n == 0
+			if dec.SkipValue() != nil {
+				return false
+			}
 		}
 		n++
 	}
 	dec.ReadToken() // the array's end
-	return secret && (n == 2 || n > 2 && !whole)
+	return secret && n >= 2 && (values || !whole)
 }
 
 // renderedString returns a difference's rendered value as a string: a

@@ -744,8 +744,10 @@ func (r *Redactor) walk(v any, loc []fieldpath.Step) (any, bool) {
 				t[i], changed = Mask, true
 			}
 		} else if len(loc) == 0 && r.loneTuple(t) {
-			r.learnPair(t[1].(string)) // ["Authorization","Bearer ..."], the whole document
-			t[1], changed = Mask, true
+			for i := 1; i < len(t); i++ { // ["Authorization","Bearer ..."], ["Cookie","a=...","b=..."]: the whole document
+				r.learnPair(t[i].(string))
+				t[i], changed = Mask, true
+			}
 		}
 		for i, child := range t {
 			if nv, c := r.walk(child, append(loc, r.elementStep(i, child))); c {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/shadowtest/shadowtest/framework"
 )
 
 // TestTableSecretColumnsMasked: a CSV or TSV body with a column named like
@@ -81,6 +83,10 @@ func TestTuplesOfAnyLengthMasked(t *testing.T) {
 		{"a lone list of names", `["password","email"]`, ``},
 		{"a lone list of longer names", `["token","read:user"]`, ``},
 		{"a list of three names", `["password","email","name"]`, ``},
+		// A whole document that is a header with two values was kept whole
+		// (redteam9): only tuples of two were read as lone.
+		{"a lone tuple of a header with two values", `["Cookie","sid=` + secret + `","theme=dark"]`, `["Cookie","[REDACTED]","[REDACTED]"]`},
+		{"a list of names with other words", `["token","tokenizer","token bucket"]`, ``},
 		{"a tuple under a member is not lone", `{"fields":["password","password_confirmation"]}`, ``},
 	} {
 		r, sc := build(t)
@@ -95,5 +101,14 @@ func TestTuplesOfAnyLengthMasked(t *testing.T) {
 		if tc.want != "" && strings.Contains(sc.String("echo "+secret), secret) {
 			t.Errorf("%s: the value was not learned", tc.reason)
 		}
+	}
+	// A difference at a lone tuple's third element: the body says it is
+	// a pair's value.
+	r, sc := build(t)
+	prod, shadow := `["Cookie","a=Zk91prodvalue","b=Zk92prodvalue"]`, `["Cookie","a=Zk91prodvalue","b=Zk93shadowvalue"]`
+	pair := &framework.Pair{Prod: framework.Response{Status: 200, Body: []byte(prod)}, Shadow: framework.Response{Status: 200, Body: []byte(shadow)}}
+	r.LearnDiffs(pair, []framework.Diff{{Path: "$[2]", Prod: `"b=Zk92prodvalue"`, Shadow: `"b=Zk93shadowvalue"`}})
+	if got := sc.String("Zk92prodvalue Zk93shadowvalue"); got != "[REDACTED] [REDACTED]" {
+		t.Errorf("after LearnDiffs at $[2]: %q", got)
 	}
 }
