@@ -3,6 +3,7 @@
 package live
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/internal/mirror"
 	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
@@ -153,6 +156,57 @@ func BenchmarkProdClient(b *testing.B) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkShadowClient measures one GET to the shadow, one at a time,
+// through the shadow's client (mirror.Client: retryablehttp, net/http's
+// Client and Transport, the attempt's timeout) and through the bare
+// transports under it: the difference between "mirror" and "net/http"
+// is the layers around the Transport, between "net/http" and "fast"
+// what net/http's write and read goroutines cost a copy (go test
+// ./framework/live -run '^$' -bench ShadowClient -benchmem). The shadow,
+// in this process too, is the same in every arm.
+func BenchmarkShadowClient(b *testing.B) {
+	shadow := httptest.NewServer(item("12.5"))
+	defer shadow.Close()
+	std := &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}
+	roundTrip := func(rt http.RoundTripper) func(b *testing.B) {
+		return func(b *testing.B) {
+			req, _ := http.NewRequest("GET", shadow.URL+"/items/1", nil)
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	plan := testPlan(shadow.URL, shadow.URL)
+	client := mirror.NewClient(plan.Shadow, "", 4, plan.Mirror.MaxBodyBytes)
+	client.SetRetryPolicy(mirror.ShadowRetryPolicy)
+	copyOf := &framework.Request{Method: "GET", URL: "/items/1", Header: http.Header{"Accept": {"application/json"}, "User-Agent": {"bench"}}}
+	arms := []struct {
+		name string
+		send func(b *testing.B)
+	}{
+		{"mirror", func(b *testing.B) {
+			if resp := client.Do(context.Background(), copyOf); resp.Err != nil {
+				b.Fatal(resp.Err)
+			}
+		}},
+		{"net-http", roundTrip(std)},
+		{"fast", roundTrip(newFastTransport(std, &net.Dialer{}, time.Minute))},
+	}
+	for _, arm := range arms {
+		b.Run(arm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			start := cpuTime()
+			for b.Loop() {
+				arm.send(b)
 			}
 			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 		})
