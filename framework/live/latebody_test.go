@@ -1,10 +1,12 @@
 package live
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/observe"
 )
 
@@ -224,6 +227,56 @@ func TestEarlyAnswerIsNeverCut(t *testing.T) {
 			if want := fmt.Sprintf("%d <nil>", size); s.Status != http.StatusOK || s.Body != want || s.Err {
 				t.Errorf("%s: a %d-byte body, prod streaming its answer: %d %q (cut: %v), want %q", name, size, s.Status, s.Body, s.Err, want)
 			}
+		}
+	}
+}
+
+// TestEarlyAnswerCloseIsTheProxys: the Connection: close the proxy adds
+// to an answer that starts before the request body has ended reaches the
+// client, and is neither recorded nor compared as prod's. Prod streams:
+// its header first, its last chunk once it has read the whole body, which
+// the client sends in two parts.
+func TestEarlyAnswerCloseIsTheProxys(t *testing.T) {
+	prod := newConnProd(t, func(c net.Conn, br *bufio.Reader) {
+		req, err := readHead(br)
+		if err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+		n, _ := io.Copy(io.Discard, req.Body)
+		fmt.Fprintf(c, "%x\r\n%d\r\n0\r\n\r\n", len(fmt.Sprint(n)), n)
+	})
+	for _, name := range ProdClients {
+		recorded := make(chan http.Header, 4)
+		plan := testPlan(prod.URL(), closedURL(t))
+		_, front := session(t, plan, Options{ProdClient: name, Record: func(ex *framework.Exchange) {
+			if ex.Recorded != nil {
+				recorded <- ex.Recorded.Header
+			}
+		}})
+		body, w := io.Pipe()
+		go func() {
+			w.Write(make([]byte, 64<<10))
+			time.Sleep(300 * time.Millisecond) // prod's header is out by now
+			w.Write(make([]byte, 64<<10))
+			w.Close()
+		}()
+		resp, err := newClient().Post(front.URL+"/items", "application/octet-stream", body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(got) != "131072" || err != nil || !resp.Close {
+			t.Errorf("%s: the client saw %d %q (%v), Connection: close %v; want prod's answer and Connection: close", name, resp.StatusCode, got, err, resp.Close)
+		}
+		select {
+		case h := <-recorded:
+			if _, ok := h["Connection"]; ok || h.Get("Content-Type") != "text/plain" {
+				t.Errorf("%s: prod's answer recorded with header %v", name, h)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("%s: the exchange was not recorded", name)
 		}
 	}
 }
