@@ -117,6 +117,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if t != nil {
 			p.shadow.pass(t, start, req)
 		}
+		st.endUnreadBody(w)
 		return
 	}
 	x := &copied{state: exchangeState{answer: w.Header()}}
@@ -138,6 +139,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.prod = rec.response(st.err, st.latency())
 	p.shadow.finish(t, start, req, body, rec, &x.prod)
 	p.shadow.metrics.added.Observe(total.Seconds())
+	st.endUnreadBody(w)
 }
 
 // copied is the prod path's state of a request whose copy is kept, in one
@@ -200,6 +202,7 @@ type exchangeState struct {
 	roundTripDone bool
 	answer        http.Header // the client's answer header (noSniff)
 	body          *endedBody  // the request body prod's transport reads, nil without one
+	closing       bool        // closeOnUnreadBody told the client Connection: close
 }
 
 // modifyProdAnswer is the reverse proxy's ModifyResponse.
@@ -231,6 +234,23 @@ func closeOnUnreadBody(resp *http.Response) {
 		return
 	}
 	st.answer.Set("Connection", "close")
+	st.closing = true
+}
+
+// endUnreadBody ends a request body closeOnUnreadBody left to the
+// transport, once prod's answer is with the client: closed here, net/http's
+// server reads up to 256 KiB more of it, or notes that it stopped early,
+// and then lingers before closing the client's connection, so that a
+// client still sending its body reads the answer instead of a broken
+// pipe. Left to the server, the body is closed after it has aborted the
+// transport's read in progress (a read error, not an early close): the
+// connection closed at once.
+func (st *exchangeState) endUnreadBody(w http.ResponseWriter) {
+	if !st.closing {
+		return
+	}
+	http.NewResponseController(w).Flush()
+	st.body.ReadCloser.Close()
 }
 
 // unsolicitedSwitch refuses a 101 Switching Protocols to another protocol
