@@ -53,8 +53,9 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 		masks   []csvField
 		fields  []csvField
 	)
+	quotes := true
 	for at := start; at < len(body); {
-		fields, at = csvRecord(body, at, sep, fields[:0])
+		fields, at = csvRecord(body, at, sep, fields[:0], &quotes)
 		if len(fields) == 1 && fields[0].from == fields[0].to && !fields[0].quoted {
 			continue // a blank line
 		}
@@ -116,13 +117,17 @@ func csvLabel(name string) bool {
 
 // csvRecord reads the record that starts at body[at], appending its
 // fields to fields, and returns where the next record starts. A record
-// ends at a line break outside quotes: LF, CRLF, or a CR alone. A quoted
-// field that is not closed runs to the end of the body; bytes after a
-// closing quote, up to the next separator, are the field's too.
-func csvRecord(body []byte, at int, sep byte, fields []csvField) ([]csvField, int) {
+// ends at a line break outside quotes: LF, CRLF, or a CR alone. Bytes
+// after a closing quote, up to the next separator, are the field's too.
+// A quote that is never closed (a stray " at the start of a field, which
+// would otherwise take in every record after it, secret columns included)
+// is a byte like any other, and so is every quote after it: *quotes is
+// set to false, and the body is still read once.
+func csvRecord(body []byte, at int, sep byte, fields []csvField, quotes *bool) ([]csvField, int) {
 	for {
 		f := csvField{from: at}
-		if at < len(body) && body[at] == '"' {
+		if *quotes && at < len(body) && body[at] == '"' {
+			open := at
 			f.quoted, f.from = true, at+1
 			at++
 			for at < len(body) {
@@ -138,6 +143,9 @@ func csvRecord(body []byte, at int, sep byte, fields []csvField) ([]csvField, in
 			f.to = at
 			if at < len(body) {
 				at++ // the closing quote
+			} else {
+				*quotes = false
+				f, at = csvField{from: open}, open
 			}
 		}
 		for at < len(body) && body[at] != sep && body[at] != '\n' && body[at] != '\r' {

@@ -42,6 +42,10 @@ func TestTableSecretColumnsMasked(t *testing.T) {
 		// (redteam9).
 		{"Excel's BOM before the header", "text/csv", "\ufeffpassword,user\r\n" + secret + ",ada\r\n", "\ufeffpassword,user\r\n[REDACTED],ada\r\n"},
 		{"a header starting with [", "text/csv", "[id],token\n1," + secret + "\n", "[id],token\n1,[REDACTED]\n"},
+		// A quote never closed took in every record after it, so no
+		// password after a stray " was masked (redteam9).
+		{"a stray quote", "text/csv", "user,password\n\"ada," + secret + "\nbob," + secret + "\n", "user,password\n\"ada,[REDACTED]\nbob,[REDACTED]\n"},
+		{"a stray quote in a TSV", "text/tab-separated-values", "name\tpassword\n\"Bob\t" + secret + "\nann\t" + secret + "\n", "name\tpassword\n\"Bob\t[REDACTED]\nann\t[REDACTED]\n"},
 	} {
 		r, sc := build(t)
 		header := http.Header{}
