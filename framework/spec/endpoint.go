@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -71,6 +72,27 @@ func (d *decoder) endpoints() []framework.Endpoint {
 			`no endpoints: declare at least one, for example endpoints: "get-user": {method: "GET", path: "/users/{id}"}`)
 	}
 	return endpoints
+}
+
+// expressParam is a segment written as other routers write a parameter.
+var expressParam = regexp.MustCompile(`^:[A-Za-z_][A-Za-z0-9_]*$`)
+
+// templateProblem says what in a path template is matched literally though
+// it was surely meant as a parameter or a wildcard ("/users/:id",
+// "/files/*", "/files/{name}.json"): the endpoint would get no request and
+// fail every run as insufficient traffic; "" when nothing is.
+func templateProblem(template string) string {
+	for _, seg := range strings.Split(template, "/") {
+		switch {
+		case expressParam.MatchString(seg):
+			return fmt.Sprintf("segment %q would be matched literally: a parameter is written {%s} (one path segment)", seg, seg[1:])
+		case seg == "*" || seg == "**":
+			return fmt.Sprintf("segment %q would be matched literally: a parameter is written {name} (one path segment); there are no wildcards", seg)
+		case strings.ContainsAny(seg, "{}") && !(len(seg) >= 2 && seg[0] == '{' && seg[len(seg)-1] == '}' && !strings.ContainsAny(seg[1:len(seg)-1], "{}")):
+			return fmt.Sprintf("segment %q would be matched literally: a parameter is a whole segment, {name}", seg)
+		}
+	}
+	return ""
 }
 
 // pathParam is a {name} segment of a path template; its name does not
@@ -199,6 +221,9 @@ func (d *decoder) endpointKind(e *framework.Endpoint, path []cue.Selector, raw r
 	if raw.GRPC == "" {
 		if raw.Path == "" {
 			d.report(at("path"), orPos(d.pos(at("path")...), e.Pos), "required field not set (path for an HTTP endpoint, or grpc for a gRPC one)")
+		}
+		if problem := templateProblem(raw.Path); problem != "" {
+			d.report(at("path"), orPos(d.pos(at("path")...), e.Pos), "%s", problem)
 		}
 		for _, field := range []string{"idempotent", "safe"} {
 			if _, ok := d.declared(cue.MakePath(at(field)...)); ok {
