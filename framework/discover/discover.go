@@ -170,6 +170,12 @@ func Template(rawURL string) string {
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
 		p = selector.TemplateSegment(p)
+		if selector.SegmentProblem(p) != "" {
+			// Recorded as is ("/files/*" from a scanner), the segment
+			// reads as a wildcard or a parameter, which vet refuses in a
+			// template: it becomes one.
+			p = "{param}"
+		}
 		if p != "" && scrub.PathTokens(p) == scrub.Mask {
 			// A credential in the path (a password-reset or magic-link
 			// token) is a parameter: as written, it went into the

@@ -48,6 +48,10 @@ func TestTemplate(t *testing.T) {
 		{"/verify/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl12/again", "/verify/{token}/again", "a JWT"},
 		{"/users/123/keys/AKIA1234567890ABCDEF", "/users/{id}/keys/{token}", "an API key after an id"},
 		{"/docs/getting-started", "/docs/getting-started", "words without digits stay"},
+		{"/files/*", "/files/{param}", "a literal * reads as a wildcard, which vet refuses in a template"},
+		{"/u/:id/x", "/u/{param}/x", "a literal :id reads as an Express parameter"},
+		{"/x/%7Bid%7D.json", "/x/{param}", "a {name} that is not a whole segment"},
+		{"/v1/items:batchGet", "/v1/items:batchGet", "a literal colon inside a segment stays"},
 	}
 	for _, tt := range tests {
 		if got := Template(tt.in); got != tt.want {

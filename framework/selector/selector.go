@@ -7,8 +7,10 @@
 package selector
 
 import (
+	"fmt"
 	"net/url"
 	pathpkg "path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -171,6 +173,26 @@ func Template(rawURL string) string {
 		parts[i] = TemplateSegment(p)
 	}
 	return strings.Join(parts, "/")
+}
+
+// expressParam is a segment written as other routers write a parameter.
+var expressParam = regexp.MustCompile(`^:[A-Za-z_][A-Za-z0-9_]*$`)
+
+// SegmentProblem says why a segment of a path template is matched
+// literally though it reads as a parameter or a wildcard in other routers'
+// syntax (":id", "*", "{name}.json", "{id"), "" for an ordinary segment or
+// a {param}. A spec refuses such a template; a template learned from
+// traffic turns the segment into a parameter.
+func SegmentProblem(seg string) string {
+	switch {
+	case expressParam.MatchString(seg):
+		return fmt.Sprintf("segment %q would be matched literally: a parameter is written {%s} (one path segment)", seg, seg[1:])
+	case seg == "*" || seg == "**":
+		return fmt.Sprintf("segment %q would be matched literally: a parameter is written {name} (one path segment); there are no wildcards", seg)
+	case strings.ContainsAny(seg, "{}") && !(len(seg) >= 2 && seg[0] == '{' && seg[len(seg)-1] == '}' && !strings.ContainsAny(seg[1:len(seg)-1], "{}")):
+		return fmt.Sprintf("segment %q would be matched literally: a parameter is a whole segment, {name}", seg)
+	}
+	return ""
 }
 
 // TemplateSegment returns "{date}" for an ISO date, "{id}" for a numeric

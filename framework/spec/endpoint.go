@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"cuelang.org/go/cue/token"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/selector"
 )
 
 // endpoints decodes the endpoints in declaration order, files in name order,
@@ -74,22 +74,15 @@ func (d *decoder) endpoints() []framework.Endpoint {
 	return endpoints
 }
 
-// expressParam is a segment written as other routers write a parameter.
-var expressParam = regexp.MustCompile(`^:[A-Za-z_][A-Za-z0-9_]*$`)
-
 // templateProblem says what in a path template is matched literally though
 // it was surely meant as a parameter or a wildcard ("/users/:id",
-// "/files/*", "/files/{name}.json"): the endpoint would get no request and
-// fail every run as insufficient traffic; "" when nothing is.
+// "/files/*", "/files/{name}.json", selector.SegmentProblem): the endpoint
+// would get no request and fail every run as insufficient traffic; "" when
+// nothing is.
 func templateProblem(template string) string {
 	for _, seg := range strings.Split(template, "/") {
-		switch {
-		case expressParam.MatchString(seg):
-			return fmt.Sprintf("segment %q would be matched literally: a parameter is written {%s} (one path segment)", seg, seg[1:])
-		case seg == "*" || seg == "**":
-			return fmt.Sprintf("segment %q would be matched literally: a parameter is written {name} (one path segment); there are no wildcards", seg)
-		case strings.ContainsAny(seg, "{}") && !(len(seg) >= 2 && seg[0] == '{' && seg[len(seg)-1] == '}' && !strings.ContainsAny(seg[1:len(seg)-1], "{}")):
-			return fmt.Sprintf("segment %q would be matched literally: a parameter is a whole segment, {name}", seg)
+		if problem := selector.SegmentProblem(seg); problem != "" {
+			return problem
 		}
 	}
 	return ""
