@@ -40,9 +40,15 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 	if !hasSecretWord(head, r.extraNames) {
 		return body, false // no secret column: most tables stop here
 	}
-	for _, c := range []byte{',', '\t', ';'} {
-		if sep == 0 && csvOutsideQuotes(head, c) {
-			sep = c
+	if sep == 0 {
+		// The separator the header uses most: a ";" table (where "," is
+		// the decimal mark) may have a comma in a column's name
+		// ("Amount (EUR, net)"); "," first on a tie.
+		most := 0
+		for _, c := range []byte{',', '\t', ';'} {
+			if n := csvOutsideQuotes(head, c); n > most {
+				sep, most = c, n
+			}
 		}
 	}
 	if sep == 0 {
@@ -186,19 +192,18 @@ func csvHead(body []byte, from int) (head []byte, next int) {
 	return body[from:], len(body)
 }
 
-// csvOutsideQuotes reports whether c appears in record outside double
-// quotes.
-func csvOutsideQuotes(record []byte, c byte) bool {
-	quoted := false
+// csvOutsideQuotes counts c in record outside double quotes.
+func csvOutsideQuotes(record []byte, c byte) int {
+	quoted, n := false, 0
 	for _, b := range record {
 		switch {
 		case b == '"':
 			quoted = !quoted
 		case b == c && !quoted:
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // csvMedia reports whether a media type is a table (CSV or TSV).

@@ -45,6 +45,11 @@ func TestTableSecretColumnsMasked(t *testing.T) {
 		// A quote never closed took in every record after it, so no
 		// password after a stray " was masked (redteam9).
 		{"a stray quote", "text/csv", "user,password\n\"ada," + secret + "\nbob," + secret + "\n", "user,password\n\"ada,[REDACTED]\nbob,[REDACTED]\n"},
+		// The first separator found in the header was taken: a ";" table
+		// with a comma in a column's name was read by commas, and its
+		// password column was not masked (redteam9).
+		{"semicolons with a comma in a name", "text/csv", "Name;Amount (EUR, net);Password\nBob;12,50;" + secret + "\nAnn;13;" + secret + "\n",
+			"Name;Amount (EUR, net);Password\nBob;12,50;[REDACTED]\nAnn;13;[REDACTED]\n"},
 		{"a stray quote in a TSV", "text/tab-separated-values", "name\tpassword\n\"Bob\t" + secret + "\nann\t" + secret + "\n", "name\tpassword\n\"Bob\t[REDACTED]\nann\t[REDACTED]\n"},
 	} {
 		r, sc := build(t)
