@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -290,6 +291,12 @@ type KillSwitch struct {
 	// Pos is where the kill switch is declared.
 	Pos Position
 }
+
+// JUnitClass is how an endpoint (or test group) name appears in a JUnit
+// classname, after "shadowtest.": its dots become "_", since Jenkins reads
+// a dotted classname as packages. Two names with the same JUnitClass would
+// share a class: spec.Load refuses them.
+func JUnitClass(name string) string { return strings.ReplaceAll(name, ".", "_") }
 
 // Endpoint is one spec endpoint: which requests it covers, how their
 // responses are compared, and the thresholds that gate the release.

@@ -63,6 +63,7 @@ func (d *decoder) endpoints() []framework.Endpoint {
 		return 0
 	})
 	d.shadowedEndpoints(endpoints)
+	d.sameJUnitClass(endpoints)
 	if len(endpoints) == 0 && len(d.problems) == 0 {
 		pos := d.pos(cue.Str("endpoints"))
 		if pos.File == "" {
@@ -86,6 +87,25 @@ func templateProblem(template string) string {
 		}
 	}
 	return ""
+}
+
+// sameJUnitClass reports two endpoints whose names differ only by "."
+// against "_" ("get.user", "get_user"): the JUnit puts both in one class
+// (framework.JUnitClass), and GitLab and Jenkins show their cases as one
+// endpoint's.
+func (d *decoder) sameJUnitClass(endpoints []framework.Endpoint) {
+	first := map[string]*framework.Endpoint{}
+	for i := range endpoints {
+		e := &endpoints[i]
+		class := framework.JUnitClass(e.Name)
+		if earlier, ok := first[class]; ok {
+			d.report([]cue.Selector{cue.Str("endpoints"), cue.Str(e.Name)}, e.Pos,
+				"endpoint %s and %s (%s) would be one JUnit class, shadowtest.%s (dots become _): rename one",
+				strconv.Quote(e.Name), strconv.Quote(earlier.Name), earlier.Pos, class)
+			continue
+		}
+		first[class] = e
+	}
 }
 
 // pathParam is a {name} segment of a path template; its name does not

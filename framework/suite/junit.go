@@ -186,7 +186,7 @@ func (p *xmlProperties) add(name, value string) {
 func testcase(group string, spec types.SpecReport, declared string, d time.Duration, opt JUnitOptions) xmlTestcase {
 	tc := xmlTestcase{
 		Name:      CaseName(group, spec.LeafNodeText),
-		Classname: RootName + "." + strings.ReplaceAll(group, ".", "_"),
+		Classname: RootName + "." + framework.JUnitClass(group),
 		Time:      seconds(d),
 	}
 	loc := spec.LeafNodeLocation
