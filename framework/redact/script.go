@@ -54,7 +54,8 @@ func (r *Redactor) scriptText(src []byte) ([]byte, bool) {
 
 // hasSecretWord is a cheap first look, without allocating: an ASCII text
 // without escapes ("%", "\") and without any of the secret words
-// (scrub.Words) in any case holds no secret name, unless the spec added
+// (scrub.Words, or "pass" and a word after it) in any case holds no
+// secret name, unless the spec added
 // names (extra). Anything else may (tok%65n, \u0074oken, and the Kelvin
 // sign that lower-cases to k), and is left to scrub.Names.
 func hasSecretWord[T string | []byte](text T, extra bool) bool {
@@ -74,9 +75,27 @@ func hasSecretWord[T string | []byte](text T, extra bool) bool {
 				return true
 			}
 		}
+		if c == 'p' && passWordSplit(text[i:]) {
+			return true
+		}
 	}
 	return false
 }
+
+// passWordSplit reports whether text starts with "pass", separators and
+// a "w" in any case: "pass_word", "Pass Word" (scrub.PassWordSplit).
+func passWordSplit[T string | []byte](text T) bool {
+	if len(text) < 6 || !asciiFoldEqual(text[:4], "pass") {
+		return false
+	}
+	i := 4
+	for i < len(text) && text[i] < utf8.RuneSelf && !isASCIIAlnum(text[i]) {
+		i++
+	}
+	return i > 4 && i < len(text) && text[i]|0x20 == 'w'
+}
+
+func isASCIIAlnum(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' }
 
 // wordStart holds the first letters of scrub.Words.
 var wordStart = func() (start [256]bool) {

@@ -50,6 +50,8 @@ func TestTableSecretColumnsMasked(t *testing.T) {
 		// password column was not masked (redteam9).
 		{"semicolons with a comma in a name", "text/csv", "Name;Amount (EUR, net);Password\nBob;12,50;" + secret + "\nAnn;13;" + secret + "\n",
 			"Name;Amount (EUR, net);Password\nBob;12,50;[REDACTED]\nAnn;13;[REDACTED]\n"},
+		// "Pass Word" was not a secret name (redteam9).
+		{"a password in two words", "text/csv", "user,Pass Word\nada," + secret + "\n", "user,Pass Word\nada,[REDACTED]\n"},
 		{"a stray quote in a TSV", "text/tab-separated-values", "name\tpassword\n\"Bob\t" + secret + "\nann\t" + secret + "\n", "name\tpassword\n\"Bob\t[REDACTED]\nann\t[REDACTED]\n"},
 	} {
 		r, sc := build(t)

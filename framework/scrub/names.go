@@ -14,7 +14,8 @@ import (
 // secret when one of its words contains one of these (accessToken, oauth,
 // passwd, sessionid); "key" counts only as a word or at the end of one
 // (apikey, not keyboard), "sig" only as a word, and "author" and
-// "authority" are not "auth".
+// "authority" are not "auth". "pass" and "word" as two words are
+// "password" (pass_word, Pass Word, PassWord; see PassWordSplit).
 var Words = [...]string{"auth", "token", "key", "secret", "passw", "pwd", "jwt", "session", "cookie", "signature", "sig", "credential", "bearer"}
 
 // Names decides which names (headers, query parameters, cookies, form
@@ -86,8 +87,8 @@ func (n *Names) secret(name string) bool {
 	if n.allow[strings.Join(words, "-")] {
 		return false
 	}
-	for _, w := range words {
-		if secretWord(w) {
+	for i, w := range words {
+		if secretWord(w) || i > 0 && words[i-1] == "pass" && PassWordSplit(w) {
 			return true
 		}
 	}
@@ -97,6 +98,13 @@ func (n *Names) secret(name string) bool {
 		}
 	}
 	return false
+}
+
+// PassWordSplit reports whether w, the word after "pass", makes the two a
+// password written as two words: pass_word, Pass Word, PassWord, pass-wd
+// (German Passwort too); not pass_weight or pass_window.
+func PassWordSplit(w string) bool {
+	return strings.HasPrefix(w, "word") || strings.HasPrefix(w, "wort") || w == "wd"
 }
 
 func secretWord(w string) bool {
