@@ -138,7 +138,7 @@ func regexpMessage(err error) string {
 // emptyMatchSamples are the characters of the values a mask is tried on:
 // a mask with empty matches at two places of one of them matches between
 // characters.
-var emptyMatchSamples = []string{"x", "0", " ", "/", "-", "\t", "é"}
+var emptyMatchSamples = []string{"x", "0", " ", "/", "-", "\t", "é", "x\n"} // "x\n": one per line, (?m)^[0-9]*
 
 // matchesNothing reports whether a mask matches the empty string at more
 // than one place of a short value ("", "[0-9]*", "x?", "[^/]*" in "///"):
