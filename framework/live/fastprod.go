@@ -182,7 +182,9 @@ func (t *fastTransport) acquire(ctx context.Context, hc *fasthttp.HostClient) (*
 			fc.Conn = c
 			return fc, nil
 		}
-		if fc.used && (fc.br.Buffered() > 0 || !idleConnAlive(fc.Conn)) {
+		// Made before: it was idle in the pool (used, or made for a
+		// client that left before sending anything).
+		if fc.br.Buffered() > 0 || !idleConnAlive(fc.Conn) {
 			fc.put(false)
 			continue
 		}

@@ -139,7 +139,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.prod = rec.response(st.err, st.latency())
 	p.shadow.finish(t, start, req, body, rec, &x.prod)
 	p.shadow.metrics.added.Observe(total.Seconds())
-	st.endUnreadBody(w)
+	if st.closing {
+		releaseCaptures(body, rec) // not held while the rest of the client's body comes
+		st.endUnreadBody(w)
+	}
 }
 
 // copied is the prod path's state of a request whose copy is kept, in one
