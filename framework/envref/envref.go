@@ -1,5 +1,6 @@
 // Package envref decides which environment variables a spec may read and
-// expands its ${NAME} references.
+// expands its ${NAME} references, and ${NAME:-default} ones, which read
+// default (it may be empty) when the variable is unset or empty.
 //
 // A spec is code that a pull request can change, and the CI job that runs
 // it usually holds secrets of its own (cloud keys, registry tokens). A
@@ -53,17 +54,38 @@ func Allowed(name string) bool {
 	}), name)
 }
 
-// Names returns the variables value refers to ($NAME and ${NAME}, as
-// os.Expand reads them), in order, each once.
+// Names returns the variables value refers to ($NAME, ${NAME} and
+// ${NAME:-default}, as os.Expand reads them), in order, each once.
 func Names(value string) []string {
+	return names(value, false)
+}
+
+// Required returns the variables value refers to without a default
+// ($NAME, ${NAME}): a request would carry them empty when they are unset
+// or empty. ${NAME:-} is how a spec says that empty is meant.
+func Required(value string) []string {
+	return names(value, true)
+}
+
+func names(value string, required bool) []string {
 	var names []string
-	os.Expand(value, func(name string) string {
+	os.Expand(value, func(ref string) string {
+		name, _, hasDefault := split(ref)
+		if required && hasDefault {
+			return ""
+		}
 		if !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 		return ""
 	})
 	return names
+}
+
+// split reads a reference as os.Expand hands it over: NAME, or
+// NAME:-default for ${NAME:-default}.
+func split(ref string) (name, def string, hasDefault bool) {
+	return strings.Cut(ref, ":-")
 }
 
 // Refused returns the variables value refers to that a spec may not read.
@@ -85,13 +107,19 @@ func Expand(value string) string {
 }
 
 // ExpandFunc is Expand that also hands every value it reads to seen (when
-// not nil), so that the caller can register it as a secret.
+// not nil), so that the caller can register it as a secret. A
+// ${NAME:-default} reference whose variable is unset or empty reads
+// default, the spec's own text.
 func ExpandFunc(value string, seen func(string)) string {
-	return os.Expand(value, func(name string) string {
+	return os.Expand(value, func(ref string) string {
+		name, def, _ := split(ref)
 		if !Allowed(name) {
 			return ""
 		}
 		v := os.Getenv(name)
+		if v == "" {
+			return def
+		}
 		if seen != nil {
 			seen(v)
 		}

@@ -170,12 +170,13 @@ func (d *decoder) target(name string) framework.Target {
 		if !d.send {
 			continue
 		}
-		for _, name := range envref.Names(value) {
+		for _, name := range envref.Required(value) {
 			if os.Getenv(name) == "" {
 				at := append(path, cue.Str("headers"), cue.Str(header))
 				d.report(at, d.pos(at...), "%s reads %s, which is unset or empty here: every request would carry it empty, and two targets "+
-					"refusing it alike would match (a pull request from a fork gets no secrets); set it in the step that runs shadowtest",
-					header, name)
+					"refusing it alike would match (a pull request from a fork gets no secrets); set it in the step that runs shadowtest, "+
+					"or write ${%s:-} (or ${%s:-default}) when empty is meant",
+					header, name, name, name)
 				break
 			}
 		}

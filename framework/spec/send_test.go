@@ -10,7 +10,8 @@ import (
 // secret missing from the run step, a pull request from a fork); two
 // targets refusing it alike matched and the gate passed on nothing. When
 // the caller sends (run, proxy) it is an error at the header; vet, which
-// CI runs without the run step's secrets, accepts it.
+// CI runs without the run step's secrets, accepts it. ${NAME:-} and
+// ${NAME:-default} say that empty is meant: never refused.
 func TestSendRefusesHeadersReadingUnsetVariables(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"shadow.cue": `package shadow
 
@@ -18,17 +19,22 @@ targets: prod: headers: Authorization: "Bearer ${SHADOW_PROD_TOKEN}"
 targets: shadow: headers: {
 	Authorization: "Bearer ${SHADOW_TOKEN}"
 	"X-Team":      "shop"
+	"X-Feature":   "${SHADOW_FEATURE:-}"
+	"X-Region":    "${SHADOW_REGION:-eu}"
 }
 endpoints: x: path: "/x"
 `})
 	t.Setenv("SHADOW_PROD_TOKEN", "")
 	t.Setenv("SHADOW_TOKEN", "s3cret-value")
+	t.Setenv("SHADOW_FEATURE", "") // ${NAME:-}: empty is meant, never refused
+	t.Setenv("SHADOW_REGION", "")
 	if _, err := Load(dir, Options{}); err != nil {
 		t.Fatalf("vet (no Send): %v", err)
 	}
 	_, err := Load(dir, Options{Send: true})
 	want := "shadow.cue:3:25: targets.prod.headers.Authorization: Authorization reads SHADOW_PROD_TOKEN, which is unset or empty here"
-	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "targets.shadow") {
+	hint := "or write ${SHADOW_PROD_TOKEN:-} (or ${SHADOW_PROD_TOKEN:-default}) when empty is meant"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), hint) || strings.Contains(err.Error(), "targets.shadow") {
 		t.Errorf("Send with SHADOW_PROD_TOKEN empty: %v, want only %q", err, want)
 	}
 	t.Setenv("SHADOW_PROD_TOKEN", "p")
