@@ -94,9 +94,15 @@ func learnURL(raw string, sc *scrub.Scrubber) {
 // elsewhere may show in the outputs. A flood of fresh session cookies, or
 // a shadow inventing secret fields, fills the answers' part; silent, it
 // left the outputs unprotected without a word. The room kept for what
-// requests carry means a user's token is still learned then.
+// requests carry means a user's token is still learned then. It also
+// says, once for the run, that requests carried more secret values than
+// one request may teach (scrub.RequestValues: a bulk upload of a table
+// with a password column), with counts only.
 func warnScrubberFull(stderr io.Writer, sc *scrub.Scrubber) {
+	if n := sc.Capped(); n > 0 {
+		fmt.Fprintf(stderr, "shadowtest: warning: %d request(s) carried more than %d secret values (a bulk upload?): the values past the first %d of each were masked by name only where they stood, not learned, so an echo of one elsewhere may show in the outputs; check them before you publish them (the cap keeps the scrubber's room for later requests' tokens)\n", n, scrub.RequestValues, scrub.RequestValues)
+	}
 	if n := sc.Dropped(); n > 0 {
-		fmt.Fprintf(stderr, "shadowtest: warning: %d secret value(s) came after the scrubber was full (%d values learned from answers, %d in all): they were masked by name only, and an echo of one elsewhere may show in the outputs; check them before you publish them (fresh session cookies in every answer, or secret fields a shadow invents, fill it)\n", n, scrub.MaxValues-scrub.SentRoom, scrub.MaxValues)
+		fmt.Fprintf(stderr, "shadowtest: warning: %d secret value(s) came after the scrubber was full (%d values learned from answers, %d in all): they were masked by name only, and an echo of one elsewhere may show in the outputs; check them before you publish them (fresh session cookies in every answer, secret fields a shadow invents, or a bulk body an example shows fill it)\n", n, scrub.MaxValues-scrub.SentRoom, scrub.MaxValues)
 	}
 }

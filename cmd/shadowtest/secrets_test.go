@@ -24,6 +24,8 @@ import (
 	"testing"
 
 	"github.com/andybalholm/brotli"
+
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // secrets hands out a unique secret per position, so that a leak names the
@@ -663,4 +665,72 @@ report: examples: 20
 		t.Fatalf("exit %d, want the flood reported and /me compared:\n%s\n%.2000s", code, outputs["stderr"], outputs["log"])
 	}
 	assertNoSecret(t, outputs, s)
+}
+
+// TestABulkUploadCannotCrowdOutAUsersToken: a recorded upload of a table
+// with a password column (20,500 rows, as CSV and as a JSON array) taught
+// the scrubber every cell and filled its room for what requests carry, so
+// the user's token of a later request was not learned, and the shadow
+// echoing it under an innocent JSON name showed it in every output
+// (redteam9). One request teaches at most scrub.RequestValues values; the
+// run says so once, with counts only.
+func TestABulkUploadCannotCrowdOutAUsersToken(t *testing.T) {
+	s := secrets{}
+	token := s.new("the user's token, after the bulk uploads")
+	dir := t.TempDir()
+	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"note":%q}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}))
+	defer shadow.Close()
+	prod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"note":"ok"}`)
+	}))
+	defer prod.Close()
+	rows := scrub.MaxValues + 500
+	var table, array strings.Builder
+	table.WriteString("user,password\n")
+	array.WriteString("[")
+	for i := range rows {
+		fmt.Fprintf(&table, "u%05d,csv-pw-%06d\n", i, i)
+		if i > 0 {
+			array.WriteString(",")
+		}
+		fmt.Fprintf(&array, `{"password":"json-pw-%06d"}`, i)
+	}
+	array.WriteString("]")
+	var traffic strings.Builder
+	line := func(method, url string, header map[string][]string, body string) {
+		b, _ := json.Marshal(map[string]any{"request": map[string]any{"method": method, "url": url, "headers": header, "body": body}})
+		traffic.Write(append(b, '\n'))
+	}
+	line("POST", "/import", map[string][]string{"Content-Type": {"text/csv"}}, table.String())
+	line("POST", "/import", map[string][]string{"Content-Type": {"application/json"}}, array.String())
+	line("GET", "/me", map[string][]string{"Authorization": {"Bearer " + token}}, "")
+	os.WriteFile(filepath.Join(dir, "traffic.jsonl"), []byte(traffic.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "spec.cue"), []byte(`package shadow
+targets: {
+	prod: url: "`+prod.URL+`"
+	shadow: url: "`+shadow.URL+`"
+}
+traffic: [{jsonl: "traffic.jsonl"}]
+mirror: {concurrency: 1, writes: "isolated"}
+endpoints: {
+	me: {method: "GET", path: "/me"}
+	import: {method: "POST", path: "/import"}
+}
+report: examples: 20
+`), 0o644)
+	code, outputs := runOutputs(t, dir, nil, "run", ".")
+	warning := fmt.Sprintf("2 request(s) carried more than %d secret values", scrub.RequestValues)
+	if code == exitInvalid || !bytes.Contains(outputs["log"], []byte(`/me`)) {
+		t.Fatalf("exit %d, want /me compared:\n%s\n%.2000s", code, outputs["stderr"], outputs["log"])
+	}
+	assertNoSecret(t, outputs, s)
+	if bytes.Count(outputs["stderr"], []byte("carried more than")) != 1 || !bytes.Contains(outputs["stderr"], []byte(warning)) {
+		t.Errorf("want the bulk uploads reported once (%q):\n%s", warning, outputs["stderr"])
+	}
 }

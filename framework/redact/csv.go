@@ -175,33 +175,54 @@ func csvRecord(body []byte, at int, sep byte, fields []csvField, quotes *bool) (
 
 // csvHead returns the record of body that starts at from: up to the
 // first line break outside double quotes; next is where the record after
-// it starts.
+// it starts. A quote never closed (a stray " in the header: "user,password)
+// is a byte, as csvRecord reads it: the record ends at the first line
+// break after it. Without that the header ran to the end of the body and
+// no separator was found outside quotes, so the table was not read.
 func csvHead(body []byte, from int) (head []byte, next int) {
-	quoted := false
+	quoted, open := false, 0
 	for i := from; i < len(body); i++ {
 		switch c := body[i]; {
 		case c == '"':
-			quoted = !quoted
+			quoted, open = !quoted, i
 		case (c == '\n' || c == '\r') && !quoted:
-			if c == '\r' && i+1 < len(body) && body[i+1] == '\n' {
-				return body[from:i], i + 2
-			}
-			return body[from:i], i + 1
+			return body[from:i], csvNext(body, i)
+		}
+	}
+	if quoted {
+		// open is the body's last quote: no quote follows it.
+		if i := bytes.IndexAny(body[open:], "\r\n"); i >= 0 {
+			return body[from : open+i], csvNext(body, open+i)
 		}
 	}
 	return body[from:], len(body)
 }
 
-// csvOutsideQuotes counts c in record outside double quotes.
+// csvNext returns where the record after the line break at body[i]
+// starts.
+func csvNext(body []byte, i int) int {
+	if body[i] == '\r' && i+1 < len(body) && body[i+1] == '\n' {
+		return i + 2
+	}
+	return i + 1
+}
+
+// csvOutsideQuotes counts c in record outside double quotes; a quote the
+// record never closes is a byte (see csvHead), so what follows it counts.
 func csvOutsideQuotes(record []byte, c byte) int {
-	quoted, n := false, 0
+	quoted, n, inside := false, 0, 0
 	for _, b := range record {
 		switch {
 		case b == '"':
-			quoted = !quoted
-		case b == c && !quoted:
+			quoted, inside = !quoted, 0
+		case b == c && quoted:
+			inside++
+		case b == c:
 			n++
 		}
+	}
+	if quoted {
+		n += inside
 	}
 	return n
 }

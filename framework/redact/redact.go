@@ -81,10 +81,10 @@ type Redactor struct {
 	// extraNames is set when the spec adds secret names: a script is
 	// then lexed whatever words it holds.
 	extraNames bool
-	// sent is set on sender, the Redactor that learns what a request
-	// carries: its values take the scrubber's room for them (AddSent).
-	sent   bool
-	sender *Redactor
+	// batch is set on the copy that learns what one request carries
+	// (Learn): its values take the scrubber's room for them (AddSent),
+	// at most scrub.RequestValues of them.
+	batch *scrub.Batch
 }
 
 // New returns a Redactor for the spec's report.redact paths.
@@ -116,9 +116,6 @@ func Build(opt Options) (*Redactor, error) {
 		}
 	}
 	r.body = fieldpath.NewSet(body...)
-	sender := *r
-	sender.sent = true
-	r.sender = &sender
 	return r, nil
 }
 
@@ -145,8 +142,8 @@ func (r *Redactor) learn(value string) {
 		return
 	}
 	add := r.values.Add
-	if r.sent {
-		add = r.values.AddSent
+	if r.batch != nil {
+		add = r.batch.Add
 	}
 	add(value)
 	scheme, cred, ok := strings.Cut(strings.TrimSpace(value), " ")
@@ -220,18 +217,20 @@ func (r *Redactor) learnHeader(h http.Header) {
 // Learn registers the secrets of a request (sensitive headers, cookies,
 // URL credentials, secret query parameters and form or JSON fields) and of
 // responses (sensitive headers, Set-Cookie) with the scrubber, so that an
-// echo of them anywhere is scrubbed. It writes nothing.
+// echo of them anywhere is scrubbed. A request teaches at most
+// scrub.RequestValues values (the Scrubber's Capped counts the rest, still
+// masked by name where they stand). It writes nothing.
 func (r *Redactor) Learn(req *framework.Request, responses ...*framework.Response) {
 	if r.values == nil {
 		return
 	}
 	if req != nil {
 		// What a request carries keeps its room in the scrubber: answers
-		// cannot crowd it out (scrub.SentRoom).
-		s := r.sender
-		if s == nil {
-			s = r
-		}
+		// cannot crowd it out (scrub.SentRoom), and one request (a bulk
+		// upload of 20,000 passwords) cannot fill it for the later ones
+		// (scrub.RequestValues). Its headers come first.
+		s := *r
+		s.batch = r.values.Batch()
 		s.learnHeader(req.Header)
 		s.URL(req.URL)
 		if len(req.Body) > 0 && len(req.Body) <= 1<<20 {

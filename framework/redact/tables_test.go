@@ -1,11 +1,13 @@
 package redact
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/shadowtest/shadowtest/framework"
+	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
 // TestTableSecretColumnsMasked: a CSV or TSV body with a column named like
@@ -52,6 +54,12 @@ func TestTableSecretColumnsMasked(t *testing.T) {
 			"Name;Amount (EUR, net);Password\nBob;12,50;[REDACTED]\nAnn;13;[REDACTED]\n"},
 		// "Pass Word" was not a secret name (redteam9).
 		{"a password in two words", "text/csv", "user,Pass Word\nada," + secret + "\n", "user,Pass Word\nada,[REDACTED]\n"},
+		// A stray quote in the header ran it to the end of the body: no
+		// separator outside quotes, no table (redteam9).
+		{"a stray quote opening the header", "text/csv", "\"user,password\nada," + secret + "\n", "\"user,password\nada,[REDACTED]\n"},
+		{"a stray quote before a secret column's name", "text/csv", "user;\"password\r\nada;" + secret + "\r\n", "user;\"password\r\nada;[REDACTED]\r\n"},
+		{"a stray quote in a header of plain text", "text/plain", "\"user,token\nada," + secret + "\n", "\"user,token\nada,[REDACTED]\n"},
+		{"a stray quote in the header after Excel's separator line", "text/csv", "sep=;\n\"user;password\nada;" + secret + "\n", "sep=;\n\"user;password\nada;[REDACTED]\n"},
 		{"a stray quote in a TSV", "text/tab-separated-values", "name\tpassword\n\"Bob\t" + secret + "\nann\t" + secret + "\n", "name\tpassword\n\"Bob\t[REDACTED]\nann\t[REDACTED]\n"},
 	} {
 		r, sc := build(t)
@@ -121,5 +129,36 @@ func TestTuplesOfAnyLengthMasked(t *testing.T) {
 	r.LearnDiffs(pair, []framework.Diff{{Path: "$[2]", Prod: `"b=Zk92prodvalue"`, Shadow: `"b=Zk93shadowvalue"`}})
 	if got := sc.String("Zk92prodvalue Zk93shadowvalue"); got != "[REDACTED] [REDACTED]" {
 		t.Errorf("after LearnDiffs at $[2]: %q", got)
+	}
+}
+
+// TestABulkRequestTeachesACappedNumberOfValues: a bulk upload (a table or
+// a JSON array of 20,500 rows with a password column) learned every cell
+// and filled the scrubber's room for what requests carry, so a later
+// request's token was not learned (redteam9). A request teaches at most
+// scrub.RequestValues values, its headers first; its body is still masked
+// by name where it stands.
+func TestABulkRequestTeachesACappedNumberOfValues(t *testing.T) {
+	rows := scrub.MaxValues + 500
+	var table, array strings.Builder
+	table.WriteString("user,password\n")
+	array.WriteString("[")
+	for i := range rows {
+		fmt.Fprintf(&table, "u%05d,csv-pw-%06d\n", i, i)
+		fmt.Fprintf(&array, `{"password":"json-pw-%06d"},`, i)
+	}
+	body := strings.TrimSuffix(array.String(), ",") + "]"
+	r, sc := build(t)
+	r.Learn(&framework.Request{URL: "/import", Header: http.Header{"Content-Type": {"text/csv"}, "Authorization": {"Bearer Zk01-bulk-csv-uploader"}}, Body: []byte(table.String())})
+	r.Learn(&framework.Request{URL: "/import", Header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer Zk02-bulk-json-uploader"}}, Body: []byte(body)})
+	r.Learn(&framework.Request{URL: "/me", Header: http.Header{"X-Api-Key": {"Zk03-later-user-key"}}})
+	if got := sc.String("Zk01-bulk-csv-uploader Zk02-bulk-json-uploader Zk03-later-user-key csv-pw-000000 json-pw-000000"); got != strings.Repeat("[REDACTED] ", 5)[:5*11-1] {
+		t.Errorf("after two bulk uploads: %q", got)
+	}
+	if sc.Len() > 3*scrub.RequestValues || sc.Capped() != 2 {
+		t.Errorf("%d values learned, %d requests capped; want at most %d, 2", sc.Len(), sc.Capped(), 3*scrub.RequestValues)
+	}
+	if out, _, err := r.BodyOf(http.Header{"Content-Type": {"text/csv"}}, []byte(table.String())); err != nil || strings.Contains(string(out), fmt.Sprintf("csv-pw-%06d", rows-1)) {
+		t.Errorf("the bulk table's last password is not masked where it stands (%v)", err)
 	}
 }

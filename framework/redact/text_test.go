@@ -169,6 +169,8 @@ func TestAdversarialBodiesStayLinear(t *testing.T) {
 		{"script", "text/javascript", repeat(`token = "a" + `)},
 		{"csv: many records", "text/csv", func(n int) string { return "user,password\n" + repeat("ada,a\n")(n) }},
 		{"csv: an unclosed quote", "text/csv", func(n int) string { return "token,b\n\"" + repeat(`a,"" `)(n) }},
+		{"csv: an unclosed quote in the header", "text/csv", func(n int) string { return "\"token," + repeat(`a,"" `)(n) + "\nb,c\n" }},
+		{"csv: an unclosed quote in a long header", "text/csv", func(n int) string { return "token,\"" + repeat("a,")(n) + "\nb,c\n" }},
 		{"csv as text: many fields, then not a table", "text/plain", func(n int) string { return "token" + repeat(",a")(n) + "\nx" }},
 		{"html: many credential-shaped texts and attributes", "text/html", repeat(`<p t="Bearer abcdefghij0123456789">Bearer abcdefghij0123456789</p>`)},
 		{"html: elements named secret", "text/html", repeat(`<password>a</password>`)},

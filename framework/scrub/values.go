@@ -45,6 +45,15 @@ const MaxValues = 20000
 // echoes it.
 const SentRoom = MaxValues / 4
 
+// RequestValues bounds the new values one request may teach (a Batch):
+// one bulk upload (a CSV or JSON array of 20,000 users with a password
+// column) would otherwise fill the room AddSent has, and every later
+// request's token would be masked by name only where it stands, not where
+// a target echoes it. A request's headers are learned before its URL and
+// body, so its credentials come first. Capped counts the requests that
+// had more.
+const RequestValues = 256
+
 // Scrubber replaces known secret values and their encoded forms. The zero
 // value is not usable; a nil *Scrubber scrubs nothing. Safe for concurrent
 // use; values may be added while writers use it.
@@ -58,6 +67,7 @@ type Scrubber struct {
 	pairs   [1 << 16 / 64]uint64
 	longest int
 	dropped int
+	capped  int // batches that left values out
 }
 
 // New returns an empty Scrubber.
@@ -68,14 +78,43 @@ func New() *Scrubber {
 
 // Add registers secret values, up to MaxValues - SentRoom held. Values
 // shorter than MinLen are ignored.
-func (s *Scrubber) Add(values ...string) { s.add(MaxValues-SentRoom, values) }
+func (s *Scrubber) Add(values ...string) { s.add(MaxValues-SentRoom, nil, values) }
 
 // AddSent registers secret values learned from what is sent (requests),
 // up to MaxValues held: SentRoom of them are kept for such values.
-func (s *Scrubber) AddSent(values ...string) { s.add(MaxValues, values) }
+func (s *Scrubber) AddSent(values ...string) { s.add(MaxValues, nil, values) }
 
-// add registers values while fewer than limit are held.
-func (s *Scrubber) add(limit int, values []string) {
+// Batch registers the secret values one request teaches: AddSent, at most
+// RequestValues new values. Build one per request with Scrubber.Batch.
+// Safe for concurrent use.
+type Batch struct {
+	s      *Scrubber
+	left   int
+	capped bool
+}
+
+// Batch returns a Batch for one request's values; a nil *Scrubber gives a
+// Batch that registers nothing.
+func (s *Scrubber) Batch() *Batch { return &Batch{s: s, left: RequestValues} }
+
+// Add registers values as AddSent does, while the batch has registered
+// fewer than RequestValues; values already known cost nothing.
+func (b *Batch) Add(values ...string) { b.s.add(MaxValues, b, values) }
+
+// Capped returns how many batches left values out, RequestValues
+// registered.
+func (s *Scrubber) Capped() int {
+	if s == nil {
+		return 0
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.capped
+}
+
+// add registers values while fewer than limit are held and batch, when
+// set, has room.
+func (s *Scrubber) add(limit int, batch *Batch, values []string) {
 	if s == nil {
 		return
 	}
@@ -94,12 +133,21 @@ func (s *Scrubber) add(limit int, values []string) {
 		}
 		s.mu.Lock()
 		if !s.values[v] {
-			if len(s.values) >= limit {
+			switch {
+			case batch != nil && batch.left == 0:
+				if !batch.capped {
+					batch.capped = true
+					s.capped++
+				}
+			case len(s.values) >= limit:
 				s.dropped++
-			} else {
+			default:
 				s.values[v] = true
 				for _, f := range Forms(v) {
 					s.addForm(f)
+				}
+				if batch != nil {
+					batch.left--
 				}
 			}
 		}

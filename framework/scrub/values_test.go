@@ -273,3 +273,44 @@ func TestAnswersCannotCrowdOutWhatIsSent(t *testing.T) {
 		t.Errorf("%d values held; MaxValues bounds them all", s.Len())
 	}
 }
+
+// TestOneRequestCannotFillWhatIsSent: a bulk upload (a table of 20,000
+// users with a password column) learned every cell with AddSent and
+// filled the room for what requests carry, so a later request's token was
+// not learned and an echo of it elsewhere was not scrubbed (redteam9). A
+// Batch, one per request, registers at most RequestValues new values;
+// values it already knows cost nothing, and Capped counts the batches
+// that had more.
+func TestOneRequestCannotFillWhatIsSent(t *testing.T) {
+	s := New()
+	bulk := s.Batch()
+	bulk.Add("repeated-password", "repeated-password", "short") // known and short values cost nothing
+	for i := range MaxValues + 500 {
+		bulk.Add(fmt.Sprintf("bulk-password-%06d", i))
+	}
+	if s.Len() != RequestValues {
+		t.Errorf("one request taught %d values, want %d", s.Len(), RequestValues)
+	}
+	if s.Capped() != 1 || s.Dropped() != 0 {
+		t.Errorf("Capped() = %d, Dropped() = %d, want 1, 0", s.Capped(), s.Dropped())
+	}
+	s.Batch().Add("later-user-token")
+	if got := s.String("echo later-user-token"); got != "echo "+Mask {
+		t.Errorf("a later request's token after a bulk upload: %q", got)
+	}
+	if s.Capped() != 1 {
+		t.Errorf("%d batches capped, want 1", s.Capped())
+	}
+	// Batches still share MaxValues.
+	for i := range MaxValues/RequestValues + 1 {
+		b := s.Batch()
+		for j := range RequestValues {
+			b.Add(fmt.Sprintf("request-%03d-value-%03d", i, j))
+		}
+	}
+	if s.Len() != MaxValues || s.Dropped() == 0 {
+		t.Errorf("%d values held, %d dropped: MaxValues bounds them all", s.Len(), s.Dropped())
+	}
+	var none *Scrubber
+	none.Batch().Add("a-value-for-nobody")
+}
