@@ -32,6 +32,11 @@ type Plan struct {
 	// Package is the CUE package of the spec files ("" when they have no
 	// package clause), for files written next to them (run --write-noise).
 	Package string
+	// LeftOut names the .cue files of the spec's package in parent
+	// directories, up to the CUE module root, that the cue command would
+	// unify into the directory's instance and the plan leaves out: a spec
+	// is its directory's own files (share fields through an import).
+	LeftOut []string
 	// Prod and Shadow are the two systems under comparison.
 	Prod, Shadow Target
 	// Traffic lists the recordings to replay, in spec order.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,4 +213,55 @@ func writeTree(t *testing.T, files map[string]string) string {
 		}
 	}
 	return dir
+}
+
+// TestCueExportOfTheFilesIsWhatLoads checks what REFERENCE.md says of a
+// spec directory below another one of the same package inside a CUE
+// module: `cue export specs/users/*.cue` shows the endpoints shadowtest
+// loads, and `cue export ./specs/users` also unifies specs/*.cue, which
+// shadowtest leaves out and names (Plan.LeftOut).
+func TestCueExportOfTheFilesIsWhatLoads(t *testing.T) {
+	cue := cueBinary(t)
+	project := t.TempDir()
+	write := func(name, content string) {
+		path := filepath.Join(project, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("cue.mod/module.cue", "module: \"example.com/shop@v0\"\nlanguage: version: \"v0.12.0\"\n")
+	write("specs/orders.cue", "package shadow\n\nendpoints: orders: {method: \"GET\", path: \"/orders/{id}\"}\n")
+	write("specs/users/users.cue", "package shadow\n\nendpoints: users: {method: \"GET\", path: \"/users/{id}\"}\n")
+	endpoints := func(args ...string) []string {
+		out, err := cueIn(t, cue, project, nil, args...)
+		if err != nil {
+			t.Fatalf("cue %v: %v\n%s", args, err, out)
+		}
+		var v struct{ Endpoints map[string]any }
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("cue %v: %v\n%s", args, err, out)
+		}
+		var names []string
+		for name := range v.Endpoints {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	if got := endpoints("export", "./specs/users"); !slices.Equal(got, []string{"orders", "users"}) {
+		t.Errorf("cue export ./specs/users: endpoints %v, want the parent's orders unified too", got)
+	}
+	if got := endpoints("export", "specs/users/users.cue"); !slices.Equal(got, []string{"users"}) {
+		t.Errorf("cue export specs/users/users.cue: endpoints %v, want [users]", got)
+	}
+	plan, err := spec.Load(filepath.Join(project, "specs", "users"), spec.Options{Live: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Endpoints) != 1 || plan.Endpoints[0].Name != "users" || len(plan.LeftOut) != 1 || filepath.Base(plan.LeftOut[0]) != "orders.cue" {
+		t.Errorf("Load: endpoints %+v, left out %v; want users alone and orders.cue named", plan.Endpoints, plan.LeftOut)
+	}
 }

@@ -63,6 +63,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	for _, sub := range spec.NestedDirs(dir) {
 		fmt.Fprintln(stderr, "shadowtest: warning: "+spec.NestedNote(dir, sub))
 	}
+	for _, file := range plan.LeftOut {
+		fmt.Fprintln(stderr, "shadowtest: warning: "+spec.LeftOutNote(dir, file))
+	}
 	return execute(plan, opt, stdout, stderr)
 }
 
@@ -134,10 +137,15 @@ func execute(plan *framework.Plan, opt runOptions, stdout, stderr io.Writer) int
 		return exitInvalid
 	}
 
+	// Ginkgo says "Interrupted by User" of SIGTERM too (a cancelled CI
+	// job): the outputs name the signal received.
+	sig := signals.interrupted()
+	suite.NameSignal(&outcome.Report, sig)
+	results.Snapshot(func(r *observe.Results) { r.Aborted = suite.SignalMessage(r.Aborted, sig) })
 	if outcome.ReplayErr != nil {
-		fmt.Fprintf(stderr, "shadowtest: %v\n", outcome.ReplayErr)
+		fmt.Fprintf(stderr, "shadowtest: %s\n", suite.SignalMessage(outcome.ReplayErr.Error(), sig))
 	}
-	if sig := signals.interrupted(); sig != "" {
+	if sig != "" {
 		fmt.Fprintf(stderr, "shadowtest: %s received: requests in flight cancelled, partial results written\n", sig)
 	}
 	files, failed := out.finish(outcome)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -101,6 +102,17 @@ func interruptRun(t *testing.T, stop func(p *os.Process, dir string), extra ...s
 	for _, internal := range []string{".go:", "goroutine ", "/pkg/mod/"} {
 		if bytes.Contains(data, []byte(internal)) {
 			t.Errorf("the JUnit holds %q (internal source or a goroutine dump):\n%s", internal, data)
+		}
+	}
+	// Ginkgo says "Interrupted by User" of SIGTERM too: a cancelled CI job
+	// is no user. The JUnit and the summary name the signal.
+	if bytes.Contains(data, []byte("by User")) || strings.Contains(r.stdout, "by User") || strings.Contains(r.stderr, "by User") {
+		t.Errorf("Ginkgo's \"Interrupted by User\" in the JUnit or the summary:\n%s\nstdout:\n%s", data, r.stdout)
+	}
+	if m := regexp.MustCompile(`shadowtest: (SIG[A-Z]+) received`).FindStringSubmatch(r.stderr); m != nil {
+		sig := m[1]
+		if !bytes.Contains(data, []byte("Interrupted by "+sig)) || !strings.Contains(r.stdout, "Interrupted by "+sig) {
+			t.Errorf("the JUnit or the summary does not say \"Interrupted by %s\":\n%s\nstdout:\n%s", sig, data, r.stdout)
 		}
 	}
 	return r, j

@@ -37,6 +37,9 @@ func vetCommand(args []string, stdout, stderr io.Writer) int {
 	for _, sub := range spec.NestedDirs(dir) {
 		fmt.Fprintln(stdout, spec.NestedNote(dir, sub))
 	}
+	for _, file := range plan.LeftOut {
+		fmt.Fprintln(stdout, spec.LeftOutNote(dir, file))
+	}
 	if plan.GRPC != nil && plan.GRPC.Reflection {
 		// vet reads files only: the services are prod's to list.
 		fmt.Fprintf(stdout, "%s: grpc.reflection: the endpoints' grpc selectors and synthetic rpc templates are checked against prod's server reflection when a run or proxy starts (exit 2 if one names no method)\n", plan.GRPC.Pos)

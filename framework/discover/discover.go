@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net/url"
 	"os"
@@ -275,10 +276,12 @@ type Options struct {
 // file per endpoint, NNN-name.cue, numbered so that files in name order
 // declare the endpoints in the order of r.Endpoints. It returns the files
 // written.
+//
+// The files are written to a temporary directory beside opt.Dir and moved
+// in at the end: a failed write (a full disk) leaves neither a partial
+// spec, which a second init refused without --force, nor a directory it
+// created, and --force keeps the old files until every new one is written.
 func Write(r *Result, opt Options) ([]string, error) {
-	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
-		return nil, err
-	}
 	if !opt.Force {
 		existing, _ := filepath.Glob(filepath.Join(opt.Dir, "*.cue"))
 		if len(existing) > 0 {
@@ -288,19 +291,94 @@ func Write(r *Result, opt Options) ([]string, error) {
 	if len(r.Endpoints) == 0 {
 		return nil, fmt.Errorf("%s holds no requests: nothing to write", opt.Source)
 	}
-	var files []string
+	dir := filepath.Clean(opt.Dir)
+	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
+		return nil, fmt.Errorf("%s is a file, not a directory", opt.Dir)
+	}
+	created, err := mkdirAll(filepath.Dir(dir))
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".init-")
+	if err != nil {
+		removeCreated(created)
+		return nil, err
+	}
+	var names []string
 	write := func(name, text string) error {
-		path := filepath.Join(opt.Dir, name)
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			return err
+		if err := os.WriteFile(filepath.Join(tmp, name), []byte(text), 0o644); err != nil {
+			var pathErr *fs.PathError
+			if errors.As(err, &pathErr) {
+				err = pathErr.Err
+			}
+			return fmt.Errorf("write %s: %w", filepath.Join(opt.Dir, name), err)
 		}
-		files = append(files, path)
+		names = append(names, name)
 		return nil
 	}
 	if r.Endpoints[0].GRPC != "" {
-		err := writeRPC(r, opt, write)
-		return files, err
+		err = writeRPC(r, opt, write)
+	} else {
+		err = writeHTTP(r, opt, write)
 	}
+	if err == nil {
+		err = moveInto(tmp, dir, names)
+	}
+	os.RemoveAll(tmp) // empty, or what a failure left
+	if err != nil {
+		removeCreated(created)
+		return nil, err
+	}
+	files := make([]string, len(names))
+	for i, name := range names {
+		files[i] = filepath.Join(opt.Dir, name)
+	}
+	return files, nil
+}
+
+// mkdirAll creates dir and its missing parents, and returns the first one
+// it created ("" when dir existed), for removeCreated.
+func mkdirAll(dir string) (created string, err error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		created = d
+	}
+	return created, os.MkdirAll(dir, 0o755)
+}
+
+// removeCreated removes the directories mkdirAll created.
+func removeCreated(created string) {
+	if created != "" {
+		os.RemoveAll(created)
+	}
+}
+
+// moveInto moves the files names from tmp into dir, creating dir if it
+// does not exist (and removing it again if a move fails): a rename needs no
+// space on a full disk.
+func moveInto(tmp, dir string, names []string) error {
+	created := false
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return err
+		}
+		created = true
+	}
+	for _, name := range names {
+		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(dir, name)); err != nil {
+			if created {
+				os.RemoveAll(dir)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// writeHTTP writes the starter specs of a recording of HTTP requests.
+func writeHTTP(r *Result, opt Options, write func(name, text string) error) error {
 	main := fmt.Sprintf(`// Written by shadowtest init from %s: %d requests, %d endpoints.
 // Edit the endpoints' files: what to ignore, tolerances, which arrays are
 // sets, thresholds. `+"`shadowtest schema`"+` prints the reference.
@@ -336,7 +414,7 @@ defaults: {
 		main += fmt.Sprintf("\n// %d more requests had templates beyond the first %d endpoints.\n", r.Other, MaxEndpoints)
 	}
 	if err := write("shadow.cue", main); err != nil {
-		return files, err
+		return err
 	}
 	width := len(fmt.Sprint(len(r.Endpoints)))
 	for i, e := range r.Endpoints {
@@ -352,10 +430,10 @@ endpoints: %s: {
 }
 `, e.Method, cueComment(e.Path), e.Count, cueComment(opt.Source), cueComment(e.Example), quote(e.Name), quote(e.Method), quote(e.Path))
 		if err := write(fmt.Sprintf("%0*d-%s.cue", width, i+1, e.Name), text); err != nil {
-			return files, err
+			return err
 		}
 	}
-	return files, nil
+	return nil
 }
 
 // quote writes s as a CUE string: Go's quoting of printable text is valid

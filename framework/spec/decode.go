@@ -71,7 +71,7 @@ type (
 // the schema cannot express.
 func (l *loader) decode(value cue.Value) (*framework.Plan, error) {
 	d := decoder{loader: l, value: value, problems: l.hiddenKeys(value)}
-	plan := &framework.Plan{Dir: l.dir, Package: l.pkg}
+	plan := &framework.Plan{Dir: l.dir, Package: l.pkg, LeftOut: l.leftOut}
 	plan.Prod = d.target("prod")
 	plan.Shadow = d.target("shadow")
 	plan.Traffic = d.traffic()

@@ -198,6 +198,7 @@ type loader struct {
 	user    cue.Value         // the user's files alone, for messages about what they hold
 	pkg     string            // the package of the user's files, "" without a clause
 	hidden  bool              // some user file declares a hidden field or a definition
+	leftOut []string          // files of the package in parent directories, not loaded (Plan.LeftOut)
 	live    bool              // Options.Live: the traffic files are not checked
 	send    bool              // Options.Send: the variables target headers read must be set
 }
@@ -278,13 +279,12 @@ func (l *loader) instances() ([]*build.Instance, error) {
 		if l.pkg == "" && inst.PkgName != "_" {
 			l.pkg = inst.PkgName
 		}
+		l.ownFiles(inst)
 		problems = append(problems, l.externProblems(inst, map[*build.Instance]bool{})...)
 		for _, file := range inst.Files {
 			l.index(file)
 			l.hidden = l.hidden || hasHiddenLabel(file)
-			if filepath.Dir(file.Filename) == l.absDir {
-				userFiles++
-			}
+			userFiles++
 		}
 	}
 	if userFiles == 0 && len(problems) == 0 {
@@ -294,6 +294,29 @@ func (l *loader) instances() ([]*build.Instance, error) {
 		return nil, err
 	}
 	return instances, nil
+}
+
+// ownFiles keeps the spec directory's own files in inst and records the
+// others in leftOut. Inside a CUE module, cue/load also unifies the files of
+// the same package found in parent directories up to the module root (the
+// cue command's instance rule), so `run specs/users` read specs/*.cue too:
+// another spec's endpoints, and traffic paths written relative to specs/
+// resolved against specs/users. A spec is the directory given; parent
+// directories share fields through an import.
+func (l *loader) ownFiles(inst *build.Instance) {
+	own := inst.Files[:0:0]
+	for _, file := range inst.Files {
+		if filepath.Dir(file.Filename) == l.absDir {
+			own = append(own, file)
+			continue
+		}
+		name := file.Filename
+		if rel, err := filepath.Rel(l.absDir, name); err == nil {
+			name = filepath.Join(l.dir, rel)
+		}
+		l.leftOut = append(l.leftOut, name)
+	}
+	inst.Files = own
 }
 
 // specialFiles refuses the entries of the spec directory (and its

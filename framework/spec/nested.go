@@ -34,3 +34,12 @@ func NestedNote(dir, sub string) string {
 	return sub + ": not part of the spec " + dir + " (a subdirectory is a spec directory of its own): " +
 		"its endpoints are not checked nor run with it; move its files up, or vet and run " + sub + " apart"
 }
+
+// LeftOutNote is what vet and run say of a file in Plan.LeftOut: a file of
+// the spec's package in a parent directory, which the cue command unifies
+// into the directory (`cue export ./specs/users` shows it) and shadowtest
+// does not (`cue export specs/users/*.cue` shows what it loads).
+func LeftOutNote(dir, file string) string {
+	return file + ": not part of the spec " + dir + " (a spec is its directory's own files; the cue command, given the directory, would also unify this file of the same package from a parent directory): " +
+		"share fields through an import, or give the file another package name"
+}

@@ -339,3 +339,40 @@ func location(p framework.Position) types.CodeLocation {
 	}
 	return types.CodeLocation{FileName: p.File, LineNumber: p.Line}
 }
+
+// ginkgoInterrupt is what Ginkgo writes of any interrupting signal: it
+// treats SIGTERM like SIGINT and says "by User" of both.
+const ginkgoInterrupt = "Interrupted by User"
+
+// NameSignal replaces Ginkgo's "Interrupted by User" in report with the
+// signal that ended the run ("SIGTERM", "SIGINT"), so that the JUnit and
+// the summary say what happened: a CI job cancelled or timed out sends
+// SIGTERM, and no user pressed anything. An empty signal changes nothing.
+func NameSignal(report *types.Report, signal string) {
+	if signal == "" {
+		return
+	}
+	name := func(s string) string { return SignalMessage(s, signal) }
+	for i, reason := range report.SpecialSuiteFailureReasons {
+		report.SpecialSuiteFailureReasons[i] = name(reason)
+	}
+	for i := range report.SpecReports {
+		s := &report.SpecReports[i]
+		s.Failure.Message = name(s.Failure.Message)
+		s.Failure.ProgressReport.Message = name(s.Failure.ProgressReport.Message)
+		for j := range s.AdditionalFailures {
+			s.AdditionalFailures[j].Failure.Message = name(s.AdditionalFailures[j].Failure.Message)
+		}
+	}
+}
+
+// SignalMessage returns s with Ginkgo's "Interrupted by User" naming
+// signal instead, for the texts NameSignal does not reach: the replay's
+// error and the results' aborted reason, which come from the context
+// Ginkgo cancels with those words.
+func SignalMessage(s, signal string) string {
+	if signal == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, ginkgoInterrupt, "Interrupted by "+signal)
+}
