@@ -300,6 +300,12 @@ func Write(r *Result, opt Options) ([]string, error) {
 		return nil, err
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".init-")
+	if info, statErr := os.Stat(dir); err != nil && statErr == nil && info.IsDir() {
+		// A spec directory whose parent is not writable (a mounted
+		// volume): the temporary directory goes inside it, on the same
+		// file system still.
+		tmp, err = os.MkdirTemp(dir, ".init-")
+	}
 	if err != nil {
 		removeCreated(created)
 		return nil, err

@@ -206,3 +206,30 @@ func TestWrittenSpecsHoldNoPathCredential(t *testing.T) {
 		t.Errorf("endpoints %+v, want /reset/{token}", plan.Endpoints)
 	}
 }
+
+// TestWriteWithNoRoomBesideTheDirectory: Write puts its temporary directory
+// beside the spec directory; when it cannot (a parent that is not
+// writable, or here a name too long for one more suffix), an existing
+// spec directory holds it instead, and nothing of it is left.
+func TestWriteWithNoRoomBesideTheDirectory(t *testing.T) {
+	res, err := Discover(requests("GET /users/1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specDir := filepath.Join(t.TempDir(), strings.Repeat("s", 250)) // "."+name+".init-NNN" is over 255 bytes
+	if err := os.Mkdir(specDir, 0o755); err != nil {
+		t.Skipf("the file system takes no 250-byte name: %v", err)
+	}
+	files, err := Write(res, Options{Dir: specDir, Traffic: "t.jsonl", Format: "jsonl", Source: "t.jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(specDir)
+	if len(entries) != len(files) || len(files) != 2 {
+		t.Errorf("the spec directory holds %d entries, want the %d files written: %v", len(entries), len(files), entries)
+	}
+	siblings, _ := os.ReadDir(filepath.Dir(specDir))
+	if len(siblings) != 1 {
+		t.Errorf("beside the spec directory: %v", siblings)
+	}
+}
