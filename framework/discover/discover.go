@@ -277,7 +277,7 @@ type Options struct {
 // declare the endpoints in the order of r.Endpoints. It returns the files
 // written.
 //
-// The files are written to a temporary directory beside opt.Dir and moved
+// The files are written to a temporary directory inside opt.Dir and moved
 // in at the end: a failed write (a full disk) leaves neither a partial
 // spec, which a second init refused without --force, nor a directory it
 // created, and --force keeps the old files until every new one is written.
@@ -295,17 +295,15 @@ func Write(r *Result, opt Options) ([]string, error) {
 	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
 		return nil, fmt.Errorf("%s is a file, not a directory", opt.Dir)
 	}
-	created, err := mkdirAll(filepath.Dir(dir))
+	// The temporary directory goes inside the spec directory, created
+	// first when missing: beside it, it can be on another file system (a
+	// spec directory that is a mounted volume, or a link to one), where
+	// the final rename fails with "invalid cross-device link".
+	created, err := mkdirAll(dir)
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".init-")
-	if info, statErr := os.Stat(dir); err != nil && statErr == nil && info.IsDir() {
-		// A spec directory whose parent is not writable (a mounted
-		// volume): the temporary directory goes inside it, on the same
-		// file system still.
-		tmp, err = os.MkdirTemp(dir, ".init-")
-	}
+	tmp, err := os.MkdirTemp(dir, ".init-")
 	if err != nil {
 		removeCreated(created)
 		return nil, err
@@ -361,22 +359,11 @@ func removeCreated(created string) {
 	}
 }
 
-// moveInto moves the files names from tmp into dir, creating dir if it
-// does not exist (and removing it again if a move fails): a rename needs no
-// space on a full disk.
+// moveInto moves the files names from tmp into dir, both on one file
+// system: a rename needs no space on a full disk.
 func moveInto(tmp, dir string, names []string) error {
-	created := false
-	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			return err
-		}
-		created = true
-	}
 	for _, name := range names {
 		if err := os.Rename(filepath.Join(tmp, name), filepath.Join(dir, name)); err != nil {
-			if created {
-				os.RemoveAll(dir)
-			}
 			return err
 		}
 	}

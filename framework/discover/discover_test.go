@@ -233,3 +233,35 @@ func TestWriteWithNoRoomBesideTheDirectory(t *testing.T) {
 		t.Errorf("beside the spec directory: %v", siblings)
 	}
 }
+
+// TestWriteIntoADirectoryOnAnotherFileSystem: a spec directory that is a
+// mounted volume, or a link to a directory on another file system (here
+// /dev/shm, a tmpfs), was refused by init with "rename ...: invalid
+// cross-device link" once the files went to a temporary directory beside
+// it (redteam10): the temporary directory is inside the spec directory.
+func TestWriteIntoADirectoryOnAnotherFileSystem(t *testing.T) {
+	elsewhere, err := os.MkdirTemp("/dev/shm", "specs-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(elsewhere) })
+	res, err := Discover(requests("GET /users/1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specDir := filepath.Join(t.TempDir(), "specs")
+	if err := os.Symlink(elsewhere, specDir); err != nil {
+		t.Skipf("no symbolic links: %v", err)
+	}
+	files, err := Write(res, Options{Dir: specDir, Traffic: "t.jsonl", Format: "jsonl", Source: "t.jsonl"})
+	if err != nil {
+		t.Fatalf("Write into a link to another file system: %v", err)
+	}
+	entries, _ := os.ReadDir(elsewhere)
+	if len(entries) != len(files) || len(files) != 2 {
+		t.Errorf("the spec directory holds %v, want the %d files written and nothing else", entries, len(files))
+	}
+	if siblings, _ := os.ReadDir(filepath.Dir(specDir)); len(siblings) != 1 {
+		t.Errorf("beside the spec directory: %v", siblings)
+	}
+}
