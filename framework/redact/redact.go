@@ -17,6 +17,7 @@ package redact
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -27,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -214,6 +216,43 @@ func (r *Redactor) learnHeader(h http.Header) {
 	}
 }
 
+// learnCredentials learns the whole values of h's sensitive headers,
+// Authorization, Proxy-Authorization and Cookie first, then the others
+// by name: ranging over the map, a Cookie of 300 cookies or 300 other
+// credential-shaped headers came before Authorization about half the
+// time and took the request's room (scrub.RequestValues), so its token
+// was not learned. What they hold besides (each cookie) is learned after.
+func (r *Redactor) learnCredentials(h http.Header) {
+	names := make([]string, 0, 4)
+	for name := range h {
+		if r.IsSensitiveHeader(name) {
+			names = append(names, name)
+		}
+	}
+	rank := func(name string) int {
+		switch {
+		case strings.EqualFold(name, "Authorization"):
+			return 0
+		case strings.EqualFold(name, "Proxy-Authorization"):
+			return 1
+		case strings.EqualFold(name, "Cookie"):
+			return 2
+		}
+		return 3
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range names {
+		for _, v := range h[name] {
+			r.learn(v)
+		}
+	}
+}
+
 // Learn registers the secrets of a request (sensitive headers, cookies,
 // URL credentials, secret query parameters and form or JSON fields) and of
 // responses (sensitive headers, Set-Cookie) with the scrubber, so that an
@@ -228,9 +267,11 @@ func (r *Redactor) Learn(req *framework.Request, responses ...*framework.Respons
 		// What a request carries keeps its room in the scrubber: answers
 		// cannot crowd it out (scrub.SentRoom), and one request (a bulk
 		// upload of 20,000 passwords) cannot fill it for the later ones
-		// (scrub.RequestValues). Its headers come first.
+		// (scrub.RequestValues). Its credential headers come first, in a
+		// fixed order, then its other headers.
 		s := *r
 		s.batch = r.values.Batch()
+		s.learnCredentials(req.Header)
 		s.learnHeader(req.Header)
 		s.URL(req.URL)
 		if len(req.Body) > 0 && len(req.Body) <= 1<<20 {

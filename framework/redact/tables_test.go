@@ -162,3 +162,29 @@ func TestABulkRequestTeachesACappedNumberOfValues(t *testing.T) {
 		t.Errorf("the bulk table's last password is not masked where it stands (%v)", err)
 	}
 }
+
+// TestCredentialHeadersLearnedBeforeAFloodOfOthers: a request's headers
+// were learned in Go's map order, so a Cookie of 300 cookies, or 300
+// credential-shaped headers, came before Authorization or X-Api-Key about
+// half the time and took the request's room (scrub.RequestValues): the
+// token, echoed by the shadow under an innocent name, showed (redteam10).
+func TestCredentialHeadersLearnedBeforeAFloodOfOthers(t *testing.T) {
+	var jar []string
+	flood := http.Header{}
+	for i := range scrub.RequestValues + 44 {
+		jar = append(jar, fmt.Sprintf("c%03d=cookie-value-%03d", i, i))
+		flood.Set(fmt.Sprintf("X-Trace-%03d", i), fmt.Sprintf("Bearer trace-token-%03d", i))
+	}
+	for round := range 16 {
+		for _, h := range []http.Header{{"Cookie": {strings.Join(jar, "; ")}}, flood.Clone()} {
+			h.Set("Authorization", fmt.Sprintf("Bearer Zk%02d-the-users-token", round))
+			h.Set("X-Api-Key", fmt.Sprintf("Zk%02d-the-users-key", round))
+			r, sc := build(t)
+			r.Learn(&framework.Request{URL: "/me", Header: h})
+			text := fmt.Sprintf("echo Zk%02d-the-users-token Zk%02d-the-users-key", round, round)
+			if got := sc.String(text); got != "echo [REDACTED] [REDACTED]" {
+				t.Fatalf("round %d, %d headers: %q (%d values learned, %d capped)", round, len(h), got, sc.Len(), sc.Capped())
+			}
+		}
+	}
+}
