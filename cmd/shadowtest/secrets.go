@@ -36,14 +36,19 @@ func newRedactor(plan *framework.Plan, sc *scrub.Scrubber) (*redact.Redactor, er
 
 // learnPlan registers the secrets a plan carries: the environment values
 // its target headers expand (${SHADOW_TOKEN}) and those headers' values
-// when they are sensitive, Basic credentials decoded; the credentials and
+// when they are sensitive, Basic credentials decoded (a ${NAME:-default}
+// that reads its default is the spec's text, learned as a literal value
+// is: only under a sensitive header or shaped like a credential, or
+// X-Accept: ${SHADOW_ACCEPT:-application/json} masked every
+// application/json of the outputs); the credentials and
 // query values of the target URLs; the values endpoints select by under
 // secret header or query names.
 func learnPlan(plan *framework.Plan, red *redact.Redactor, sc *scrub.Scrubber) {
 	for _, t := range []*framework.Target{&plan.Prod, &plan.Shadow} {
 		for name, value := range t.Headers {
-			expanded := envref.ExpandFunc(value, func(v string) { sc.AddSent(v) })
-			if expanded != value {
+			read := false
+			expanded := envref.ExpandFunc(value, func(v string) { read = true; sc.AddSent(v) })
+			if read {
 				sc.AddSent(expanded)
 			}
 			red.Header(http.Header{name: {expanded}}) // registers sensitive values

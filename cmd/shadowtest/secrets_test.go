@@ -25,6 +25,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/shadowtest/shadowtest/framework"
 	"github.com/shadowtest/shadowtest/framework/scrub"
 )
 
@@ -732,5 +733,36 @@ report: examples: 20
 	assertNoSecret(t, outputs, s)
 	if bytes.Count(outputs["stderr"], []byte("carried more than")) != 1 || !bytes.Contains(outputs["stderr"], []byte(warning)) {
 		t.Errorf("want the bulk uploads reported once (%q):\n%s", warning, outputs["stderr"])
+	}
+}
+
+// TestEnvironmentDefaultsLearnedAsSpecText: a ${NAME:-default} that reads
+// its default is the spec's own text, learned as a literal header value is
+// (under a sensitive header, or shaped like a credential): it was learned
+// as a secret whatever the header, so X-Accept:
+// ${SHADOW_ACCEPT:-application/json} masked every "application/json" and
+// X-Env: ${SHADOW_ENV:-staging} every "staging" of the outputs (redteam10).
+func TestEnvironmentDefaultsLearnedAsSpecText(t *testing.T) {
+	t.Setenv("SHADOW_RT10_ACCEPT", "")
+	t.Setenv("SHADOW_RT10_ENV", "")
+	t.Setenv("SHADOW_RT10_SET", "Zk-the-jobs-own-value")
+	t.Setenv("SHADOW_RT10_TOKEN", "")
+	plan := &framework.Plan{}
+	plan.Prod.Headers = map[string]string{
+		"X-Accept":      "${SHADOW_RT10_ACCEPT:-application/json}",
+		"X-Env":         "${SHADOW_RT10_ENV:-staging-eu}",
+		"X-Set":         "${SHADOW_RT10_SET:-fallback-value}",
+		"Authorization": "Bearer ${SHADOW_RT10_TOKEN:-Zk-dev-fallback-token}",
+	}
+	sc := scrub.New()
+	red, err := newRedactor(plan, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	learnPlan(plan, red, sc)
+	in := "Content-Type: application/json; host staging-eu.example.com; Zk-the-jobs-own-value; Zk-dev-fallback-token"
+	want := "Content-Type: application/json; host staging-eu.example.com; [REDACTED]; [REDACTED]"
+	if got := sc.String(in); got != want {
+		t.Errorf("scrubbed:\n%s\nwant\n%s", got, want)
 	}
 }
