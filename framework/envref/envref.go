@@ -82,6 +82,22 @@ func names(value string, required bool) []string {
 	return names
 }
 
+// Nested returns the first variable of value whose ${NAME:-default}
+// default holds a "$" ("" when none). A default is literal text: in
+// ${SHADOW_TOKEN:-${SHADOW_FALLBACK}} os.Expand ends the reference at the
+// first "}", so with SHADOW_TOKEN unset every request carried the text
+// "${SHADOW_FALLBACK}", which two targets refuse alike (a false match).
+func Nested(value string) string {
+	nested := ""
+	os.Expand(value, func(ref string) string {
+		if name, def, ok := split(ref); ok && nested == "" && strings.Contains(def, "$") {
+			nested = name
+		}
+		return ""
+	})
+	return nested
+}
+
 // split reads a reference as os.Expand hands it over: NAME, or
 // NAME:-default for ${NAME:-default}.
 func split(ref string) (name, def string, hasDefault bool) {

@@ -167,6 +167,13 @@ func (d *decoder) target(name string) framework.Target {
 				header, refused[0], envref.AllowVar)
 			continue
 		}
+		if name := envref.Nested(value); name != "" {
+			at := append(path, cue.Str("headers"), cue.Str(header))
+			d.report(at, d.pos(at...), "%s: the default of ${%s:-...} holds a \"$\": a default is literal text, a reference in it is not expanded "+
+				"(requests would carry the text \"${...}\" when %s is unset); write one reference, or set the variable in the step that runs shadowtest",
+				header, name, name)
+			continue
+		}
 		if !d.send {
 			continue
 		}

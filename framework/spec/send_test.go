@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,32 @@ endpoints: x: path: "/x"
 	t.Setenv("SHADOW_PROD_TOKEN", "p")
 	if _, err := Load(dir, Options{Send: true}); err != nil {
 		t.Errorf("Send with every variable set: %v", err)
+	}
+}
+
+// TestDefaultsHoldingAReferenceRefused: a default is literal text, and
+// os.Expand ends a reference at its first "}": the bash habit
+// ${SHADOW_TOKEN:-${SHADOW_FALLBACK}} loaded, and with SHADOW_TOKEN unset
+// every request carried the text "${SHADOW_FALLBACK}" (and a "}"), which
+// two targets refuse alike: a false match (redteam10). A default may not
+// read a variable a spec may not read either.
+func TestDefaultsHoldingAReferenceRefused(t *testing.T) {
+	for value, want := range map[string]string{
+		"Bearer ${SHADOW_TOKEN:-${SHADOW_FALLBACK}}": `the default of ${SHADOW_TOKEN:-...} holds a "$"`,
+		"${SHADOW_TOKEN:-$SHADOW_FALLBACK}":          `the default of ${SHADOW_TOKEN:-...} holds a "$"`,
+		"${AWS_SECRET_ACCESS_KEY:-}":                 "reads the environment variable AWS_SECRET_ACCESS_KEY, which a spec may not read",
+		"${AWS_SECRET_ACCESS_KEY:-x}":                "reads the environment variable AWS_SECRET_ACCESS_KEY, which a spec may not read",
+		"${SHADOW_TOKEN:-${AWS_SECRET_ACCESS_KEY}}":  `the default of ${SHADOW_TOKEN:-...} holds a "$"`,
+	} {
+		dir := writeFiles(t, map[string]string{"shadow.cue": "package shadow\n\ntargets: prod: headers: \"X-Token\": " + strconv.Quote(value) + "\nendpoints: x: path: \"/x\"\n"})
+		t.Setenv("SHADOW_TOKEN", "")
+		_, err := Load(dir, Options{})
+		if err == nil || !strings.Contains(err.Error(), "shadow.cue:3:") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q at shadow.cue:3", value, err, want)
+		}
+	}
+	dir := writeFiles(t, map[string]string{"shadow.cue": "package shadow\n\ntargets: prod: headers: \"X-Price\": \"${SHADOW_PRICE:-5 EUR}\"\nendpoints: x: path: \"/x\"\n"})
+	if _, err := Load(dir, Options{Send: true}); err != nil {
+		t.Errorf("a default without a reference: %v", err)
 	}
 }
