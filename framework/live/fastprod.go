@@ -311,7 +311,7 @@ func (c *fastConn) exchange(ctx context.Context, r *http.Request) (*http.Respons
 	trace := httptrace.ContextClientTrace(ctx)
 	var resp *http.Response
 	var err error
-	for {
+	for interims := 1; ; interims++ {
 		resp, err = http.ReadResponse(c.br, r)
 		if err != nil {
 			break
@@ -321,8 +321,15 @@ func (c *fastConn) exchange(ctx context.Context, r *http.Request) (*http.Respons
 			break
 		}
 		// 103 Early Hints and the like go to the client as they come
-		// (ReverseProxy's trace), the final answer follows.
+		// (ReverseProxy's trace), the final answer follows. Each has its
+		// own header limit, and all of them together, status lines
+		// included, the bounds of max1xx (bytes read since the request,
+		// less those read ahead).
 		if trace != nil && trace.Got1xxResponse != nil {
+			if interims > max1xx || c.nread-before-int64(c.br.Buffered()) > max1xxBytes {
+				err = errTooMany1xx
+				break
+			}
 			if err = trace.Got1xxResponse(code, textproto.MIMEHeader(resp.Header)); err != nil {
 				break
 			}
@@ -330,7 +337,7 @@ func (c *fastConn) exchange(ctx context.Context, r *http.Request) (*http.Respons
 		}
 	}
 	if err != nil {
-		if c.limit <= 0 {
+		if c.limit <= 0 && err != errTooMany1xx {
 			err = fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", maxResponseHeaderBytes)
 		}
 		if written != nil {

@@ -3,6 +3,7 @@ package live
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -506,18 +507,98 @@ func TestFastProdEarlyAnswerEndsAtOnce(t *testing.T) {
 	}
 }
 
+// longHints are four 103s of a long reason phrase, max1xxBytes - 64 KiB
+// and max1xxBytes + 64 KiB in all (more than net/http's read-ahead):
+// their header fields are small.
+func longHints(t *testing.T) (under, over string) {
+	hints := func(total int) string {
+		frame := len("HTTP/1.1 103 \r\nLink: </a>\r\n\r\n")
+		return strings.Repeat("HTTP/1.1 103 "+strings.Repeat("a", total/4-frame)+"\r\nLink: </a>\r\n\r\n", 4)
+	}
+	under, over = hints(max1xxBytes-64<<10), hints(max1xxBytes+64<<10)
+	if len(under) > max1xxBytes || len(over) <= max1xxBytes {
+		t.Fatalf("the long hints are %d and %d bytes, want under and over %d", len(under), len(over), max1xxBytes)
+	}
+	return under, over
+}
+
+// TestProxyBounds1xxOverTLS: an https prod's 1xx answers are bounded by
+// their bytes too (both clients send https through net/http's Transport,
+// which counts the TLS connection's bytes).
+func TestProxyBounds1xxOverTLS(t *testing.T) {
+	under, over := longHints(t)
+	final := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	answers := map[string]string{"/items/longunder": under + final, "/items/longover": over + final}
+	cert := httptest.NewUnstartedServer(nil)
+	cert.StartTLS() // only for its certificate
+	config := cert.TLS.Clone()
+	cert.Close()
+	l, err := tls.Listen("tcp", "127.0.0.1:0", config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for {
+					r, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, r.Body)
+					if _, err := io.WriteString(conn, answers[r.URL.Path]); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	for _, client := range ProdClients {
+		plan := testPlan("https://"+l.Addr().String(), closedURL(t))
+		plan.Prod.TLS.InsecureSkipVerify = true
+		_, front := session(t, plan, Options{ProdClient: client})
+		for _, c := range []struct {
+			path            string
+			status, interim int
+		}{{"/items/longunder", 200, 4}, {"/items/longover", http.StatusBadGateway, 3}} {
+			s := fetch(t, newClient(), "GET", front.URL+c.path, nil, nil)
+			if s.Status != c.status || len(s.Interims) != c.interim {
+				t.Errorf("%s %s: %d after %d interim answers, want %d after %d", client, c.path, s.Status, len(s.Interims), c.status, c.interim)
+			}
+		}
+	}
+}
+
 // TestFastProdAttack1xxFlood: prod sends informational answers without
-// end (or with huge headers) before its answer: both prod clients stop
-// at the same bound and answer 502; a few 103s still pass.
+// end (or with huge headers, or huge reason phrases) before its answer:
+// both prod clients stop at the same bound and answer 502; a few 103s
+// still pass, and so do long ones whose bytes, status lines included,
+// stay under the bound of all of them together.
 func TestFastProdAttack1xxFlood(t *testing.T) {
 	hint := "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
 	bigHint := "HTTP/1.1 103 Early Hints\r\nLink: <" + strings.Repeat("a", 1<<20) + ">\r\n\r\n"
+	under, over := longHints(t)
+	// One reason phrase just under the header limit, and redteam9's flood
+	// (each long 103 passed alone, as every header limit started again).
+	oneLong := "HTTP/1.1 103 " + strings.Repeat("a", max1xxBytes-1024) + "\r\n\r\n"
+	reasonFlood := strings.Repeat("HTTP/1.1 103 "+strings.Repeat("a", 5<<20)+"\r\nLink: </a>\r\n\r\n", 3)
 	final := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 	prod := newRawProd(t, map[string]func(net.Conn){
-		"/items/few":      say(strings.Repeat(hint, 3) + final),
-		"/items/bound":    say(strings.Repeat(hint, max1xx) + final),
-		"/items/flood":    say(strings.Repeat(hint, 5000) + final),
-		"/items/bigflood": say(strings.Repeat(bigHint, 12) + final),
+		"/items/few":         say(strings.Repeat(hint, 3) + final),
+		"/items/bound":       say(strings.Repeat(hint, max1xx) + final),
+		"/items/flood":       say(strings.Repeat(hint, 5000) + final),
+		"/items/bigflood":    say(strings.Repeat(bigHint, 12) + final),
+		"/items/longunder":   say(under + final),
+		"/items/longover":    say(over + final),
+		"/items/onelong":     say(oneLong + final),
+		"/items/reasonflood": say(reasonFlood + final),
 	})
 	cases := []struct {
 		path    string
@@ -528,6 +609,10 @@ func TestFastProdAttack1xxFlood(t *testing.T) {
 		{"/items/bound", 200, max1xx},
 		{"/items/flood", http.StatusBadGateway, max1xx},
 		{"/items/bigflood", http.StatusBadGateway, 9},
+		{"/items/longunder", 200, 4},
+		{"/items/longover", http.StatusBadGateway, 3},
+		{"/items/onelong", 200, 1},
+		{"/items/reasonflood", http.StatusBadGateway, 1},
 	}
 	for name, front := range fronts(t, prod.URL()) {
 		for _, c := range cases {

@@ -83,7 +83,7 @@ func newGRPCProxy(s *Shadow, prod *mirror.Client) *grpcProxy {
 			}
 			pr.Out.URL.Scheme = httpScheme(pr.Out.URL.Scheme)
 		},
-		Transport: &timedTransport{next: grpcTransport(target, s.Plan().Dir)},
+		Transport: &timedTransport{next: bounded1xx{grpcTransport(target, s.Plan().Dir)}},
 		ModifyResponse: func(res *http.Response) error {
 			res.Body = &streamEnd{ReadCloser: res.Body, res: res}
 			return captureResponse(res)

@@ -46,7 +46,7 @@ func NewProxy(s *Shadow) *Proxy {
 	const idle = 90 * time.Second
 	transport := &http.Transport{
 		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
+		DialContext:           countedDial(dialer.DialContext), // for bound1xx
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   1024,
 		IdleConnTimeout:       idle,
@@ -57,9 +57,9 @@ func NewProxy(s *Shadow) *Proxy {
 		DisableCompression: true,
 		TLSClientConfig:    prodTLS, // an https:// prod with the spec's tls block
 	}
-	var prodClient http.RoundTripper = transport
+	var prodClient http.RoundTripper = bounded1xx{transport}
 	if s.opt.ProdClient != ProdClientNetHTTP && fastProdSupported {
-		prodClient = newFastTransport(transport, dialer, idle)
+		prodClient = newFastTransport(prodClient, dialer, idle)
 	}
 	p := &Proxy{shadow: s, maxBody: plan.Mirror.MaxBodyBytes}
 	if p.maxBody <= 0 {
@@ -324,40 +324,135 @@ func (st *exchangeState) latency() time.Duration {
 
 // The bounds of prod's informational (1xx) answers to one request.
 // net/http's Transport bounds neither their number nor their size once
-// they are delivered (ReverseProxy passes each to the client): prod could
-// send 103s for ever. Past either bound the request fails (a 502) with
-// errTooMany1xx, with either prod client.
+// they are delivered (it starts its header limit again with each, and
+// ReverseProxy passes each to the client): prod could send 103s for
+// ever, or 103s with reason phrases of megabytes. Past either bound the
+// request fails (a 502) with errTooMany1xx, with either prod client. The
+// bytes are those of all the 1xx answers on the wire, status lines
+// included: exactly with the fast client (fastConn.exchange), within
+// net/http's read-ahead (transportReadAhead) with net/http (interimBound).
 const (
 	max1xx      = 100
 	max1xxBytes = maxResponseHeaderBytes // all of them together, as net/http bounds undelivered ones with the final header
 )
 
-var errTooMany1xx = fmt.Errorf("prod sent more than %d informational (1xx) answers or %d bytes of their headers", max1xx, max1xxBytes)
+var errTooMany1xx = fmt.Errorf("prod sent more than %d informational (1xx) answers or %d bytes of them", max1xx, max1xxBytes)
+
+// transportReadAhead is what net/http's Transport may have read from a
+// connection past the answer it parses: its read buffer (ReadBufferSize
+// left at 0).
+const transportReadAhead = 4 << 10
+
+// countedConn is a connection of net/http's Transport to prod that counts
+// the bytes read from it, for interimBound.
+type countedConn struct {
+	net.Conn
+	read atomic.Int64 // the Transport's reading goroutine adds, the request's goroutine reads
+}
+
+func (c *countedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// ReadFrom keeps the connection's own ReadFrom (a TCP connection's
+// splice or sendfile) for request bodies.
+func (c *countedConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
+
+// CloseWrite half-closes the connection once an upgraded one's client
+// is done writing, as ReverseProxy does on the connection itself.
+func (c *countedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return fmt.Errorf("CloseWrite: %w", http.ErrNotSupported)
+}
+
+// countedDial makes dial's connections countedConns.
+func countedDial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countedConn{Conn: conn}, nil
+	}
+}
+
+// bounded1xx bounds prod's 1xx answers to each request it sends with
+// net/http's Transport (bound1xx). The fast client bounds them itself,
+// at no cost to requests answered without one.
+type bounded1xx struct{ next http.RoundTripper }
+
+func (t bounded1xx) RoundTrip(r *http.Request) (*http.Response, error) {
+	bound1xx(r)
+	return t.next.RoundTrip(r)
+}
 
 // bound1xx makes the request's trace (ReverseProxy's, made for this
 // request, which passes 1xx answers to the client) refuse prod's
-// informational answers past max1xx and max1xxBytes. It is called once
-// by each 1xx, in order, by the goroutine reading the answer.
+// informational answers past max1xx and max1xxBytes.
 func bound1xx(r *http.Request) {
 	trace := httptrace.ContextClientTrace(r.Context())
 	if trace == nil || trace.Got1xxResponse == nil {
 		return // not delivered: the transport bounds them with the final header
 	}
-	deliver := trace.Got1xxResponse
-	count, size := 0, 0
-	trace.Got1xxResponse = func(code int, h textproto.MIMEHeader) error {
-		count++
-		size += len("HTTP/1.1 100 \r\n\r\n")
-		for k, vv := range h {
-			for _, v := range vv {
-				size += len(k) + len(v) + len(": \r\n")
-			}
-		}
-		if count > max1xx || size > max1xxBytes {
-			return errTooMany1xx
-		}
-		return deliver(code, h)
+	b := &interimBound{deliver: trace.Got1xxResponse, gotConn: trace.GotConn}
+	trace.GotConn = b.connected
+	trace.Got1xxResponse = b.got1xx
+}
+
+// interimBound counts prod's 1xx answers to one request sent by net/http's
+// Transport. Their bytes are those read on the connection since the
+// request (a countedConn) less what the Transport may have read ahead;
+// on a connection that does not count them (the gRPC path's HTTP/2, where
+// a status has no reason phrase), those of their header fields.
+type interimBound struct {
+	deliver func(int, textproto.MIMEHeader) error
+	gotConn func(httptrace.GotConnInfo)
+	conn    *countedConn
+	start   int64
+	count   int
+	size    int
+}
+
+// connected notes the connection the request goes on (again on a new one
+// when net/http retries it), before the request is written: the
+// Transport's reading goroutine, which calls got1xx, receives the request
+// after this.
+func (b *interimBound) connected(info httptrace.GotConnInfo) {
+	conn := info.Conn
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		conn = tc.NetConn() // an https prod: its TLS records are counted
 	}
+	b.conn, _ = conn.(*countedConn)
+	if b.conn != nil {
+		b.start = b.conn.read.Load()
+	}
+	if b.gotConn != nil {
+		b.gotConn(info)
+	}
+}
+
+// got1xx is called once by each 1xx, in order, by the goroutine reading
+// the answer; an error ends the request.
+func (b *interimBound) got1xx(code int, h textproto.MIMEHeader) error {
+	b.count++
+	b.size += len("HTTP/1.1 100 \r\n\r\n")
+	for k, vv := range h {
+		for _, v := range vv {
+			b.size += len(k) + len(v) + len(": \r\n")
+		}
+	}
+	size := int64(b.size)
+	if b.conn != nil {
+		size = max(size, b.conn.read.Load()-b.start-transportReadAhead)
+	}
+	if b.count > max1xx || size > max1xxBytes {
+		return errTooMany1xx
+	}
+	return b.deliver(code, h)
 }
 
 // timedTransport stamps when the request leaves for prod and when prod's
@@ -365,7 +460,6 @@ func bound1xx(r *http.Request) {
 type timedTransport struct{ next http.RoundTripper }
 
 func (t *timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	bound1xx(r)
 	st, _ := r.Context().Value(stateKey{}).(*exchangeState)
 	if st == nil {
 		return t.next.RoundTrip(r)
