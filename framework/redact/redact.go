@@ -140,7 +140,7 @@ func (r *Redactor) IsSensitiveHeader(name string) bool {
 // learn registers a masked value (and the credential inside a scheme,
 // Basic credentials decoded) with the scrubber.
 func (r *Redactor) learn(value string) {
-	if r.values == nil || len(value) < scrub.MinLen {
+	if r.values == nil || len(value) < scrub.MinLen || bareScheme(value) {
 		return
 	}
 	add := r.values.Add
@@ -162,6 +162,19 @@ func (r *Redactor) learn(value string) {
 			}
 		}
 	}
+}
+
+// bareScheme reports whether value is an authentication scheme without
+// credentials ("Bearer ", which a logged-out browser app sends, or
+// "Bearer ${SHADOW_TOKEN:-}" with the variable unset): learned, it masked
+// the scheme's name in every output (WWW-Authenticate: Bearer realm=...,
+// "token_type":"Bearer ").
+func bareScheme(value string) bool {
+	switch strings.ToLower(strings.TrimSpace(value)) {
+	case "bearer", "digest", "negotiate", "basic", "token", "apikey":
+		return true
+	}
+	return false
 }
 
 // learnCookies registers the values of a Cookie or Set-Cookie header.

@@ -188,3 +188,21 @@ func TestCredentialHeadersLearnedBeforeAFloodOfOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestABareSchemeIsNotASecret: "Authorization: Bearer " (a logged-out
+// browser app, or Bearer ${SHADOW_TOKEN:-} with the variable unset)
+// taught "Bearer " as a secret value, and every output masked the
+// scheme's name: "WWW-Authenticate: [REDACTED]realm=..." (redteam10).
+func TestABareSchemeIsNotASecret(t *testing.T) {
+	r, sc := build(t)
+	r.Learn(&framework.Request{URL: "/me", Header: http.Header{"Authorization": {"Bearer "}, "Proxy-Authorization": {"Digest  "}}})
+	r.Header(http.Header{"Authorization": {"Negotiate "}})
+	text := `WWW-Authenticate: Bearer realm="api", Digest realm="x", Negotiate ; {"token_type":"Bearer "}`
+	if got := sc.String(text); got != text || sc.Len() != 0 {
+		t.Errorf("scrubbed %q (%d values learned), want it unchanged", got, sc.Len())
+	}
+	r.Learn(&framework.Request{URL: "/me", Header: http.Header{"Authorization": {"Bearer Zk-a-real-token"}}})
+	if got := sc.String("echo Zk-a-real-token"); got != "echo [REDACTED]" {
+		t.Errorf("a real token: %q", got)
+	}
+}
