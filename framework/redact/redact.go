@@ -234,7 +234,8 @@ func (r *Redactor) learnHeader(h http.Header) {
 // by name: ranging over the map, a Cookie of 300 cookies or 300 other
 // credential-shaped headers came before Authorization about half the
 // time and took the request's room (scrub.RequestValues), so its token
-// was not learned. What they hold besides (each cookie) is learned after.
+// was not learned. The Cookie header's cookies come next, before the
+// other headers.
 func (r *Redactor) learnCredentials(h http.Header) {
 	names := make([]string, 0, 4)
 	for name := range h {
@@ -262,6 +263,13 @@ func (r *Redactor) learnCredentials(h http.Header) {
 	for _, name := range names {
 		for _, v := range h[name] {
 			r.learn(v)
+		}
+	}
+	for _, name := range names {
+		if strings.EqualFold(name, "Cookie") {
+			for _, v := range h[name] {
+				r.learnCookies(v) // a session cookie before other headers' values
+			}
 		}
 	}
 }

@@ -176,6 +176,13 @@ func TestCredentialHeadersLearnedBeforeAFloodOfOthers(t *testing.T) {
 		flood.Set(fmt.Sprintf("X-Trace-%03d", i), fmt.Sprintf("Bearer trace-token-%03d", i))
 	}
 	for round := range 16 {
+		withSession := flood.Clone()
+		withSession.Set("Cookie", fmt.Sprintf("theme=dark; session=Zk%02d-the-users-session", round))
+		r, sc := build(t)
+		r.Learn(&framework.Request{URL: "/me", Header: withSession})
+		if got := sc.String(fmt.Sprintf("echo Zk%02d-the-users-session", round)); got != "echo [REDACTED]" {
+			t.Fatalf("round %d: a session cookie among %d headers: %q", round, len(withSession), got)
+		}
 		for _, h := range []http.Header{{"Cookie": {strings.Join(jar, "; ")}}, flood.Clone()} {
 			h.Set("Authorization", fmt.Sprintf("Bearer Zk%02d-the-users-token", round))
 			h.Set("X-Api-Key", fmt.Sprintf("Zk%02d-the-users-key", round))
