@@ -305,7 +305,7 @@ func Write(r *Result, opt Options) ([]string, error) {
 	}
 	tmp, err := os.MkdirTemp(dir, ".init-")
 	if err != nil {
-		removeCreated(created)
+		removeCreated(dir, created)
 		return nil, err
 	}
 	var names []string
@@ -330,7 +330,7 @@ func Write(r *Result, opt Options) ([]string, error) {
 	}
 	os.RemoveAll(tmp) // empty, or what a failure left
 	if err != nil {
-		removeCreated(created)
+		removeCreated(dir, created)
 		return nil, err
 	}
 	files := make([]string, len(names))
@@ -352,10 +352,18 @@ func mkdirAll(dir string) (created string, err error) {
 	return created, os.MkdirAll(dir, 0o755)
 }
 
-// removeCreated removes the directories mkdirAll created.
-func removeCreated(created string) {
-	if created != "" {
-		os.RemoveAll(created)
+// removeCreated removes the directories mkdirAll created for dir, from
+// dir up to created, each only while it is empty: another init into the
+// same new directory (its temporary directory, or files it moved in) is
+// left alone.
+func removeCreated(dir, created string) {
+	if created == "" {
+		return
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if os.Remove(d) != nil || d == created || filepath.Dir(d) == d {
+			return
+		}
 	}
 }
 

@@ -265,3 +265,30 @@ func TestWriteIntoADirectoryOnAnotherFileSystem(t *testing.T) {
 		t.Errorf("beside the spec directory: %v", siblings)
 	}
 }
+
+// TestAFailedWriteLeavesAnotherInitsFiles: a failed Write removed the spec
+// directory it created with everything in it, also the temporary
+// directory or the files of another init into the same new directory
+// (started a moment later: it found the directory there). Only empty
+// directories it created are removed (redteam10).
+func TestAFailedWriteLeavesAnotherInitsFiles(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "specs", "users")
+	created, err := mkdirAll(dir)
+	if err != nil || created != filepath.Join(root, "specs") {
+		t.Fatalf("mkdirAll: %q, %v", created, err)
+	}
+	other := filepath.Join(dir, "shadow.cue") // the other init's file
+	if err := os.WriteFile(other, []byte("package shadow\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	removeCreated(dir, created)
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("the other init's file is gone: %v", err)
+	}
+	os.Remove(other)
+	removeCreated(dir, created)
+	if _, err := os.Stat(filepath.Join(root, "specs")); err == nil {
+		t.Errorf("the empty directories created are left")
+	}
+}
