@@ -87,8 +87,8 @@ func (s *Summary) Write(w io.Writer) error {
 		withheld, _ := e.Withheld()
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s / %s\t%s / %s\t%d / %d\t%d\n",
 			e.Name, e.Pairs, rate(e), verdict,
-			quantile(e.ProdLatency, 0.5), quantile(e.ShadowLatency, 0.5),
-			quantile(e.ProdLatency, 0.99), quantile(e.ShadowLatency, 0.99),
+			Quantile(e.ProdLatency, 0.5), Quantile(e.ShadowLatency, 0.5),
+			Quantile(e.ProdLatency, 0.99), Quantile(e.ShadowLatency, 0.99),
 			observe.ErrorCount(e.ProdErrors), observe.ErrorCount(e.ShadowErrors), withheld)
 	}
 	tw.Flush()
@@ -191,10 +191,10 @@ func rate(e *observe.Endpoint) string {
 	return fmt.Sprintf("%.4f", e.MatchRate())
 }
 
-// quantile is a latency quantile in milliseconds, or "-" when nothing was
-// measured: "0.0ms" for an endpoint without a single answer read as a
-// measurement.
-func quantile(l *observe.Latency, q float64) string {
+// Quantile is a latency quantile in milliseconds ("1.2ms"), or "-" when
+// nothing was measured: "0.0ms" for an endpoint without a single answer
+// read as a measurement. The summary and the HTML report print it.
+func Quantile(l *observe.Latency, q float64) string {
 	if l == nil || l.Count() == 0 {
 		return "-"
 	}

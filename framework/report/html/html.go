@@ -254,8 +254,8 @@ func build(d Data) view {
 		ev := endpointView{
 			Name: clean(e.Name), Anchor: strconv.Itoa(i), Pairs: e.Pairs, Matches: e.Matches,
 			MatchRate: "-",
-			ProdP50:   quantile(e.ProdLatency, 0.5), ShadowP50: quantile(e.ShadowLatency, 0.5),
-			ProdP99: quantile(e.ProdLatency, 0.99), ShadowP99: quantile(e.ShadowLatency, 0.99),
+			ProdP50:   report.Quantile(e.ProdLatency, 0.5), ShadowP50: report.Quantile(e.ShadowLatency, 0.5),
+			ProdP99: report.Quantile(e.ProdLatency, 0.99), ShadowP99: report.Quantile(e.ShadowLatency, 0.99),
 			ProdErrors: observe.ErrorCount(e.ProdErrors), ShadowErrors: observe.ErrorCount(e.ShadowErrors),
 		}
 		if n, why := e.Withheld(); n > 0 {
@@ -533,15 +533,6 @@ func chart(e *observe.Endpoint, scale time.Duration) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
-}
-
-// quantile is a latency quantile in milliseconds, or "-" when nothing was
-// measured (not "0.0 ms").
-func quantile(l *observe.Latency, q float64) string {
-	if l == nil || l.Count() == 0 {
-		return "-"
-	}
-	return ms(l.Quantile(q))
 }
 
 func ms(d time.Duration) string {
