@@ -60,11 +60,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid
 	}
-	for _, sub := range spec.NestedDirs(dir) {
-		fmt.Fprintln(stderr, "shadowtest: warning: "+spec.NestedNote(dir, sub))
-	}
-	for _, file := range plan.LeftOut {
-		fmt.Fprintln(stderr, "shadowtest: warning: "+spec.LeftOutNote(dir, file))
+	for _, note := range spec.Notes(dir, plan) {
+		fmt.Fprintln(stderr, "shadowtest: warning: "+note)
 	}
 	return execute(plan, opt, stdout, stderr)
 }

@@ -34,11 +34,8 @@ func vetCommand(args []string, stdout, stderr io.Writer) int {
 		return exitPass
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d endpoints)\n", dir, len(plan.Endpoints))
-	for _, sub := range spec.NestedDirs(dir) {
-		fmt.Fprintln(stdout, spec.NestedNote(dir, sub))
-	}
-	for _, file := range plan.LeftOut {
-		fmt.Fprintln(stdout, spec.LeftOutNote(dir, file))
+	for _, note := range spec.Notes(dir, plan) {
+		fmt.Fprintln(stdout, note)
 	}
 	if plan.GRPC != nil && plan.GRPC.Reflection {
 		// vet reads files only: the services are prod's to list.
