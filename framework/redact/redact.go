@@ -523,11 +523,18 @@ func (r *Redactor) form(body []byte) ([]byte, error) {
 
 // params masks the values of secret names in name=value pairs separated by
 // sep, keeping everything else as written; and the values of pairs whose
-// label names a secret (name=password&value=..., p[0][key]=token&p[0][value]=...).
+// label names a secret (name=password&value=..., p[0][key]=token&p[0][value]=...);
+// then the runs that percent-decode to a known secret (percentKnown).
 func (r *Redactor) params(s, sep string) string {
+	return r.percentKnown(r.secretParams(s, sep))
+}
+
+// secretParams is params without percentKnown, for Text, which runs
+// percentKnown over the whole text once its queries are masked.
+func (r *Redactor) secretParams(s, sep string) string {
 	secret, pairs := r.scanParams(s, sep)
 	if !secret {
-		return r.percentKnown(s) // most queries and forms: nothing to split, learn or build
+		return s // most queries and forms: nothing to split, learn or build
 	}
 	parts := strings.Split(s, sep)
 	changed := false
@@ -552,9 +559,9 @@ func (r *Redactor) params(s, sep string) string {
 		changed = true
 	}
 	if !changed {
-		return r.percentKnown(s)
+		return s
 	}
-	return r.percentKnown(strings.Join(parts, sep))
+	return strings.Join(parts, sep)
 }
 
 // scanParams reports whether one of the name=value pairs of s that params
@@ -909,7 +916,7 @@ func (r *Redactor) Text(s string) string {
 	}
 	if strings.Contains(s, "?") && strings.Contains(s, "=") {
 		s = query.ReplaceAllStringFunc(s, func(m string) string {
-			return "?" + r.params(m[1:], "&")
+			return "?" + r.secretParams(m[1:], "&") // percentKnown below reads the queries too
 		})
 	}
 	return r.percentKnown(s)
