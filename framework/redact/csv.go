@@ -25,6 +25,15 @@ type csvField struct {
 	quoted   bool
 }
 
+// text returns the field's content, a quoted field's "" read as ".
+func (f csvField) text(body []byte) string {
+	s := string(body[f.from:f.to])
+	if f.quoted {
+		s = strings.ReplaceAll(s, `""`, `"`)
+	}
+	return s
+}
+
 // csvTable masks the secret columns of body read as a table; strict asks
 // for a table of consistent records (see the table rule). ok is false
 // when nothing was masked.
@@ -72,11 +81,7 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 			secret := false
 			columns = make([]bool, len(fields))
 			for i, f := range fields {
-				name := string(body[f.from:f.to])
-				if f.quoted {
-					name = strings.ReplaceAll(name, `""`, `"`)
-				}
-				name = strings.TrimSpace(name)
+				name := strings.TrimSpace(f.text(body))
 				columns[i] = len(name) <= maxLabel && name != "" && (!strict || csvLabel(name)) && r.IsSensitiveHeader(name)
 				secret = secret || columns[i]
 			}
@@ -100,10 +105,7 @@ func (r *Redactor) csvTable(body []byte, strict bool) ([]byte, bool) {
 	out := make([]byte, 0, len(body))
 	copied := 0
 	for _, f := range masks {
-		value := string(body[f.from:f.to])
-		if f.quoted {
-			value = strings.ReplaceAll(value, `""`, `"`)
-		}
+		value := f.text(body)
 		r.learnPair(value)
 		r.learnPair(strings.TrimSpace(value))
 		out = append(append(out, body[copied:f.from]...), Mask...)
@@ -161,13 +163,11 @@ func csvRecord(body []byte, at int, sep byte, fields []csvField, quotes *bool) (
 			f.to = at
 		}
 		fields = append(fields, f)
-		switch {
-		case at >= len(body):
+		if at >= len(body) {
 			return fields, at
-		case body[at] == '\r' && at+1 < len(body) && body[at+1] == '\n':
-			return fields, at + 2
-		case body[at] == '\n' || body[at] == '\r':
-			return fields, at + 1
+		}
+		if body[at] == '\n' || body[at] == '\r' {
+			return fields, csvNext(body, at)
 		}
 		at++ // the separator
 	}
