@@ -55,19 +55,16 @@ func (d *decoder) comparisonRules(e *framework.Endpoint, path []cue.Selector, ra
 			mask.Path, _ = m["path"].(string)
 			mask.Pattern, _ = m["pattern"].(string)
 		}
-		if _, err := regexp.Compile(mask.Pattern); err != nil {
-			at := append(append([]cue.Selector{}, masksFrom...), cue.Str("masks"), cue.Index(i))
-			if _, isString := m.(string); !isString {
-				at = append(at, cue.Str("pattern"))
-			}
+		at := append(append([]cue.Selector{}, masksFrom...), cue.Str("masks"), cue.Index(i))
+		if _, isString := m.(string); !isString {
+			at = append(at, cue.Str("pattern"))
+		}
+		re, err := regexp.Compile(mask.Pattern)
+		if err != nil {
 			d.report(at, d.pos(at...), "invalid regular expression %q: %v", mask.Pattern, regexpMessage(err))
 			continue
 		}
-		if re := regexp.MustCompile(mask.Pattern); matchesNothing(re) {
-			at := append(append([]cue.Selector{}, masksFrom...), cue.Str("masks"), cue.Index(i))
-			if _, isString := m.(string); !isString {
-				at = append(at, cue.Str("pattern"))
-			}
+		if matchesNothing(re) {
 			d.report(at, d.pos(at...), "mask %q can match the empty string, so it would put %s between every two characters "+
 				"of every value (a body nine times its size): match one character or more (+ rather than *, no ?)",
 				mask.Pattern, compare.MaskPlaceholder)
