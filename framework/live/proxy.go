@@ -208,13 +208,20 @@ type exchangeState struct {
 	closing       bool        // closeOnUnreadBody told the client Connection: close
 }
 
-// modifyProdAnswer is the reverse proxy's ModifyResponse.
+// modifyProdAnswer is the reverse proxy's ModifyResponse. The request's
+// exchangeState is looked up once, for both of its steps.
 func modifyProdAnswer(resp *http.Response) error {
 	if err := unsolicitedSwitch(resp); err != nil {
 		return err
 	}
-	closeOnUnreadBody(resp)
-	return noSniff(resp)
+	if resp.Request == nil {
+		return nil
+	}
+	if st, ok := resp.Request.Context().Value(stateKey{}).(*exchangeState); ok {
+		st.closeOnUnreadBody(resp)
+		st.noSniff(resp)
+	}
+	return nil
 }
 
 // closeOnUnreadBody: prod answered before its transport had read the
@@ -228,12 +235,8 @@ func modifyProdAnswer(resp *http.Response) error {
 // by the server (it closes the connection after it instead, as it does
 // past 256 KiB): the body is the transport's alone, prod gets every byte
 // it reads, and the client learns that its connection will close.
-func closeOnUnreadBody(resp *http.Response) {
-	if resp.Request == nil || resp.StatusCode == http.StatusSwitchingProtocols {
-		return
-	}
-	st, ok := resp.Request.Context().Value(stateKey{}).(*exchangeState)
-	if !ok || st.body == nil || st.body.ended.Load() || st.answer == nil || resp.Request.ProtoMajor != 1 {
+func (st *exchangeState) closeOnUnreadBody(resp *http.Response) {
+	if resp.StatusCode == http.StatusSwitchingProtocols || st.body == nil || st.body.ended.Load() || st.answer == nil || resp.Request.ProtoMajor != 1 {
 		return
 	}
 	st.answer.Set("Connection", "close")
@@ -282,19 +285,16 @@ func upgradeType(h http.Header) string {
 	return h.Get("Upgrade")
 }
 
-// noSniff is the reverse proxy's ModifyResponse: an answer of prod's
-// without a Content-Type reaches the client without one. net/http's
-// server would otherwise sniff one from the first bytes written (or not,
-// when ReverseProxy's first flush of a streamed answer comes first). Set
-// here, after any 1xx answer has cleared the header, not before.
-func noSniff(resp *http.Response) error {
-	if _, ok := resp.Header["Content-Type"]; ok || resp.Request == nil {
-		return nil
+// noSniff: an answer of prod's without a Content-Type reaches the client
+// without one. net/http's server would otherwise sniff one from the first
+// bytes written (or not, when ReverseProxy's first flush of a streamed
+// answer comes first). Set here, after any 1xx answer has cleared the
+// header, not before.
+func (st *exchangeState) noSniff(resp *http.Response) {
+	if _, ok := resp.Header["Content-Type"]; ok || st.answer == nil {
+		return
 	}
-	if st, ok := resp.Request.Context().Value(stateKey{}).(*exchangeState); ok && st.answer != nil {
-		st.answer["Content-Type"] = nil
-	}
-	return nil
+	st.answer["Content-Type"] = nil
 }
 
 // added is the handler's time so far minus prod's round trip: what the
