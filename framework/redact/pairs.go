@@ -169,8 +169,9 @@ func (r *Redactor) LearnDiffs(pair *framework.Pair, diffs []framework.Diff) {
 	for _, resp := range [2]*framework.Response{&pair.Prod, &pair.Shadow} {
 		if resp.RPC != nil && resp.RPC.Message != "" {
 			// A status message is free text shown as a JSON string
-			// ($.message): what the text rules mask in it is learned.
-			r.Message(resp.RPC.Message)
+			// ($.message): what the text rules mask in it is learned
+			// (the scrubber's pass, whose text is not used, is skipped).
+			r.messageText(resp.RPC.Message)
 		}
 	}
 	type candidate struct {

@@ -712,10 +712,16 @@ func (r *Redactor) bodyText(value string) string {
 // JWT), URL credentials and secret query parameters masked, and the
 // secrets known by value scrubbed.
 func (r *Redactor) Message(s string) string {
+	return r.values.String(r.messageText(s))
+}
+
+// messageText is Message without the scrubber's pass: the text rules,
+// which learn what they mask.
+func (r *Redactor) messageText(s string) string {
 	if out, ok := r.textPairs([]byte(s)); ok {
 		s = string(out)
 	}
-	return r.values.String(r.Text(s))
+	return r.Text(s)
 }
 
 // looksLikeForm reports whether text could be a form-encoded body:
