@@ -326,7 +326,7 @@ func (c *fastConn) exchange(ctx context.Context, r *http.Request) (*http.Respons
 		// included, the bounds of max1xx (bytes read since the request,
 		// less those read ahead).
 		if trace != nil && trace.Got1xxResponse != nil {
-			if interims > max1xx || c.nread-before-int64(c.br.Buffered()) > max1xxBytes {
+			if over1xx(interims, c.nread-before-int64(c.br.Buffered())) {
 				err = errTooMany1xx
 				break
 			}

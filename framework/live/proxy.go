@@ -338,6 +338,10 @@ const (
 
 var errTooMany1xx = fmt.Errorf("prod sent more than %d informational (1xx) answers or %d bytes of them", max1xx, max1xxBytes)
 
+// over1xx reports whether count 1xx answers of size bytes together pass
+// max1xx or max1xxBytes: the bound of both prod clients.
+func over1xx(count int, size int64) bool { return count > max1xx || size > max1xxBytes }
+
 // transportReadAhead is what net/http's Transport may have read from a
 // connection past the answer it parses: its read buffer (ReadBufferSize
 // left at 0).
@@ -449,7 +453,7 @@ func (b *interimBound) got1xx(code int, h textproto.MIMEHeader) error {
 	if b.conn != nil {
 		size = max(size, b.conn.read.Load()-b.start-transportReadAhead)
 	}
-	if b.count > max1xx || size > max1xxBytes {
+	if over1xx(b.count, size) {
 		return errTooMany1xx
 	}
 	return b.deliver(code, h)
